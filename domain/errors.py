@@ -1,0 +1,43 @@
+"""Domain errors: a stable code, a zh-CN message and an optional field path. No HTTP here."""
+
+from __future__ import annotations
+
+from enum import Enum
+
+
+class ErrorCode(str, Enum):
+    NOT_FOUND = "NOT_FOUND"
+    FORBIDDEN = "FORBIDDEN"
+    INVALID = "INVALID"
+    INVALID_CODE = "INVALID_CODE"
+    INVALID_PARENT = "INVALID_PARENT"
+    INVALID_MOBILE = "INVALID_MOBILE"
+    INVALID_NAME = "INVALID_NAME"
+    HOUSEHOLDS_OUT_OF_RANGE = "HOUSEHOLDS_OUT_OF_RANGE"
+    HOUSEHOLDS_DERIVED = "HOUSEHOLDS_DERIVED"
+    RETIRED = "RETIRED"
+    DUPLICATE_CODE = "DUPLICATE_CODE"
+
+
+class DomainError(Exception):
+    """An expected failure of a use case: shown to the user, never a 500."""
+
+    def __init__(self, code: ErrorCode, message: str, field: list[str] | None = None) -> None:
+        super().__init__(message)
+        self.code = code
+        self.message = message
+        self.field = field
+
+
+class NotFound(DomainError):
+    def __init__(self, message: str = "对象不存在", field: list[str] | None = None) -> None:
+        super().__init__(ErrorCode.NOT_FOUND, message, field)
+
+
+class PermissionDenied(DomainError):
+    def __init__(self, message: str = "没有执行此操作的权限") -> None:
+        super().__init__(ErrorCode.FORBIDDEN, message)
+
+
+class ValidationError(DomainError):
+    """Bad input; `field` names the offending input path."""

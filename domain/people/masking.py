@@ -1,0 +1,24 @@
+"""Masking of personal data for output. Each function has a SQL twin in the compiled read path."""
+
+from __future__ import annotations
+
+
+def mask_name(name: str) -> str:
+    """`张三丰` -> `张**`: the surname stays, every other character becomes `*`."""
+    if not name:
+        return name
+    return name[0] + "*" * max(len(name) - 1, 1)
+
+
+def mask_mobile(mobile: str) -> str:
+    """`13812341234` -> `138****1234`."""
+    if len(mobile) != 11:
+        return "*" * len(mobile)
+    return f"{mobile[:3]}****{mobile[-4:]}"
+
+
+def mask_resident_id(resident_id: str) -> str:
+    """First 6 and last 4 characters stay: `330482********0027`."""
+    if len(resident_id) <= 10:
+        return "*" * len(resident_id)
+    return resident_id[:6] + "*" * (len(resident_id) - 10) + resident_id[-4:]

@@ -1,0 +1,29 @@
+"""A thin helper for the few reads the ORM cannot express (window functions, GROUP BY on an
+expression). Queries are written with `?` placeholders and adapted to the connection's dialect."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from typing import Any
+
+from tortoise import connections
+
+_PLACEHOLDER = re.compile(r"\?")
+
+
+def dialect() -> str:
+    return str(connections.get("default").capabilities.dialect)
+
+
+async def fetch_all(sql: str, params: Sequence[Any] = ()) -> list[dict[str, Any]]:
+    conn = connections.get("default")
+    if conn.capabilities.dialect == "postgres":
+        counter = iter(range(1, len(params) + 1))
+        sql = _PLACEHOLDER.sub(lambda _: f"${next(counter)}", sql)
+    _, rows = await conn.execute_query(sql, list(params))
+    return [dict(row) for row in rows]
+
+
+def placeholders(n: int) -> str:
+    return ", ".join("?" * n)

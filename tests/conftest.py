@@ -1,0 +1,88 @@
+"""Shared fixtures. Every database test runs on SQLite and, when LINZHI_TEST_POSTGRES is set,
+on PostgreSQL too; each test gets a fresh, empty database."""
+
+from __future__ import annotations
+
+import logging
+import os
+import uuid
+from collections.abc import AsyncIterator, Iterator
+from dataclasses import dataclass, field
+
+import httpx
+import pytest
+import pytest_asyncio
+from tortoise import Tortoise
+from tortoise.context import tortoise_test_context
+
+from domain.db import MODEL_MODULES
+
+POSTGRES_URL = os.environ.get("LINZHI_TEST_POSTGRES", "").rstrip("/")
+
+
+def _database_params() -> list[str]:
+    return ["sqlite", "postgres"] if POSTGRES_URL else ["sqlite"]
+
+
+@pytest.fixture(params=_database_params())
+def database_url(request: pytest.FixtureRequest) -> str:
+    if request.param == "sqlite":
+        return "sqlite://:memory:"
+    base = POSTGRES_URL.rsplit("/", 1)[0].replace("postgresql://", "postgres://", 1)
+    return f"{base}/linzhi_test_{uuid.uuid4().hex[:12]}"
+
+
+@pytest_asyncio.fixture
+async def db(database_url: str) -> AsyncIterator[None]:
+    async with tortoise_test_context(MODEL_MODULES, db_url=database_url):
+        yield
+        if not database_url.startswith("sqlite"):
+            await Tortoise._drop_databases()
+
+
+@dataclass
+class SqlLog(logging.Handler):
+    """Collects the SQL statements Tortoise sends while it is attached."""
+
+    statements: list[str] = field(default_factory=list)
+
+    def __post_init__(self) -> None:
+        logging.Handler.__init__(self, logging.DEBUG)
+
+    def __hash__(self) -> int:
+        return id(self)
+
+    def emit(self, record: logging.LogRecord) -> None:
+        message = record.getMessage()
+        if message.lstrip().upper().startswith(("SELECT", "INSERT", "UPDATE", "DELETE", "WITH")):
+            self.statements.append(message)
+
+    def reset(self) -> None:
+        self.statements.clear()
+
+    @property
+    def count(self) -> int:
+        return len(self.statements)
+
+
+@pytest.fixture
+def sql_log() -> Iterator[SqlLog]:
+    logger = logging.getLogger("tortoise.db_client")
+    handler = SqlLog()
+    previous = logger.level
+    logger.setLevel(logging.DEBUG)
+    logger.addHandler(handler)
+    yield handler
+    logger.removeHandler(handler)
+    logger.setLevel(previous)
+
+
+@pytest_asyncio.fixture
+async def client(db: None) -> AsyncIterator[httpx.AsyncClient]:
+    from api.app import create_app
+    from api.settings import Settings
+
+    app = create_app(Settings.for_tests())
+    transport = httpx.ASGITransport(app=app)
+    async with httpx.AsyncClient(transport=transport, base_url="http://test") as c:
+        yield c
