@@ -1,0 +1,1 @@
+"""Demo seeds: real Pinghu divisions plus generated demo data, loaded idempotently."""

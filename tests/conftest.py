@@ -86,3 +86,53 @@ async def client(db: None) -> AsyncIterator[httpx.AsyncClient]:
     transport = httpx.ASGITransport(app=app)
     async with httpx.AsyncClient(transport=transport, base_url="http://test") as c:
         yield c
+
+
+@dataclass
+class LiveServer:
+    url: str
+    database_url: str
+
+
+def _free_port() -> int:
+    import socket
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+@pytest.fixture(scope="session")
+def live_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer]:
+    """The app as users run it: migrated, seeded, served by uvicorn in its own process."""
+    import subprocess
+    import sys
+    import time
+
+    workdir = tmp_path_factory.mktemp("live")
+    database_url = f"sqlite://{workdir}/linzhi.sqlite3"
+    port = _free_port()
+    env = {**os.environ, "LINZHI_DATABASE_URL": database_url, "LINZHI_PORT": str(port)}
+    for command in ("migrate", "seed"):
+        subprocess.run([sys.executable, "-m", "api.cli", command], env=env, check=True, capture_output=True)
+    server = subprocess.Popen(
+        [sys.executable, "-m", "api.cli", "serve", "--port", str(port)],
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    url = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline:
+            try:
+                if httpx.get(f"{url}/healthz", timeout=1).status_code == 200:
+                    break
+            except httpx.TransportError:
+                time.sleep(0.1)
+        else:
+            raise RuntimeError("live server did not start")
+        yield LiveServer(url=url, database_url=database_url)
+    finally:
+        server.terminate()
+        server.wait(timeout=10)

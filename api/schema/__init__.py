@@ -1,0 +1,53 @@
+"""The GraphQL schema: Query and Mutation composed from per-domain mixins, with the execution
+safety extensions always on."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import strawberry
+from graphql import GraphQLError
+from strawberry.extensions import MaxTokensLimiter, ParserCache, ValidationCache
+from strawberry.schema.config import StrawberryConfig
+
+from api.schema.errors import PublicErrors
+from api.schema.grids.mutations import GridMutations
+from api.schema.grids.queries import GridQueries
+from api.schema.limits import MAX_TOKENS, QueryCost, limit_rules
+from api.schema.node import NodeQueries
+from api.schema.people.types import PersonType
+from domain.errors import DomainError
+
+
+@strawberry.type(description="查询")
+class Query(NodeQueries, GridQueries):
+    pass
+
+
+@strawberry.type(description="变更")
+class Mutation(GridMutations):
+    pass
+
+
+class Schema(strawberry.Schema):
+    def process_errors(self, errors: list[GraphQLError], execution_context: Any = None) -> None:
+        """Log unexpected errors only; domain errors are answers, not incidents."""
+        unexpected = [e for e in errors if not isinstance(e.original_error, DomainError)]
+        if unexpected:
+            super().process_errors(unexpected, execution_context)
+
+
+schema = Schema(
+    query=Query,
+    mutation=Mutation,
+    types=[PersonType],
+    config=StrawberryConfig(relay_max_results=100),
+    extensions=[
+        lambda: MaxTokensLimiter(MAX_TOKENS),
+        lambda: ParserCache(maxsize=512),
+        limit_rules,
+        lambda: ValidationCache(maxsize=512),
+        QueryCost,
+        PublicErrors,
+    ],
+)

@@ -1,0 +1,53 @@
+"""The application factory."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from starlette.applications import Starlette
+from starlette.middleware import Middleware
+from starlette.requests import Request
+from starlette.responses import JSONResponse
+from starlette.routing import Route
+from tortoise.contrib.starlette import RegisterTortoise
+
+from api.graphql_view import GraphQLView
+from api.middleware import SecurityHeaders
+from api.schema import schema
+from api.settings import Settings
+from domain import health
+from domain.db import tortoise_config
+from web.app import exception_handlers, web_routes
+
+
+def create_app(settings: Settings | None = None) -> Starlette:
+    settings = settings or Settings.from_env()
+
+    @asynccontextmanager
+    async def lifespan(app: Starlette) -> AsyncIterator[None]:
+        async with RegisterTortoise(app, config=tortoise_config(settings.database_url)):
+            yield
+
+    graphql = GraphQLView(schema, graphql_ide="graphiql" if settings.graphiql else None)
+    app = Starlette(
+        debug=False,
+        routes=[
+            Route("/graphql", graphql, methods=["GET", "POST"]),
+            Route("/healthz", healthz, methods=["GET"]),
+            *web_routes(),
+        ],
+        middleware=[Middleware(SecurityHeaders)],
+        exception_handlers=exception_handlers(),
+        lifespan=lifespan,
+    )
+    app.state.settings = settings
+    return app
+
+
+async def healthz(request: Request) -> JSONResponse:
+    ok = await health.database_ok()
+    return JSONResponse(
+        {"status": "ok" if ok else "error", "database": "ok" if ok else "unreachable"},
+        status_code=200 if ok else 503,
+    )

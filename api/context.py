@@ -1,0 +1,36 @@
+"""The per-request context every resolver receives."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
+
+from starlette.requests import Request
+from starlette.responses import Response
+
+from domain.access import Actor
+
+if TYPE_CHECKING:
+    from api.schema.grids.loaders import GridLoaders
+
+
+def _grid_loaders() -> GridLoaders:
+    # Imported here: the schema package imports this module for its resolvers' `Info` type.
+    from api.schema.grids.loaders import GridLoaders
+
+    return GridLoaders()
+
+
+@dataclass
+class Loaders:
+    """DataLoaders memoised for one request, one group per domain."""
+
+    grids: GridLoaders = field(default_factory=_grid_loaders)
+
+
+@dataclass
+class Context:
+    request: Request
+    response: Response | None
+    actor: Actor
+    loaders: Loaders = field(default_factory=Loaders)

@@ -1,0 +1,51 @@
+"""How domain errors reach GraphQL clients: in payloads as userErrors, or as top-level errors
+with `extensions.code` when there is no payload (queries)."""
+
+from __future__ import annotations
+
+from enum import Enum
+from typing import Any, Protocol, TypeVar
+
+from graphql import GraphQLError
+from strawberry.extensions import MaskErrors
+
+from domain.errors import DomainError
+
+E = TypeVar("E", bound=Enum)
+
+
+class _UserErrorType(Protocol):
+    def __init__(self, *, field: list[str] | None, message: str, code: Any) -> None: ...
+
+
+def to_user_errors(error: DomainError, error_type: type[Any], codes: type[E]) -> list[Any]:
+    """The payload `userErrors` for a domain error; codes outside the enum become INVALID."""
+    try:
+        code = codes(error.code.value)
+    except ValueError:
+        code = codes("INVALID")
+    return [error_type(field=error.field, message=error.message, code=code)]
+
+
+def _is_public(error: GraphQLError) -> bool:
+    original = error.original_error
+    return original is None or isinstance(original, (DomainError, GraphQLError))
+
+
+class PublicErrors(MaskErrors):
+    """Mask unexpected exceptions; let domain errors through with their code in extensions."""
+
+    def __init__(self) -> None:
+        super().__init__(should_mask_error=lambda e: not _is_public(e), error_message="服务器内部错误")
+
+    def _process_errors(self, errors: list[GraphQLError]) -> list[GraphQLError]:
+        return [_with_code(e) for e in super()._process_errors(errors)]
+
+
+def _with_code(error: GraphQLError) -> GraphQLError:
+    original = error.original_error
+    if isinstance(original, DomainError) and "code" not in (error.extensions or {}):
+        error.extensions = {**(error.extensions or {}), "code": original.code.value}
+        if original.field:
+            error.extensions["field"] = original.field
+    return error

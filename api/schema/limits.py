@@ -1,0 +1,111 @@
+"""Execution limits built once at import: depth and alias rules (so the validation cache keys
+stay stable across requests) and a query-cost check that runs before execution."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
+
+from graphql import (
+    ExecutionResult,
+    FieldNode,
+    FragmentDefinitionNode,
+    FragmentSpreadNode,
+    GraphQLError,
+    GraphQLNamedType,
+    GraphQLObjectType,
+    GraphQLInterfaceType,
+    InlineFragmentNode,
+    OperationDefinitionNode,
+    SelectionSetNode,
+    get_named_type,
+    value_from_ast_untyped,
+)
+from strawberry.extensions import AddValidationRules, SchemaExtension
+from strawberry.extensions.max_aliases import create_validator as alias_rule
+from strawberry.extensions.query_depth_limiter import create_validator as depth_rule
+
+from domain.pagination import DEFAULT_PAGE_SIZE
+
+MAX_DEPTH = 12
+MAX_ALIASES = 30
+MAX_TOKENS = 2000
+MAX_COST = 50_000
+
+LIMIT_RULES = [depth_rule(MAX_DEPTH, None, None), alias_rule(MAX_ALIASES)]
+
+
+def limit_rules() -> AddValidationRules:
+    return AddValidationRules(LIMIT_RULES)
+
+
+class QueryCost(SchemaExtension):
+    """Refuse an operation whose estimated cost — every field weighted by the product of the
+    connection sizes above it — exceeds MAX_COST, before any resolver runs."""
+
+    def on_execute(self) -> Iterator[None]:
+        ctx = self.execution_context
+        document, schema = ctx.graphql_document, ctx.schema._schema
+        if document is not None:
+            cost = operation_cost(document.definitions, ctx.operation_name, schema, ctx.variables or {})
+            if cost > MAX_COST:
+                message = f"查询代价 {cost} 超过上限 {MAX_COST}，请减少分页大小或嵌套层级"
+                error = GraphQLError(message, extensions={"code": "QUERY_TOO_COSTLY", "cost": cost})
+                ctx.result = ExecutionResult(data=None, errors=[error])
+        yield
+
+
+def operation_cost(
+    definitions: Any, operation_name: str | None, schema: Any, variables: dict[str, Any]
+) -> int:
+    fragments = {d.name.value: d for d in definitions if isinstance(d, FragmentDefinitionNode)}
+    operations = [d for d in definitions if isinstance(d, OperationDefinitionNode)]
+    chosen = [o for o in operations if operation_name is None or (o.name and o.name.value == operation_name)]
+    if not chosen:
+        return 0
+    root = schema.get_root_type(chosen[0].operation)
+    walker = _CostWalker(schema, fragments, variables)
+    return walker.cost(chosen[0].selection_set, root, 1)
+
+
+class _CostWalker:
+    def __init__(self, schema: Any, fragments: dict[str, FragmentDefinitionNode], variables: dict[str, Any]) -> None:
+        self.schema = schema
+        self.fragments = fragments
+        self.variables = variables
+
+    def cost(self, selection_set: SelectionSetNode | None, parent: GraphQLNamedType | None, weight: int) -> int:
+        if selection_set is None or parent is None:
+            return 0
+        total = 0
+        for selection in selection_set.selections:
+            if isinstance(selection, FieldNode):
+                total += self._field(selection, parent, weight)
+            elif isinstance(selection, InlineFragmentNode):
+                condition = selection.type_condition
+                target = self.schema.get_type(condition.name.value) if condition else parent
+                total += self.cost(selection.selection_set, target, weight)
+            elif isinstance(selection, FragmentSpreadNode):
+                fragment = self.fragments.get(selection.name.value)
+                if fragment is not None:
+                    target = self.schema.get_type(fragment.type_condition.name.value)
+                    total += self.cost(fragment.selection_set, target, weight)
+        return total
+
+    def _field(self, node: FieldNode, parent: GraphQLNamedType, weight: int) -> int:
+        if not isinstance(parent, (GraphQLObjectType, GraphQLInterfaceType)):
+            return weight
+        definition = parent.fields.get(node.name.value)
+        if definition is None:
+            return weight
+        field_type = get_named_type(definition.type)
+        child_weight = weight * self._page_size(node) if field_type.name.endswith("Connection") else weight
+        return weight + self.cost(node.selection_set, field_type, child_weight)
+
+    def _page_size(self, node: FieldNode) -> int:
+        for argument in node.arguments or ():
+            if argument.name.value in {"first", "last"}:
+                value = value_from_ast_untyped(argument.value, self.variables)
+                if isinstance(value, int) and value > 0:
+                    return value
+        return DEFAULT_PAGE_SIZE

@@ -1,0 +1,53 @@
+"""`node(id:)` and `nodes(ids:)`: any entity by its global ID, through the same loaders and
+visibility checks as the typed fields."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+import strawberry
+from strawberry import relay
+
+from api.schema.grids.queries import load_grid_cell
+from api.schema.grids.types import Info
+from api.schema.people.types import PersonType
+from api.schema.relay import decode_global_id
+from domain.errors import ErrorCode, ValidationError
+
+MAX_NODES = 100
+
+Resolver = Callable[[Info, int], Awaitable[Any]]
+
+
+async def _load_person(info: Info, pk: int) -> PersonType | None:
+    person = await info.context.loaders.grids.person_by_id.load(pk)
+    return PersonType.masked(person) if person else None
+
+
+RESOLVERS: dict[str, Resolver] = {
+    "GridCell": load_grid_cell,
+    "Person": _load_person,
+}
+
+
+async def resolve_node(info: Info, value: str, argument: str) -> relay.Node | None:
+    gid = decode_global_id(value, argument)
+    resolver = RESOLVERS.get(gid.type_name)
+    if resolver is None or not gid.node_id.isdigit():
+        return None
+    node: relay.Node | None = await resolver(info, int(gid.node_id))
+    return node
+
+
+@strawberry.type
+class NodeQueries:
+    @strawberry.field(description="按全局 ID 获取任意对象")
+    async def node(self, info: Info, id: strawberry.ID) -> relay.Node | None:
+        return await resolve_node(info, id, "id")
+
+    @strawberry.field(description="按全局 ID 批量获取对象（最多 100 个），顺序与输入一致")
+    async def nodes(self, info: Info, ids: list[strawberry.ID]) -> list[relay.Node | None]:
+        if len(ids) > MAX_NODES:
+            raise ValidationError(ErrorCode.INVALID, f"一次最多查询 {MAX_NODES} 个 ID", ["ids"])
+        return [await resolve_node(info, value, "ids") for value in ids]

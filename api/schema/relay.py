@@ -1,0 +1,119 @@
+"""Shared GraphQL building blocks: Node lookups, opaque cursors, connections, user errors."""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import json
+from collections.abc import Awaitable, Callable, Sequence
+from typing import Any, Generic, TypeVar
+
+import strawberry
+from strawberry import relay
+
+from domain.errors import DomainError, ErrorCode, ValidationError
+from domain.pagination import Key, Page, PageRequest
+
+T = TypeVar("T")
+N = TypeVar("N")
+
+_CURSOR_PREFIX = "c1:"
+
+
+def encode_cursor(key: Key) -> str:
+    raw = _CURSOR_PREFIX + json.dumps(list(key), ensure_ascii=False, separators=(",", ":"))
+    return base64.urlsafe_b64encode(raw.encode()).decode()
+
+
+def decode_cursor(cursor: str | None, arity: int, argument: str) -> Key | None:
+    """The key inside an opaque cursor; a malformed cursor is a user error, never a 500."""
+    if cursor is None:
+        return None
+    try:
+        raw = base64.urlsafe_b64decode(cursor.encode()).decode()
+        if not raw.startswith(_CURSOR_PREFIX):
+            raise ValueError(raw)
+        values = json.loads(raw.removeprefix(_CURSOR_PREFIX))
+    except (ValueError, UnicodeError, binascii.Error) as exc:
+        raise ValidationError(ErrorCode.INVALID, f"{argument} 游标无效", [argument]) from exc
+    if not isinstance(values, list) or len(values) != arity:
+        raise ValidationError(ErrorCode.INVALID, f"{argument} 游标无效", [argument])
+    return tuple(values)
+
+
+def page_request(
+    *, first: int | None, after: str | None, last: int | None, before: str | None, arity: int
+) -> PageRequest:
+    return PageRequest(
+        first=first,
+        after=decode_cursor(after, arity, "after"),
+        last=last,
+        before=decode_cursor(before, arity, "before"),
+    ).validate()
+
+
+def decode_global_id(value: str, argument: str = "id") -> relay.GlobalID:
+    """A GlobalID from client input; a malformed one is a user error with a clear message."""
+    try:
+        return relay.GlobalID.from_id(value)
+    except (relay.GlobalIDValueError, ValueError, TypeError) as exc:
+        raise ValidationError(ErrorCode.INVALID, f"无效的 ID：{value}", [argument]) from exc
+
+
+def node_pk(value: str, type_name: str, argument: str = "id") -> int:
+    """The integer primary key of a global ID that must name a `type_name`."""
+    gid = decode_global_id(value, argument)
+    if gid.type_name != type_name or not gid.node_id.isdigit():
+        raise ValidationError(ErrorCode.INVALID, f"ID 不是{type_name}的 ID", [argument])
+    return int(gid.node_id)
+
+
+@strawberry.type(description="分页信息")
+class PageInfo:
+    has_next_page: bool
+    has_previous_page: bool
+    start_cursor: str | None
+    end_cursor: str | None
+
+
+@strawberry.type
+class Edge(Generic[N]):
+    cursor: str
+    node: N
+
+
+@strawberry.type(description="Relay 连接：edges/nodes、分页信息与总数")
+class Connection(Generic[N]):
+    edges: list[Edge[N]]
+    page_info: PageInfo
+    count: strawberry.Private[Callable[[], Awaitable[int]]]
+
+    @strawberry.field
+    def nodes(self) -> list[N]:
+        return [edge.node for edge in self.edges]
+
+    @strawberry.field(description="满足筛选条件的总数（不受分页影响）")
+    async def total_count(self) -> int:
+        return await self.count()
+
+
+def build_connection(
+    page: Page[Any], convert: Callable[[Any], N], count: Callable[[], Awaitable[int]]
+) -> Connection[N]:
+    edges = [Edge(cursor=encode_cursor(page.key_of(item)), node=convert(item)) for item in page.items]
+    return Connection(
+        edges=edges,
+        page_info=PageInfo(
+            has_next_page=page.has_next,
+            has_previous_page=page.has_previous,
+            start_cursor=edges[0].cursor if edges else None,
+            end_cursor=edges[-1].cursor if edges else None,
+        ),
+        count=count,
+    )
+
+
+@strawberry.interface(description="可预期的业务错误：字段路径、中文提示与错误码")
+class UserError:
+    field: list[str] | None
+    message: str

@@ -1,0 +1,73 @@
+"""All configuration, read from LINZHI_* environment variables with safe local defaults."""
+
+from __future__ import annotations
+
+import os
+import secrets
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+
+from domain.db import DEFAULT_DATABASE_URL
+
+
+class ConfigurationError(RuntimeError):
+    pass
+
+
+def _bool(value: str | None, default: bool) -> bool:
+    if value is None or value == "":
+        return default
+    return value.strip().lower() in {"1", "true", "yes", "on"}
+
+
+@dataclass(frozen=True)
+class Settings:
+    env: str = "development"
+    database_url: str = DEFAULT_DATABASE_URL
+    secret_key: str = field(default_factory=lambda: secrets.token_urlsafe(32), repr=False)
+    host: str = "127.0.0.1"
+    port: int = 8000
+    workers: int = 1
+    data_dir: Path = Path("data")
+    graphiql: bool = True
+    introspection: bool = True
+    max_query_depth: int = 12
+    max_aliases: int = 30
+    max_tokens: int = 2000
+    max_query_cost: int = 50_000
+
+    @property
+    def is_production(self) -> bool:
+        return self.env == "production"
+
+    @classmethod
+    def from_env(cls, environ: dict[str, str] | None = None) -> Settings:
+        env = dict(os.environ if environ is None else environ)
+
+        def get(name: str) -> str | None:
+            return env.get(f"LINZHI_{name}") or None
+
+        mode = get("ENV") or "development"
+        secret = get("SECRET_KEY")
+        if mode == "production" and not secret:
+            raise ConfigurationError("LINZHI_SECRET_KEY 必须在生产环境 (LINZHI_ENV=production) 中设置")
+        production = mode == "production"
+        defaults = cls()
+        return cls(
+            env=mode,
+            database_url=get("DATABASE_URL") or DEFAULT_DATABASE_URL,
+            secret_key=secret or defaults.secret_key,
+            host=get("HOST") or defaults.host,
+            port=int(get("PORT") or defaults.port),
+            workers=int(get("WORKERS") or defaults.workers),
+            data_dir=Path(get("DATA_DIR") or defaults.data_dir),
+            graphiql=_bool(get("GRAPHIQL"), not production),
+            introspection=_bool(get("INTROSPECTION"), not production),
+        )
+
+    @classmethod
+    def for_tests(cls) -> Settings:
+        return cls(env="test", database_url="sqlite://:memory:", secret_key="test-secret")
+
+    def with_(self, **changes: object) -> Settings:
+        return replace(self, **changes)  # type: ignore[arg-type]
