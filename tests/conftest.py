@@ -13,6 +13,7 @@ import httpx
 import pytest
 import pytest_asyncio
 from tortoise import Tortoise
+from tortoise.backends.base.executor import EXECUTOR_CACHE
 from tortoise.context import tortoise_test_context
 
 from domain.db import MODEL_MODULES
@@ -34,6 +35,9 @@ def database_url(request: pytest.FixtureRequest) -> str:
 
 @pytest_asyncio.fixture
 async def db(database_url: str) -> AsyncIterator[None]:
+    # Tortoise caches INSERT statements per connection *name*, not per dialect: a statement built
+    # for SQLite would be replayed against PostgreSQL in the next test.
+    EXECUTOR_CACHE.clear()
     async with tortoise_test_context(MODEL_MODULES, db_url=database_url):
         yield
         if not database_url.startswith("sqlite"):

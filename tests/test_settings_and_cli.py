@@ -1,0 +1,64 @@
+"""Configuration from LINZHI_* variables, the health check, and the CLI on a real database."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import httpx
+import pytest
+
+from api.settings import ConfigurationError, Settings
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def test_defaults_are_safe_for_a_laptop() -> None:
+    settings = Settings.from_env({})
+    assert (settings.host, settings.port) == ("127.0.0.1", 8000)
+    assert settings.database_url.startswith("sqlite://data/")
+    assert settings.graphiql and not settings.is_production
+
+
+def test_variables_override_defaults() -> None:
+    settings = Settings.from_env(
+        {"LINZHI_PORT": "9001", "LINZHI_HOST": "0.0.0.0", "LINZHI_DATABASE_URL": "postgres://x/y"}
+    )
+    assert (settings.port, settings.host, settings.database_url) == (9001, "0.0.0.0", "postgres://x/y")
+
+
+def test_production_requires_a_secret_key_and_hides_graphiql() -> None:
+    with pytest.raises(ConfigurationError):
+        Settings.from_env({"LINZHI_ENV": "production"})
+    settings = Settings.from_env({"LINZHI_ENV": "production", "LINZHI_SECRET_KEY": "s" * 40})
+    assert not settings.graphiql and not settings.introspection
+
+
+async def test_health_check_reports_the_database(client: httpx.AsyncClient) -> None:
+    response = await client.get("/healthz")
+    assert response.status_code == 200
+    assert response.json() == {"status": "ok", "database": "ok"}
+
+
+def _cli(*args: str, database_url: str) -> subprocess.CompletedProcess[str]:
+    env = {**os.environ, "LINZHI_DATABASE_URL": database_url}
+    return subprocess.run(
+        [sys.executable, "-m", "api.cli", *args], env=env, cwd=ROOT, capture_output=True, text=True, check=True
+    )
+
+
+def test_migrate_then_seed_twice_changes_nothing_the_second_time(tmp_path: Path) -> None:
+    url = f"sqlite://{tmp_path}/cli.sqlite3"
+    _cli("migrate", database_url=url)
+    _cli("migrate", database_url=url)
+    first = _cli("seed", database_url=url)
+    second = _cli("seed", database_url=url)
+    assert first.stdout != second.stdout
+    import sqlite3
+
+    with sqlite3.connect(tmp_path / "cli.sqlite3") as conn:
+        cells, households = conn.execute("SELECT COUNT(*), MAX(households) FROM grid_cell").fetchone()
+    assert cells > 5000
+    assert 220_000 <= households <= 240_000
