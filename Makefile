@@ -3,44 +3,53 @@ SHELL := /bin/bash
 UV_VERSION := 0.13.8
 PY ?= python3
 UV := $(shell command -v uv 2>/dev/null || echo .tools/bin/uv)
-RUN := $(UV) run --frozen
+BIN := .venv/bin
 export LINZHI_HOST ?= 127.0.0.1
 export LINZHI_PORT ?= 8000
 
-.PHONY: run test install install-dev migrate seed serve lint typecheck pytest schema bench clean
+.PHONY: run test install install-dev migrate seed lint typecheck pytest audit-deps schema clean
 
-$(UV):
+# uv itself, pinned, when the machine has none.
+.tools/bin/uv:
 	$(PY) -m venv .tools && .tools/bin/pip install --quiet uv==$(UV_VERSION)
 
+# --inexact: serving must not uninstall the test tools of a developer's environment.
 install: $(UV)
-	$(UV) sync --frozen --no-dev
+	$(UV) sync --frozen --no-dev --inexact
 
 install-dev: $(UV)
 	$(UV) sync --frozen
 
 migrate: install
-	$(RUN) linzhi migrate
+	$(BIN)/linzhi migrate
 
 seed: migrate
-	$(RUN) linzhi seed
+	$(BIN)/linzhi seed
 
 run: seed
-	$(RUN) linzhi serve --host $(LINZHI_HOST) --port $(LINZHI_PORT)
+	$(BIN)/linzhi serve --host $(LINZHI_HOST) --port $(LINZHI_PORT)
 
 lint: install-dev
-	$(RUN) ruff check .
-	$(RUN) ruff format --check .
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
 
 typecheck: install-dev
-	$(RUN) mypy
+	$(BIN)/mypy
 
-pytest: install-dev
-	$(RUN) pytest
+pytest: install-dev audit-deps
+	$(BIN)/pytest
+
+# The graphql-http audit suite (tests/api/test_transport.py runs it against a live server).
+audit-deps: tests/api/audit/node_modules/.package-lock.json
+
+tests/api/audit/node_modules/.package-lock.json: tests/api/audit/package-lock.json
+	npm ci --prefix tests/api/audit --no-audit --no-fund
+	touch $@
 
 test: lint typecheck pytest
 
 schema: install-dev
-	$(RUN) linzhi export-schema --output api/schema.graphql
+	$(BIN)/linzhi export-schema --output api/schema.graphql
 
 clean:
-	rm -rf .venv .tools data test-artifacts
+	rm -rf .venv .tools data test-artifacts tests/api/audit/node_modules

@@ -20,7 +20,9 @@ class Tree:
     micro_grids: list[GridCell] = field(default_factory=list)
 
 
-async def cell(kind: GridKind, code: str, name: str, parent: GridCell | None = None, households: int = 0) -> GridCell:
+async def cell(
+    kind: GridKind, code: str, name: str, parent: GridCell | None = None, households: int = 0
+) -> GridCell:
     return await service.create_cell(
         actor=ANONYMOUS,
         kind=kind,

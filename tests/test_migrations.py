@@ -25,12 +25,16 @@ async def test_models_have_no_changes_missing_from_migrations() -> None:
         await ctx.init(config=config)
         assert ctx.apps is not None
         writers = await MigrationAutodetector(ctx.apps, config["apps"]).changes()
-    assert [w.name for w in writers] == [], "models changed without a migration: run `tortoise makemigrations`"
+    assert [w.name for w in writers] == [], (
+        "models changed without a migration: run `tortoise makemigrations`"
+    )
 
 
 def _migrate(url: str) -> None:
     env = {**os.environ, "LINZHI_DATABASE_URL": url}
-    subprocess.run([sys.executable, "-m", "api.cli", "migrate"], env=env, cwd=ROOT, check=True, capture_output=True)
+    subprocess.run(
+        [sys.executable, "-m", "api.cli", "migrate"], env=env, cwd=ROOT, check=True, capture_output=True
+    )
 
 
 DATABASES = ["sqlite", "postgres"] if POSTGRES_URL else ["sqlite"]
@@ -53,17 +57,28 @@ def _tables_after_migrating_postgres() -> set[str]:
         _migrate(f"{base}/{name}")
         return set(
             subprocess.run(
-                ["psql", f"{base}/{name}", "-Atc", "SELECT tablename FROM pg_tables WHERE schemaname = 'public'"],
+                [
+                    "psql",
+                    f"{base}/{name}",
+                    "-Atc",
+                    "SELECT tablename FROM pg_tables WHERE schemaname = 'public'",
+                ],
                 check=True,
                 capture_output=True,
                 text=True,
             ).stdout.split()
         )
     finally:
-        subprocess.run(["psql", admin, "-qc", f"DROP DATABASE IF EXISTS {name}"], check=True, capture_output=True)
+        subprocess.run(
+            ["psql", admin, "-qc", f"DROP DATABASE IF EXISTS {name}"], check=True, capture_output=True
+        )
 
 
 @pytest.mark.parametrize("database", DATABASES)
 def test_migrations_create_every_table(database: str, tmp_path: Path) -> None:
-    tables = _tables_after_migrating_sqlite(tmp_path) if database == "sqlite" else _tables_after_migrating_postgres()
+    tables = (
+        _tables_after_migrating_sqlite(tmp_path)
+        if database == "sqlite"
+        else _tables_after_migrating_postgres()
+    )
     assert {"grid_cell", "person", "tortoise_migrations"} <= tables

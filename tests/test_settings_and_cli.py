@@ -19,7 +19,8 @@ def test_defaults_are_safe_for_a_laptop() -> None:
     settings = Settings.from_env({})
     assert (settings.host, settings.port) == ("127.0.0.1", 8000)
     assert settings.database_url.startswith("sqlite://data/")
-    assert settings.graphiql and not settings.is_production
+    assert settings.graphiql
+    assert not settings.is_production
 
 
 def test_variables_override_defaults() -> None:
@@ -33,7 +34,8 @@ def test_production_requires_a_secret_key_and_hides_graphiql() -> None:
     with pytest.raises(ConfigurationError):
         Settings.from_env({"LINZHI_ENV": "production"})
     settings = Settings.from_env({"LINZHI_ENV": "production", "LINZHI_SECRET_KEY": "s" * 40})
-    assert not settings.graphiql and not settings.introspection
+    assert not settings.graphiql
+    assert not settings.introspection
 
 
 async def test_health_check_reports_the_database(client: httpx.AsyncClient) -> None:
@@ -45,7 +47,12 @@ async def test_health_check_reports_the_database(client: httpx.AsyncClient) -> N
 def _cli(*args: str, database_url: str) -> subprocess.CompletedProcess[str]:
     env = {**os.environ, "LINZHI_DATABASE_URL": database_url}
     return subprocess.run(
-        [sys.executable, "-m", "api.cli", *args], env=env, cwd=ROOT, capture_output=True, text=True, check=True
+        [sys.executable, "-m", "api.cli", *args],
+        env=env,
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        check=True,
     )
 
 

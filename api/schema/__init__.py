@@ -32,9 +32,7 @@ class Mutation(GridMutations):
 class Schema(strawberry.Schema):
     def process_errors(self, errors: list[GraphQLError], execution_context: Any = None) -> None:
         """Log unexpected errors only; domain errors are answers, not incidents."""
-        unexpected = [
-            e for e in errors if e.original_error and not isinstance(e.original_error, DomainError)
-        ]
+        unexpected = [e for e in errors if e.original_error and not isinstance(e.original_error, DomainError)]
         if unexpected:
             super().process_errors(unexpected, execution_context)
 

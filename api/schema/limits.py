@@ -7,14 +7,15 @@ from collections.abc import Iterator
 from typing import Any
 
 from graphql import (
+    ASTValidationRule,
     ExecutionResult,
     FieldNode,
     FragmentDefinitionNode,
     FragmentSpreadNode,
     GraphQLError,
+    GraphQLInterfaceType,
     GraphQLNamedType,
     GraphQLObjectType,
-    GraphQLInterfaceType,
     InlineFragmentNode,
     OperationDefinitionNode,
     SelectionSetNode,
@@ -32,7 +33,7 @@ MAX_ALIASES = 30
 MAX_TOKENS = 2000
 MAX_COST = 50_000
 
-LIMIT_RULES = [depth_rule(MAX_DEPTH, None, None), alias_rule(MAX_ALIASES)]
+LIMIT_RULES: list[type[ASTValidationRule]] = [depth_rule(MAX_DEPTH, None, None), alias_rule(MAX_ALIASES)]
 
 
 def limit_rules() -> AddValidationRules:
@@ -69,12 +70,16 @@ def operation_cost(
 
 
 class _CostWalker:
-    def __init__(self, schema: Any, fragments: dict[str, FragmentDefinitionNode], variables: dict[str, Any]) -> None:
+    def __init__(
+        self, schema: Any, fragments: dict[str, FragmentDefinitionNode], variables: dict[str, Any]
+    ) -> None:
         self.schema = schema
         self.fragments = fragments
         self.variables = variables
 
-    def cost(self, selection_set: SelectionSetNode | None, parent: GraphQLNamedType | None, weight: int) -> int:
+    def cost(
+        self, selection_set: SelectionSetNode | None, parent: GraphQLNamedType | None, weight: int
+    ) -> int:
         if selection_set is None or parent is None:
             return 0
         total = 0

@@ -5,13 +5,13 @@ from __future__ import annotations
 import base64
 import binascii
 import json
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Awaitable, Callable
 from typing import Any, Generic, TypeVar
 
 import strawberry
 from strawberry import relay
 
-from domain.errors import DomainError, ErrorCode, ValidationError
+from domain.errors import ErrorCode, ValidationError
 from domain.pagination import Key, Page, PageRequest
 
 T = TypeVar("T")

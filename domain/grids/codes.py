@@ -9,12 +9,12 @@ its children's codes.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from enum import Enum
+from enum import StrEnum
 
 from domain.errors import ErrorCode, ValidationError
 
 
-class GridKind(str, Enum):
+class GridKind(StrEnum):
     CITY = "CITY"
     TOWN = "TOWN"
     COMMUNITY = "COMMUNITY"
@@ -69,15 +69,11 @@ def kind_for_code(code: str) -> GridKind:
     raise ValidationError(ErrorCode.INVALID_CODE, f"编码 {code} 不是有效的网格编码", ["code"])
 
 
-def validate_code(
-    code: str, kind: GridKind, parent_code: str | None, parent_kind: GridKind | None
-) -> None:
+def validate_code(code: str, kind: GridKind, parent_code: str | None, parent_kind: GridKind | None) -> None:
     """Raise a ValidationError unless `code` is a valid code of `kind` under the given parent."""
     rule = RULES[kind]
     if len(code) != rule.length or not code.isdigit():
-        raise ValidationError(
-            ErrorCode.INVALID_CODE, f"{kind.label}编码应为 {rule.length} 位数字", ["code"]
-        )
+        raise ValidationError(ErrorCode.INVALID_CODE, f"{kind.label}编码应为 {rule.length} 位数字", ["code"])
     if not _segment_in_range(code, rule):
         raise ValidationError(
             ErrorCode.INVALID_CODE,

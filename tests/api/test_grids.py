@@ -93,16 +93,27 @@ async def test_an_unknown_code_is_null(client: httpx.AsyncClient) -> None:
 async def test_a_cell_by_id_and_node_dispatch_agree(client: httpx.AsyncClient) -> None:
     tree = await build_tree(grids=1, micro_grids_per_grid=0)
     gid = global_id("GridCell", tree.town.id)
-    assert (await gql(client, CELL_BY_ID, id=gid))["data"]["gridCell"] == {"code": "330482001", "name": "当湖街道"}
+    assert (await gql(client, CELL_BY_ID, id=gid))["data"]["gridCell"] == {
+        "code": "330482001",
+        "name": "当湖街道",
+    }
     node = (await gql(client, NODE, id=gid))["data"]["node"]
     assert node == {"__typename": "GridCell", "id": gid, "code": "330482001", "name": "当湖街道"}
 
 
 async def test_nodes_keep_the_input_order_and_null_the_unknown(client: httpx.AsyncClient) -> None:
     tree = await build_tree(grids=1, micro_grids_per_grid=0)
-    ids = [global_id("GridCell", tree.town.id), global_id("GridCell", 99999), global_id("GridCell", tree.city.id)]
+    ids = [
+        global_id("GridCell", tree.town.id),
+        global_id("GridCell", 99999),
+        global_id("GridCell", tree.city.id),
+    ]
     body = await gql(client, NODES, ids=ids)
-    assert body["data"]["nodes"] == [{"id": ids[0], "code": "330482001"}, None, {"id": ids[2], "code": "330482"}]
+    assert body["data"]["nodes"] == [
+        {"id": ids[0], "code": "330482001"},
+        None,
+        {"id": ids[2], "code": "330482"},
+    ]
 
 
 async def test_a_node_of_an_unknown_type_is_null(client: httpx.AsyncClient) -> None:
@@ -137,8 +148,10 @@ async def test_cursor_pages_cover_the_list_once_in_code_order(client: httpx.Asyn
             break
         after = page["pageInfo"]["endCursor"]
     assert seen == [g.code for g in tree.grids]
-    backwards = (await gql(client, CELLS, filter=only_grids, last=2, before=page["edges"][0]["cursor"]))
-    assert [e["node"]["code"] for e in backwards["data"]["gridCells"]["edges"]] == [g.code for g in tree.grids[2:4]]
+    backwards = await gql(client, CELLS, filter=only_grids, last=2, before=page["edges"][0]["cursor"])
+    assert [e["node"]["code"] for e in backwards["data"]["gridCells"]["edges"]] == [
+        g.code for g in tree.grids[2:4]
+    ]
 
 
 async def test_filters_by_parent_kind_and_search(client: httpx.AsyncClient) -> None:
@@ -196,7 +209,9 @@ async def test_hundred_cells_with_parents_and_child_counts_take_four_statements(
     assert sql_log.count == 4, sql_log.statements
 
 
-async def test_statement_count_does_not_grow_with_the_list(client: httpx.AsyncClient, sql_log: SqlLog) -> None:
+async def test_statement_count_does_not_grow_with_the_list(
+    client: httpx.AsyncClient, sql_log: SqlLog
+) -> None:
     await build_tree(grids=2, micro_grids_per_grid=2)
     sql_log.reset()
     await gql(client, HUNDRED_CELLS)
@@ -220,7 +235,9 @@ async def test_breadcrumb_children_and_subtree_of_a_list_are_batched(
 
 async def test_renaming_a_cell_returns_it(client: httpx.AsyncClient) -> None:
     tree = await build_tree(grids=1, micro_grids_per_grid=1)
-    body = await gql(client, UPDATE, input={"id": global_id("GridCell", tree.grids[0].id), "name": "东区网格"})
+    body = await gql(
+        client, UPDATE, input={"id": global_id("GridCell", tree.grids[0].id), "name": "东区网格"}
+    )
     assert body["data"]["gridCellUpdate"] == {
         "gridCell": {"code": tree.grids[0].code, "name": "东区网格", "households": 40},
         "userErrors": [],
@@ -230,7 +247,9 @@ async def test_renaming_a_cell_returns_it(client: httpx.AsyncClient) -> None:
 
 async def test_setting_a_leafs_households_rolls_up(client: httpx.AsyncClient) -> None:
     tree = await build_tree(grids=1, micro_grids_per_grid=2, households=40)
-    body = await gql(client, UPDATE, input={"id": global_id("GridCell", tree.micro_grids[0].id), "households": 75})
+    body = await gql(
+        client, UPDATE, input={"id": global_id("GridCell", tree.micro_grids[0].id), "households": 75}
+    )
     assert body["data"]["gridCellUpdate"]["gridCell"]["households"] == 75
     assert (await reload(tree.city)).households == 115
 
@@ -269,8 +288,11 @@ async def test_updating_an_unknown_cell_is_not_found(client: httpx.AsyncClient) 
     assert body["data"]["gridCellUpdate"]["userErrors"][0]["code"] == "NOT_FOUND"
 
 
-async def test_a_too_costly_query_is_refused_before_it_runs(client: httpx.AsyncClient, sql_log: SqlLog) -> None:
-    query = "{ gridCells(first: 100) { nodes { children(first: 100) { nodes { children(first: 100) { totalCount } } } } } }"
+async def test_a_too_costly_query_is_refused_before_it_runs(
+    client: httpx.AsyncClient, sql_log: SqlLog
+) -> None:
+    query = """{ gridCells(first: 100) { nodes {
+        children(first: 100) { nodes { children(first: 100) { totalCount } } } } } }"""
     sql_log.reset()
     response = await client.post("/graphql", json={"query": query})
     assert response.json()["errors"][0]["extensions"]["code"] == "QUERY_TOO_COSTLY"

@@ -22,7 +22,9 @@ VALID = [
 
 
 @pytest.mark.parametrize(("code", "kind", "parent_code", "parent_kind"), VALID)
-def test_valid_codes_pass(code: str, kind: GridKind, parent_code: str | None, parent_kind: GridKind | None) -> None:
+def test_valid_codes_pass(
+    code: str, kind: GridKind, parent_code: str | None, parent_kind: GridKind | None
+) -> None:
     validate_code(code, kind, parent_code, parent_kind)
     assert kind_for_code(code) is kind
 

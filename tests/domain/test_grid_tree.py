@@ -60,7 +60,9 @@ async def test_inner_cells_refuse_a_households_value_and_nothing_changes() -> No
         ({"name": "长" * 101}, ErrorCode.INVALID_NAME),
     ],
 )
-async def test_bad_updates_are_refused_and_change_nothing(changes: dict[str, object], error: ErrorCode) -> None:
+async def test_bad_updates_are_refused_and_change_nothing(
+    changes: dict[str, object], error: ErrorCode
+) -> None:
     tree = await build_tree(grids=1, micro_grids_per_grid=1, households=30)
     micro = tree.micro_grids[0]
     with pytest.raises(ValidationError) as raised:
@@ -135,7 +137,8 @@ async def test_a_retired_code_stays_readable() -> None:
     tree = await build_tree(grids=1, micro_grids_per_grid=0)
     await GridCell.filter(id=tree.grids[0].id).update(retired=True)
     found = await queries.cell_by_code(tree.grids[0].code)
-    assert found is not None and found.retired
+    assert found is not None
+    assert found.retired
 
 
 async def test_pages_walk_forwards_and_backwards_without_gaps() -> None:
@@ -161,7 +164,9 @@ async def test_search_matches_name_or_code_prefix() -> None:
     assert await queries.cells_count(queries.GridCellFilter(search="330482001005")) == 3
 
 
-@pytest.mark.parametrize("request_", [PageRequest(first=101), PageRequest(first=-1), PageRequest(first=1, last=1)])
+@pytest.mark.parametrize(
+    "request_", [PageRequest(first=101), PageRequest(first=-1), PageRequest(first=1, last=1)]
+)
 async def test_bad_page_requests_are_refused(request_: PageRequest) -> None:
     with pytest.raises(ValidationError):
         await queries.cells_page(queries.GridCellFilter(), request_)

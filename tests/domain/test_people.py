@@ -9,7 +9,9 @@ from domain.people.masking import mask_mobile, mask_name, mask_resident_id
 from domain.people.validation import normalise_mobile, normalise_person_name, normalise_resident_id
 
 
-@pytest.mark.parametrize(("name", "masked"), [("张三", "张*"), ("欧阳娜娜", "欧***"), ("李", "李*"), ("", "")])
+@pytest.mark.parametrize(
+    ("name", "masked"), [("张三", "张*"), ("欧阳娜娜", "欧***"), ("李", "李*"), ("", "")]
+)
 def test_names_keep_only_the_first_character(name: str, masked: str) -> None:
     assert mask_name(name) == masked
 

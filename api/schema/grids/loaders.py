@@ -40,9 +40,7 @@ async def persons_by_id(keys: list[int]) -> list[Person | None]:
 
 @dataclass
 class GridLoaders:
-    cell_by_id: DataLoader[int, GridCell | None] = field(
-        default_factory=lambda: DataLoader(cells_by_id)
-    )
+    cell_by_id: DataLoader[int, GridCell | None] = field(default_factory=lambda: DataLoader(cells_by_id))
     children_by_parent: DataLoader[int, list[GridCell]] = field(
         default_factory=lambda: DataLoader(children_by_parent)
     )
@@ -52,6 +50,4 @@ class GridLoaders:
     subtree_stats_by_path: DataLoader[str, SubtreeStats] = field(
         default_factory=lambda: DataLoader(subtree_stats_by_path)
     )
-    person_by_id: DataLoader[int, Person | None] = field(
-        default_factory=lambda: DataLoader(persons_by_id)
-    )
+    person_by_id: DataLoader[int, Person | None] = field(default_factory=lambda: DataLoader(persons_by_id))

@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 from enum import Enum
+
 import strawberry
 from strawberry import relay
 
@@ -157,4 +158,3 @@ class GridCellUpdateInput:
 class GridCellUpdatePayload:
     grid_cell: GridCellType | None
     user_errors: list[GridCellUserError]
-
