@@ -44,9 +44,7 @@ TIANFEI = Division("330482101025", "天妃社区", GridKind.COMMUNITY, "33048210
 QIANJIN = Division("330482108216", "前进村", GridKind.VILLAGE, "330482108")
 # 启元社区 is real but its code is not verified. 199 is the top of the community range: real
 # codes are handed out upwards from 001, so the placeholder is unlikely to collide with one.
-QIYUAN = Division(
-    "330482001199", "启元社区", GridKind.COMMUNITY, "330482001", code_verified=False
-)
+QIYUAN = Division("330482001199", "启元社区", GridKind.COMMUNITY, "330482001", code_verified=False)
 
 UNITS: tuple[Division, ...] = (NANHETOU, TIANFEI, QIANJIN, QIYUAN)
 
@@ -60,5 +58,5 @@ NOTES: dict[str, str] = {
     "330482106": _EXPERIMENT_ZONE,
     QIYUAN.code: "建成嘉兴首个城市“居民会客厅”",
     QIANJIN.code: "建成嘉兴首个农村“居民会客厅”",
-    NANHETOU.code: "“一证通”系统首批服务的 5 户低收入家庭来自本社区",
+    NANHETOU.code: "社会救助“一证通办”首批 5 户低收入家庭来自本社区",
 }
