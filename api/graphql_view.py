@@ -1,36 +1,56 @@
-"""The strawberry ASGI view, with GraphQL-over-HTTP details: `application/graphql-response+json`
-when the client accepts it (400 and no `data` for request errors), plain `application/json`
-(200) for older clients."""
+"""The strawberry ASGI view, with the GraphQL-over-HTTP details strawberry leaves out.
+
+- `application/graphql-response+json` when the client's Accept header prefers it; request errors
+  (parse, validation, variable coercion: no `data` and no error with a `path`) then get 400 and no
+  `data` key. Plain `application/json` clients keep the old behaviour: always 200.
+- Malformed HTTP requests (bad JSON, no query, invalid parameters) get a JSON `errors` body in
+  the negotiated media type instead of strawberry's plain text; mutations over GET get 405.
+
+Successful responses are passed through untouched (only a header changes), so the hot path pays
+nothing for this.
+"""
 
 from __future__ import annotations
 
 import json
 from typing import Any
 
+from cross_web import HTTPException
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.websockets import WebSocket
 from strawberry.asgi import GraphQL
 from strawberry.http import GraphQLHTTPResponse
+from strawberry.schema.exceptions import InvalidOperationTypeError
 from strawberry.types import ExecutionResult
+from strawberry.types.unset import UNSET
 
 from api.context import Context
 from domain.access import Actor
 
 GRAPHQL_RESPONSE = "application/graphql-response+json"
 JSON = "application/json"
+CONTENT_TYPES = {GRAPHQL_RESPONSE: f"{GRAPHQL_RESPONSE}; charset=utf-8", JSON: JSON}
 
 
 def wants_graphql_response(request: Request) -> bool:
-    """True when the client prefers the new media type (or accepts it and not plain JSON)."""
-    accept = request.headers.get("accept", "")
-    for part in accept.split(","):
-        media = part.split(";")[0].strip().lower()
+    """True when the first acceptable GraphQL media type in Accept is graphql-response+json.
+
+    The same rule as the graphql-http reference server: Accept entries are taken in order, `q`
+    weights are ignored, and a missing header or `*/*` means `application/json`."""
+    for part in request.headers.get("accept", "").split(","):
+        media = part.split(";", 1)[0].strip().lower()
         if media == GRAPHQL_RESPONSE:
             return True
         if media in (JSON, "application/*", "*/*"):
             return False
     return False
+
+
+def is_request_error(result: ExecutionResult) -> bool:
+    """The operation never ran: parse, validation or variable coercion failed (or a limit refused
+    it). Field errors always carry a `path`."""
+    return result.data is None and bool(result.errors) and all(e.path is None for e in result.errors or ())
 
 
 def actor_for(request: Request | WebSocket) -> Actor:
@@ -50,30 +70,31 @@ class GraphQLView(GraphQL[Context, None]):
             actor=actor_for(request),
         )
 
+    async def run(self, request: Any, context: Any = UNSET, root_value: Any = UNSET) -> Any:
+        if isinstance(request, WebSocket):
+            return await super().run(request, context, root_value)
+        media_type = GRAPHQL_RESPONSE if wants_graphql_response(request) else JSON
+        request.state.graphql_media_type, request.state.graphql_request_error = media_type, False
+        try:
+            response: Response = await super().run(request, context, root_value)
+        except HTTPException as error:
+            return self._http_error(request, error, media_type)
+        if media_type == GRAPHQL_RESPONSE and response.media_type == JSON:
+            response.headers["content-type"] = CONTENT_TYPES[GRAPHQL_RESPONSE]
+            if request.state.graphql_request_error:
+                response.status_code = 400
+        return response
+
     async def process_result(self, request: Request, result: ExecutionResult) -> GraphQLHTTPResponse:
         data = await super().process_result(request, result)
-        request.state.request_error = result.data is None and all(
-            error.path is None for error in result.errors or ()
-        )
+        if request.state.graphql_media_type == GRAPHQL_RESPONSE and is_request_error(result):
+            data.pop("data", None)
+            request.state.graphql_request_error = True
         return data
 
-    async def run(self, request: Any, context: Any = None, root_value: Any = None) -> Any:
-        if isinstance(request, WebSocket):
-            return await super().run(request)
-        response = await super().run(request)
-        if not wants_graphql_response(request) or response.media_type != JSON:
-            return response
-        return self._as_graphql_response(request, response)
-
-    def _as_graphql_response(self, request: Request, response: Response) -> Response:
-        if not getattr(request.state, "request_error", False):
-            response.headers["content-type"] = f"{GRAPHQL_RESPONSE}; charset=utf-8"
-            return response
-        body = json.loads(bytes(response.body))
-        body.pop("data", None)
-        return Response(
-            json.dumps(body, ensure_ascii=False),
-            status_code=400,
-            media_type=GRAPHQL_RESPONSE,
-            headers={k: v for k, v in response.headers.items() if k.lower() not in {"content-length", "content-type"}},
-        )
+    def _http_error(self, request: Request, error: HTTPException, media_type: str) -> Response:
+        status, headers = error.status_code, {}
+        if request.method == "GET" and isinstance(error.__cause__, InvalidOperationTypeError):
+            status, headers = 405, {"allow": "POST"}
+        body = self.encode_json({"errors": [{"message": error.reason}]})
+        return Response(body, status_code=status, headers=headers, media_type=CONTENT_TYPES[media_type])
