@@ -14,7 +14,7 @@ from tortoise.contrib.starlette import RegisterTortoise
 
 from api.graphql_view import GraphQLView
 from api.middleware import SecurityHeaders
-from api.schema import schema
+from api.schema import build_schema
 from api.settings import Settings
 from domain import health
 from domain.db import tortoise_config
@@ -29,7 +29,10 @@ def create_app(settings: Settings | None = None) -> Starlette:
         async with RegisterTortoise(app, config=tortoise_config(settings.database_url)):
             yield
 
-    graphql = GraphQLView(schema, graphql_ide="graphiql" if settings.graphiql else None)
+    graphql = GraphQLView(
+        build_schema(introspection=settings.introspection),
+        graphql_ide="graphiql" if settings.graphiql else None,
+    )
     app = Starlette(
         debug=False,
         routes=[

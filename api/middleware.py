@@ -30,13 +30,14 @@ class SecurityHeaders:
             return
         request_id = _incoming_request_id(scope) or uuid.uuid4().hex
         scope.setdefault("state", {})["request_id"] = request_id
-        is_graphql_ide = scope["path"] == "/graphql" and scope["method"] == "GET"
+        graphql_get = scope["path"] == "/graphql" and scope["method"] == "GET"
 
         async def send_with_headers(message: Message) -> None:
             if message["type"] == "http.response.start":
                 headers = MutableHeaders(scope=message)
                 headers["x-request-id"] = request_id
-                headers.setdefault("content-security-policy", GRAPHIQL_CSP if is_graphql_ide else CSP)
+                is_ide = graphql_get and headers.get("content-type", "").startswith("text/html")
+                headers.setdefault("content-security-policy", GRAPHIQL_CSP if is_ide else CSP)
                 headers["x-content-type-options"] = "nosniff"
                 headers["referrer-policy"] = "same-origin"
                 headers["x-frame-options"] = "DENY"

@@ -31,10 +31,6 @@ class Settings:
     data_dir: Path = Path("data")
     graphiql: bool = True
     introspection: bool = True
-    max_query_depth: int = 12
-    max_aliases: int = 30
-    max_tokens: int = 2000
-    max_query_cost: int = 50_000
 
     @property
     def is_production(self) -> bool:

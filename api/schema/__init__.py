@@ -37,17 +37,21 @@ class Schema(strawberry.Schema):
             super().process_errors(unexpected, execution_context)
 
 
-schema = Schema(
-    query=Query,
-    mutation=Mutation,
-    types=[PersonType],
-    config=StrawberryConfig(relay_max_results=100),
-    extensions=[
-        lambda: MaxTokensLimiter(MAX_TOKENS),
-        lambda: ParserCache(maxsize=512),
-        limit_rules,
-        lambda: ValidationCache(maxsize=512),
-        QueryCost,
-        PublicErrors,
-    ],
-)
+def build_schema(*, introspection: bool = True) -> Schema:
+    return Schema(
+        query=Query,
+        mutation=Mutation,
+        types=[PersonType],
+        config=StrawberryConfig(relay_max_results=100),
+        extensions=[
+            lambda: MaxTokensLimiter(MAX_TOKENS),
+            lambda: ParserCache(maxsize=512),
+            limit_rules(introspection),
+            lambda: ValidationCache(maxsize=512),
+            QueryCost,
+            PublicErrors,
+        ],
+    )
+
+
+schema = build_schema()

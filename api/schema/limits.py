@@ -3,7 +3,7 @@ stay stable across requests) and a query-cost check that runs before execution."
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from typing import Any
 
 from graphql import (
@@ -19,6 +19,7 @@ from graphql import (
     InlineFragmentNode,
     OperationDefinitionNode,
     SelectionSetNode,
+    ValidationRule,
     get_named_type,
     value_from_ast_untyped,
 )
@@ -33,11 +34,26 @@ MAX_ALIASES = 30
 MAX_TOKENS = 2000
 MAX_COST = 50_000
 
-LIMIT_RULES: list[type[ASTValidationRule]] = [depth_rule(MAX_DEPTH, None, None), alias_rule(MAX_ALIASES)]
+
+class NoSchemaIntrospection(ValidationRule):
+    """Production may hide the schema; `__type` and `__typename` stay (clients rely on them)."""
+
+    def enter_field(self, node: FieldNode, *_: Any) -> None:
+        if node.name.value == "__schema":
+            self.report_error(GraphQLError("此服务器未开放 schema 自省", node))
 
 
-def limit_rules() -> AddValidationRules:
-    return AddValidationRules(LIMIT_RULES)
+LIMIT_RULES: tuple[type[ASTValidationRule], ...] = (
+    depth_rule(MAX_DEPTH, None, None),
+    alias_rule(MAX_ALIASES),
+)
+PRODUCTION_RULES: tuple[type[ASTValidationRule], ...] = (*LIMIT_RULES, NoSchemaIntrospection)
+
+
+def limit_rules(introspection: bool) -> Callable[[], AddValidationRules]:
+    """An extension factory; the rule classes are module constants so the validation cache hits."""
+    rules = list(LIMIT_RULES if introspection else PRODUCTION_RULES)
+    return lambda: AddValidationRules(rules)
 
 
 class QueryCost(SchemaExtension):

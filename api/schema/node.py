@@ -3,6 +3,7 @@ visibility checks as the typed fields."""
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Awaitable, Callable
 from typing import Any
 
@@ -50,4 +51,5 @@ class NodeQueries:
     async def nodes(self, info: Info, ids: list[strawberry.ID]) -> list[relay.Node | None]:
         if len(ids) > MAX_NODES:
             raise ValidationError(ErrorCode.INVALID, f"一次最多查询 {MAX_NODES} 个 ID", ["ids"])
-        return [await resolve_node(info, value, "ids") for value in ids]
+        # Gathered, so each type's DataLoader batches the whole list into one statement.
+        return list(await asyncio.gather(*(resolve_node(info, value, "ids") for value in ids)))

@@ -304,3 +304,12 @@ async def test_a_too_deep_query_is_refused(client: httpx.AsyncClient) -> None:
     query = '{ gridCellByCode(code: "1") { ' + nested + " } }"
     response = await client.post("/graphql", json={"query": query})
     assert "exceeds maximum operation depth" in response.json()["errors"][0]["message"]
+
+
+async def test_nodes_are_fetched_in_one_statement(client: httpx.AsyncClient, sql_log: SqlLog) -> None:
+    tree = await build_tree(grids=3, micro_grids_per_grid=0)
+    ids = [global_id("GridCell", g.id) for g in tree.grids]
+    sql_log.reset()
+    body = await gql(client, NODES, ids=ids)
+    assert [n["code"] for n in body["data"]["nodes"]] == [g.code for g in tree.grids]
+    assert sql_log.count == 1
