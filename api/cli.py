@@ -35,8 +35,10 @@ async def migrate(settings: Settings) -> None:
     from tortoise.migrations.api import migrate as run_migrations
 
     _ensure_data_dir(settings)
-    await run_migrations(config=tortoise_config(settings.database_url))
-    await Tortoise.close_connections()
+    try:
+        await run_migrations(config=tortoise_config(settings.database_url))
+    finally:
+        await Tortoise.close_connections()
 
 
 async def seed(settings: Settings) -> None:

@@ -8,6 +8,8 @@ from typing import Any
 MODEL_MODULES: list[str] = [
     "domain.people.models",
     "domain.grids.models",
+    "domain.accounts.models",
+    "domain.audit.models",
 ]
 
 DEFAULT_DATABASE_URL = "sqlite://data/linzhi.sqlite3"

@@ -17,6 +17,14 @@ class ErrorCode(StrEnum):
     HOUSEHOLDS_DERIVED = "HOUSEHOLDS_DERIVED"
     RETIRED = "RETIRED"
     DUPLICATE_CODE = "DUPLICATE_CODE"
+    UNAUTHENTICATED = "UNAUTHENTICATED"
+    BAD_CREDENTIALS = "BAD_CREDENTIALS"
+    ACCOUNT_LOCKED = "ACCOUNT_LOCKED"
+    WEAK_PASSWORD = "WEAK_PASSWORD"
+    DUPLICATE_USERNAME = "DUPLICATE_USERNAME"
+    INVALID_SCOPE = "INVALID_SCOPE"
+    INVALID_EXPIRY = "INVALID_EXPIRY"
+    RATE_LIMITED = "RATE_LIMITED"
 
 
 class DomainError(Exception):
@@ -41,3 +49,14 @@ class PermissionDenied(DomainError):
 
 class ValidationError(DomainError):
     """Bad input; `field` names the offending input path."""
+
+
+class Unauthenticated(DomainError):
+    def __init__(self, message: str = "请先登录") -> None:
+        super().__init__(ErrorCode.UNAUTHENTICATED, message)
+
+
+class RateLimited(DomainError):
+    def __init__(self, retry_after: int) -> None:
+        super().__init__(ErrorCode.RATE_LIMITED, f"请求过于频繁，请 {retry_after} 秒后再试")
+        self.retry_after = retry_after

@@ -21,6 +21,14 @@ from domain.db import MODEL_MODULES
 POSTGRES_URL = os.environ.get("LINZHI_TEST_POSTGRES", "").rstrip("/")
 
 
+@pytest.fixture(scope="session", autouse=True)
+def _fast_password_hashing() -> None:
+    """argon2id with small parameters: the same algorithm, a fraction of the time per hash."""
+    from domain.accounts import passwords
+
+    passwords.use_parameters(time_cost=1, memory_cost=1024, parallelism=1)
+
+
 def _database_params() -> list[str]:
     return ["sqlite", "postgres"] if POSTGRES_URL else ["sqlite"]
 

@@ -1,0 +1,109 @@
+"""Reads of accounts, roles and tokens."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+from tortoise.expressions import Q
+
+from domain.access import Grant, Role
+from domain.accounts.models import ApiToken, RoleAssignment, User
+from domain.errors import NotFound
+from domain.grids.models import GridCell
+from domain.pagination import Page, PageRequest, keyset_page
+from domain.people.models import Person
+
+USER_ORDER = ("id",)
+
+
+async def user_by_id(user_id: int) -> User:
+    user = await User.get_or_none(id=user_id).select_related("person")
+    if user is None:
+        raise NotFound("用户不存在")
+    return user
+
+
+async def user_by_identifier(identifier: str) -> User | None:
+    """A user by username, or by the mobile number of their person."""
+    ident = identifier.strip()
+    user = await User.get_or_none(username=ident).select_related("person")
+    if user is not None or not ident.isdigit():
+        return user
+    return await User.filter(person__mobile=ident).select_related("person").first()
+
+
+async def active_grants(user_ids: Iterable[int]) -> dict[int, list[Grant]]:
+    """Each user's unrevoked roles with the materialized path of their scope cell: one query."""
+    wanted = list(set(user_ids))
+    grouped: dict[int, list[Grant]] = defaultdict(list)
+    if not wanted:
+        return grouped
+    rows = await RoleAssignment.filter(user_id__in=wanted, revoked_at__isnull=True).values(
+        "user_id", "role", "cell_id", "cell__path", "organisation_id"
+    )
+    for row in rows:
+        grouped[row["user_id"]].append(
+            Grant(
+                role=Role(row["role"]),
+                cell_id=row["cell_id"],
+                cell_path=row["cell__path"],
+                organisation_id=row["organisation_id"],
+            )
+        )
+    return grouped
+
+
+@dataclass(frozen=True)
+class UserFilter:
+    search: str | None = None
+    role: Role | None = None
+
+
+async def users_page(f: UserFilter, request: PageRequest) -> Page[User]:
+    qs = User.all().select_related("person")
+    if f.search:
+        term = f.search.strip()
+        qs = qs.filter(Q(username__icontains=term) | Q(person__name__contains=term) | Q(person__mobile=term))
+    if f.role:
+        qs = qs.filter(role_assignments__role=f.role, role_assignments__revoked_at__isnull=True).distinct()
+    return await keyset_page(qs, USER_ORDER, request)
+
+
+async def assignments_of(user_id: int) -> list[RoleAssignment]:
+    return (
+        await RoleAssignment.filter(user_id=user_id, revoked_at__isnull=True)
+        .select_related("cell")
+        .order_by("granted_at", "id")
+    )
+
+
+async def tokens_of(user_id: int) -> list[ApiToken]:
+    return await ApiToken.filter(user_id=user_id).order_by("-created_at", "-id")
+
+
+async def assignment_by_id(assignment_id: int) -> RoleAssignment:
+    found = await RoleAssignment.get_or_none(id=assignment_id).select_related("cell")
+    if found is None:
+        raise NotFound("角色授权不存在")
+    return found
+
+
+async def token_by_id(token_id: int) -> ApiToken:
+    found = await ApiToken.get_or_none(id=token_id)
+    if found is None:
+        raise NotFound("令牌不存在")
+    return found
+
+
+async def person_by_id(person_id: int) -> Person:
+    found = await Person.get_or_none(id=person_id)
+    if found is None:
+        raise NotFound("人员不存在")
+    return found
+
+
+async def cell_paths_headed_by(person_id: int) -> list[str]:
+    rows = await GridCell.filter(head_id=person_id).values("path")
+    return [row["path"] for row in rows]

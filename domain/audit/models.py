@@ -1,0 +1,38 @@
+from __future__ import annotations
+
+from typing import Any
+
+from tortoise import fields
+from tortoise.indexes import Index
+from tortoise.models import Model
+
+
+class AuditEntry(Model):
+    """One append-only audit record.
+
+    `hash` covers the row's content and `prev_hash`, so an edited or deleted row breaks the chain,
+    and `seq` is unique, so concurrent writers cannot fork it."""
+
+    id = fields.BigIntField(primary_key=True)
+    seq = fields.BigIntField(unique=True)
+    at = fields.DatetimeField()
+    actor_user_id = fields.IntField(null=True)
+    actor_label = fields.CharField(max_length=100, null=True)
+    token_id = fields.IntField(null=True)
+    action = fields.CharField(max_length=60)
+    object_type = fields.CharField(max_length=40, null=True)
+    object_id = fields.CharField(max_length=40, null=True)
+    summary = fields.JSONField[dict[str, Any]]()
+    request_id = fields.CharField(max_length=64, null=True)
+    ip = fields.CharField(max_length=45, null=True)
+    prev_hash = fields.CharField(max_length=64)
+    hash = fields.CharField(max_length=64)
+
+    class Meta:
+        table = "audit_log"
+        indexes = [
+            Index(fields=["actor_user_id", "seq"], name="audit_actor_idx"),
+            Index(fields=["action", "seq"], name="audit_action_idx"),
+            Index(fields=["object_type", "object_id", "seq"], name="audit_object_idx"),
+            Index(fields=["at"], name="audit_at_idx"),
+        ]

@@ -1,0 +1,125 @@
+"""The tamper-evident audit log: every row's hash chains to the previous one.
+
+Writers call `record` inside the transaction of the change they describe, so a change and its
+audit row commit or roll back together. The chain head is read under a lock (an advisory lock on
+PostgreSQL; SQLite serialises writers), and `seq` is the primary key, so two writers can never
+both append after the same row.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+from tortoise import connections
+from tortoise.transactions import in_transaction
+
+from domain.access import Actor
+from domain.audit.models import AuditEntry
+
+GENESIS = "0" * 64
+_LOCK_KEY = 7_301_482  # any constant: the audit chain's advisory lock on PostgreSQL
+VERIFY_BATCH = 1000
+
+
+def _canonical(entry: AuditEntry) -> bytes:
+    content = {
+        "seq": entry.seq,
+        "at": entry.at.astimezone(UTC).isoformat(timespec="microseconds"),
+        "actor_user_id": entry.actor_user_id,
+        "actor_label": entry.actor_label,
+        "token_id": entry.token_id,
+        "action": entry.action,
+        "object_type": entry.object_type,
+        "object_id": entry.object_id,
+        "summary": entry.summary,
+        "request_id": entry.request_id,
+        "ip": entry.ip,
+        "prev_hash": entry.prev_hash,
+    }
+    return json.dumps(content, ensure_ascii=False, sort_keys=True, separators=(",", ":")).encode()
+
+
+def compute_hash(entry: AuditEntry) -> str:
+    return hashlib.sha256(_canonical(entry)).hexdigest()
+
+
+async def _lock_chain() -> None:
+    conn = connections.get("default")
+    if conn.capabilities.dialect == "postgres":
+        await conn.execute_query("SELECT pg_advisory_xact_lock($1)", [_LOCK_KEY])
+
+
+async def record(
+    actor: Actor,
+    action: str,
+    object_type: str | None = None,
+    object_id: int | str | None = None,
+    **summary: Any,
+) -> AuditEntry:
+    """Append one row to the chain (joins the caller's transaction, or opens one)."""
+    async with in_transaction():
+        await _lock_chain()
+        head = await AuditEntry.all().order_by("-seq").first().only("seq", "hash")
+        entry = AuditEntry(
+            seq=(head.seq + 1) if head else 1,
+            at=datetime.now(UTC),
+            actor_user_id=actor.user_id,
+            actor_label=actor.display_name,
+            token_id=actor.token_id,
+            action=action,
+            object_type=object_type,
+            object_id=str(object_id) if object_id is not None else None,
+            summary=_jsonable(summary),
+            request_id=actor.request_id,
+            ip=actor.ip,
+            prev_hash=head.hash if head else GENESIS,
+        )
+        entry.hash = compute_hash(entry)
+        await entry.save(force_create=True)
+    return entry
+
+
+def _jsonable(summary: dict[str, Any]) -> dict[str, Any]:
+    clean: dict[str, Any] = json.loads(json.dumps(summary, ensure_ascii=False, default=str))
+    return clean
+
+
+@dataclass(frozen=True)
+class ChainReport:
+    checked: int
+    first_broken_seq: int | None = None
+    reason: str | None = None
+
+    @property
+    def ok(self) -> bool:
+        return self.first_broken_seq is None
+
+
+async def _rows() -> AsyncIterator[AuditEntry]:
+    last = 0
+    while True:
+        batch = await AuditEntry.filter(seq__gt=last).order_by("seq").limit(VERIFY_BATCH)
+        if not batch:
+            return
+        for row in batch:
+            yield row
+        last = batch[-1].seq
+
+
+async def verify_chain() -> ChainReport:
+    """Walk the chain in order; report the first row that was edited, deleted or inserted."""
+    expected_seq, prev_hash, checked = 1, GENESIS, 0
+    async for row in _rows():
+        if row.seq != expected_seq:
+            return ChainReport(checked, expected_seq, f"第 {expected_seq} 条记录缺失（被删除）")
+        if row.prev_hash != prev_hash:
+            return ChainReport(checked, row.seq, "与上一条记录的哈希不衔接")
+        if compute_hash(row) != row.hash:
+            return ChainReport(checked, row.seq, "记录内容与哈希不符（被修改）")
+        expected_seq, prev_hash, checked = row.seq + 1, row.hash, checked + 1
+    return ChainReport(checked)
