@@ -12,6 +12,7 @@ from starlette.responses import JSONResponse
 from starlette.routing import Route
 from tortoise.contrib.starlette import RegisterTortoise
 
+from api.auth import AuthenticationMiddleware
 from api.graphql_view import GraphQLView
 from api.middleware import SecurityHeaders
 from api.schema import build_schema
@@ -40,7 +41,7 @@ def create_app(settings: Settings | None = None) -> Starlette:
             Route("/healthz", healthz, methods=["GET"]),
             *web_routes(),
         ],
-        middleware=[Middleware(SecurityHeaders)],
+        middleware=[Middleware(SecurityHeaders), Middleware(AuthenticationMiddleware)],
         exception_handlers=exception_handlers(),
         lifespan=lifespan,
     )

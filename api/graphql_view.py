@@ -25,8 +25,8 @@ from strawberry.schema.exceptions import InvalidOperationTypeError
 from strawberry.types import ExecutionResult
 from strawberry.types.unset import UNSET
 
+from api.auth import actor_of
 from api.context import Context
-from domain.access import Actor
 
 GRAPHQL_RESPONSE = "application/graphql-response+json"
 JSON = "application/json"
@@ -53,12 +53,6 @@ def is_request_error(result: ExecutionResult) -> bool:
     return result.data is None and bool(result.errors) and all(e.path is None for e in result.errors or ())
 
 
-def actor_for(request: Request | WebSocket) -> Actor:
-    """Every request is anonymous until the accounts issue adds sessions and tokens."""
-    client = request.client
-    return Actor(request_id=request.headers.get("x-request-id"), ip=client.host if client else None)
-
-
 class GraphQLView(GraphQL[Context, None]):
     def encode_json(self, data: object) -> str:
         return json.dumps(data, ensure_ascii=False, separators=(",", ":"))
@@ -67,7 +61,7 @@ class GraphQLView(GraphQL[Context, None]):
         return Context(
             request=request,  # type: ignore[arg-type]
             response=response if isinstance(response, Response) else None,
-            actor=actor_for(request),
+            actor=actor_of(request.scope.get("state", {})),
         )
 
     async def run(self, request: Any, context: Any = UNSET, root_value: Any = UNSET) -> Any:

@@ -4,10 +4,13 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from domain.access import ANONYMOUS
+from domain.access import Actor, Grant, Role
 from domain.grids import service
 from domain.grids.codes import GridKind
 from domain.grids.models import GridCell
+
+# Acts as bureau staff for building test data; tests of permissions build real users instead.
+BUREAU = Actor(display_name="测试数据", grants=(Grant(Role.BUREAU_STAFF),), system=True)
 
 
 @dataclass
@@ -24,7 +27,7 @@ async def cell(
     kind: GridKind, code: str, name: str, parent: GridCell | None = None, households: int = 0
 ) -> GridCell:
     return await service.create_cell(
-        actor=ANONYMOUS,
+        actor=BUREAU,
         kind=kind,
         code=code,
         name=name,

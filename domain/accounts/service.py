@@ -381,3 +381,29 @@ async def unmask_person(*, actor: Actor, person_id: int, reason: str) -> Person:
 
 
 SYSTEM = Actor(display_name="命令行", grants=(Grant(Role.ADMIN),), system=True)
+
+
+@dataclass(frozen=True)
+class Authentication:
+    """The outcome of reading a request's credentials: an actor, or a refusal to explain."""
+
+    actor: Actor
+    refused: str | None = None
+    by_cookie: bool = False
+
+
+async def authenticate(
+    *, session_secret: str | None, bearer: str | None, request_id: str | None, ip: str | None
+) -> Authentication:
+    """The one way both adapters learn who is acting. A bearer token wins over a cookie; a bad
+    token is refused outright (the client meant to authenticate), a stale cookie is anonymous."""
+    anonymous = Actor(request_id=request_id, ip=ip)
+    if bearer is not None:
+        check = await actor_for_token(bearer)
+        if check.actor is None:
+            return Authentication(anonymous, refused=check.reason)
+        return Authentication(check.actor.with_request(request_id=request_id, ip=ip))
+    actor = await actor_for_session(session_secret)
+    if actor is None:
+        return Authentication(anonymous)
+    return Authentication(actor.with_request(request_id=request_id, ip=ip), by_cookie=True)

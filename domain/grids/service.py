@@ -6,6 +6,7 @@ from tortoise.expressions import F
 from tortoise.transactions import in_transaction
 
 from domain.access import Actor
+from domain.audit import service as audit
 from domain.errors import ErrorCode, NotFound, ValidationError
 from domain.grids import policy, queries
 from domain.grids.codes import GridKind, validate_code
@@ -41,6 +42,7 @@ async def create_cell(
     is_demo: bool = False,
 ) -> GridCell:
     """Add a cell under `parent_id`; its households roll up into every ancestor."""
+    policy.require_create(actor)
     parent = await queries.cell_by_id(parent_id) if parent_id is not None else None
     validate_code(code, kind, parent.code if parent else None, parent.kind if parent else None)
     if parent is not None and parent.retired:
@@ -63,6 +65,7 @@ async def create_cell(
         await cell.save(update_fields=["path"])
         if parent is not None and count:
             await _add_to_ancestors(parent.path, count)
+        await audit.record(actor, "grid.create", "GridCell", cell.id, code=code, name=clean_name)
     return cell
 
 
@@ -88,10 +91,20 @@ async def update_cell(
                 )
             delta = _check_households(households) - cell.households
             cell.households = households
+        changes = _changes(cell, name, households)
         await cell.save()
         if delta and cell.parent_id is not None:
             await _add_to_ancestors(cell.path[: -len(path_segment(cell.id))], delta)
+        await audit.record(actor, "grid.update", "GridCell", cell.id, code=cell.code, **changes)
     return cell
+
+
+def _changes(cell: GridCell, name: str | None, households: int | None) -> dict[str, object]:
+    return {
+        key: value
+        for key, value in (("name", cell.name if name is not None else None), ("households", households))
+        if value is not None
+    }
 
 
 async def _add_to_ancestors(parent_path: str, delta: int) -> None:

@@ -5,7 +5,11 @@ from __future__ import annotations
 import httpx
 import pytest
 
-from tests.api.graphql import global_id, gql
+from domain.access import Role
+from domain.accounts.models import ApiToken
+from domain.audit.models import AuditEntry
+from tests.accounts import make_user
+from tests.api.graphql import bearer, global_id, gql
 from tests.conftest import SqlLog
 from tests.factories import build_tree, reload
 
@@ -59,6 +63,10 @@ mutation ($input: GridCellUpdateInput!) {
 """
 
 KINDS = "{ gridKinds { kind label } }"
+
+
+async def staff_headers() -> dict[str, str]:
+    return await bearer(await make_user("bureau.staff", Role.BUREAU_STAFF), "write:grids")
 
 
 async def test_a_cell_by_code_shows_breadcrumb_children_and_subtree(client: httpx.AsyncClient) -> None:
@@ -236,7 +244,10 @@ async def test_breadcrumb_children_and_subtree_of_a_list_are_batched(
 async def test_renaming_a_cell_returns_it(client: httpx.AsyncClient) -> None:
     tree = await build_tree(grids=1, micro_grids_per_grid=1)
     body = await gql(
-        client, UPDATE, input={"id": global_id("GridCell", tree.grids[0].id), "name": "东区网格"}
+        client,
+        UPDATE,
+        headers=await staff_headers(),
+        input={"id": global_id("GridCell", tree.grids[0].id), "name": "东区网格"},
     )
     assert body["data"]["gridCellUpdate"] == {
         "gridCell": {"code": tree.grids[0].code, "name": "东区网格", "households": 40},
@@ -248,7 +259,10 @@ async def test_renaming_a_cell_returns_it(client: httpx.AsyncClient) -> None:
 async def test_setting_a_leafs_households_rolls_up(client: httpx.AsyncClient) -> None:
     tree = await build_tree(grids=1, micro_grids_per_grid=2, households=40)
     body = await gql(
-        client, UPDATE, input={"id": global_id("GridCell", tree.micro_grids[0].id), "households": 75}
+        client,
+        UPDATE,
+        headers=await staff_headers(),
+        input={"id": global_id("GridCell", tree.micro_grids[0].id), "households": 75},
     )
     assert body["data"]["gridCellUpdate"]["gridCell"]["households"] == 75
     assert (await reload(tree.city)).households == 115
@@ -266,7 +280,12 @@ async def test_bad_updates_come_back_as_user_errors_and_change_nothing(
 ) -> None:
     tree = await build_tree(grids=1, micro_grids_per_grid=1, households=40)
     micro = tree.micro_grids[0]
-    body = await gql(client, UPDATE, input={"id": global_id("GridCell", micro.id), **changes})
+    body = await gql(
+        client,
+        UPDATE,
+        headers=await staff_headers(),
+        input={"id": global_id("GridCell", micro.id), **changes},
+    )
     payload = body["data"]["gridCellUpdate"]
     assert payload["gridCell"] is None
     assert payload["userErrors"][0]["code"] == code
@@ -278,13 +297,20 @@ async def test_bad_updates_come_back_as_user_errors_and_change_nothing(
 
 async def test_updating_an_inner_cells_households_is_refused(client: httpx.AsyncClient) -> None:
     tree = await build_tree(grids=1, micro_grids_per_grid=1, households=40)
-    body = await gql(client, UPDATE, input={"id": global_id("GridCell", tree.town.id), "households": 1})
+    body = await gql(
+        client,
+        UPDATE,
+        headers=await staff_headers(),
+        input={"id": global_id("GridCell", tree.town.id), "households": 1},
+    )
     assert body["data"]["gridCellUpdate"]["userErrors"][0]["code"] == "HOUSEHOLDS_DERIVED"
     assert (await reload(tree.town)).households == 40
 
 
 async def test_updating_an_unknown_cell_is_not_found(client: httpx.AsyncClient) -> None:
-    body = await gql(client, UPDATE, input={"id": global_id("GridCell", 4242), "name": "x"})
+    body = await gql(
+        client, UPDATE, headers=await staff_headers(), input={"id": global_id("GridCell", 4242), "name": "x"}
+    )
     assert body["data"]["gridCellUpdate"]["userErrors"][0]["code"] == "NOT_FOUND"
 
 
@@ -313,3 +339,47 @@ async def test_nodes_are_fetched_in_one_statement(client: httpx.AsyncClient, sql
     body = await gql(client, NODES, ids=ids)
     assert [n["code"] for n in body["data"]["nodes"]] == [g.code for g in tree.grids]
     assert sql_log.count == 1
+
+
+async def test_an_update_is_audited_with_what_changed(client: httpx.AsyncClient) -> None:
+    tree = await build_tree(grids=1, micro_grids_per_grid=1, households=40)
+    micro_id = global_id("GridCell", tree.micro_grids[0].id)
+    await gql(client, UPDATE, headers=await staff_headers(), input={"id": micro_id, "households": 44})
+    entry = await AuditEntry.get(action="grid.update")
+    assert (entry.actor_label, entry.object_id) == ("bureau.staff", str(tree.micro_grids[0].id))
+    assert entry.summary == {"code": tree.micro_grids[0].code, "households": 44}
+    assert entry.token_id == (await ApiToken.get()).id
+
+
+async def test_anonymous_callers_cannot_update(client: httpx.AsyncClient) -> None:
+    tree = await build_tree(grids=1, micro_grids_per_grid=1)
+    body = await gql(client, UPDATE, input={"id": global_id("GridCell", tree.grids[0].id), "name": "改名"})
+    assert body["data"] is None
+    assert body["errors"][0]["extensions"]["code"] == "UNAUTHENTICATED"
+    assert (await reload(tree.grids[0])).name == "第1网格"
+
+
+async def test_grid_staff_update_only_inside_their_subtree(client: httpx.AsyncClient) -> None:
+    tree = await build_tree(grids=1, micro_grids_per_grid=1)
+    staff = await make_user("grid.staff", Role.GRID_STAFF, cell=tree.community)
+    headers = await bearer(staff, "write:grids")
+    inside = await gql(
+        client, UPDATE, headers=headers, input={"id": global_id("GridCell", tree.grids[0].id), "name": "东区"}
+    )
+    outside = await gql(
+        client, UPDATE, headers=headers, input={"id": global_id("GridCell", tree.village.id), "name": "西村"}
+    )
+    assert inside["data"]["gridCellUpdate"]["gridCell"]["name"] == "东区"
+    assert outside["errors"][0]["extensions"]["code"] == "FORBIDDEN"
+    assert (await reload(tree.village)).name == "演示村"
+
+
+async def test_a_read_only_token_cannot_update(client: httpx.AsyncClient) -> None:
+    tree = await build_tree(grids=1, micro_grids_per_grid=1)
+    headers = await bearer(await make_user("bureau.reader", Role.BUREAU_STAFF))
+    body = await gql(
+        client, UPDATE, headers=headers, input={"id": global_id("GridCell", tree.grids[0].id), "name": "改名"}
+    )
+    assert body["errors"][0]["extensions"]["code"] == "FORBIDDEN"
+    assert "write:grids" in body["errors"][0]["message"]
+    assert (await reload(tree.grids[0])).name == "第1网格"

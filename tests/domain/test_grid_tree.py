@@ -4,13 +4,12 @@ from __future__ import annotations
 
 import pytest
 
-from domain.access import ANONYMOUS
 from domain.errors import ErrorCode, NotFound, ValidationError
 from domain.grids import queries, service
 from domain.grids.codes import GridKind
 from domain.grids.models import GridCell, path_segment
 from domain.pagination import PageRequest
-from tests.factories import build_tree, cell, reload
+from tests.factories import BUREAU, build_tree, cell, reload
 
 pytestmark = pytest.mark.usefixtures("db")
 
@@ -33,7 +32,7 @@ async def test_households_roll_up_to_every_ancestor() -> None:
 
 async def test_updating_a_leaf_moves_every_ancestor_total_by_the_difference() -> None:
     tree = await build_tree(grids=2, micro_grids_per_grid=2, households=50)
-    updated = await service.update_cell(actor=ANONYMOUS, cell_id=tree.micro_grids[0].id, households=80)
+    updated = await service.update_cell(actor=BUREAU, cell_id=tree.micro_grids[0].id, households=80)
     assert updated.households == 80
     assert (await reload(tree.grids[0])).households == 130
     assert (await reload(tree.grids[1])).households == 100
@@ -44,7 +43,7 @@ async def test_updating_a_leaf_moves_every_ancestor_total_by_the_difference() ->
 async def test_inner_cells_refuse_a_households_value_and_nothing_changes() -> None:
     tree = await build_tree(grids=1, micro_grids_per_grid=2, households=30)
     with pytest.raises(ValidationError) as raised:
-        await service.update_cell(actor=ANONYMOUS, cell_id=tree.grids[0].id, households=999, name="改名")
+        await service.update_cell(actor=BUREAU, cell_id=tree.grids[0].id, households=999, name="改名")
     assert raised.value.code is ErrorCode.HOUSEHOLDS_DERIVED
     grid = await reload(tree.grids[0])
     assert (grid.households, grid.name) == (60, "第1网格")
@@ -66,7 +65,7 @@ async def test_bad_updates_are_refused_and_change_nothing(
     tree = await build_tree(grids=1, micro_grids_per_grid=1, households=30)
     micro = tree.micro_grids[0]
     with pytest.raises(ValidationError) as raised:
-        await service.update_cell(actor=ANONYMOUS, cell_id=micro.id, **changes)  # type: ignore[arg-type]
+        await service.update_cell(actor=BUREAU, cell_id=micro.id, **changes)  # type: ignore[arg-type]
     assert raised.value.code is error
     after = await reload(micro)
     assert (after.name, after.households) == (micro.name, 30)
@@ -75,13 +74,13 @@ async def test_bad_updates_are_refused_and_change_nothing(
 
 async def test_renaming_trims_and_collapses_spaces() -> None:
     tree = await build_tree(grids=1, micro_grids_per_grid=1)
-    renamed = await service.update_cell(actor=ANONYMOUS, cell_id=tree.community.id, name="  南河头  社区 ")
+    renamed = await service.update_cell(actor=BUREAU, cell_id=tree.community.id, name="  南河头  社区 ")
     assert renamed.name == "南河头 社区"
 
 
 async def test_updating_an_unknown_cell_is_not_found() -> None:
     with pytest.raises(NotFound):
-        await service.update_cell(actor=ANONYMOUS, cell_id=424242, name="x")
+        await service.update_cell(actor=BUREAU, cell_id=424242, name="x")
 
 
 async def test_creating_a_cell_checks_code_parent_and_duplicates() -> None:

@@ -12,7 +12,7 @@ from api.schema.grids.types import (
     Info,
 )
 from api.schema.relay import node_pk
-from domain.errors import DomainError
+from domain.errors import DomainError, PermissionDenied, Unauthenticated
 from domain.grids import service
 
 
@@ -27,6 +27,8 @@ class GridMutations:
                 name=input.name,
                 households=input.households,
             )
+        except (PermissionDenied, Unauthenticated):
+            raise  # authentication and authorization are top-level errors (graphql.md)
         except DomainError as error:
             errors = to_user_errors(error, GridCellUserError, GridCellErrorCode)
             return GridCellUpdatePayload(grid_cell=None, user_errors=errors)
