@@ -21,8 +21,8 @@ async def fetch_all(sql: str, params: Sequence[Any] = ()) -> list[dict[str, Any]
     if conn.capabilities.dialect == "postgres":
         counter = iter(range(1, len(params) + 1))
         sql = _PLACEHOLDER.sub(lambda _: f"${next(counter)}", sql)
-    _, rows = await conn.execute_query(sql, list(params))
-    return [dict(row) for row in rows]
+    # execute_query_dict fetches rows for every statement, so INSERT ... RETURNING works too.
+    return await conn.execute_query_dict(sql, list(params))
 
 
 def placeholders(n: int) -> str:

@@ -10,6 +10,8 @@ from graphql import GraphQLError
 from strawberry.extensions import MaxTokensLimiter, ParserCache, ValidationCache
 from strawberry.schema.config import StrawberryConfig
 
+from api.schema.accounts.mutations import AccountMutations
+from api.schema.accounts.queries import AccountQueries
 from api.schema.errors import PublicErrors
 from api.schema.grids.mutations import GridMutations
 from api.schema.grids.queries import GridQueries
@@ -20,12 +22,12 @@ from domain.errors import DomainError
 
 
 @strawberry.type(description="查询")
-class Query(NodeQueries, GridQueries):
+class Query(NodeQueries, AccountQueries, GridQueries):
     pass
 
 
 @strawberry.type(description="变更")
-class Mutation(GridMutations):
+class Mutation(AccountMutations, GridMutations):
     pass
 
 

@@ -15,6 +15,7 @@ from api.schema.grids.types import Info
 from api.schema.people.types import PersonType
 from api.schema.relay import decode_global_id
 from domain.errors import ErrorCode, ValidationError
+from domain.people import policy as people_policy
 
 MAX_NODES = 100
 
@@ -22,8 +23,10 @@ Resolver = Callable[[Info, int], Awaitable[Any]]
 
 
 async def _load_person(info: Info, pk: int) -> PersonType | None:
+    if not people_policy.can_look_up(info.context.actor, pk):
+        return None
     person = await info.context.loaders.grids.person_by_id.load(pk)
-    return PersonType.masked(person) if person else None
+    return PersonType.for_actor(info.context.actor, person) if person else None
 
 
 RESOLVERS: dict[str, Resolver] = {

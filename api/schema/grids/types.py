@@ -120,7 +120,7 @@ class GridCellType(relay.Node):
         if self.head_id is None:
             return None
         person = await info.context.loaders.grids.person_by_id.load(self.head_id)
-        return PersonType.masked(person) if person else None
+        return PersonType.for_actor(info.context.actor, person) if person else None
 
 
 @strawberry.input(description="网格单元筛选条件")

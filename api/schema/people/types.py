@@ -3,15 +3,25 @@ from __future__ import annotations
 import strawberry
 from strawberry import relay
 
+from domain.access import Actor
 from domain.people.models import Person as PersonModel
+from domain.people.policy import PersonView, view_for
 
 
-@strawberry.type(name="Person", description="自然人；姓名与手机号默认脱敏")
+@strawberry.type(name="Person", description="自然人；个人信息默认脱敏，查看完整信息须授权并留痕")
 class PersonType(relay.Node):
     id: relay.NodeID[int]
-    name: str = strawberry.field(description="姓名（脱敏，如 张**）")
+    name: str = strawberry.field(description="姓名（对公众脱敏，如 张**）")
     mobile: str | None = strawberry.field(description="手机号（脱敏，如 138****1234）")
+    resident_id: str | None = strawberry.field(description="身份证号（脱敏，前 6 后 4）")
+    masked: bool = strawberry.field(description="以上信息是否经过脱敏")
 
     @classmethod
-    def masked(cls, person: PersonModel) -> PersonType:
-        return cls(id=person.id, name=person.masked_name, mobile=person.masked_mobile)
+    def from_view(cls, view: PersonView) -> PersonType:
+        return cls(
+            id=view.id, name=view.name, mobile=view.mobile, resident_id=view.resident_id, masked=view.masked
+        )
+
+    @classmethod
+    def for_actor(cls, actor: Actor, person: PersonModel) -> PersonType:
+        return cls.from_view(view_for(actor, person))

@@ -1,0 +1,34 @@
+from __future__ import annotations
+
+import strawberry
+
+from api.schema.accounts.types import (
+    AccountErrorCode,
+    AccountUserError,
+    PersonUnmaskInput,
+    PersonUnmaskPayload,
+)
+from api.schema.errors import to_user_errors
+from api.schema.grids.types import Info
+from api.schema.people.types import PersonType
+from api.schema.relay import node_pk
+from domain.accounts import service
+from domain.errors import DomainError, PermissionDenied, Unauthenticated
+from domain.people.policy import unmasked
+
+
+@strawberry.type
+class AccountMutations:
+    @strawberry.mutation(description="查看完整个人信息：须有权限，每次都记入审计日志")
+    async def person_unmask(self, info: Info, input: PersonUnmaskInput) -> PersonUnmaskPayload:
+        try:
+            person = await service.unmask_person(
+                actor=info.context.actor, person_id=node_pk(input.id, "Person"), reason=input.reason
+            )
+        except (PermissionDenied, Unauthenticated):
+            raise
+        except DomainError as error:
+            return PersonUnmaskPayload(
+                person=None, user_errors=to_user_errors(error, AccountUserError, AccountErrorCode)
+            )
+        return PersonUnmaskPayload(person=PersonType.from_view(unmasked(person)), user_errors=[])

@@ -1,0 +1,44 @@
+"""What of a person an actor sees. Masked by default: full names for staff and for oneself,
+mobile numbers and resident IDs only for oneself, or through an audited unmask."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from domain.access import Actor
+from domain.people.masking import mask_mobile, mask_name, mask_resident_id
+from domain.people.models import Person
+
+
+@dataclass(frozen=True)
+class PersonView:
+    id: int
+    name: str
+    mobile: str | None
+    resident_id: str | None
+    masked: bool
+
+
+def view_for(actor: Actor, person: Person) -> PersonView:
+    own = actor.person_id is not None and actor.person_id == person.id
+    name = person.name if own or actor.is_staff else mask_name(person.name)
+    if own:
+        return PersonView(person.id, name, person.mobile, person.resident_id, masked=False)
+    return PersonView(
+        person.id,
+        name,
+        mask_mobile(person.mobile) if person.mobile else None,
+        mask_resident_id(person.resident_id) if person.resident_id else None,
+        masked=True,
+    )
+
+
+def unmasked(person: Person) -> PersonView:
+    """Only after `domain.accounts.service.unmask_person` allowed and audited it."""
+    return PersonView(person.id, person.name, person.mobile, person.resident_id, masked=False)
+
+
+def can_look_up(actor: Actor, person_id: int) -> bool:
+    """Looking a person up by ID (rather than reaching them through a public role such as a
+    grid head) is for staff and for oneself: IDs must not enumerate residents."""
+    return actor.is_staff or actor.person_id == person_id
