@@ -22,7 +22,8 @@ async def fetch_all(sql: str, params: Sequence[Any] = ()) -> list[dict[str, Any]
         counter = iter(range(1, len(params) + 1))
         sql = _PLACEHOLDER.sub(lambda _: f"${next(counter)}", sql)
     # execute_query_dict fetches rows for every statement, so INSERT ... RETURNING works too.
-    return await conn.execute_query_dict(sql, list(params))
+    rows: list[dict[str, Any]] = await conn.execute_query_dict(sql, list(params))
+    return rows
 
 
 def placeholders(n: int) -> str:
