@@ -6,34 +6,27 @@ from pathlib import Path
 from typing import Any
 
 from starlette.exceptions import HTTPException
-from starlette.requests import Request
-from starlette.responses import RedirectResponse, Response
-from starlette.routing import BaseRoute, Mount, Route
+from starlette.routing import BaseRoute, Mount
 from starlette.staticfiles import StaticFiles
 
-from web.render import render
+from domain.errors import DomainError
+from web import errors
+from web.routes import grids, home
 
 STATIC_DIR = Path(__file__).parent / "static"
 
 
-async def home(request: Request) -> Response:
-    return RedirectResponse("/grids", status_code=302)
-
-
 def web_routes() -> list[BaseRoute]:
     return [
-        Route("/", home),
+        *home.routes(),
+        *grids.routes(),
         Mount("/static", StaticFiles(directory=STATIC_DIR), name="static"),
     ]
 
 
-async def not_found(request: Request, exc: Exception) -> Response:
-    return render(request, "errors/404.html", {}, status_code=404)
-
-
-async def server_error(request: Request, exc: Exception) -> Response:
-    return render(request, "errors/500.html", {}, status_code=500)
-
-
 def exception_handlers() -> dict[Any, Any]:
-    return {404: not_found, HTTPException: not_found, 500: server_error}
+    return {
+        HTTPException: errors.http_error,
+        DomainError: errors.domain_error,
+        500: errors.server_error,
+    }

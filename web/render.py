@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
@@ -12,8 +13,17 @@ from starlette.templating import Jinja2Templates
 templates = Jinja2Templates(directory=Path(__file__).parent / "templates")
 
 
+def thousands(value: int) -> str:
+    return f"{value:,}"
+
+
+templates.env.filters["thousands"] = thousands
+
+
 def is_htmx(request: Request) -> bool:
-    return request.headers.get("hx-request") == "true"
+    """An HTMX swap. A history-restore request rebuilds the whole page, so it is not one."""
+    headers = request.headers
+    return headers.get("hx-request") == "true" and headers.get("hx-history-restore-request") != "true"
 
 
 def render(
@@ -23,9 +33,15 @@ def render(
     *,
     fragment: str | None = None,
     status_code: int = 200,
+    headers: Mapping[str, str] | None = None,
 ) -> HTMLResponse:
-    """Render `fragment` alone for HTMX requests (when given), else the full `page`."""
-    name = fragment if fragment and is_htmx(request) else page
-    response = templates.TemplateResponse(request, name, context, status_code=status_code)
+    """Render `fragment` alone for HTMX requests (when given), else the full `page`.
+
+    Templates see `partial`: true when the fragment is sent alone, so it can carry its own
+    `<title>` (htmx moves it to the document head)."""
+    name = fragment if fragment is not None and is_htmx(request) else page
+    response = templates.TemplateResponse(
+        request, name, {**context, "partial": name != page}, status_code=status_code, headers=headers
+    )
     response.headers["vary"] = "HX-Request"
     return response
