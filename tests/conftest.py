@@ -126,7 +126,9 @@ def live_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer
     port = _free_port()
     env = {**os.environ, "LINZHI_DATABASE_URL": database_url, "LINZHI_PORT": str(port)}
     for command in ("migrate", "seed"):
-        subprocess.run([sys.executable, "-m", "api.cli", command], env=env, check=True, capture_output=True)
+        subprocess.run(
+            [sys.executable, "-m", "api.cli", command], env=env, check=True, capture_output=True, timeout=120
+        )
     server = subprocess.Popen(
         [sys.executable, "-m", "api.cli", "serve", "--port", str(port)],
         env=env,

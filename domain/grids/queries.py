@@ -69,10 +69,19 @@ def _filtered(f: GridCellFilter) -> QuerySet[GridCell]:
         qs = qs.filter(retired=False)
     search = (f.search or "").strip()
     if search.isdigit():
-        qs = qs.filter(code__startswith=search)
+        qs = qs.filter(**code_prefix(search))
     elif search:
         qs = qs.filter(Q(name__contains=search))
     return qs
+
+
+def code_prefix(prefix: str) -> dict[str, str]:
+    """Codes starting with a digit prefix, as an index range (LIKE 'x%' is not indexed under
+    every collation): [prefix, prefix + 1) compares correctly for digit strings."""
+    if set(prefix) == {"9"}:
+        return {"code__startswith": prefix}
+    upper = str(int(prefix) + 1).zfill(len(prefix))
+    return {"code__gte": prefix, "code__lt": upper}
 
 
 async def cells_page(f: GridCellFilter, request: PageRequest) -> Page[GridCell]:
