@@ -1,19 +1,32 @@
-"""The `linzhi` command: serve, migrate, seed, export-schema."""
+"""The `linzhi` command: serve, migrate, seed, createadmin, audit verify, export-schema."""
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import getpass
 import sys
 from collections.abc import Awaitable, Callable
 from pathlib import Path
+from typing import TypeVar
 
 from tortoise import Tortoise
+from tortoise.transactions import in_transaction
 
 from api.settings import Settings
+from domain.access import Role
+from domain.accounts import queries as accounts_queries
+from domain.accounts import service as accounts
+from domain.audit.service import verify_chain
 from domain.db import tortoise_config
+from domain.errors import DomainError
 
 SCHEMA_FILE = Path(__file__).parent / "schema.graphql"
+T = TypeVar("T")
+
+
+class CommandError(Exception):
+    """Bad input or a refusal: its message is printed and the command exits with status 1."""
 
 
 def _ensure_data_dir(settings: Settings) -> None:
@@ -21,11 +34,11 @@ def _ensure_data_dir(settings: Settings) -> None:
         Path(settings.database_url.removeprefix("sqlite://")).parent.mkdir(parents=True, exist_ok=True)
 
 
-async def _with_orm(settings: Settings, work: Callable[[], Awaitable[None]]) -> None:
+async def _with_orm(settings: Settings, work: Callable[[], Awaitable[T]]) -> T:
     _ensure_data_dir(settings)
     await Tortoise.init(config=tortoise_config(settings.database_url))
     try:
-        await work()
+        return await work()
     finally:
         await Tortoise.close_connections()
 
@@ -57,9 +70,73 @@ def export_schema() -> str:
     return schema.as_str() + "\n"
 
 
+async def audit_verify(settings: Settings) -> None:
+    """Walk the audit chain; a broken link is reported and fails the command."""
+    report = await _with_orm(settings, verify_chain)
+    if not report.ok:
+        raise CommandError(
+            f"审计链断裂：第 {report.first_broken_seq} 条记录，{report.reason}"
+            f"（此前 {report.checked} 条完好）"
+        )
+    print(f"审计链完整：{report.checked} 条记录")
+
+
+def read_password(*, from_stdin: bool) -> str:
+    """One line from stdin, or typed twice at the terminal without echo."""
+    try:
+        if from_stdin:
+            return sys.stdin.readline().removesuffix("\n").removesuffix("\r")
+        first = getpass.getpass("密码：")
+        if getpass.getpass("再次输入密码：") != first:
+            raise CommandError("两次输入的密码不一致")
+    except EOFError as eof:
+        raise CommandError("未读到密码") from eof
+    return first
+
+
+async def create_admin(
+    settings: Settings, *, username: str, name: str, mobile: str | None, password: str
+) -> None:
+    """A user with the ADMIN role, created and granted in one transaction (both audited)."""
+
+    async def work() -> None:
+        async with in_transaction():
+            user = await accounts.create_user(
+                actor=accounts.SYSTEM, name=name, username=username, password=password, mobile=mobile
+            )
+            await accounts.grant_role(actor=accounts.SYSTEM, user_id=user.id, role=Role.ADMIN)
+        print(f"已创建管理员 {user.username}（{user.person.name}），角色：{Role.ADMIN.label}")
+
+    try:
+        await _with_orm(settings, work)
+    except DomainError as error:
+        raise CommandError(f"无法创建管理员：{error.message}") from error
+
+
+DEMO_REFUSAL = """\
+拒绝启动：生产环境（LINZHI_ENV=production）中仍有启用的演示账号：{names}。
+演示账号的密码公开在 README 中。请先运行 `linzhi disable-demo-accounts` 停用它们。
+Refusing to start: demo accounts are active in production ({names}); their password is public.
+Run `linzhi disable-demo-accounts` first."""
+
+
+async def refuse_demo_accounts(settings: Settings) -> None:
+    """Production must not start while anyone can sign in with the published demo password."""
+    names = await _with_orm(settings, accounts_queries.active_demo_usernames)
+    if names:
+        raise CommandError(DEMO_REFUSAL.format(names=", ".join(names)))
+
+
+async def disable_demo_accounts(settings: Settings) -> None:
+    names = await _with_orm(settings, lambda: accounts.disable_demo_accounts(actor=accounts.SYSTEM))
+    print(f"已停用演示账号：{', '.join(names)}" if names else "没有启用的演示账号")
+
+
 def serve(settings: Settings, host: str, port: int, workers: int) -> None:
     import uvicorn
 
+    if settings.is_production:
+        asyncio.run(refuse_demo_accounts(settings))
     uvicorn.run(
         "api.app:create_app",
         factory=True,
@@ -73,6 +150,16 @@ def serve(settings: Settings, host: str, port: int, workers: int) -> None:
 
 def main(argv: list[str] | None = None) -> int:
     settings = Settings.from_env()
+    args = _parser(settings).parse_args(argv)
+    try:
+        _run(settings, args)
+    except CommandError as error:
+        print(error, file=sys.stderr)
+        return 1
+    return 0
+
+
+def _parser(settings: Settings) -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="linzhi", description="邻治 Linzhi")
     commands = parser.add_subparsers(dest="command", required=True)
     serve_cmd = commands.add_parser("serve", help="serve the web app and GraphQL API")
@@ -81,23 +168,44 @@ def main(argv: list[str] | None = None) -> int:
     serve_cmd.add_argument("--workers", type=int, default=settings.workers)
     commands.add_parser("migrate", help="apply database migrations")
     commands.add_parser("seed", help="load the demo seeds (idempotent)")
+    admin = commands.add_parser("createadmin", help="create a user with the ADMIN role")
+    admin.add_argument("--username", required=True)
+    admin.add_argument("--name", required=True, help="the person's name")
+    admin.add_argument("--mobile", default=None)
+    admin.add_argument("--password-stdin", action="store_true", help="read the password from stdin")
+    audit = commands.add_parser("audit", help="audit log tools")
+    audit_commands = audit.add_subparsers(dest="audit_command", required=True)
+    audit_commands.add_parser("verify", help="check the audit hash chain; exit 1 at the first broken link")
+    commands.add_parser("disable-demo-accounts", help="disable every demo account (before production)")
     export = commands.add_parser("export-schema", help="print or write the GraphQL SDL")
     export.add_argument("--output", type=Path, default=None)
-    args = parser.parse_args(argv)
+    return parser
 
+
+def _run(settings: Settings, args: argparse.Namespace) -> None:
     if args.command == "serve":
         serve(settings, args.host, args.port, args.workers)
     elif args.command == "migrate":
         asyncio.run(migrate(settings))
     elif args.command == "seed":
         asyncio.run(seed(settings))
+    elif args.command == "createadmin":
+        password = read_password(from_stdin=args.password_stdin)
+        asyncio.run(
+            create_admin(
+                settings, username=args.username, name=args.name, mobile=args.mobile, password=password
+            )
+        )
+    elif args.command == "audit":
+        asyncio.run(audit_verify(settings))
+    elif args.command == "disable-demo-accounts":
+        asyncio.run(disable_demo_accounts(settings))
     elif args.command == "export-schema":
         sdl = export_schema()
         if args.output:
             args.output.write_text(sdl, encoding="utf-8")
         else:
             sys.stdout.write(sdl)
-    return 0
 
 
 if __name__ == "__main__":

@@ -3,6 +3,7 @@ app instance on the same database) shares them."""
 
 from __future__ import annotations
 
+import math
 import time
 
 from domain import sql
@@ -19,7 +20,8 @@ async def hit(key: str, *, limit: int, window_seconds: int, now: float | None = 
         [key, window],
     )
     if int(rows[0]["count"]) > limit:
-        retry_after = max(1, int((window + 1) * window_seconds - current))
+        # Rounded up: a client that waits exactly Retry-After seconds lands in the next window.
+        retry_after = max(1, math.ceil((window + 1) * window_seconds - current))
         raise RateLimited(retry_after)
 
 

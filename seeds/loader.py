@@ -35,21 +35,30 @@ LEVELS = range(5)
 
 @dataclass(frozen=True)
 class SeedReport:
-    """What one load inserted; a load over a complete tree reports nothing."""
+    """What one load inserted; a load over complete seeds reports nothing."""
 
     cells: dict[GridKind, int] = field(default_factory=dict)
     people: int = 0
+    accounts: int = 0
 
     @property
     def inserted(self) -> int:
-        return sum(self.cells.values()) + self.people
+        return sum(self.cells.values()) + self.people + self.accounts
 
     def __str__(self) -> str:
-        """One line for the `seed` command."""
-        if not self.inserted:
+        """Two lines for the `seed` command."""
+        return f"{self._grids()}\n{self._accounts()}"
+
+    def _grids(self) -> str:
+        if not self.cells:
             return "grid seeds: nothing to insert, the tree is complete"
         cells = ", ".join(f"{count} {kind.value}" for kind, count in self.cells.items())
         return f"grid seeds inserted: {cells}; {self.people} demo people"
+
+    def _accounts(self) -> str:
+        if not self.accounts:
+            return "demo accounts: all present"
+        return f"demo accounts created: {self.accounts} (development only, password in README)"
 
 
 @dataclass(frozen=True)

@@ -25,6 +25,11 @@ async def user_by_id(user_id: int) -> User:
     return user
 
 
+async def user_id_by_username(username: str) -> int | None:
+    user = await User.filter(username=username.strip()).only("id").first()
+    return user.id if user else None
+
+
 async def user_by_identifier(identifier: str) -> User | None:
     """A user by username, or by the mobile number of their person."""
     ident = identifier.strip()
@@ -32,6 +37,13 @@ async def user_by_identifier(identifier: str) -> User | None:
     if user is not None or not ident.isdigit():
         return user
     return await User.filter(person__mobile=ident).select_related("person").first()
+
+
+async def active_demo_usernames() -> list[str]:
+    """Enabled accounts flagged as demo data. Their password is published in the README, so
+    production refuses to start while any exists (whatever its current password)."""
+    demo = User.filter(is_demo=True, is_active=True).order_by("username")
+    return [str(username) for username in await demo.values_list("username", flat=True)]
 
 
 async def active_grants(user_ids: Iterable[int]) -> dict[int, list[Grant]]:
@@ -77,6 +89,18 @@ async def assignments_of(user_id: int) -> list[RoleAssignment]:
         .select_related("cell")
         .order_by("granted_at", "id")
     )
+
+
+async def assignments_of_users(user_ids: Iterable[int]) -> dict[int, list[RoleAssignment]]:
+    """Each user's unrevoked role assignments with their scope cell, in grant order: one query."""
+    wanted = list(set(user_ids))
+    grouped: dict[int, list[RoleAssignment]] = defaultdict(list)
+    if not wanted:
+        return grouped
+    rows = RoleAssignment.filter(user_id__in=wanted, revoked_at__isnull=True).select_related("cell")
+    for assignment in await rows.order_by("granted_at", "id"):
+        grouped[assignment.user_id].append(assignment)
+    return grouped
 
 
 async def tokens_of(user_id: int) -> list[ApiToken]:

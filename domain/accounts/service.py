@@ -252,6 +252,16 @@ async def set_user_active(*, actor: Actor, user_id: int, active: bool) -> User:
     return await queries.user_by_id(user.id)
 
 
+async def disable_demo_accounts(*, actor: Actor) -> list[str]:
+    """Disable every enabled demo account (each audited), so that production may start; returns
+    their usernames."""
+    policy.require_manage_users(actor)
+    usernames = await queries.active_demo_usernames()
+    for user in await User.filter(username__in=usernames).order_by("username"):
+        await set_user_active(actor=actor, user_id=user.id, active=False)
+    return usernames
+
+
 async def grant_role(
     *, actor: Actor, user_id: int, role: Role, cell_id: int | None = None, organisation_id: int | None = None
 ) -> RoleAssignment:

@@ -2,8 +2,8 @@
 
 Writers call `record` inside the transaction of the change they describe, so a change and its
 audit row commit or roll back together. The chain head is read under a lock (an advisory lock on
-PostgreSQL; SQLite serialises writers), and `seq` is the primary key, so two writers can never
-both append after the same row.
+PostgreSQL; SQLite serialises writers), and `seq` is unique, so two writers can never both
+append after the same row.
 """
 
 from __future__ import annotations
@@ -51,7 +51,7 @@ def compute_hash(entry: AuditEntry) -> str:
 async def _lock_chain() -> None:
     conn = connections.get("default")
     if conn.capabilities.dialect == "postgres":
-        pass
+        await conn.execute_query("SELECT pg_advisory_xact_lock($1)", [_LOCK_KEY])
 
 
 async def record(

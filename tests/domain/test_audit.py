@@ -1,0 +1,216 @@
+"""The audit log: a hash chain that reports the first edited, deleted or relinked row, never forks
+under concurrent writers, and commits or rolls back with the change it describes."""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Any
+
+import pytest
+from tortoise import connections
+from tortoise.transactions import in_transaction
+
+from domain.access import Actor, Grant, Role
+from domain.audit import service as audit
+from domain.audit.models import AuditEntry
+from domain.audit.service import GENESIS, record, verify_chain
+from domain.people.models import Person
+
+pytestmark = pytest.mark.usefixtures("db")
+
+CLERK = Actor(
+    user_id=7, display_name="li.clerk", grants=(Grant(Role.BUREAU_STAFF),), request_id="req-1", ip="10.0.0.8"
+)
+
+
+async def _record_many(n: int) -> list[AuditEntry]:
+    return [await record(CLERK, "grid.update", "GridCell", i, name=f"第{i}网格") for i in range(1, n + 1)]
+
+
+async def _chain() -> list[AuditEntry]:
+    return await AuditEntry.all().order_by("seq")
+
+
+def _is_postgres() -> bool:
+    return str(connections.get("default").capabilities.dialect) == "postgres"
+
+
+async def test_records_form_a_chain_from_genesis() -> None:
+    # GIVEN an empty log
+    assert (await verify_chain()).ok
+    # WHEN three changes are recorded
+    await _record_many(3)
+    # THEN they are numbered 1..3, each linking to the hash of the one before
+    rows = await _chain()
+    assert [row.seq for row in rows] == [1, 2, 3]
+    assert [row.prev_hash for row in rows] == [GENESIS, rows[0].hash, rows[1].hash]
+    assert len({row.hash for row in rows}) == 3
+    assert (rows[0].actor_user_id, rows[0].actor_label, rows[0].request_id, rows[0].ip) == (
+        7,
+        "li.clerk",
+        "req-1",
+        "10.0.0.8",
+    )
+    assert (rows[2].action, rows[2].object_type, rows[2].object_id) == ("grid.update", "GridCell", "3")
+    assert rows[2].summary == {"name": "第3网格"}
+
+
+async def test_an_intact_chain_verifies() -> None:
+    # GIVEN recorded changes whose summaries hold nested, non-ASCII and non-JSON values
+    await _record_many(4)
+    await record(
+        CLERK, "role.grant", "User", 9, role=Role.GRID_STAFF, cell=None, changes={"名称": ["旧", "新"]}
+    )
+    # WHEN the chain is verified (after a round trip through the database)
+    report = await verify_chain()
+    # THEN every row checks out
+    assert report.ok
+    assert (report.checked, report.first_broken_seq, report.reason) == (5, None, None)
+
+
+@pytest.mark.parametrize(
+    "tampering",
+    [
+        pytest.param({"summary": {"name": "第2网格（已改）"}}, id="summary"),
+        pytest.param({"action": "grid.view"}, id="action"),
+        pytest.param({"actor_label": "someone.else"}, id="actor"),
+        pytest.param({"object_id": "99"}, id="object"),
+    ],
+)
+async def test_an_edited_row_is_the_first_broken_link(tampering: dict[str, Any]) -> None:
+    # GIVEN a chain of five rows
+    await _record_many(5)
+    # WHEN someone edits row 2 directly in the database
+    await AuditEntry.filter(seq=2).update(**tampering)
+    # THEN verification stops at row 2 and says it was modified
+    report = await verify_chain()
+    assert not report.ok
+    assert report.first_broken_seq == 2
+    assert report.checked == 1
+    assert report.reason is not None
+    assert "被修改" in report.reason
+
+
+@pytest.mark.parametrize("deleted", [1, 3])
+async def test_a_deleted_row_is_reported_missing(deleted: int) -> None:
+    # GIVEN a chain of five rows
+    await _record_many(5)
+    # WHEN one of them is deleted
+    await AuditEntry.filter(seq=deleted).delete()
+    # THEN verification reports that sequence number as missing
+    report = await verify_chain()
+    assert report.first_broken_seq == deleted
+    assert report.reason == f"第 {deleted} 条记录缺失（被删除）"
+
+
+async def test_a_rewritten_link_breaks_the_chain() -> None:
+    # GIVEN a chain of five rows
+    await _record_many(5)
+    # WHEN row 3's link to its predecessor is rewritten
+    await AuditEntry.filter(seq=3).update(prev_hash="f" * 64)
+    # THEN verification stops at row 3: it no longer follows row 2
+    report = await verify_chain()
+    assert (report.first_broken_seq, report.checked) == (3, 2)
+    assert report.reason == "与上一条记录的哈希不衔接"
+
+
+async def test_an_edit_covered_by_a_recomputed_hash_breaks_the_next_link() -> None:
+    # GIVEN a chain of five rows
+    await _record_many(5)
+    # WHEN row 2 is edited and its own hash recomputed to match
+    row = await AuditEntry.get(seq=2)
+    row.summary = {"name": "篡改"}
+    row.hash = audit.compute_hash(row)
+    await row.save(update_fields=["summary", "hash"])
+    # THEN row 3 no longer links to it
+    report = await verify_chain()
+    assert (report.first_broken_seq, report.reason) == (3, "与上一条记录的哈希不衔接")
+
+
+async def test_verification_walks_batch_boundaries(monkeypatch: pytest.MonkeyPatch) -> None:
+    # GIVEN a chain longer than several verification batches
+    monkeypatch.setattr(audit, "VERIFY_BATCH", 2)
+    await _record_many(7)
+    assert (await verify_chain()).checked == 7
+    # WHEN the first row of the third batch is deleted
+    await AuditEntry.filter(seq=5).delete()
+    # THEN the gap is found across the batch boundary
+    report = await verify_chain()
+    assert (report.first_broken_seq, report.checked) == (5, 4)
+
+
+async def test_concurrent_writers_do_not_fork_the_chain() -> None:
+    # GIVEN thirty writers, each in its own transaction, all started at once
+    inside = peak = 0
+
+    async def writer(i: int) -> None:
+        nonlocal inside, peak
+        async with in_transaction():
+            inside += 1
+            peak = max(peak, inside)
+            await asyncio.sleep(0.01)  # let the other transactions begin before this one appends
+            await record(CLERK, "grid.update", "GridCell", i)
+            inside -= 1
+
+    # WHEN they all append
+    await asyncio.gather(*(writer(i) for i in range(30)))
+    # THEN the transactions really overlapped on PostgreSQL's pool (SQLite serialises them) ...
+    if _is_postgres():
+        assert peak > 1
+    else:
+        assert peak == 1
+    # ... and still produced one unbroken chain numbered 1..30 with every writer in it
+    rows = await _chain()
+    assert [row.seq for row in rows] == list(range(1, 31))
+    assert sorted(int(row.object_id or 0) for row in rows) == list(range(30))
+    assert (await verify_chain()).checked == 30
+
+
+async def test_concurrent_writers_that_roll_back_leave_no_gap() -> None:
+    # GIVEN thirty concurrent writers, every third of which fails after recording
+    async def writer(i: int) -> None:
+        async with in_transaction():
+            await asyncio.sleep(0.005)
+            await record(CLERK, "grid.update", "GridCell", i)
+            if i % 3 == 0:
+                raise RuntimeError("change failed")
+
+    # WHEN they all run
+    results = await asyncio.gather(*(writer(i) for i in range(30)), return_exceptions=True)
+    # THEN only the twenty that committed are in the chain, numbered without gaps
+    assert sum(isinstance(result, RuntimeError) for result in results) == 10
+    rows = await _chain()
+    assert [row.seq for row in rows] == list(range(1, 21))
+    assert all(int(row.object_id or 0) % 3 for row in rows)
+    assert (await verify_chain()).checked == 20
+
+
+async def test_the_audit_row_commits_with_its_change() -> None:
+    # WHEN a change and its audit row are written in one transaction
+    async with in_transaction():
+        person = await Person.create(name="周建国")
+        await record(CLERK, "person.create", "Person", person.id)
+    # THEN both are there
+    assert await Person.filter(id=person.id).exists()
+    assert await AuditEntry.filter(action="person.create", object_id=str(person.id)).count() == 1
+
+
+async def test_a_failed_change_leaves_no_audit_row() -> None:
+    # GIVEN one recorded change
+    await record(CLERK, "grid.update", "GridCell", 1)
+
+    # WHEN a later change fails after its audit row was written
+    async def failing_change() -> None:
+        async with in_transaction():
+            await Person.create(name="周建国")
+            await record(CLERK, "person.create", "Person", 1)
+            raise RuntimeError("change failed")
+
+    with pytest.raises(RuntimeError):
+        await failing_change()
+    # THEN neither the change nor its audit row remain, and the next record continues the chain
+    assert not await Person.exists()
+    assert [row.action for row in await _chain()] == ["grid.update"]
+    await record(CLERK, "grid.update", "GridCell", 2)
+    assert [row.seq for row in await _chain()] == [1, 2]
+    assert (await verify_chain()).ok
