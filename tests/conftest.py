@@ -150,3 +150,9 @@ def live_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer
     finally:
         server.terminate()
         server.wait(timeout=10)
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Browser journeys last: sync Playwright keeps an event loop running for the rest of the
+    session, which async tests collected after it could not start their own loop beside."""
+    items.sort(key=lambda item: item.get_closest_marker("e2e") is not None)
