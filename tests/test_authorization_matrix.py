@@ -12,8 +12,8 @@ import pytest
 from domain.access import ALL_SCOPES, Role
 from domain.audit.models import AuditEntry
 from domain.grids.models import GridCell
-from domain.permissions import MATRIX, Access
 from domain.people.models import Person
+from domain.permissions import MATRIX, Access
 from tests.accounts import make_user
 from tests.api.graphql import bearer, global_id, gql
 from tests.factories import Tree, build_tree

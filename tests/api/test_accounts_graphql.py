@@ -13,7 +13,10 @@ from tests.api.graphql import bearer, global_id, gql
 from tests.factories import build_tree
 
 VIEWER = """
-{ viewer { username authenticatedBy scopes roles { role label cell { code } } person { name mobile masked } } }
+{ viewer {
+    username authenticatedBy scopes
+    roles { role label cell { code } }
+    person { name mobile masked } } }
 """
 
 HEAD = """
