@@ -10,6 +10,8 @@ MODEL_MODULES: list[str] = [
     "domain.grids.models",
     "domain.accounts.models",
     "domain.audit.models",
+    "domain.leaders.models",
+    "domain.activities.models",
 ]
 
 DEFAULT_DATABASE_URL = "sqlite://data/linzhi.sqlite3"

@@ -1,0 +1,183 @@
+"""The activity log (民情日志): what micro-leaders (and grid staff) did, about which grid cell.
+
+The fastest-growing table: rows carry their cell's materialized path so a subtree feed is one
+index range, and every feed pages by keyset on (started_at, id), newest first."""
+
+from __future__ import annotations
+
+from enum import StrEnum
+from typing import TYPE_CHECKING, Any
+
+from tortoise import fields
+from tortoise.indexes import Index
+from tortoise.models import Model
+
+if TYPE_CHECKING:
+    from domain.grids.models import GridCell
+    from domain.leaders.models import MicroLeader
+
+
+class ActivityType(StrEnum):
+    VISIT = "VISIT"
+    MEDIATION = "MEDIATION"
+    DELIBERATION = "DELIBERATION"
+    PUBLICITY = "PUBLICITY"
+    ENVIRONMENT = "ENVIRONMENT"
+    SAFETY_CHECK = "SAFETY_CHECK"
+    VOLUNTEERING = "VOLUNTEERING"
+    ERRAND = "ERRAND"
+    CULTURE_SPORTS = "CULTURE_SPORTS"
+    PROJECT_WORK = "PROJECT_WORK"
+    EMERGENCY = "EMERGENCY"
+    OTHER = "OTHER"
+
+    @property
+    def label(self) -> str:
+        return ACTIVITY_TYPE_LABELS[self]
+
+
+ACTIVITY_TYPE_LABELS = {
+    ActivityType.VISIT: "走访慰问",
+    ActivityType.MEDIATION: "邻里纠纷调解",
+    ActivityType.DELIBERATION: "议事协商",
+    ActivityType.PUBLICITY: "政策宣传",
+    ActivityType.ENVIRONMENT: "环境整治",
+    ActivityType.SAFETY_CHECK: "安全隐患排查",
+    ActivityType.VOLUNTEERING: "志愿服务",
+    ActivityType.ERRAND: "便民代办",
+    ActivityType.CULTURE_SPORTS: "邻里文体活动",
+    ActivityType.PROJECT_WORK: "项目活动",
+    ActivityType.EMERGENCY: "应急处置",
+    ActivityType.OTHER: "其他",
+}
+
+
+class MediationOutcome(StrEnum):
+    RESOLVED = "RESOLVED"
+    PARTLY = "PARTLY"
+    FAILED = "FAILED"
+    REFERRED = "REFERRED"
+
+    @property
+    def label(self) -> str:
+        return MEDIATION_LABELS[self.value]
+
+
+MEDIATION_LABELS = {"RESOLVED": "已化解", "PARTLY": "部分化解", "FAILED": "未化解", "REFERRED": "已转交"}
+
+
+class ProblemCategory(StrEnum):
+    SECURITY = "SECURITY"
+    FIRE = "FIRE"
+    SANITATION = "SANITATION"
+    FACILITIES = "FACILITIES"
+    DISPUTE = "DISPUTE"
+    LIVELIHOOD = "LIVELIHOOD"
+    OTHER = "OTHER"
+
+    @property
+    def label(self) -> str:
+        return PROBLEM_LABELS[self]
+
+
+PROBLEM_LABELS = {
+    ProblemCategory.SECURITY: "治安隐患",
+    ProblemCategory.FIRE: "消防隐患",
+    ProblemCategory.SANITATION: "环境卫生",
+    ProblemCategory.FACILITIES: "公共设施",
+    ProblemCategory.DISPUTE: "邻里矛盾",
+    ProblemCategory.LIVELIHOOD: "民生需求",
+    ProblemCategory.OTHER: "其他问题",
+}
+
+
+class ActivityStatus(StrEnum):
+    DRAFT = "DRAFT"
+    SUBMITTED = "SUBMITTED"
+    VERIFIED = "VERIFIED"
+    RETURNED = "RETURNED"
+
+    @property
+    def label(self) -> str:
+        return ACTIVITY_STATUS_LABELS[self.value]
+
+
+ACTIVITY_STATUS_LABELS = {"DRAFT": "草稿", "SUBMITTED": "待审核", "VERIFIED": "已核实", "RETURNED": "已退回"}
+
+ACTIVITY_TRANSITIONS: dict[ActivityStatus, frozenset[ActivityStatus]] = {
+    ActivityStatus.DRAFT: frozenset({ActivityStatus.SUBMITTED}),
+    ActivityStatus.SUBMITTED: frozenset({ActivityStatus.VERIFIED, ActivityStatus.RETURNED}),
+    ActivityStatus.RETURNED: frozenset({ActivityStatus.SUBMITTED}),
+    ActivityStatus.VERIFIED: frozenset(),
+}
+EDITABLE = frozenset({ActivityStatus.DRAFT, ActivityStatus.RETURNED})
+
+
+class Activity(Model):
+    id = fields.BigIntField(primary_key=True)
+    author_user_id = fields.IntField()
+    leader: fields.ForeignKeyNullableRelation[MicroLeader] = fields.ForeignKeyField(
+        "models.MicroLeader", related_name="activities", null=True, on_delete=fields.RESTRICT
+    )
+    cell: fields.ForeignKeyRelation[GridCell] = fields.ForeignKeyField(
+        "models.GridCell", related_name="activities", on_delete=fields.RESTRICT
+    )
+    cell_path = fields.CharField(max_length=64)
+    activity_type = fields.CharEnumField(ActivityType, max_length=16)
+    title = fields.CharField(max_length=100)
+    narrative = fields.TextField(default="")
+    started_at = fields.DatetimeField()
+    ended_at = fields.DatetimeField()
+    place = fields.CharField(max_length=100, default="")
+    participants = fields.IntField(default=0)
+    households_reached = fields.IntField(default=0)
+    problems = fields.JSONField[dict[str, Any]](default=dict)
+    mediation_outcome = fields.CharEnumField(MediationOutcome, max_length=10, null=True)
+    volunteer_hours = fields.DecimalField(max_digits=6, decimal_places=1, null=True)
+    follow_up = fields.TextField(default="")
+    project_id = fields.IntField(null=True)
+    status = fields.CharEnumField(ActivityStatus, max_length=10, default=ActivityStatus.DRAFT)
+    return_reason = fields.CharField(max_length=200, null=True)
+    submitted_at = fields.DatetimeField(null=True)
+    verified_at = fields.DatetimeField(null=True)
+    reviewed_by_user_id = fields.IntField(null=True)
+    is_demo = fields.BooleanField(default=False)
+    created_at = fields.DatetimeField(auto_now_add=True)
+    updated_at = fields.DatetimeField(auto_now=True)
+
+    leader_id: int | None
+    cell_id: int
+
+    class Meta:
+        table = "activity"
+        indexes = [
+            # subtree feeds: a path range, newest first
+            Index(fields=["cell_path", "started_at", "id"], name="activity_path_time_idx"),
+            # one leader's log and one cell's feed
+            Index(fields=["leader_id", "started_at", "id"], name="activity_leader_time_idx"),
+            Index(fields=["cell_id", "started_at", "id"], name="activity_cell_time_idx"),
+            # verification queues: status within a subtree
+            Index(fields=["status", "cell_path", "started_at"], name="activity_status_path_idx"),
+            Index(fields=["started_at", "id"], name="activity_time_idx"),
+        ]
+
+
+class ActivityPhoto(Model):
+    """A photo of an activity, stored under the data folder with a random name, its EXIF
+    (location included) removed by re-encoding."""
+
+    id = fields.BigIntField(primary_key=True)
+    activity: fields.ForeignKeyRelation[Activity] = fields.ForeignKeyField(
+        "models.Activity", related_name="photos", on_delete=fields.CASCADE
+    )
+    file_name = fields.CharField(max_length=64, unique=True)
+    content_type = fields.CharField(max_length=20)
+    size_bytes = fields.IntField()
+    width = fields.SmallIntField()
+    height = fields.SmallIntField()
+    created_at = fields.DatetimeField(auto_now_add=True)
+
+    activity_id: int
+
+    class Meta:
+        table = "activity_photo"
