@@ -3,15 +3,19 @@ with `extensions.code` when there is no payload (queries)."""
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable, Iterable
+from dataclasses import dataclass
 from enum import Enum
-from typing import Any, Protocol, TypeVar
+from typing import Any, Generic, Protocol, TypeVar
 
+import strawberry
 from graphql import GraphQLError
 from strawberry.extensions import MaskErrors
 
-from domain.errors import DomainError
+from domain.errors import DomainError, ErrorCode, PermissionDenied, Unauthenticated
 
 E = TypeVar("E", bound=Enum)
+T = TypeVar("T")
 
 
 class _UserErrorType(Protocol):
@@ -25,6 +29,34 @@ def to_user_errors(error: DomainError, error_type: type[Any], codes: type[E]) ->
     except ValueError:
         code = codes("INVALID")
     return [error_type(field=error.field, message=error.message, code=code)]
+
+
+def error_codes(name: str, codes: Iterable[ErrorCode], description: str) -> Any:
+    """A `<Domain>ErrorCode` GraphQL enum of the domain codes a payload can carry (INVALID,
+    NOT_FOUND and FORBIDDEN always included)."""
+    members = dict.fromkeys([ErrorCode.INVALID, ErrorCode.NOT_FOUND, ErrorCode.FORBIDDEN, *codes])
+    enum_class: Any = Enum(name, {code.value: code.value for code in members})
+    return strawberry.enum(enum_class, description=description)
+
+
+@dataclass(frozen=True)
+class Outcome(Generic[T]):
+    value: T | None
+    error: DomainError | None
+
+    def user_errors(self, error_type: type[Any], codes: type[E]) -> list[Any]:
+        return to_user_errors(self.error, error_type, codes) if self.error else []
+
+
+async def attempt(work: Callable[[], Awaitable[T]]) -> Outcome[T]:
+    """Run a use case; expected failures become payload userErrors, while authentication and
+    authorization failures stay top-level errors (graphql.md)."""
+    try:
+        return Outcome(await work(), None)
+    except (PermissionDenied, Unauthenticated):
+        raise
+    except DomainError as error:
+        return Outcome(None, error)
 
 
 def _is_public(error: GraphQLError) -> bool:

@@ -8,12 +8,11 @@ from api.schema.accounts.types import (
     PersonUnmaskInput,
     PersonUnmaskPayload,
 )
-from api.schema.errors import to_user_errors
+from api.schema.errors import attempt
 from api.schema.grids.types import Info
 from api.schema.people.types import PersonType
 from api.schema.relay import node_pk
 from domain.accounts import service
-from domain.errors import DomainError, PermissionDenied, Unauthenticated
 from domain.people.policy import unmasked
 
 
@@ -21,14 +20,12 @@ from domain.people.policy import unmasked
 class AccountMutations:
     @strawberry.mutation(description="查看完整个人信息：须有权限，每次都记入审计日志")
     async def person_unmask(self, info: Info, input: PersonUnmaskInput) -> PersonUnmaskPayload:
-        try:
-            person = await service.unmask_person(
+        outcome = await attempt(
+            lambda: service.unmask_person(
                 actor=info.context.actor, person_id=node_pk(input.id, "Person"), reason=input.reason
             )
-        except (PermissionDenied, Unauthenticated):
-            raise
-        except DomainError as error:
-            return PersonUnmaskPayload(
-                person=None, user_errors=to_user_errors(error, AccountUserError, AccountErrorCode)
-            )
-        return PersonUnmaskPayload(person=PersonType.from_view(unmasked(person)), user_errors=[])
+        )
+        person = PersonType.from_view(unmasked(outcome.value)) if outcome.value else None
+        return PersonUnmaskPayload(
+            person=person, user_errors=outcome.user_errors(AccountUserError, AccountErrorCode)
+        )
