@@ -35,7 +35,7 @@ def error_codes(name: str, codes: Iterable[ErrorCode], description: str) -> Any:
     """A `<Domain>ErrorCode` GraphQL enum of the domain codes a payload can carry (INVALID,
     NOT_FOUND and FORBIDDEN always included)."""
     members = dict.fromkeys([ErrorCode.INVALID, ErrorCode.NOT_FOUND, ErrorCode.FORBIDDEN, *codes])
-    enum_class: Any = Enum(name, {code.value: code.value for code in members})
+    enum_class: Any = Enum(name, {code.value: code.value for code in members})  # type: ignore[misc]
     return strawberry.enum(enum_class, description=description)
 
 
