@@ -74,10 +74,8 @@ async def audit_verify(settings: Settings) -> None:
     """Walk the audit chain; a broken link is reported and fails the command."""
     report = await _with_orm(settings, verify_chain)
     if not report.ok:
-        raise CommandError(
-            f"审计链断裂：第 {report.first_broken_seq} 条记录，{report.reason}"
-            f"（此前 {report.checked} 条完好）"
-        )
+        where = f"第 {report.first_broken_seq} 条记录"
+        raise CommandError(f"审计链断裂：{where}，{report.reason}（此前 {report.checked} 条完好）")
     print(f"审计链完整：{report.checked} 条记录")
 
 

@@ -12,6 +12,7 @@ from domain.access import Actor
 
 if TYPE_CHECKING:
     from api.schema.grids.loaders import GridLoaders
+    from api.schema.leaders.loaders import LeaderLoaders
 
 
 def _grid_loaders() -> GridLoaders:
@@ -21,11 +22,18 @@ def _grid_loaders() -> GridLoaders:
     return GridLoaders()
 
 
+def _leader_loaders() -> LeaderLoaders:
+    from api.schema.leaders.loaders import LeaderLoaders
+
+    return LeaderLoaders()
+
+
 @dataclass
 class Loaders:
     """DataLoaders memoised for one request, one group per domain."""
 
     grids: GridLoaders = field(default_factory=_grid_loaders)
+    leaders: LeaderLoaders = field(default_factory=_leader_loaders)
 
 
 @dataclass

@@ -3,17 +3,49 @@ idempotent, so it can run on every start of a demo instance."""
 
 from __future__ import annotations
 
-from dataclasses import replace
+from dataclasses import dataclass, field
 
 from seeds.accounts import load_demo_accounts
+from seeds.activities import ActivitySeedReport, load_activity_seeds
 from seeds.generate import DEFAULT_SEED
+from seeds.leaders import LeaderSeedReport, load_leader_seeds
 from seeds.loader import SeedReport, load_grid_seeds
 
-__all__ = ["DEFAULT_SEED", "SeedReport", "load_all", "load_demo_accounts", "load_grid_seeds"]
+__all__ = [
+    "DEFAULT_SEED",
+    "LoadReport",
+    "SeedReport",
+    "load_activity_seeds",
+    "load_all",
+    "load_demo_accounts",
+    "load_grid_seeds",
+    "load_leader_seeds",
+]
 
 
-async def load_all(*, seed: int = DEFAULT_SEED) -> SeedReport:
-    """Load every seed into the current Tortoise connection: the grid tree, then the demo
-    accounts (whose grid staff are scoped to towns of that tree)."""
+@dataclass(frozen=True)
+class LoadReport(SeedReport):
+    """The grid and account report of `load_all`, with the leader and activity seeds after it."""
+
+    leaders: LeaderSeedReport = field(default_factory=LeaderSeedReport)
+    activities: ActivitySeedReport = field(default_factory=ActivitySeedReport)
+
+    @property
+    def inserted(self) -> int:
+        return super().inserted + self.leaders.inserted + self.activities.inserted
+
+    def __str__(self) -> str:
+        """One line per loader for the `seed` command."""
+        return f"{super().__str__()}\n{self.leaders}\n{self.activities}"
+
+
+async def load_all(*, seed: int = DEFAULT_SEED) -> LoadReport:
+    """Load every seed into the current Tortoise connection, each after what it stands on: the
+    grid tree, the demo accounts (grid staff are scoped to its towns), the micro-leaders (homed in
+    its cells, `demo.leader` among them) and their activities (entered and reviewed by the demo
+    accounts)."""
     grids = await load_grid_seeds(seed=seed)
-    return replace(grids, accounts=await load_demo_accounts(seed=seed))
+    accounts = await load_demo_accounts(seed=seed)
+    leaders = await load_leader_seeds(seed=seed)
+    activities = await load_activity_seeds(seed=seed)
+    return LoadReport(grids.cells, grids.people, accounts, leaders, activities)

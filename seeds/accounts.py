@@ -35,6 +35,13 @@ DEMO_ACCOUNTS: tuple[DemoAccount, ...] = (
     DemoAccount("demo.organiser", Role.ORGANISER),
     DemoAccount("demo.grid.danghu", Role.GRID_STAFF, "330482001"),  # 当湖街道
     DemoAccount("demo.grid.zhapu", Role.GRID_STAFF, "330482101"),  # 乍浦镇
+    DemoAccount("demo.grid.zhongdai", Role.GRID_STAFF, "330482002"),  # 钟埭街道
+    DemoAccount("demo.grid.caoqiao", Role.GRID_STAFF, "330482003"),  # 曹桥街道
+    DemoAccount("demo.grid.xindai", Role.GRID_STAFF, "330482102"),  # 新埭镇
+    DemoAccount("demo.grid.xincang", Role.GRID_STAFF, "330482103"),  # 新仓镇
+    DemoAccount("demo.grid.guangchen", Role.GRID_STAFF, "330482106"),  # 广陈镇
+    DemoAccount("demo.grid.lindai", Role.GRID_STAFF, "330482107"),  # 林埭镇
+    DemoAccount("demo.grid.dushangang", Role.GRID_STAFF, "330482108"),  # 独山港镇
     DemoAccount("demo.reviewer", Role.REVIEWER),
     DemoAccount("demo.bureau", Role.BUREAU_STAFF),
     DemoAccount("demo.admin", Role.ADMIN),

@@ -15,6 +15,8 @@ from api.schema.accounts.queries import AccountQueries
 from api.schema.errors import PublicErrors
 from api.schema.grids.mutations import GridMutations
 from api.schema.grids.queries import GridQueries
+from api.schema.leaders.mutations import LeaderMutations
+from api.schema.leaders.queries import LeaderQueries
 from api.schema.limits import MAX_TOKENS, QueryCost, limit_rules
 from api.schema.node import NodeQueries
 from api.schema.people.types import PersonType
@@ -22,12 +24,12 @@ from domain.errors import DomainError
 
 
 @strawberry.type(description="查询")
-class Query(NodeQueries, AccountQueries, GridQueries):
+class Query(NodeQueries, AccountQueries, GridQueries, LeaderQueries):
     pass
 
 
 @strawberry.type(description="变更")
-class Mutation(AccountMutations, GridMutations):
+class Mutation(AccountMutations, GridMutations, LeaderMutations):
     pass
 
 

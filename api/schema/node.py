@@ -12,6 +12,7 @@ from strawberry import relay
 
 from api.schema.grids.queries import load_grid_cell
 from api.schema.grids.types import Info
+from api.schema.leaders.queries import load_cohort, load_leader, load_session
 from api.schema.people.types import PersonType
 from api.schema.relay import decode_global_id
 from domain.errors import ErrorCode, ValidationError
@@ -31,6 +32,9 @@ async def _load_person(info: Info, pk: int) -> PersonType | None:
 
 RESOLVERS: dict[str, Resolver] = {
     "GridCell": load_grid_cell,
+    "Cohort": load_cohort,
+    "MicroLeader": load_leader,
+    "TrainingSession": load_session,
     "Person": _load_person,
 }
 

@@ -6,6 +6,7 @@ import base64
 import binascii
 import json
 from collections.abc import Awaitable, Callable
+from datetime import datetime
 from typing import Any, Generic, TypeVar
 
 import strawberry
@@ -20,12 +21,28 @@ N = TypeVar("N")
 _CURSOR_PREFIX = "c1:"
 
 
+def _plain(value: object) -> object:
+    return value.isoformat() if isinstance(value, datetime) else value
+
+
 def encode_cursor(key: Key) -> str:
-    raw = _CURSOR_PREFIX + json.dumps(list(key), ensure_ascii=False, separators=(",", ":"))
+    raw = _CURSOR_PREFIX + json.dumps([_plain(v) for v in key], ensure_ascii=False, separators=(",", ":"))
     return base64.urlsafe_b64encode(raw.encode()).decode()
 
 
-def decode_cursor(cursor: str | None, arity: int, argument: str) -> Key | None:
+def _typed(value: object, kind: type) -> object:
+    """A cursor value of the expected type, or ValueError."""
+    if kind is datetime and isinstance(value, str):
+        moment = datetime.fromisoformat(value)
+        if moment.tzinfo is None:
+            raise ValueError(value)
+        return moment
+    if isinstance(value, kind) and not isinstance(value, bool):
+        return value
+    raise ValueError(value)
+
+
+def decode_cursor(cursor: str | None, key_types: tuple[type, ...], argument: str) -> Key | None:
     """The key inside an opaque cursor; a malformed cursor is a user error, never a 500."""
     if cursor is None:
         return None
@@ -34,21 +51,26 @@ def decode_cursor(cursor: str | None, arity: int, argument: str) -> Key | None:
         if not raw.startswith(_CURSOR_PREFIX):
             raise ValueError(raw)
         values = json.loads(raw.removeprefix(_CURSOR_PREFIX))
+        if not isinstance(values, list) or len(values) != len(key_types):
+            raise ValueError(raw)
+        return tuple(_typed(v, t) for v, t in zip(values, key_types, strict=True))
     except (ValueError, UnicodeError, binascii.Error) as exc:
         raise ValidationError(ErrorCode.INVALID, f"{argument} 游标无效", [argument]) from exc
-    if not isinstance(values, list) or len(values) != arity:
-        raise ValidationError(ErrorCode.INVALID, f"{argument} 游标无效", [argument])
-    return tuple(values)
 
 
 def page_request(
-    *, first: int | None, after: str | None, last: int | None, before: str | None, arity: int
+    *,
+    first: int | None,
+    after: str | None,
+    last: int | None,
+    before: str | None,
+    key_types: tuple[type, ...] = (str,),
 ) -> PageRequest:
     return PageRequest(
         first=first,
-        after=decode_cursor(after, arity, "after"),
+        after=decode_cursor(after, key_types, "after"),
         last=last,
-        before=decode_cursor(before, arity, "before"),
+        before=decode_cursor(before, key_types, "before"),
     ).validate()
 
 

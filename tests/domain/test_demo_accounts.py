@@ -18,6 +18,7 @@ from domain.grids.codes import GridKind
 from domain.people.models import Person
 from seeds import load_all
 from seeds.accounts import DEMO_ACCOUNTS, DEMO_PASSWORD, demo_name, load_demo_accounts
+from seeds.pinghu import TOWNS
 from tests.accounts import actor_of, make_user
 from tests.conftest import SqlLog
 from tests.factories import cell
@@ -31,6 +32,13 @@ EXPECTED = {
     "demo.organiser": (Role.ORGANISER, None),
     "demo.grid.danghu": (Role.GRID_STAFF, "330482001"),
     "demo.grid.zhapu": (Role.GRID_STAFF, "330482101"),
+    "demo.grid.zhongdai": (Role.GRID_STAFF, "330482002"),
+    "demo.grid.caoqiao": (Role.GRID_STAFF, "330482003"),
+    "demo.grid.xindai": (Role.GRID_STAFF, "330482102"),
+    "demo.grid.xincang": (Role.GRID_STAFF, "330482103"),
+    "demo.grid.guangchen": (Role.GRID_STAFF, "330482106"),
+    "demo.grid.lindai": (Role.GRID_STAFF, "330482107"),
+    "demo.grid.dushangang": (Role.GRID_STAFF, "330482108"),
     "demo.reviewer": (Role.REVIEWER, None),
     "demo.bureau": (Role.BUREAU_STAFF, None),
     "demo.admin": (Role.ADMIN, None),
@@ -38,10 +46,10 @@ EXPECTED = {
 
 
 async def _towns() -> None:
-    """The two real towns the demo grid staff work in, under 平湖市."""
+    """The nine real towns the demo grid staff work in, under 平湖市."""
     city = await cell(GridKind.CITY, "330482", "平湖市")
-    await cell(GridKind.TOWN, "330482001", "当湖街道", city)
-    await cell(GridKind.TOWN, "330482101", "乍浦镇", city)
+    for town in TOWNS:
+        await cell(GridKind.TOWN, town.code, town.name, city)
 
 
 async def _grants() -> dict[str, tuple[Role, str | None]]:
@@ -135,7 +143,7 @@ async def test_load_all_adds_the_accounts_after_the_grid_tree() -> None:
     second = await load_all()
     # THEN the first load reports the demo accounts and the second reports nothing new
     assert first.accounts == len(EXPECTED)
-    assert "demo accounts created: 8" in str(first)
+    assert f"demo accounts created: {len(DEMO_ACCOUNTS)}" in str(first)
     assert (second.accounts, second.inserted) == (0, 0)
     assert "demo accounts: all present" in str(second)
     assert await _grants() == EXPECTED

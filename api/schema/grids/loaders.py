@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 from strawberry.dataloader import DataLoader
 
+from api.schema.loaders import loader_field
 from domain.grids import queries
 from domain.grids.models import GridCell
 from domain.grids.queries import SubtreeStats
@@ -40,14 +41,8 @@ async def persons_by_id(keys: list[int]) -> list[Person | None]:
 
 @dataclass
 class GridLoaders:
-    cell_by_id: DataLoader[int, GridCell | None] = field(default_factory=lambda: DataLoader(cells_by_id))
-    children_by_parent: DataLoader[int, list[GridCell]] = field(
-        default_factory=lambda: DataLoader(children_by_parent)
-    )
-    child_count_by_parent: DataLoader[int, int] = field(
-        default_factory=lambda: DataLoader(child_count_by_parent)
-    )
-    subtree_stats_by_path: DataLoader[str, SubtreeStats] = field(
-        default_factory=lambda: DataLoader(subtree_stats_by_path)
-    )
-    person_by_id: DataLoader[int, Person | None] = field(default_factory=lambda: DataLoader(persons_by_id))
+    cell_by_id: DataLoader[int, GridCell | None] = loader_field(cells_by_id)
+    children_by_parent: DataLoader[int, list[GridCell]] = loader_field(children_by_parent)
+    child_count_by_parent: DataLoader[int, int] = loader_field(child_count_by_parent)
+    subtree_stats_by_path: DataLoader[str, SubtreeStats] = loader_field(subtree_stats_by_path)
+    person_by_id: DataLoader[int, Person | None] = loader_field(persons_by_id)

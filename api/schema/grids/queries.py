@@ -51,7 +51,7 @@ class GridQueries:
         before: str | None = None,
     ) -> Connection[GridCellType]:
         domain_filter = _domain_filter(filter)
-        request = page_request(first=first, after=after, last=last, before=before, arity=1)
+        request = page_request(first=first, after=after, last=last, before=before)
         page = await queries.cells_page(domain_filter, request)
 
         async def count() -> int:

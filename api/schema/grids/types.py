@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 from enum import Enum
+from typing import TYPE_CHECKING, Annotated
 
 import strawberry
 from strawberry import relay
@@ -12,6 +13,9 @@ from domain.grids.codes import GridKind
 from domain.grids.models import GridCell as GridCellModel
 from domain.grids.queries import CELL_ORDER
 from domain.pagination import slice_page
+
+if TYPE_CHECKING:
+    from api.schema.leaders.types import MicroLeaderType
 
 GridKindEnum = strawberry.enum(GridKind, name="GridKind", description="网格单元层级")
 
@@ -94,7 +98,7 @@ class GridCellType(relay.Node):
         last: int | None = None,
         before: str | None = None,
     ) -> Connection[GridCellType]:
-        request = page_request(first=first, after=after, last=last, before=before, arity=1)
+        request = page_request(first=first, after=after, last=last, before=before)
         children = await info.context.loaders.grids.children_by_parent.load(self.id)
         page = slice_page(children, CELL_ORDER, request)
 
@@ -114,6 +118,15 @@ class GridCellType(relay.Node):
                 if stats.count(kind)
             ],
         )
+
+    @strawberry.field(description="以本单元为所在网格的微领袖（不含已退出）")
+    async def leaders(
+        self, info: Info
+    ) -> list[Annotated[MicroLeaderType, strawberry.lazy("api.schema.leaders.types")]]:
+        from api.schema.leaders.types import MicroLeaderType
+
+        rows = await info.context.loaders.leaders.leaders_by_cell.load(self.id)
+        return [MicroLeaderType.from_model(leader) for leader in rows]
 
     @strawberry.field(description="网格长（脱敏）")
     async def head(self, info: Info) -> PersonType | None:

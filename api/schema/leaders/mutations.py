@@ -1,0 +1,331 @@
+from __future__ import annotations
+
+from datetime import datetime
+from decimal import Decimal
+
+import strawberry
+
+from api.schema.errors import Outcome, attempt
+from api.schema.grids.types import Info
+from api.schema.leaders.types import (
+    LeaderErrorCode,
+    LeaderUserError,
+    MicroLeaderType,
+    SessionTypeEnum,
+    SourceRoleEnum,
+    TrainingSessionType,
+)
+from api.schema.relay import node_pk
+from domain.accounts import queries as account_queries
+from domain.errors import NotFound
+from domain.leaders import checkin, queries, service
+from domain.leaders.models import Attendance, MicroLeader, SessionType, SourceRole, TrainingSession
+
+CHECK_IN_PATH = "/training/sessions/{id}/check-in"
+
+
+@strawberry.input(description="提名微领袖：选择已有人员，或填写新人员的姓名与手机号")
+class LeaderNominateInput:
+    cohort_id: strawberry.ID
+    home_cell_id: strawberry.ID
+    source_role: SourceRoleEnum  # type: ignore[valid-type]
+    person_id: strawberry.ID | None = None
+    name: str | None = None
+    mobile: str | None = None
+
+
+@strawberry.input(description="带原因的状态变更")
+class LeaderReasonInput:
+    id: strawberry.ID
+    reason: str
+
+
+@strawberry.type
+class LeaderPayload:
+    leader: MicroLeaderType | None
+    user_errors: list[LeaderUserError]
+
+
+@strawberry.input(description="新建培训场次")
+class SessionCreateInput:
+    cohort_id: strawberry.ID
+    session_type: SessionTypeEnum  # type: ignore[valid-type]
+    title: str
+    starts_at: datetime
+    ends_at: datetime
+    venue: str
+    facilitator: str
+    capacity: int
+    hours: Decimal
+    required: bool = True
+    facilitator_username: str | None = strawberry.field(default=None, description="负责签到的账号")
+
+
+@strawberry.input(description="修改培训场次（只改填写的字段）")
+class SessionUpdateInput:
+    id: strawberry.ID
+    session_type: SessionTypeEnum | None = None  # type: ignore[valid-type]
+    title: str | None = None
+    starts_at: datetime | None = None
+    ends_at: datetime | None = None
+    venue: str | None = None
+    facilitator: str | None = None
+    capacity: int | None = None
+    hours: Decimal | None = None
+    required: bool | None = None
+
+
+@strawberry.type
+class TrainingSessionPayload:
+    session: TrainingSessionType | None
+    user_errors: list[LeaderUserError]
+
+
+@strawberry.input(description="报名或取消报名")
+class EnrolmentInput:
+    session_id: strawberry.ID
+    leader_id: strawberry.ID
+
+
+@strawberry.type
+class EnrolmentPayload:
+    session: TrainingSessionType | None
+    leader: MicroLeaderType | None
+    user_errors: list[LeaderUserError]
+
+
+@strawberry.input(description="开放签到")
+class SessionOpenCheckInInput:
+    session_id: strawberry.ID
+    minutes: int = 15
+
+
+@strawberry.type
+class SessionOpenCheckInPayload:
+    session: TrainingSessionType | None
+    code: str | None = strawberry.field(description="签到码，向学员展示")
+    until: datetime | None
+    check_in_url: str | None = strawberry.field(description="签到页面地址（二维码内容）")
+    qr_svg: str | None = strawberry.field(description="签到地址的二维码（SVG）")
+    user_errors: list[LeaderUserError]
+
+
+@strawberry.input(description="凭签到码签到")
+class SessionCheckInInput:
+    session_id: strawberry.ID
+    code: str
+
+
+@strawberry.input(description="更正签到表（须说明原因）")
+class AttendanceCorrectInput:
+    session_id: strawberry.ID
+    leader_id: strawberry.ID
+    present: bool
+    reason: str
+
+
+@strawberry.type
+class AttendancePayload:
+    session: TrainingSessionType | None
+    present: bool | None
+    checked_in_at: datetime | None
+    user_errors: list[LeaderUserError]
+
+
+def _leader_payload(outcome: Outcome[MicroLeader]) -> LeaderPayload:
+    leader = MicroLeaderType.from_model(outcome.value) if outcome.value else None
+    return LeaderPayload(leader=leader, user_errors=outcome.user_errors(LeaderUserError, LeaderErrorCode))
+
+
+def _session_payload(outcome: Outcome[TrainingSession]) -> TrainingSessionPayload:
+    session = TrainingSessionType.from_model(outcome.value) if outcome.value else None
+    return TrainingSessionPayload(
+        session=session, user_errors=outcome.user_errors(LeaderUserError, LeaderErrorCode)
+    )
+
+
+async def _user_id(username: str | None) -> int | None:
+    if not username:
+        return None
+    user_id = await account_queries.user_id_by_username(username)
+    if user_id is None:
+        raise NotFound("该账号不存在", ["facilitatorUsername"])
+    return user_id
+
+
+async def _nominate(info: Info, data: LeaderNominateInput) -> MicroLeader:
+    actor = info.context.actor
+    cohort_id = node_pk(data.cohort_id, "Cohort", "cohortId")
+    home_cell_id = node_pk(data.home_cell_id, "GridCell", "homeCellId")
+    role = SourceRole(data.source_role)
+    if data.person_id:
+        person_id = node_pk(data.person_id, "Person", "personId")
+        return await service.nominate_leader(
+            actor=actor, person_id=person_id, cohort_id=cohort_id, home_cell_id=home_cell_id, source_role=role
+        )
+    return await service.nominate_new_person(
+        actor=actor,
+        name=data.name or "",
+        mobile=data.mobile or "",
+        cohort_id=cohort_id,
+        home_cell_id=home_cell_id,
+        source_role=role,
+    )
+
+
+async def _create_session(info: Info, data: SessionCreateInput) -> TrainingSession:
+    return await service.create_session(
+        actor=info.context.actor,
+        cohort_id=node_pk(data.cohort_id, "Cohort", "cohortId"),
+        session_type=SessionType(data.session_type),
+        title=data.title,
+        starts_at=data.starts_at,
+        ends_at=data.ends_at,
+        venue=data.venue,
+        facilitator=data.facilitator,
+        facilitator_user_id=await _user_id(data.facilitator_username),
+        capacity=data.capacity,
+        hours=data.hours,
+        required=data.required,
+    )
+
+
+async def _update_session(info: Info, data: SessionUpdateInput) -> TrainingSession:
+    return await service.update_session(
+        actor=info.context.actor,
+        session_id=node_pk(data.id, "TrainingSession"),
+        session_type=SessionType(data.session_type) if data.session_type else None,
+        title=data.title,
+        starts_at=data.starts_at,
+        ends_at=data.ends_at,
+        venue=data.venue,
+        facilitator=data.facilitator,
+        capacity=data.capacity,
+        hours=data.hours,
+        required=data.required,
+    )
+
+
+@strawberry.type
+class LeaderMutations:
+    @strawberry.mutation(description="提名微领袖（辖区网格员或民政局）")
+    async def leader_nominate(self, info: Info, input: LeaderNominateInput) -> LeaderPayload:
+        return _leader_payload(await attempt(lambda: _nominate(info, input)))
+
+    @strawberry.mutation(description="微领袖退出（须说明原因）")
+    async def leader_withdraw(self, info: Info, input: LeaderReasonInput) -> LeaderPayload:
+        leader_id = node_pk(input.id, "MicroLeader")
+        actor = info.context.actor
+        return _leader_payload(
+            await attempt(
+                lambda: service.withdraw_leader(actor=actor, leader_id=leader_id, reason=input.reason)
+            )
+        )
+
+    @strawberry.mutation(description="人工认证结业（民政局，须说明原因）")
+    async def leader_certify(self, info: Info, input: LeaderReasonInput) -> LeaderPayload:
+        leader_id = node_pk(input.id, "MicroLeader")
+        actor = info.context.actor
+        return _leader_payload(
+            await attempt(
+                lambda: service.certify_leader(actor=actor, leader_id=leader_id, reason=input.reason)
+            )
+        )
+
+    @strawberry.mutation(description="新建培训场次（民政局）")
+    async def session_create(self, info: Info, input: SessionCreateInput) -> TrainingSessionPayload:
+        return _session_payload(await attempt(lambda: _create_session(info, input)))
+
+    @strawberry.mutation(description="修改培训场次（民政局）")
+    async def session_update(self, info: Info, input: SessionUpdateInput) -> TrainingSessionPayload:
+        return _session_payload(await attempt(lambda: _update_session(info, input)))
+
+    @strawberry.mutation(description="报名培训（本人或辖区工作人员）；名额有限")
+    async def session_enrol(self, info: Info, input: EnrolmentInput) -> EnrolmentPayload:
+        return await _enrolment(info, input, cancel=False)
+
+    @strawberry.mutation(description="取消报名，释放名额")
+    async def session_cancel_enrolment(self, info: Info, input: EnrolmentInput) -> EnrolmentPayload:
+        return await _enrolment(info, input, cancel=True)
+
+    @strawberry.mutation(description="开放签到：生成签到码与二维码（主讲人或民政局）")
+    async def session_open_check_in(
+        self, info: Info, input: SessionOpenCheckInInput
+    ) -> SessionOpenCheckInPayload:
+        session_id = node_pk(input.session_id, "TrainingSession", "sessionId")
+        outcome = await attempt(
+            lambda: service.open_check_in(
+                actor=info.context.actor, session_id=session_id, minutes=input.minutes
+            )
+        )
+        errors = outcome.user_errors(LeaderUserError, LeaderErrorCode)
+        if outcome.value is None:
+            return SessionOpenCheckInPayload(
+                session=None, code=None, until=None, check_in_url=None, qr_svg=None, user_errors=errors
+            )
+        url = str(info.context.request.base_url).rstrip("/") + CHECK_IN_PATH.format(id=input.session_id)
+        session = await _session(session_id)
+        return SessionOpenCheckInPayload(
+            session=session,
+            code=outcome.value.code,
+            until=outcome.value.until,
+            check_in_url=url,
+            qr_svg=checkin.checkin_qr_svg(url),
+            user_errors=[],
+        )
+
+    @strawberry.mutation(description="凭签到码签到（本人）")
+    async def session_check_in(self, info: Info, input: SessionCheckInInput) -> AttendancePayload:
+        session_id = node_pk(input.session_id, "TrainingSession", "sessionId")
+        outcome = await attempt(
+            lambda: service.check_in(actor=info.context.actor, session_id=session_id, code=input.code)
+        )
+        return await _attendance_payload(session_id, outcome)
+
+    @strawberry.mutation(description="更正签到表（主讲人或民政局，须说明原因）")
+    async def attendance_correct(self, info: Info, input: AttendanceCorrectInput) -> AttendancePayload:
+        session_id = node_pk(input.session_id, "TrainingSession", "sessionId")
+        leader_id = node_pk(input.leader_id, "MicroLeader", "leaderId")
+        outcome = await attempt(
+            lambda: service.correct_attendance(
+                actor=info.context.actor,
+                session_id=session_id,
+                leader_id=leader_id,
+                present=input.present,
+                reason=input.reason,
+            )
+        )
+        return await _attendance_payload(session_id, outcome)
+
+
+async def _session(session_id: int) -> TrainingSessionType:
+    return TrainingSessionType.from_model(await queries.session_by_id(session_id))
+
+
+async def _enrolment(info: Info, data: EnrolmentInput, *, cancel: bool) -> EnrolmentPayload:
+    session_id = node_pk(data.session_id, "TrainingSession", "sessionId")
+    leader_id = node_pk(data.leader_id, "MicroLeader", "leaderId")
+    use_case = service.cancel_enrolment if cancel else service.enrol
+    outcome = await attempt(
+        lambda: use_case(actor=info.context.actor, session_id=session_id, leader_id=leader_id)
+    )
+    errors = outcome.user_errors(LeaderUserError, LeaderErrorCode)
+    if outcome.value is None:
+        return EnrolmentPayload(session=None, leader=None, user_errors=errors)
+    leader = await queries.leader_by_id(leader_id)
+    return EnrolmentPayload(
+        session=await _session(session_id), leader=MicroLeaderType.from_model(leader), user_errors=[]
+    )
+
+
+async def _attendance_payload(session_id: int, outcome: Outcome[Attendance]) -> AttendancePayload:
+    errors = outcome.user_errors(LeaderUserError, LeaderErrorCode)
+    mark = outcome.value
+    if mark is None:
+        return AttendancePayload(session=None, present=None, checked_in_at=None, user_errors=errors)
+    return AttendancePayload(
+        session=await _session(session_id),
+        present=mark.present,
+        checked_in_at=mark.checked_in_at,
+        user_errors=[],
+    )

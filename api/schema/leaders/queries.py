@@ -1,0 +1,84 @@
+from __future__ import annotations
+
+import strawberry
+
+from api.schema.grids.types import Info
+from api.schema.leaders.types import (
+    CohortType,
+    MicroLeaderFilter,
+    MicroLeaderType,
+    TrainingSessionType,
+)
+from api.schema.relay import Connection, build_connection, node_pk, page_request
+from domain.leaders import queries
+from domain.leaders.models import LeaderStatus
+
+
+async def _domain_filter(info: Info, f: MicroLeaderFilter | None) -> queries.LeaderFilter:
+    if f is None:
+        return queries.LeaderFilter()
+    subtree_path = None
+    if f.subtree:
+        cell_id = node_pk(f.subtree, "GridCell", "filter.subtree")
+        cell = await info.context.loaders.grids.cell_by_id.load(cell_id)
+        subtree_path = cell.path if cell else "-"  # an unknown cell matches nothing
+    return queries.LeaderFilter(
+        cohort_id=node_pk(f.cohort, "Cohort", "filter.cohort") if f.cohort else None,
+        statuses=(LeaderStatus(f.status),) if f.status else (),
+        subtree_path=subtree_path,
+        search=f.search,
+    )
+
+
+async def load_leader(info: Info, pk: int) -> MicroLeaderType | None:
+    leader = await info.context.loaders.leaders.leader_by_id.load(pk)
+    return MicroLeaderType.from_model(leader) if leader else None
+
+
+async def load_cohort(info: Info, pk: int) -> CohortType | None:
+    cohort = await info.context.loaders.leaders.cohort_by_id.load(pk)
+    return CohortType.from_model(cohort) if cohort else None
+
+
+async def load_session(info: Info, pk: int) -> TrainingSessionType | None:
+    session = await info.context.loaders.leaders.session_by_id.load(pk)
+    return TrainingSessionType.from_model(session) if session else None
+
+
+@strawberry.type
+class LeaderQueries:
+    @strawberry.field(description="培训期次（新的在前）")
+    async def cohorts(self) -> list[CohortType]:
+        return [CohortType.from_model(c) for c in await queries.cohorts()]
+
+    @strawberry.field(description="按 ID 查询期次")
+    async def cohort(self, info: Info, id: strawberry.ID) -> CohortType | None:
+        return await load_cohort(info, node_pk(id, "Cohort"))
+
+    @strawberry.field(description="按 ID 查询微领袖")
+    async def micro_leader(self, info: Info, id: strawberry.ID) -> MicroLeaderType | None:
+        return await load_leader(info, node_pk(id, "MicroLeader"))
+
+    @strawberry.field(description="微领袖名录")
+    async def micro_leaders(
+        self,
+        info: Info,
+        filter: MicroLeaderFilter | None = None,
+        first: int | None = None,
+        after: str | None = None,
+        last: int | None = None,
+        before: str | None = None,
+    ) -> Connection[MicroLeaderType]:
+        actor = info.context.actor
+        domain_filter = await _domain_filter(info, filter)
+        request = page_request(first=first, after=after, last=last, before=before, key_types=(int,))
+        page = await queries.leaders_page(actor, domain_filter, request)
+
+        async def count() -> int:
+            return await queries.leaders_count(actor, domain_filter)
+
+        return build_connection(page, MicroLeaderType.from_model, count)
+
+    @strawberry.field(description="按 ID 查询培训场次")
+    async def training_session(self, info: Info, id: strawberry.ID) -> TrainingSessionType | None:
+        return await load_session(info, node_pk(id, "TrainingSession"))
