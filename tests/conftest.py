@@ -3,6 +3,7 @@ on PostgreSQL too; each test gets a fresh, empty database."""
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import os
 import uuid
@@ -12,9 +13,10 @@ from dataclasses import dataclass, field
 import httpx
 import pytest
 import pytest_asyncio
-from tortoise import Tortoise
+from tortoise import Tortoise, connections
+from tortoise.backends.base.config_generator import generate_config
 from tortoise.backends.base.executor import EXECUTOR_CACHE
-from tortoise.context import tortoise_test_context
+from tortoise.context import TortoiseContext, tortoise_test_context
 
 from domain.db import MODEL_MODULES
 
@@ -33,12 +35,46 @@ def _database_params() -> list[str]:
     return ["sqlite", "postgres"] if POSTGRES_URL else ["sqlite"]
 
 
+@pytest.fixture(scope="session")
+def postgres_database() -> Iterator[str]:
+    """One PostgreSQL database for the session, its schema generated once; each test starts by
+    emptying it, which is far cheaper than creating a database per test."""
+    base = POSTGRES_URL.rsplit("/", 1)[0].replace("postgresql://", "postgres://", 1)
+    url = f"{base}/linzhi_test_{uuid.uuid4().hex[:12]}"
+
+    async def create() -> None:
+        async with TortoiseContext() as ctx:
+            await ctx.init(config=_config(url), _create_db=True)
+            await ctx.generate_schemas(safe=False)
+
+    async def drop() -> None:
+        async with TortoiseContext() as ctx:
+            await ctx.init(config=_config(url))
+            await Tortoise._drop_databases()
+
+    asyncio.run(create())
+    yield url
+    asyncio.run(drop())
+
+
+def _config(url: str) -> dict[str, object]:
+    return generate_config(url, app_modules={"models": MODEL_MODULES}, testing=True)
+
+
 @pytest.fixture(params=_database_params())
 def database_url(request: pytest.FixtureRequest) -> str:
     if request.param == "sqlite":
         return "sqlite://:memory:"
-    base = POSTGRES_URL.rsplit("/", 1)[0].replace("postgresql://", "postgres://", 1)
-    return f"{base}/linzhi_test_{uuid.uuid4().hex[:12]}"
+    return str(request.getfixturevalue("postgres_database"))
+
+
+async def _empty_every_table() -> None:
+    """DELETE with foreign-key triggers off (superuser; the test database's owner is): a few
+    milliseconds, where TRUNCATE of every table costs about a third of a second."""
+    deletes = "; ".join(f'DELETE FROM "{model._meta.db_table}"' for model in Tortoise.apps["models"].values())
+    await connections.get("default").execute_script(
+        f"SET session_replication_role = replica; {deletes}; SET session_replication_role = DEFAULT"
+    )
 
 
 @pytest_asyncio.fixture
@@ -46,10 +82,14 @@ async def db(database_url: str) -> AsyncIterator[None]:
     # Tortoise caches INSERT statements per connection *name*, not per dialect: a statement built
     # for SQLite would be replayed against PostgreSQL in the next test.
     EXECUTOR_CACHE.clear()
-    async with tortoise_test_context(MODEL_MODULES, db_url=database_url):
+    if database_url.startswith("sqlite"):
+        async with tortoise_test_context(MODEL_MODULES, db_url=database_url):
+            yield
+        return
+    async with TortoiseContext() as ctx:
+        await ctx.init(config=_config(database_url))
+        await _empty_every_table()
         yield
-        if not database_url.startswith("sqlite"):
-            await Tortoise._drop_databases()
 
 
 @dataclass
