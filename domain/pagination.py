@@ -1,7 +1,7 @@
 """Keyset pagination: a page costs the same whether it is the first or the thousandth.
 
-Rows are ordered by a tuple of unique-together key fields; a cursor is the key tuple of a row.
-The API adapter turns keys into opaque cursors and back.
+Rows are ordered by a tuple of unique-together key fields, all ascending or all descending (newest
+first); a cursor is the key tuple of a row. The API adapter turns keys into opaque cursors and back.
 """
 
 from __future__ import annotations
@@ -63,38 +63,41 @@ class Page(Generic[M]):
         return tuple(getattr(item, field) for field in self.keys)
 
 
-def _after(keys: Sequence[str], values: Key) -> Q:
-    """Rows strictly after `values` in ascending (k1, k2, ...) order, as OR-ed Q objects."""
+def _past(keys: Sequence[str], values: Key, *, greater: bool) -> Q:
+    """Rows strictly past `values` in (k1, k2, ...) order: greater than it, or less than it."""
+    op = "gt" if greater else "lt"
     clauses = []
     for i, field in enumerate(keys):
         equal = {k: v for k, v in zip(keys[:i], values[:i], strict=True)}
-        clauses.append(Q(**equal, **{f"{field}__gt": values[i]}))
-    return Q(*clauses, join_type="OR")
+        clauses.append(Q(**equal, **{f"{field}__{op}": values[i]}))
+    past = Q(*clauses, join_type="OR")
+    if len(keys) == 1:
+        return past
+    # The OR alone cannot seek an index; the redundant bound on the leading key lets an index on
+    # the keys start at the cursor, so a deep page costs what the first one does.
+    return Q(Q(**{f"{keys[0]}__{op}e": values[0]}), past)
 
 
-def _before(keys: Sequence[str], values: Key) -> Q:
-    clauses = []
-    for i, field in enumerate(keys):
-        equal = {k: v for k, v in zip(keys[:i], values[:i], strict=True)}
-        clauses.append(Q(**equal, **{f"{field}__lt": values[i]}))
-    return Q(*clauses, join_type="OR")
-
-
-async def keyset_page(queryset: QuerySet[M], keys: tuple[str, ...], request: PageRequest) -> Page[M]:
-    """One page of `queryset` in ascending `keys` order, fetching one extra row to see past it."""
+async def keyset_page(
+    queryset: QuerySet[M], keys: tuple[str, ...], request: PageRequest, *, descending: bool = False
+) -> Page[M]:
+    """One page of `queryset` in `keys` order (ascending, or descending: newest first), fetching
+    one extra row to see past it. `after` moves along that order, `before` against it."""
     request.validate()
     qs = queryset
     if request.after is not None:
-        qs = qs.filter(_after(keys, request.after))
+        qs = qs.filter(_past(keys, request.after, greater=not descending))
     if request.before is not None:
-        qs = qs.filter(_before(keys, request.before))
+        qs = qs.filter(_past(keys, request.before, greater=descending))
     size = request.size
+    forward = tuple(f"-{k}" if descending else k for k in keys)
     if request.backwards:
-        rows = list(await qs.order_by(*(f"-{k}" for k in keys)).limit(size + 1))
+        against = tuple(k if descending else f"-{k}" for k in keys)
+        rows = list(await qs.order_by(*against).limit(size + 1))
         has_more = len(rows) > size
         items = list(reversed(rows[:size]))
         return Page(items, has_next=request.before is not None, has_previous=has_more, keys=keys)
-    rows = list(await qs.order_by(*keys).limit(size + 1))
+    rows = list(await qs.order_by(*forward).limit(size + 1))
     has_more = len(rows) > size
     return Page(rows[:size], has_next=has_more, has_previous=request.after is not None, keys=keys)
 

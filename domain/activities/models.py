@@ -156,6 +156,8 @@ class Activity(Model):
             # one leader's log and one cell's feed
             Index(fields=["leader_id", "started_at", "id"], name="activity_leader_time_idx"),
             Index(fields=["cell_id", "started_at", "id"], name="activity_cell_time_idx"),
+            # an author's own records ("my activities", returned ones): grid staff have no leader_id
+            Index(fields=["author_user_id", "started_at", "id"], name="activity_author_time_idx"),
             # verification queues: status within a subtree
             Index(fields=["status", "cell_path", "started_at"], name="activity_status_path_idx"),
             Index(fields=["started_at", "id"], name="activity_time_idx"),

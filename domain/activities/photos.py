@@ -1,0 +1,132 @@
+"""Photo files of activities: checked by content, cleaned of metadata, stored under random names.
+
+- At most `MAX_BYTES` (5 MB) per upload, checked before anything is decoded.
+- JPEG, PNG or WebP as Pillow reads the bytes. The name the user gave is never trusted, so a
+  renamed text file (or a GIF called `.jpg`) is refused.
+- At most `MAX_PIXELS` (40 megapixels, a modern phone takes 12–50): a small file that would
+  decode to a huge bitmap (a decompression bomb) is refused from its header, before decoding.
+- The pixels are re-encoded after the EXIF orientation is applied, so no EXIF (the GPS location
+  included), XMP or comment travels on; only the ICC colour profile is kept.
+- Files are written under `storage.photos_dir()` as `<32 hex digits>.<ext>`; the name says nothing
+  about the activity or the uploader and cannot be guessed.
+
+These functions block (decoding, disk); the service runs them in a worker thread.
+"""
+
+from __future__ import annotations
+
+import io
+import os
+import re
+import secrets
+import warnings
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from PIL import Image, ImageOps, UnidentifiedImageError
+
+from domain import storage
+from domain.errors import ErrorCode, ValidationError
+
+MAX_BYTES = 5 * 1024 * 1024
+MAX_PIXELS = 40_000_000
+MAX_PHOTOS = 6
+
+
+@dataclass(frozen=True)
+class PhotoFormat:
+    content_type: str
+    extension: str
+    save_options: dict[str, Any]
+
+
+FORMATS: dict[str, PhotoFormat] = {
+    "JPEG": PhotoFormat("image/jpeg", "jpg", {"quality": 90}),
+    "PNG": PhotoFormat("image/png", "png", {}),
+    "WEBP": PhotoFormat("image/webp", "webp", {"quality": 90}),
+}
+_FILE_NAME = re.compile(r"[0-9a-f]{32}\.(jpg|png|webp)")
+
+
+@dataclass(frozen=True)
+class CleanImage:
+    data: bytes
+    content_type: str
+    extension: str
+    width: int
+    height: int
+
+
+def _unsupported() -> ValidationError:
+    return ValidationError(ErrorCode.UNSUPPORTED_FILE, "只能上传 JPEG、PNG 或 WebP 格式的图片", ["file"])
+
+
+def _too_many_pixels() -> ValidationError:
+    limit = MAX_PIXELS // 1_000_000
+    return ValidationError(ErrorCode.IMAGE_TOO_LARGE, f"图片像素过多（上限 {limit} 百万像素）", ["file"])
+
+
+def clean_image(data: bytes) -> CleanImage:
+    """The upload re-encoded without metadata, or a ValidationError saying why it is refused."""
+    if len(data) > MAX_BYTES:
+        raise ValidationError(ErrorCode.FILE_TOO_LARGE, "每张图片不能超过 5 MB", ["file"])
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("error", Image.DecompressionBombWarning)
+            return _reencode(data)
+    except (Image.DecompressionBombError, Image.DecompressionBombWarning):
+        raise _too_many_pixels() from None
+    except (UnidentifiedImageError, OSError, SyntaxError, ValueError, EOFError):
+        raise _unsupported() from None
+
+
+def _reencode(data: bytes) -> CleanImage:
+    with Image.open(io.BytesIO(data), formats=list(FORMATS)) as image:
+        image_format = image.format
+        if image_format is None or image_format not in FORMATS:
+            raise _unsupported()
+        if image.width * image.height > MAX_PIXELS:
+            raise _too_many_pixels()
+        image.load()
+        kind = FORMATS[image_format]
+        upright = ImageOps.exif_transpose(image)
+        mode = _target_mode(upright, image_format)
+        clean = upright if upright.mode == mode else upright.convert(mode)
+        icc = image.info.get("icc_profile") if clean.mode == image.mode else None
+    clean.info = {}  # EXIF (GPS), XMP, comments: only the pixels travel on
+    out = io.BytesIO()
+    options = {**kind.save_options, **({"icc_profile": icc} if icc else {})}
+    clean.save(out, format=image_format, exif=b"", **options)
+    return CleanImage(out.getvalue(), kind.content_type, kind.extension, clean.width, clean.height)
+
+
+def _target_mode(image: Image.Image, image_format: str) -> str:
+    if image_format == "JPEG":
+        return "L" if image.mode == "L" else "RGB"
+    if image.mode in {"RGB", "RGBA", "L", "LA"}:
+        return image.mode
+    return "RGBA" if image.has_transparency_data else "RGB"
+
+
+def store(image: CleanImage) -> str:
+    """Write the file under a fresh random name and return the name. Written aside and renamed,
+    so a reader never sees half a file."""
+    folder = storage.photos_dir()
+    folder.mkdir(parents=True, exist_ok=True)
+    name = f"{secrets.token_hex(16)}.{image.extension}"
+    partial = folder / f".{name}.part"
+    partial.write_bytes(image.data)
+    os.replace(partial, folder / name)
+    return name
+
+
+def path_of(file_name: str) -> Path:
+    """The stored file; the name is checked so that it can never point outside the folder."""
+    if not _FILE_NAME.fullmatch(file_name):
+        raise ValueError(f"not a stored photo name: {file_name!r}")
+    return storage.photos_dir() / file_name
+
+
+def discard(file_name: str) -> None:
+    path_of(file_name).unlink(missing_ok=True)

@@ -1,0 +1,283 @@
+"""Use cases of the activity log (民情日志): log, edit, submit, verify, return, and photos.
+
+Lifecycle (`models.ACTIVITY_TRANSITIONS`):
+DRAFT -> SUBMITTED -> VERIFIED | RETURNED (with a reason) -> edited -> SUBMITTED again.
+A VERIFIED record never changes. Who may do what is in `policy`, what a valid record is in
+`validation`. Each use case checks policy first, writes in one transaction and appends its audit
+record last, inside that transaction.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from dataclasses import replace
+from datetime import UTC, datetime
+from decimal import Decimal
+from pathlib import Path
+from typing import Any, TypedDict, Unpack
+
+from tortoise.transactions import in_transaction
+
+from domain.access import Actor
+from domain.activities import photos, policy, queries
+from domain.activities.models import (
+    ACTIVITY_TRANSITIONS,
+    Activity,
+    ActivityPhoto,
+    ActivityStatus,
+    ActivityType,
+    MediationOutcome,
+    ProblemCategory,
+)
+from domain.activities.validation import ActivityInput, clean
+from domain.audit import service as audit
+from domain.errors import DomainError, ErrorCode, NotFound, ValidationError
+from domain.grids import queries as grid_queries
+from domain.grids.models import GridCell
+from domain.leaders.models import MicroLeader
+
+MAX_REASON = 200
+_VERBS = {
+    ActivityStatus.SUBMITTED: "提交审核",
+    ActivityStatus.VERIFIED: "核实",
+    ActivityStatus.RETURNED: "退回",
+}
+
+
+class ActivityChanges(TypedDict, total=False):
+    """The fields `update_activity` may change; a field left out keeps its value."""
+
+    cell_id: int
+    activity_type: ActivityType
+    title: str
+    narrative: str
+    started_at: datetime
+    ended_at: datetime
+    place: str
+    participants: int
+    households_reached: int
+    problems: dict[ProblemCategory, int]
+    mediation_outcome: MediationOutcome | None
+    volunteer_hours: Decimal | float | None
+    follow_up: str
+    project_id: int | None
+
+
+def _now() -> datetime:
+    return datetime.now(UTC)
+
+
+async def _cell(cell_id: int) -> GridCell:
+    cell = (await grid_queries.cells_by_ids([cell_id])).get(cell_id)
+    if cell is None:
+        raise NotFound("网格单元不存在", ["cellId"])
+    return cell
+
+
+async def _authoring(actor: Actor, cell: GridCell) -> MicroLeader | None:
+    """Check the actor may log about `cell`; the leadership the record is filed under, if any."""
+    leader = policy.leader_for_cell(await queries.logging_leaders(actor.person_id), cell.path)
+    policy.require_log(actor, cell.path, leader)
+    if cell.retired:
+        raise ValidationError(ErrorCode.RETIRED, "该网格单元已撤销，不能再记录活动", ["cellId"])
+    return leader
+
+
+async def create_activity(
+    *,
+    actor: Actor,
+    cell_id: int,
+    activity_type: ActivityType,
+    title: str,
+    started_at: datetime,
+    ended_at: datetime,
+    narrative: str = "",
+    place: str = "",
+    participants: int = 0,
+    households_reached: int = 0,
+    problems: dict[ProblemCategory, int] | None = None,
+    mediation_outcome: MediationOutcome | None = None,
+    volunteer_hours: Decimal | float | None = None,
+    follow_up: str = "",
+    project_id: int | None = None,
+) -> Activity:
+    """Log a DRAFT record about a cell: a leader for their home subtree, grid staff in scope."""
+    policy.require_write(actor)
+    cell = await _cell(cell_id)
+    leader = await _authoring(actor, cell)
+    content = ActivityInput(
+        activity_type=activity_type,
+        title=title,
+        started_at=started_at,
+        ended_at=ended_at,
+        narrative=narrative,
+        place=place,
+        participants=participants,
+        households_reached=households_reached,
+        problems=problems or {},
+        mediation_outcome=mediation_outcome,
+        volunteer_hours=volunteer_hours,
+        follow_up=follow_up,
+        project_id=project_id,
+    )
+    columns = clean(content, now=_now())
+    async with in_transaction():
+        activity = await Activity.create(
+            author_user_id=actor.user_id,
+            leader_id=leader.id if leader else None,
+            cell_id=cell.id,
+            cell_path=cell.path,
+            **columns,
+        )
+        await audit.record(
+            actor, "activity.create", "Activity", activity.id, cell=cell.code, type=activity.activity_type
+        )
+    return activity
+
+
+async def update_activity(*, actor: Actor, activity_id: int, **changes: Unpack[ActivityChanges]) -> Activity:
+    """The author edits a DRAFT or RETURNED record; the whole result is validated again. A
+    returned record stays RETURNED until it is resubmitted."""
+    policy.require_write(actor)
+    async with in_transaction():
+        activity = await queries.activity_for_update(activity_id)
+        policy.require_edit(actor, activity)
+        content: dict[str, Any] = dict(changes)
+        cell = await _cell(content.pop("cell_id", activity.cell_id))
+        leader = await _authoring(actor, cell)
+        columns = clean(replace(ActivityInput.of(activity), **content), now=_now())
+        placement = {"cell_id": cell.id, "cell_path": cell.path, "leader_id": leader.id if leader else None}
+        changed = _assign(activity, {**columns, **placement})
+        await activity.save()
+        await audit.record(actor, "activity.update", "Activity", activity.id, fields=changed)
+    return activity
+
+
+def _assign(activity: Activity, values: dict[str, Any]) -> list[str]:
+    changed = sorted(name for name, value in values.items() if getattr(activity, name) != value)
+    for name, value in values.items():
+        setattr(activity, name, value)
+    return changed
+
+
+def _move(activity: Activity, to: ActivityStatus) -> None:
+    """The state machine: refuses a transition `ACTIVITY_TRANSITIONS` does not list."""
+    if to not in ACTIVITY_TRANSITIONS[activity.status]:
+        raise DomainError(
+            ErrorCode.INVALID_TRANSITION, f"“{activity.status.label}”的活动记录不能{_VERBS[to]}", ["id"]
+        )
+    activity.status = to
+
+
+async def submit_activity(*, actor: Actor, activity_id: int) -> Activity:
+    """The author sends a DRAFT (or a corrected RETURNED) record for verification."""
+    policy.require_write(actor)
+    async with in_transaction():
+        activity = await queries.activity_for_update(activity_id)
+        policy.require_submit(actor, activity)
+        _move(activity, ActivityStatus.SUBMITTED)
+        await _authoring(actor, await _cell(activity.cell_id))
+        activity.submitted_at = _now()
+        await activity.save(update_fields=["status", "submitted_at", "updated_at"])
+        await audit.record(actor, "activity.submit", "Activity", activity.id)
+    return activity
+
+
+async def verify_activity(*, actor: Actor, activity_id: int) -> Activity:
+    """Grid staff of the record's subtree (or bureau staff), never its author, confirm it; from
+    then on it is public and immutable."""
+    policy.require_write(actor)
+    async with in_transaction():
+        activity = await queries.activity_for_update(activity_id)
+        policy.require_review(actor, activity)
+        _move(activity, ActivityStatus.VERIFIED)
+        activity.verified_at = _now()
+        activity.reviewed_by_user_id = actor.user_id
+        await activity.save(update_fields=["status", "verified_at", "reviewed_by_user_id", "updated_at"])
+        await audit.record(actor, "activity.verify", "Activity", activity.id)
+    return activity
+
+
+def _reason(raw: str) -> str:
+    reason = " ".join(raw.split())
+    if not reason:
+        raise ValidationError(ErrorCode.REASON_REQUIRED, "请填写退回原因，告诉记录人需要修改什么", ["reason"])
+    if len(reason) > MAX_REASON:
+        raise ValidationError(ErrorCode.INVALID_LENGTH, f"退回原因不能超过 {MAX_REASON} 个字符", ["reason"])
+    return reason
+
+
+async def return_activity(*, actor: Actor, activity_id: int, reason: str) -> Activity:
+    """Send a submitted record back to its author with a reason; the author sees it on their
+    page (`queries.returned_for_author`), edits it and submits again. The reason stays on the
+    record as the latest one until the next return."""
+    policy.require_write(actor)
+    async with in_transaction():
+        activity = await queries.activity_for_update(activity_id)
+        policy.require_review(actor, activity)
+        _move(activity, ActivityStatus.RETURNED)
+        activity.return_reason = _reason(reason)
+        activity.reviewed_by_user_id = actor.user_id
+        await activity.save(update_fields=["status", "return_reason", "reviewed_by_user_id", "updated_at"])
+        await audit.record(actor, "activity.return", "Activity", activity.id, reason=activity.return_reason)
+    return activity
+
+
+# --- photos ----------------------------------------------------------------------------------
+
+
+def _require_room(count: int) -> None:
+    if count >= photos.MAX_PHOTOS:
+        raise DomainError(ErrorCode.TOO_MANY_PHOTOS, f"每条活动记录最多 {photos.MAX_PHOTOS} 张照片", ["file"])
+
+
+async def add_photo(*, actor: Actor, activity_id: int, data: bytes, declared_name: str = "") -> ActivityPhoto:
+    """The author attaches a photo to an editable record. The type comes from the content, never
+    from `declared_name` (kept in the audit trail only); see `photos` for what is checked."""
+    policy.require_write(actor)
+    activity = await queries.activity_for_viewer(actor, activity_id)
+    policy.require_edit(actor, activity)
+    _require_room(await queries.photo_count(activity.id))
+    image = await asyncio.to_thread(photos.clean_image, data)
+    file_name = await asyncio.to_thread(photos.store, image)
+    try:
+        async with in_transaction():
+            activity = await queries.activity_for_update(activity_id)
+            policy.require_edit(actor, activity)
+            _require_room(await queries.photo_count(activity.id))
+            photo = await ActivityPhoto.create(
+                activity_id=activity.id,
+                file_name=file_name,
+                content_type=image.content_type,
+                size_bytes=len(image.data),
+                width=image.width,
+                height=image.height,
+            )
+            await audit.record(
+                actor, "activity.photo_add", "Activity", activity.id, photo=photo.id, name=declared_name[:100]
+            )
+    except BaseException:
+        await asyncio.to_thread(photos.discard, file_name)
+        raise
+    return photo
+
+
+async def remove_photo(*, actor: Actor, photo_id: int) -> None:
+    """The author removes a photo from an editable record; the file goes once the row is gone."""
+    policy.require_write(actor)
+    async with in_transaction():
+        photo = await queries.photo_by_id(photo_id)
+        activity = await queries.activity_for_update(photo.activity_id)
+        policy.require_edit(actor, activity)
+        await photo.delete()
+        await audit.record(actor, "activity.photo_remove", "Activity", activity.id, photo=photo_id)
+    await asyncio.to_thread(photos.discard, photo.file_name)
+
+
+async def photo_for_viewer(*, actor: Actor, photo_id: int) -> tuple[Path, str]:
+    """The stored file and its content type, for whoever may see the record; anyone else is
+    told the photo does not exist."""
+    photo = await queries.photo_with_activity(photo_id)
+    if not policy.can_view(actor, photo.activity):
+        raise NotFound("照片不存在", ["id"])
+    return photos.path_of(photo.file_name), photo.content_type

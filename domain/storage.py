@@ -1,0 +1,27 @@
+"""Where uploaded files live: folders under the configured data folder (`LINZHI_DATA_DIR`).
+
+The app configures it once at start-up from its settings; tests point it at a temporary folder
+with `configure` and put the previous one back afterwards.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+_data_dir = Path("data")
+
+
+def configure(data_dir: Path) -> Path:
+    """Use `data_dir` from now on; returns the folder used until now (for restoring it)."""
+    global _data_dir
+    previous, _data_dir = _data_dir, Path(data_dir)
+    return previous
+
+
+def data_dir() -> Path:
+    return _data_dir
+
+
+def photos_dir() -> Path:
+    """Activity photos, under random names (see `domain.activities.photos`)."""
+    return _data_dir / "photos"
