@@ -57,6 +57,7 @@ MATRIX: tuple[Permission, ...] = (
         Access.DENIED,
         _only(GRID_STAFF=Access.IN_SCOPE, BUREAU_STAFF=Access.ALLOWED),
     ),
+    Permission("account.sign_out", "退出登录（结束本人会话）", Access.DENIED, _SIGNED_IN_OWN),
     Permission("account.password", "修改本人密码", Access.DENIED, _SIGNED_IN_OWN, "write:accounts"),
     Permission("token.manage", "创建、撤销本人 API 令牌", Access.DENIED, _SIGNED_IN_OWN, "write:accounts"),
     Permission(

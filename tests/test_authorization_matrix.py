@@ -3,20 +3,27 @@ outcome must match docs/permissions.md, and a denied request must change nothing
 
 from __future__ import annotations
 
+import re
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 
 import httpx
 import pytest
+from starlette.routing import Route
 
 from domain.access import ALL_SCOPES, Role
+from domain.accounts import service
+from domain.accounts.models import ApiToken, RoleAssignment, Session, User
+from domain.accounts.service import SYSTEM
 from domain.audit.models import AuditEntry
 from domain.grids.models import GridCell
 from domain.people.models import Person
 from domain.permissions import MATRIX, Access
-from tests.accounts import make_user
+from tests.accounts import PASSWORD, actor_of, make_user
 from tests.api.graphql import bearer, global_id, gql
 from tests.factories import Tree, build_tree
+from tests.web.session import Browser, signed_in
+from web.app import web_routes
 
 ACTORS: list[Role | None] = [None, *Role]
 
@@ -71,9 +78,12 @@ Operation = Callable[[httpx.AsyncClient, dict[str, str], World], Awaitable[bool]
 GRAPHQL_OPERATIONS: dict[str, Operation] = {"grid.update": _grid_update, "person.unmask": _unmask}
 
 
-def _expected(action: str, role: Role | None) -> bool:
-    permission = next(p for p in MATRIX if p.action == action)
-    return permission.access(role) in {Access.ALLOWED, Access.IN_SCOPE, Access.OWN}
+def _expected(action: str, role: Role | None, *, limited_allowed: bool = False) -> bool:
+    """Whether the matrix allows it; `部分` (LIMITED) cells say which part in the test case."""
+    access = next(p for p in MATRIX if p.action == action).access(role)
+    return access in {Access.ALLOWED, Access.IN_SCOPE, Access.OWN} or (
+        access is Access.LIMITED and limited_allowed
+    )
 
 
 @pytest.mark.parametrize("action", sorted(GRAPHQL_OPERATIONS))
@@ -91,3 +101,176 @@ async def test_graphql_mutations_follow_the_matrix(
     assert allowed is _expected(action, role)
     if not allowed:
         assert await _snapshot(world) == before
+
+
+# ---------- state-changing page routes ----------
+
+
+@dataclass
+class PageWorld:
+    """A resident to act on (with a reviewer role and a token), an administrator's role to try to
+    revoke, and the acting browser: signed in through the sign-in page, or anonymous with the
+    CSRF token of that page's form."""
+
+    browser: Browser
+    actor: User | None
+    own_token: ApiToken | None
+    target: User
+    target_token: ApiToken
+    reviewer_role: RoleAssignment
+    admin_role: RoleAssignment
+
+
+async def _page_world(client: httpx.AsyncClient, role: Role | None) -> PageWorld:
+    tree = await build_tree(grids=1, micro_grids_per_grid=0)
+    target = await make_user("matrix.target", Role.RESIDENT)
+    target_token = (await service.create_token(actor=await actor_of(target), name="居民的令牌")).token
+    reviewer_role = await service.grant_role(actor=SYSTEM, user_id=target.id, role=Role.REVIEWER)
+    other_admin = await make_user("matrix.admin.other", Role.ADMIN)
+    admin_role = await RoleAssignment.get(user_id=other_admin.id)
+    if role is None:
+        browser = Browser(client)
+        await browser.open("/signin")
+        return PageWorld(browser, None, None, target, target_token, reviewer_role, admin_role)
+    actor = await make_user(
+        f"matrix.{role.value.lower()}", role, cell=tree.community if role is Role.GRID_STAFF else None
+    )
+    own_token = (await service.create_token(actor=await actor_of(actor), name="本人令牌")).token
+    browser = await signed_in(client, actor.username)
+    await browser.open("/account")
+    return PageWorld(browser, actor, own_token, target, target_token, reviewer_role, admin_role)
+
+
+async def _page_snapshot(world: PageWorld) -> tuple[object, ...]:
+    actor = await User.get(id=world.actor.id) if world.actor else None
+    return (
+        await User.all().count(),
+        await Session.filter(revoked_at__isnull=True).count(),
+        await ApiToken.all().count(),
+        await ApiToken.filter(revoked_at__isnull=True).count(),
+        await RoleAssignment.filter(revoked_at__isnull=True).count(),
+        (await User.get(id=world.target.id)).is_active,
+        actor.password_hash if actor else None,
+        await AuditEntry.all().count(),
+    )
+
+
+async def _sign_out(world: PageWorld) -> bool:
+    await world.browser.submit("/signout")
+    return (
+        world.actor is not None
+        and await Session.filter(user_id=world.actor.id, revoked_at__isnull=False).exists()
+    )
+
+
+async def _change_password(world: PageWorld) -> bool:
+    new = "Matrix-Pass-2026"
+    await world.browser.submit("/account/password", {"current": PASSWORD, "new": new, "confirm": new})
+    return (
+        world.actor is not None
+        and (await User.get(id=world.actor.id)).password_hash != world.actor.password_hash
+    )
+
+
+async def _create_token(world: PageWorld) -> bool:
+    await world.browser.submit("/account/tokens", {"name": "矩阵令牌", "days": "30"})
+    return await ApiToken.filter(name="矩阵令牌").exists()
+
+
+async def _revoke_token(world: PageWorld) -> bool:
+    token = world.own_token or world.target_token
+    await world.browser.submit(f"/account/tokens/{token.id}/revoke")
+    return (await ApiToken.get(id=token.id)).revoked_at is not None
+
+
+async def _create_user(world: PageWorld) -> bool:
+    form = {"name": "矩阵新用户", "username": "matrix.new", "password": "Matrix-Pass-2026"}
+    await world.browser.submit("/admin/users", form)
+    return await User.filter(username="matrix.new").exists()
+
+
+async def _disable_user(world: PageWorld) -> bool:
+    await world.browser.submit(f"/admin/users/{world.target.id}/active", {"active": "0"})
+    return not (await User.get(id=world.target.id)).is_active
+
+
+def _grant(role: Role) -> Callable[[PageWorld], Awaitable[bool]]:
+    async def grant(world: PageWorld) -> bool:
+        await world.browser.submit(f"/admin/users/{world.target.id}/roles", {"role": role.value})
+        return await RoleAssignment.filter(
+            user_id=world.target.id, role=role, revoked_at__isnull=True
+        ).exists()
+
+    return grant
+
+
+def _revoke(which: str) -> Callable[[PageWorld], Awaitable[bool]]:
+    async def revoke(world: PageWorld) -> bool:
+        assignment: RoleAssignment = getattr(world, which)
+        await world.browser.submit(f"/admin/roles/{assignment.id}/revoke")
+        return (await RoleAssignment.get(id=assignment.id)).revoked_at is not None
+
+    return revoke
+
+
+@dataclass(frozen=True)
+class PageCase:
+    action: str
+    attempt: Callable[[PageWorld], Awaitable[bool]]
+    limited_allowed: bool = False
+    """For a `部分` cell: whether this case is inside the part that is allowed."""
+
+
+# Every state-changing page route (tests/web checks that this is all of them), by matrix action.
+PAGE_ROUTES: dict[str, PageCase] = {
+    "POST /signout": PageCase("account.sign_out", _sign_out),
+    "POST /account/password": PageCase("account.password", _change_password),
+    "POST /account/tokens": PageCase("token.manage", _create_token),
+    "POST /account/tokens/{id}/revoke": PageCase("token.manage", _revoke_token),
+    "POST /admin/users": PageCase("user.manage", _create_user),
+    "POST /admin/users/{id}/active": PageCase("user.manage", _disable_user),
+    "POST /admin/users/{id}/roles (ORGANISER)": PageCase(
+        "role.grant", _grant(Role.ORGANISER), limited_allowed=True
+    ),
+    "POST /admin/users/{id}/roles (ADMIN)": PageCase("role.grant", _grant(Role.ADMIN)),
+    "POST /admin/roles/{id}/revoke (REVIEWER)": PageCase(
+        "role.grant", _revoke("reviewer_role"), limited_allowed=True
+    ),
+    "POST /admin/roles/{id}/revoke (ADMIN)": PageCase("role.grant", _revoke("admin_role")),
+}
+
+
+@pytest.mark.parametrize("route", list(PAGE_ROUTES))
+@pytest.mark.parametrize("role", ACTORS, ids=lambda r: "anonymous" if r is None else r.value)
+async def test_page_routes_follow_the_matrix(
+    client: httpx.AsyncClient, route: str, role: Role | None
+) -> None:
+    # GIVEN an actor of `role` in a browser signed in through the sign-in page (or anonymous)
+    case = PAGE_ROUTES[route]
+    world = await _page_world(client, role)
+    before = await _page_snapshot(world)
+    # WHEN they post the route's form, with the page's CSRF token
+    allowed = await case.attempt(world)
+    # THEN the outcome is the documented one, and a refusal changed nothing
+    assert allowed is _expected(case.action, role, limited_allowed=case.limited_allowed)
+    answer = world.browser.last
+    assert answer is not None
+    assert answer.status_code < 500
+    assert "请求已过期" not in answer.text  # refused by the policy, not by the CSRF check
+    if not allowed:
+        assert await _page_snapshot(world) == before
+
+
+def _route_shape(path: str) -> str:
+    return re.sub(r"\{[^}]*\}", "{}", path)
+
+
+def test_the_walk_covers_every_state_changing_page_route() -> None:
+    # Signing in is open to everyone by design (rate-limited and audited), so it is not walked.
+    posting = {
+        _route_shape(route.path)
+        for route in web_routes()
+        if isinstance(route, Route) and "POST" in (route.methods or set())
+    }
+    walked = {_route_shape(name.split()[1]) for name in PAGE_ROUTES}
+    assert posting - {"/signin"} == walked

@@ -10,16 +10,18 @@ from starlette.routing import BaseRoute, Mount
 from starlette.staticfiles import StaticFiles
 
 from domain.errors import DomainError
-from web import errors
-from web.routes import grids, home
+from web import csrf, errors
+from web.csrf import CsrfRejected
+from web.routes import accounts, admin, audit, grids, home
 
 STATIC_DIR = Path(__file__).parent / "static"
 
 
 def web_routes() -> list[BaseRoute]:
+    """Every page route; each one that changes state is CSRF-protected here, so none can forget."""
+    pages = [*home.routes(), *grids.routes(), *accounts.routes(), *admin.routes(), *audit.routes()]
     return [
-        *home.routes(),
-        *grids.routes(),
+        *(csrf.protect(route) for route in pages),
         Mount("/static", StaticFiles(directory=STATIC_DIR), name="static"),
     ]
 
@@ -28,5 +30,6 @@ def exception_handlers() -> dict[Any, Any]:
     return {
         HTTPException: errors.http_error,
         DomainError: errors.domain_error,
+        CsrfRejected: errors.csrf_rejected,
         500: errors.server_error,
     }

@@ -11,6 +11,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from domain.errors import DomainError, NotFound, PermissionDenied, RateLimited, Unauthenticated
+from web.csrf import CsrfRejected
 from web.render import render
 
 
@@ -25,6 +26,7 @@ FORBIDDEN = ErrorText("没有访问权限", "您没有查看此页面的权限�
 UNAUTHENTICATED = ErrorText("请先登录", "请登录后再访问此页面。")
 TOO_MANY_REQUESTS = ErrorText("请求过于频繁", "请稍后再试。")
 BAD_REQUEST = ErrorText("无法处理该请求", "请求的方法或参数不受支持。")
+STALE_FORM = ErrorText("请求已过期", "请求已过期，请刷新页面后重试")
 SERVER_ERROR = ErrorText("服务器出错了", "请稍后再试。如果问题持续存在，请联系平湖市民政局信息管理员。")
 
 DOMAIN_ERRORS: dict[type[DomainError], tuple[HTTPStatus, ErrorText]] = {
@@ -61,6 +63,12 @@ async def domain_error(request: Request, exc: Exception) -> Response:
     status, text = DOMAIN_ERRORS.get(type(exc), (HTTPStatus.BAD_REQUEST, BAD_REQUEST))
     headers = {"retry-after": str(exc.retry_after)} if isinstance(exc, RateLimited) else None
     return error_page(request, status, ErrorText(text.title, exc.message), headers)
+
+
+async def csrf_rejected(request: Request, exc: Exception) -> Response:
+    """A form post without this browser's token: nothing was changed."""
+    assert isinstance(exc, CsrfRejected)
+    return error_page(request, HTTPStatus.FORBIDDEN, STALE_FORM)
 
 
 async def server_error(request: Request, exc: Exception) -> Response:

@@ -6,18 +6,54 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
+from jinja2 import pass_context
+from jinja2.runtime import Context
+from markupsafe import Markup
 from starlette.requests import Request
-from starlette.responses import HTMLResponse
+from starlette.responses import HTMLResponse, RedirectResponse, Response
 from starlette.templating import Jinja2Templates
 
-templates = Jinja2Templates(directory=Path(__file__).parent / "templates")
+from domain.accounts import policy
+from web import csrf
+from web.actor import actor
+from web.localtime import local_date, local_datetime
+
+
+def viewer_context(request: Request) -> dict[str, Any]:
+    """What every page's header needs: who is signed in and which staff pages they may open."""
+    viewer = actor(request)
+    return {
+        "viewer": viewer,
+        "can_manage_users": policy.can_manage_users(viewer),
+        "can_view_audit": policy.can_view_audit(viewer),
+    }
+
+
+templates = Jinja2Templates(
+    directory=Path(__file__).parent / "templates", context_processors=[viewer_context]
+)
 
 
 def thousands(value: int) -> str:
     return f"{value:,}"
 
 
+@pass_context
+def csrf_token(context: Context) -> str:
+    return csrf.token(context["request"])
+
+
+@pass_context
+def csrf_input(context: Context) -> Markup:
+    """The hidden input every state-changing form carries."""
+    return csrf.hidden_input(context["request"])
+
+
 templates.env.filters["thousands"] = thousands
+templates.env.filters["local_datetime"] = local_datetime
+templates.env.filters["local_date"] = local_date
+templates.env.globals["csrf_token"] = csrf_token
+templates.env.globals["csrf_input"] = csrf_input
 
 
 def is_htmx(request: Request) -> bool:
@@ -34,14 +70,30 @@ def render(
     fragment: str | None = None,
     status_code: int = 200,
     headers: Mapping[str, str] | None = None,
+    url: str | None = None,
 ) -> HTMLResponse:
     """Render `fragment` alone for HTMX requests (when given), else the full `page`.
 
     Templates see `partial`: true when the fragment is sent alone, so it can carry its own
-    `<title>` (htmx moves it to the document head)."""
+    `<title>` (htmx moves it to the document head). `url` is the page's address when it answers
+    a form post, so htmx shows that address rather than the form's action."""
     name = fragment if fragment is not None and is_htmx(request) else page
     response = templates.TemplateResponse(
         request, name, {**context, "partial": name != page}, status_code=status_code, headers=headers
     )
+    response.headers["vary"] = "HX-Request"
+    if url is not None and is_htmx(request):
+        response.headers["hx-push-url"] = url
+    csrf.issue(request, response)
+    return response
+
+
+def redirect(request: Request, url: str, *, reload: bool = False) -> Response:
+    """See Other. With `reload` (signing in or out changes the whole page) htmx loads `url` as a
+    new page instead of swapping it in."""
+    if reload and is_htmx(request):
+        response: Response = Response(status_code=200, headers={"hx-redirect": url})
+    else:
+        response = RedirectResponse(url, status_code=303)
     response.headers["vary"] = "HX-Request"
     return response

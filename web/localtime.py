@@ -1,0 +1,24 @@
+"""Times are stored in UTC and shown in Asia/Shanghai.
+
+China has kept UTC+8 without daylight saving since 1991, so a fixed offset is exact for every
+time this system stores, and needs no time-zone database on the server."""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime, time, timedelta, timezone
+
+SHANGHAI = timezone(timedelta(hours=8), "Asia/Shanghai")
+
+
+def local_datetime(value: datetime | None) -> str:
+    """`2026-03-01 09:05:07`, or empty for no time."""
+    return value.astimezone(SHANGHAI).strftime("%Y-%m-%d %H:%M:%S") if value else ""
+
+
+def local_date(value: datetime | None) -> str:
+    return value.astimezone(SHANGHAI).strftime("%Y-%m-%d") if value else ""
+
+
+def start_of_day(day: date) -> datetime:
+    """Midnight of a Shanghai calendar day, in UTC."""
+    return datetime.combine(day, time(), SHANGHAI).astimezone(UTC)

@@ -1,0 +1,138 @@
+"""The audit page: the filter form as typed, turned into an audit filter, and rows to show."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import asdict, dataclass
+from datetime import date, timedelta
+from urllib.parse import urlencode
+
+from domain.accounts import queries as accounts
+from domain.audit import queries
+from domain.audit.models import AuditEntry
+from domain.audit.queries import AuditFilter
+from web.localtime import start_of_day
+
+ACTION_LABELS: dict[str, str] = {
+    "auth.sign_in": "登录",
+    "auth.sign_in_failed": "登录失败",
+    "auth.sign_in_refused": "登录被拒（账号锁定中）",
+    "auth.locked": "账号锁定",
+    "auth.sign_out": "退出",
+    "grid.create": "新增网格",
+    "grid.update": "修改网格",
+    "role.grant": "授予角色",
+    "role.revoke": "撤销角色",
+    "token.create": "创建令牌",
+    "token.revoke": "撤销令牌",
+    "person.unmask": "查看完整个人信息",
+    "user.create": "新建用户",
+    "user.activate": "启用用户",
+    "user.deactivate": "停用用户",
+    "user.change_password": "修改密码",
+}
+OBJECT_LABELS: dict[str, str] = {"User": "用户", "ApiToken": "令牌", "GridCell": "网格单元", "Person": "人员"}
+MAX_INPUT = 60
+
+
+@dataclass(frozen=True)
+class AuditQuery:
+    """The filter form as the user filled it in (texts, kept for re-display)."""
+
+    actor: str = ""
+    action: str = ""
+    object_type: str = ""
+    object_id: str = ""
+    since: str = ""
+    until: str = ""
+
+    @classmethod
+    def from_params(cls, params: dict[str, str]) -> AuditQuery:
+        fields = cls.__dataclass_fields__
+        return cls(**{name: params.get(name, "").strip()[:MAX_INPUT] for name in fields})
+
+    @property
+    def filtered(self) -> bool:
+        return any(asdict(self).values())
+
+    def url(self, **extra: object) -> str:
+        params = {**asdict(self), **extra}
+        query = urlencode({k: v for k, v in params.items() if v})
+        return f"/admin/audit?{query}" if query else "/admin/audit"
+
+
+def _day(raw: str) -> date | None:
+    """A calendar day in the years the log can hold (so the day after, in UTC, exists too)."""
+    try:
+        day = date.fromisoformat(raw)
+    except ValueError:
+        return None
+    return day if 1970 <= day.year <= 9998 else None
+
+
+def date_errors(query: AuditQuery) -> dict[str, str]:
+    """Dates that do not parse are left out of the filter, and said so beside their input."""
+    typed = {"since": query.since, "until": query.until}
+    return {
+        name: "请按 年-月-日 填写日期，如 2026-03-01" for name, raw in typed.items() if raw and not _day(raw)
+    }
+
+
+async def audit_filter(query: AuditQuery) -> AuditFilter:
+    """Dates are Shanghai calendar days (`until` includes its whole day); an actor is a username,
+    or else the label recorded for actors without an account (such as 命令行)."""
+    since, until = _day(query.since), _day(query.until)
+    user_id = await accounts.user_id_by_username(query.actor) if query.actor else None
+    return AuditFilter(
+        actor_user_id=user_id,
+        actor_label=query.actor if query.actor and user_id is None else None,
+        action=query.action or None,
+        object_type=query.object_type or None,
+        object_id=query.object_id or None,
+        since=start_of_day(since) if since else None,
+        until=start_of_day(until + timedelta(days=1)) if until else None,
+    )
+
+
+@dataclass(frozen=True)
+class AuditRow:
+    entry: AuditEntry
+
+    @property
+    def action_label(self) -> str | None:
+        return ACTION_LABELS.get(self.entry.action)
+
+    @property
+    def object_label(self) -> str:
+        kind = self.entry.object_type
+        return OBJECT_LABELS.get(kind, kind) if kind else ""
+
+    @property
+    def summary(self) -> str:
+        """`key: value` pairs in key order (PostgreSQL's jsonb keeps no other), lists joined,
+        empty values left out."""
+        pairs = sorted(self.entry.summary.items())
+        return "，".join(f"{key}: {_plain(value)}" for key, value in pairs if value is not None)
+
+
+def _plain(value: object) -> str:
+    if isinstance(value, list):
+        return "、".join(_plain(v) for v in value)
+    if isinstance(value, bool):
+        return "是" if value else "否"
+    return value if isinstance(value, str) else json.dumps(value, ensure_ascii=False)
+
+
+@dataclass(frozen=True)
+class AuditView:
+    query: AuditQuery
+    rows: list[AuditRow]
+    next_url: str | None
+    is_first_page: bool
+
+
+async def audit_view(query: AuditQuery, before: int | None) -> AuditView:
+    page = await queries.entries_page(await audit_filter(query), before=before)
+    next_url = query.url(before=page.next_before) if page.next_before else None
+    rows = [AuditRow(entry) for entry in page.entries]
+    return AuditView(query, rows, next_url, is_first_page=before is None)

@@ -1,0 +1,214 @@
+"""Signing in and out, and one's own account: password and API tokens."""
+
+from __future__ import annotations
+
+from typing import Any
+from urllib.parse import quote
+
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.routing import Route
+
+from api.auth import SESSION_COOKIE
+from domain import ratelimit
+from domain.access import READ, WRITE_SCOPES, Actor
+from domain.accounts import policy, service
+from domain.accounts.config import policy as account_policy
+from domain.errors import DomainError, ErrorCode, ValidationError
+from web.actor import actor
+from web.forms import FORM, MAX_PASSWORD, field_errors, text, texts, whole_number
+from web.pages import accounts as pages
+from web.render import redirect, render
+
+MAX_IDENTIFIER = 100
+ACCOUNT_URL = "/account"
+SIGN_IN_ERRORS = frozenset({ErrorCode.BAD_CREDENTIALS, ErrorCode.ACCOUNT_LOCKED})
+NOTICES = {
+    "password": "密码已修改。您在其他设备上的登录已全部退出。",
+    "token-revoked": "令牌已撤销，使用它的应用将无法再访问。",
+}
+
+
+def safe_next(value: str | None) -> str:
+    """Only a path on this site: never another host (`//evil.example`, `/\\evil.example`)."""
+    if value and value.startswith("/") and not value.startswith("//") and "\\" not in value:
+        return value if value.isprintable() else ACCOUNT_URL
+    return ACCOUNT_URL
+
+
+def sign_in_redirect(request: Request) -> Response:
+    here = request.url.path + (f"?{request.url.query}" if request.url.query else "")
+    return redirect(request, f"/signin?next={quote(here, safe='/')}")
+
+
+# --- signing in and out -----------------------------------------------------------------------
+
+
+def _sign_in_form(
+    request: Request, *, next_url: str, identifier: str = "", errors: dict[str, str] | None = None
+) -> Response:
+    rules = account_policy()
+    context = {
+        "title": "登录",
+        "identifier": identifier,
+        "next_url": next_url,
+        "errors": errors or {},
+        "error": (errors or {}).get(FORM),
+        "lockout_attempts": rules.lockout_attempts,
+        "lockout_minutes": int(rules.lockout_duration.total_seconds() // 60),
+    }
+    status = 422 if errors else 200
+    url = "/signin" if next_url == ACCOUNT_URL else f"/signin?next={quote(next_url, safe='/')}"
+    return render(
+        request,
+        "accounts/signin.html",
+        context,
+        fragment="accounts/_signin.html",
+        status_code=status,
+        url=url,
+    )
+
+
+async def sign_in_page(request: Request) -> Response:
+    return _sign_in_form(request, next_url=safe_next(request.query_params.get("next")))
+
+
+async def sign_in(request: Request) -> Response:
+    viewer = actor(request)
+    form = await request.form()
+    identifier = text(form, "identifier", MAX_IDENTIFIER).strip()
+    password = text(form, "password", MAX_PASSWORD)
+    next_url = safe_next(text(form, "next"))
+    rules = account_policy()
+    await ratelimit.hit(
+        f"sign-in:ip:{viewer.ip or 'unknown'}", limit=rules.sign_in_limit, window_seconds=rules.sign_in_window
+    )
+    missing = _missing_credentials(identifier, password)
+    if missing:
+        return _sign_in_form(request, next_url=next_url, identifier=identifier, errors=missing)
+    try:
+        signed_in = await service.sign_in(
+            actor=viewer,
+            identifier=identifier,
+            password=password,
+            user_agent=request.headers.get("user-agent"),
+        )
+    except DomainError as error:
+        if error.code not in SIGN_IN_ERRORS:
+            raise
+        return _sign_in_form(request, next_url=next_url, identifier=identifier, errors={FORM: error.message})
+    response = redirect(request, next_url, reload=True)
+    response.set_cookie(
+        SESSION_COOKIE,
+        signed_in.session_secret,
+        max_age=int(rules.session_absolute.total_seconds()),
+        path="/",
+        httponly=True,
+        samesite="lax",
+        secure=request.url.scheme == "https",
+    )
+    return response
+
+
+def _missing_credentials(identifier: str, password: str) -> dict[str, str]:
+    missing = {"identifier": "请输入用户名或手机号"} if not identifier else {}
+    return missing | ({"password": "请输入密码"} if not password else {})
+
+
+async def sign_out(request: Request) -> Response:
+    await service.sign_out(actor=actor(request))
+    response = redirect(request, "/", reload=True)
+    response.delete_cookie(
+        SESSION_COOKIE, path="/", httponly=True, samesite="lax", secure=request.url.scheme == "https"
+    )
+    return response
+
+
+# --- my account -------------------------------------------------------------------------------
+
+
+async def _account(request: Request, viewer: Actor, *, status_code: int = 200, **extra: Any) -> Response:
+    context = {
+        "title": "我的账号",
+        "view": await pages.account_view(viewer),
+        "write_scopes": WRITE_SCOPES,
+        "max_token_days": pages.max_token_days(),
+        "password_errors": {},
+        "token_errors": {},
+        "token_form": pages.TokenForm(),
+        "issued": None,
+        "notice": None,
+        **extra,
+    }
+    return render(
+        request,
+        "accounts/account.html",
+        context,
+        fragment="accounts/_account.html",
+        status_code=status_code,
+        url=ACCOUNT_URL,
+    )
+
+
+async def account_page(request: Request) -> Response:
+    viewer = actor(request)
+    if viewer.is_anonymous:
+        return sign_in_redirect(request)
+    return await _account(request, viewer, notice=NOTICES.get(request.query_params.get("done", "")))
+
+
+async def change_password(request: Request) -> Response:
+    viewer = actor(request)
+    policy.require_signed_in(viewer)
+    form = await request.form()
+    current, new = text(form, "current", MAX_PASSWORD), text(form, "new", MAX_PASSWORD)
+    errors = {"confirm": "两次输入的新密码不一致"} if new != text(form, "confirm", MAX_PASSWORD) else {}
+    if not errors:
+        try:
+            await service.change_password(actor=viewer, current=current, new=new)
+        except ValidationError as error:
+            errors = field_errors(error, {"current", "new"})
+    if errors:
+        return await _account(request, viewer, password_errors=errors, status_code=422)
+    return redirect(request, f"{ACCOUNT_URL}?done=password")
+
+
+async def create_token(request: Request) -> Response:
+    viewer = actor(request)
+    policy.require_signed_in(viewer)
+    form = await request.form()
+    filled = pages.TokenForm(name=text(form, "name"), scopes=texts(form, "scopes"), days=text(form, "days"))
+    days = whole_number(filled.days)
+    if days is None:
+        return await _token_refused(request, viewer, filled, {"days": "请输入有效天数（整数）"})
+    try:
+        issued = await service.create_token(
+            actor=viewer, name=filled.name, scopes=[READ, *filled.scopes], expires_in_days=days
+        )
+    except ValidationError as error:
+        errors = field_errors(error, {"name", "scopes", "days"}, {"expiresInDays": "days"})
+        return await _token_refused(request, viewer, filled, errors)
+    return await _account(request, viewer, issued=issued)
+
+
+async def _token_refused(
+    request: Request, viewer: Actor, filled: pages.TokenForm, errors: dict[str, str]
+) -> Response:
+    return await _account(request, viewer, token_form=filled, token_errors=errors, status_code=422)
+
+
+async def revoke_token(request: Request) -> Response:
+    await service.revoke_token(actor=actor(request), token_id=request.path_params["token_id"])
+    return redirect(request, f"{ACCOUNT_URL}?done=token-revoked")
+
+
+def routes() -> list[Route]:
+    return [
+        Route("/signin", sign_in_page, methods=["GET"], name="sign_in"),
+        Route("/signin", sign_in, methods=["POST"], name="sign_in_submit"),
+        Route("/signout", sign_out, methods=["POST"], name="sign_out"),
+        Route("/account", account_page, methods=["GET"], name="account"),
+        Route("/account/password", change_password, methods=["POST"], name="change_password"),
+        Route("/account/tokens", create_token, methods=["POST"], name="create_token"),
+        Route("/account/tokens/{token_id:id}/revoke", revoke_token, methods=["POST"], name="revoke_token"),
+    ]

@@ -1,0 +1,214 @@
+"""User administration for bureau staff and administrators: users, their accounts and roles."""
+
+from __future__ import annotations
+
+from typing import Any
+from urllib.parse import urlencode
+
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.routing import Route
+
+from domain.access import Actor, Role
+from domain.accounts import policy, service
+from domain.errors import ValidationError
+from domain.grids import queries as grids
+from web.actor import actor
+from web.forms import MAX_PASSWORD, field_errors, text, whole_number
+from web.pages import admin as pages
+from web.render import redirect, render
+from web.routes.accounts import sign_in_redirect
+
+MAX_SEARCH = 100
+NOTICES = {
+    "created": "用户已创建。可以在下方为其授予角色。",
+    "activated": "账号已启用。",
+    "deactivated": "账号已停用，其所有登录已退出。",
+    "granted": "角色已授予。",
+    "revoked": "角色已撤销。",
+}
+
+
+def _manager(request: Request) -> Actor | None:
+    """The acting bureau staff member or administrator; None when nobody is signed in."""
+    viewer = actor(request)
+    if viewer.is_anonymous:
+        return None
+    policy.require_manage_users(viewer)
+    return viewer
+
+
+def _role(raw: str | None) -> Role | None:
+    return Role(raw) if raw is not None and raw in Role.__members__ else None
+
+
+# --- the user list ----------------------------------------------------------------------------
+
+
+async def users_page(request: Request) -> Response:
+    viewer = _manager(request)
+    if viewer is None:
+        return sign_in_redirect(request)
+    return await _users(request, viewer)
+
+
+async def _users(request: Request, viewer: Actor, *, status_code: int = 200, **extra: Any) -> Response:
+    params = request.query_params
+    search = params.get("q", "").strip()[:MAX_SEARCH]
+    after = whole_number(params.get("after", ""))
+    listing = await pages.user_list(viewer, search, _role(params.get("role")), after)
+    context = {
+        "title": "用户管理",
+        "listing": listing,
+        "roles": list(Role),
+        "new_user": pages.NewUserForm(),
+        "errors": {},
+        "next_url": _users_url(listing, after=listing.next_after) if listing.next_after else None,
+        "first_url": _users_url(listing),
+        **extra,
+    }
+    return render(
+        request,
+        "admin/users.html",
+        context,
+        fragment="admin/_users.html",
+        status_code=status_code,
+        url="/admin/users" if request.method == "POST" else None,
+    )
+
+
+def _users_url(listing: pages.UserList, **extra: object) -> str:
+    params = {"q": listing.search, "role": listing.role.value if listing.role else ""} | extra
+    query = urlencode({k: v for k, v in params.items() if v})
+    return f"/admin/users?{query}" if query else "/admin/users"
+
+
+async def create_user(request: Request) -> Response:
+    viewer = actor(request)
+    policy.require_manage_users(viewer)
+    form = await request.form()
+    filled = pages.NewUserForm(
+        name=text(form, "name"), username=text(form, "username"), mobile=text(form, "mobile")
+    )
+    try:
+        user = await service.create_user(
+            actor=viewer,
+            name=filled.name,
+            username=filled.username,
+            password=text(form, "password", MAX_PASSWORD),
+            mobile=filled.mobile.strip() or None,
+        )
+    except ValidationError as error:
+        errors = field_errors(error, {"name", "username", "mobile", "password"})
+        return await _users(request, viewer, new_user=filled, errors=errors, status_code=422)
+    return redirect(request, f"/admin/users/{user.id}?done=created")
+
+
+# --- one user ---------------------------------------------------------------------------------
+
+
+async def user_page(request: Request) -> Response:
+    viewer = _manager(request)
+    if viewer is None:
+        return sign_in_redirect(request)
+    notice = NOTICES.get(request.query_params.get("done", ""))
+    return await _user(request, viewer, request.path_params["user_id"], notice=notice)
+
+
+async def _user(
+    request: Request, viewer: Actor, user_id: int, *, status_code: int = 200, **extra: Any
+) -> Response:
+    detail = await pages.user_detail(viewer, user_id)
+    context = {
+        "title": f"用户 {detail.user.username}",
+        "detail": detail,
+        "grant": pages.GrantForm(),
+        "errors": {},
+        "notice": None,
+        "error": None,
+        **extra,
+    }
+    return render(
+        request,
+        "admin/user.html",
+        context,
+        fragment="admin/_user.html",
+        status_code=status_code,
+        url=f"/admin/users/{user_id}",
+    )
+
+
+async def set_active(request: Request) -> Response:
+    viewer = actor(request)
+    policy.require_manage_users(viewer)
+    user_id: int = request.path_params["user_id"]
+    active = text(await request.form(), "active") == "1"
+    try:
+        await service.set_user_active(actor=viewer, user_id=user_id, active=active)
+    except ValidationError as error:
+        return await _user(request, viewer, user_id, error=error.message, status_code=422)
+    return redirect(request, f"/admin/users/{user_id}?done={'activated' if active else 'deactivated'}")
+
+
+async def grant_role(request: Request) -> Response:
+    viewer = actor(request)
+    policy.require_manage_users(viewer)
+    user_id: int = request.path_params["user_id"]
+    form = await request.form()
+    filled = pages.GrantForm(
+        role=text(form, "role"),
+        cell=text(form, "cell").strip(),
+        organisation=text(form, "organisation").strip(),
+    )
+    role, cell_id = _role(filled.role), await _cell_id(filled.cell)
+    errors = _grant_errors(filled, role, cell_id)
+    if role is not None and not errors:
+        try:
+            await service.grant_role(
+                actor=viewer,
+                user_id=user_id,
+                role=role,
+                cell_id=cell_id,
+                organisation_id=whole_number(filled.organisation),
+            )
+        except ValidationError as error:
+            errors = field_errors(error, {"role", "cell", "organisation"}, {"cellId": "cell"})
+    if errors:
+        return await _user(request, viewer, user_id, grant=filled, errors=errors, status_code=422)
+    return redirect(request, f"/admin/users/{user_id}?done=granted")
+
+
+def _grant_errors(filled: pages.GrantForm, role: Role | None, cell_id: int | None) -> dict[str, str]:
+    """What the form itself gets wrong: no role, an unknown cell code, a non-numeric organisation."""
+    errors = {}
+    if role is None:
+        errors["role"] = "请选择角色"
+    if filled.cell and cell_id is None:
+        errors["cell"] = f"没有编码为 {filled.cell} 的网格单元"
+    if filled.organisation and whole_number(filled.organisation) is None:
+        errors["organisation"] = "组织编号应为数字"
+    return errors
+
+
+async def _cell_id(code: str) -> int | None:
+    """The cell with this code; no query for an empty or non-numeric code."""
+    cell = await grids.cell_by_code(code) if code.isascii() and code.isdigit() else None
+    return cell.id if cell else None
+
+
+async def revoke_role(request: Request) -> Response:
+    assignment = await service.revoke_role(
+        actor=actor(request), assignment_id=request.path_params["assignment_id"]
+    )
+    return redirect(request, f"/admin/users/{assignment.user_id}?done=revoked")
+
+
+def routes() -> list[Route]:
+    return [
+        Route("/admin/users", users_page, methods=["GET"], name="users"),
+        Route("/admin/users", create_user, methods=["POST"], name="create_user"),
+        Route("/admin/users/{user_id:id}", user_page, methods=["GET"], name="user"),
+        Route("/admin/users/{user_id:id}/active", set_active, methods=["POST"], name="set_user_active"),
+        Route("/admin/users/{user_id:id}/roles", grant_role, methods=["POST"], name="grant_role"),
+        Route("/admin/roles/{assignment_id:id}/revoke", revoke_role, methods=["POST"], name="revoke_role"),
+    ]
