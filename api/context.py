@@ -11,6 +11,7 @@ from starlette.responses import Response
 from domain.access import Actor
 
 if TYPE_CHECKING:
+    from api.schema.activities.loaders import ActivityLoaders
     from api.schema.grids.loaders import GridLoaders
     from api.schema.leaders.loaders import LeaderLoaders
 
@@ -28,12 +29,19 @@ def _leader_loaders() -> LeaderLoaders:
     return LeaderLoaders()
 
 
+def _activity_loaders() -> ActivityLoaders:
+    from api.schema.activities.loaders import ActivityLoaders
+
+    return ActivityLoaders()
+
+
 @dataclass
 class Loaders:
     """DataLoaders memoised for one request, one group per domain."""
 
     grids: GridLoaders = field(default_factory=_grid_loaders)
     leaders: LeaderLoaders = field(default_factory=_leader_loaders)
+    activities: ActivityLoaders = field(default_factory=_activity_loaders)
 
 
 @dataclass

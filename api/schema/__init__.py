@@ -12,6 +12,8 @@ from strawberry.schema.config import StrawberryConfig
 
 from api.schema.accounts.mutations import AccountMutations
 from api.schema.accounts.queries import AccountQueries
+from api.schema.activities.mutations import ActivityMutations
+from api.schema.activities.queries import ActivityQueries
 from api.schema.errors import PublicErrors
 from api.schema.grids.mutations import GridMutations
 from api.schema.grids.queries import GridQueries
@@ -24,12 +26,12 @@ from domain.errors import DomainError
 
 
 @strawberry.type(description="查询")
-class Query(NodeQueries, AccountQueries, GridQueries, LeaderQueries):
+class Query(NodeQueries, AccountQueries, GridQueries, LeaderQueries, ActivityQueries):
     pass
 
 
 @strawberry.type(description="变更")
-class Mutation(AccountMutations, GridMutations, LeaderMutations):
+class Mutation(AccountMutations, GridMutations, LeaderMutations, ActivityMutations):
     pass
 
 

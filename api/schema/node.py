@@ -10,6 +10,7 @@ from typing import Any
 import strawberry
 from strawberry import relay
 
+from api.schema.activities.queries import load_activity
 from api.schema.grids.queries import load_grid_cell
 from api.schema.grids.types import Info
 from api.schema.leaders.queries import load_cohort, load_leader, load_session
@@ -35,6 +36,7 @@ RESOLVERS: dict[str, Resolver] = {
     "Cohort": load_cohort,
     "MicroLeader": load_leader,
     "TrainingSession": load_session,
+    "Activity": load_activity,
     "Person": _load_person,
 }
 

@@ -102,6 +102,12 @@ async def my_activities(actor: Actor, page: PageRequest) -> Page[Activity]:
     return await keyset_page(qs, FEED_ORDER, page, descending=True)
 
 
+async def my_activities_count(actor: Actor) -> int:
+    if actor.user_id is None:
+        return 0
+    return await Activity.filter(author_user_id=actor.user_id).count()
+
+
 async def returned_for_author(user_id: int) -> list[Activity]:
     """The author's records sent back for changes, with the reviewer's reason, newest first: what
     their page shows them to fix."""

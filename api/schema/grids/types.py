@@ -15,6 +15,7 @@ from domain.grids.queries import CELL_ORDER
 from domain.pagination import slice_page
 
 if TYPE_CHECKING:
+    from api.schema.activities.types import ActivityFilter, ActivityType_
     from api.schema.leaders.types import MicroLeaderType
 
 GridKindEnum = strawberry.enum(GridKind, name="GridKind", description="网格单元层级")
@@ -127,6 +128,21 @@ class GridCellType(relay.Node):
 
         rows = await info.context.loaders.leaders.leaders_by_cell.load(self.id)
         return [MicroLeaderType.from_model(leader) for leader in rows]
+
+    @strawberry.field(description="本单元及其下级的活动记录（新的在前；公众只看到已核实的）")
+    async def activities(
+        self,
+        info: Info,
+        filter: Annotated[ActivityFilter, strawberry.lazy("api.schema.activities.types")] | None = None,
+        first: int | None = None,
+        after: str | None = None,
+        last: int | None = None,
+        before: str | None = None,
+    ) -> Connection[Annotated[ActivityType_, strawberry.lazy("api.schema.activities.types")]]:
+        from api.schema.activities.queries import feed_connection, feed_filter, feed_page
+
+        domain_filter = await feed_filter(info, filter, subtree_path=self.path)
+        return await feed_connection(info, domain_filter, feed_page(first, after, last, before))
 
     @strawberry.field(description="网格长（脱敏）")
     async def head(self, info: Info) -> PersonType | None:

@@ -2,6 +2,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 from decimal import Decimal
+from typing import TYPE_CHECKING, Annotated
 
 import strawberry
 from strawberry import relay
@@ -22,6 +23,9 @@ from domain.leaders.models import (
 )
 from domain.leaders.queries import Progress
 from domain.people.policy import view_for
+
+if TYPE_CHECKING:
+    from api.schema.activities.types import ActivityTypeCount
 
 SourceRoleEnum = strawberry.enum(SourceRole, name="SourceRole", description="微领袖来源身份")
 LeaderStatusEnum = strawberry.enum(LeaderStatus, name="LeaderStatus", description="微领袖状态")
@@ -136,6 +140,15 @@ class MicroLeaderType(relay.Node):
         cell = await info.context.loaders.grids.cell_by_id.load(self.model.home_cell_id)
         assert cell is not None  # a foreign key
         return GridCellType.from_model(cell)
+
+    @strawberry.field(description="已核实的活动记录数（按类型）")
+    async def verified_activity_counts(
+        self, info: Info
+    ) -> list[Annotated[ActivityTypeCount, strawberry.lazy("api.schema.activities.types")]]:
+        from api.schema.activities.types import ActivityTypeCount
+
+        counts = await info.context.loaders.activities.verified_counts_by_leader.load(self.id)
+        return [ActivityTypeCount(activity_type=t, label=t.label, count=n) for t, n in sorted(counts.items())]
 
     @strawberry.field(description="结业认证进度（本人、辖区网格员与民政局可见）")
     async def progress(self, info: Info) -> CertificationProgress | None:

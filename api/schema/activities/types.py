@@ -1,0 +1,183 @@
+from __future__ import annotations
+
+from datetime import datetime
+from decimal import Decimal
+from typing import TYPE_CHECKING, Annotated
+
+import strawberry
+from strawberry import relay
+
+from api.schema.errors import error_codes
+from api.schema.grids.types import GridCellType, Info
+from api.schema.relay import UserError
+from domain.activities.models import (
+    Activity,
+    ActivityPhoto,
+    ActivityStatus,
+    ActivityType,
+    MediationOutcome,
+    ProblemCategory,
+)
+from domain.errors import ErrorCode
+
+if TYPE_CHECKING:
+    from api.schema.leaders.types import MicroLeaderType
+
+ActivityTypeEnum = strawberry.enum(ActivityType, name="ActivityType", description="活动类型")
+ActivityStatusEnum = strawberry.enum(ActivityStatus, name="ActivityStatus", description="记录状态")
+MediationOutcomeEnum = strawberry.enum(MediationOutcome, name="MediationOutcome", description="调解结果")
+ProblemCategoryEnum = strawberry.enum(ProblemCategory, name="ProblemCategory", description="问题类别")
+
+PHOTO_PATH = "/photos/{id}"
+
+
+@strawberry.type(description="发现的问题（按类别计数）")
+class ProblemCount:
+    category: ProblemCategoryEnum  # type: ignore[valid-type]
+    label: str
+    count: int
+
+
+@strawberry.type(description="某类活动的数量")
+class ActivityTypeCount:
+    activity_type: ActivityTypeEnum  # type: ignore[valid-type]
+    label: str
+    count: int
+
+
+@strawberry.type(name="ActivityPhoto", description="活动照片（已去除位置信息）")
+class ActivityPhotoType:
+    url: str = strawberry.field(description="仅有权查看该记录的人可以打开")
+    content_type: str
+    width: int
+    height: int
+
+    @classmethod
+    def from_model(cls, photo: ActivityPhoto) -> ActivityPhotoType:
+        return cls(
+            url=PHOTO_PATH.format(id=photo.id),
+            content_type=photo.content_type,
+            width=photo.width,
+            height=photo.height,
+        )
+
+
+@strawberry.type(name="Activity", description="民情日志：一条活动记录")
+class ActivityType_(relay.Node):
+    id: relay.NodeID[int]
+    activity_type: ActivityTypeEnum  # type: ignore[valid-type]
+    type_label: str
+    title: str
+    narrative: str
+    started_at: datetime
+    ended_at: datetime
+    place: str
+    participants: int
+    households_reached: int
+    mediation_outcome: MediationOutcomeEnum | None  # type: ignore[valid-type]
+    volunteer_hours: Decimal | None
+    follow_up: str
+    status: ActivityStatusEnum  # type: ignore[valid-type]
+    status_label: str
+    return_reason: str | None
+    submitted_at: datetime | None
+    verified_at: datetime | None
+    model: strawberry.Private[Activity]
+
+    @classmethod
+    def from_model(cls, a: Activity) -> ActivityType_:
+        return cls(
+            id=a.id,
+            activity_type=a.activity_type,
+            type_label=a.activity_type.label,
+            title=a.title,
+            narrative=a.narrative,
+            started_at=a.started_at,
+            ended_at=a.ended_at,
+            place=a.place,
+            participants=a.participants,
+            households_reached=a.households_reached,
+            mediation_outcome=a.mediation_outcome,
+            volunteer_hours=Decimal(str(a.volunteer_hours)) if a.volunteer_hours is not None else None,
+            follow_up=a.follow_up,
+            status=a.status,
+            status_label=a.status.label,
+            return_reason=a.return_reason,
+            submitted_at=a.submitted_at,
+            verified_at=a.verified_at,
+            model=a,
+        )
+
+    @strawberry.field(description="时长（分钟）")
+    def duration_minutes(self) -> int:
+        return int((self.ended_at - self.started_at).total_seconds() // 60)
+
+    @strawberry.field
+    def mediation_outcome_label(self) -> str | None:
+        return self.model.mediation_outcome.label if self.model.mediation_outcome else None
+
+    @strawberry.field(description="发现的问题")
+    def problems(self) -> list[ProblemCount]:
+        rows = [(ProblemCategory(k), int(v)) for k, v in (self.model.problems or {}).items()]
+        return [ProblemCount(category=c, label=c.label, count=n) for c, n in rows]
+
+    @strawberry.field(description="所记录的网格单元")
+    async def cell(self, info: Info) -> GridCellType:
+        cell = await info.context.loaders.grids.cell_by_id.load(self.model.cell_id)
+        assert cell is not None  # a foreign key
+        return GridCellType.from_model(cell)
+
+    @strawberry.field(description="记录人（微领袖；网格员代录时为空）")
+    async def leader(
+        self, info: Info
+    ) -> Annotated[MicroLeaderType, strawberry.lazy("api.schema.leaders.types")] | None:
+        from api.schema.leaders.types import MicroLeaderType
+
+        if self.model.leader_id is None:
+            return None
+        leader = await info.context.loaders.leaders.leader_by_id.load(self.model.leader_id)
+        return MicroLeaderType.from_model(leader) if leader else None
+
+    @strawberry.field(description="照片")
+    async def photos(self, info: Info) -> list[ActivityPhotoType]:
+        photos = await info.context.loaders.activities.photos_by_activity.load(self.id)
+        return [ActivityPhotoType.from_model(p) for p in photos]
+
+
+@strawberry.input(description="活动记录筛选")
+class ActivityFilter:
+    subtree: strawberry.ID | None = strawberry.field(default=None, description="网格单元 ID：含其下级")
+    cell: strawberry.ID | None = strawberry.field(default=None, description="仅此网格单元")
+    leader: strawberry.ID | None = None
+    types: list[ActivityTypeEnum] | None = None  # type: ignore[valid-type]
+    statuses: list[ActivityStatusEnum] | None = None  # type: ignore[valid-type]
+    since: datetime | None = strawberry.field(default=None, description="开始时间不早于（含）")
+    until: datetime | None = strawberry.field(default=None, description="开始时间早于（不含）")
+
+
+ActivityErrorCode = error_codes(
+    "ActivityErrorCode",
+    [
+        ErrorCode.INVALID_TRANSITION,
+        ErrorCode.REASON_REQUIRED,
+        ErrorCode.NOT_EDITABLE,
+        ErrorCode.FUTURE_TIME,
+        ErrorCode.END_BEFORE_START,
+        ErrorCode.DURATION_TOO_LONG,
+        ErrorCode.OUT_OF_RANGE,
+        ErrorCode.INVALID_LENGTH,
+        ErrorCode.REQUIRED_FOR_TYPE,
+        ErrorCode.NOT_FOR_TYPE,
+        ErrorCode.TOO_MANY_PHOTOS,
+        ErrorCode.UNSUPPORTED_FILE,
+        ErrorCode.FILE_TOO_LARGE,
+        ErrorCode.IMAGE_TOO_LARGE,
+        ErrorCode.RETIRED,
+    ],
+    "活动记录相关错误码",
+)
+
+
+@strawberry.type
+class ActivityUserError(UserError):
+    code: ActivityErrorCode  # type: ignore[valid-type]
