@@ -38,6 +38,7 @@ def _only(**granted: Access) -> dict[Role, Access]:
 
 
 _SIGNED_IN_OWN = {role: Access.OWN for role in Role}
+ACTIVITIES = "write:activities"
 
 MATRIX: tuple[Permission, ...] = (
     Permission("grid.view", "浏览网格树与统计", Access.ALLOWED, {role: Access.ALLOWED for role in Role}),
@@ -79,6 +80,52 @@ MATRIX: tuple[Permission, ...] = (
     ),
     Permission(
         "audit.view", "查看审计日志", Access.DENIED, _only(BUREAU_STAFF=Access.ALLOWED, ADMIN=Access.ALLOWED)
+    ),
+    Permission(
+        "leader.nominate",
+        "提名微领袖；办理退出（须说明原因）",
+        Access.DENIED,
+        _only(GRID_STAFF=Access.IN_SCOPE, BUREAU_STAFF=Access.ALLOWED),
+        ACTIVITIES,
+    ),
+    Permission(
+        "leader.certify",
+        "人工认证结业（须说明原因）",
+        Access.DENIED,
+        _only(BUREAU_STAFF=Access.ALLOWED),
+        ACTIVITIES,
+    ),
+    Permission(
+        "session.manage", "新建、修改培训场次", Access.DENIED, _only(BUREAU_STAFF=Access.ALLOWED), ACTIVITIES
+    ),
+    Permission(
+        "session.enrol",
+        "报名、取消报名（名额有限）",
+        Access.DENIED,
+        _only(MICRO_LEADER=Access.OWN, GRID_STAFF=Access.IN_SCOPE, BUREAU_STAFF=Access.ALLOWED),
+        ACTIVITIES,
+    ),
+    Permission(
+        "session.run_check_in",
+        "开放签到、更正签到表（本场主讲人亦可）",
+        Access.DENIED,
+        _only(BUREAU_STAFF=Access.ALLOWED),
+        ACTIVITIES,
+    ),
+    Permission("session.check_in", "凭签到码签到", Access.DENIED, _only(MICRO_LEADER=Access.OWN), ACTIVITIES),
+    Permission(
+        "activity.log",
+        "记录、修改、提交活动（微领袖限所在网格子树）",
+        Access.DENIED,
+        _only(MICRO_LEADER=Access.IN_SCOPE, GRID_STAFF=Access.IN_SCOPE),
+        ACTIVITIES,
+    ),
+    Permission(
+        "activity.review",
+        "核实、退回活动记录（不能审核本人记录）",
+        Access.DENIED,
+        _only(GRID_STAFF=Access.IN_SCOPE, BUREAU_STAFF=Access.ALLOWED),
+        ACTIVITIES,
     ),
 )
 
