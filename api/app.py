@@ -17,7 +17,7 @@ from api.graphql_view import GraphQLView
 from api.middleware import SecurityHeaders
 from api.schema import build_schema
 from api.settings import Settings
-from domain import health
+from domain import health, storage
 from domain.db import tortoise_config
 from web.app import exception_handlers, web_routes
 
@@ -27,6 +27,7 @@ def create_app(settings: Settings | None = None) -> Starlette:
 
     @asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
+        storage.configure(settings.data_dir)
         async with RegisterTortoise(app, config=tortoise_config(settings.database_url)):
             yield
 
