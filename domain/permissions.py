@@ -121,6 +121,13 @@ MATRIX: tuple[Permission, ...] = (
         ACTIVITIES,
     ),
     Permission(
+        "activity.edit",
+        "修改、提交、上传照片（仅记录人本人，草稿或被退回时）",
+        Access.DENIED,
+        _only(MICRO_LEADER=Access.OWN, GRID_STAFF=Access.OWN),
+        ACTIVITIES,
+    ),
+    Permission(
         "activity.review",
         "核实、退回活动记录（不能审核本人记录）",
         Access.DENIED,

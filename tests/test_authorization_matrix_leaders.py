@@ -20,7 +20,7 @@ from domain.permissions import MATRIX, Access
 from tests.accounts import make_user
 from tests.api.graphql import bearer, global_id, gql
 from tests.factories import BUREAU, Tree, build_tree
-from tests.factories_activities import hours_ago, submitted_activity
+from tests.factories_activities import hours_ago, log_activity, submitted_activity
 from tests.factories_leaders import LeaderAccount, build_training, enrol, start_session
 
 ACTORS: list[Role | None] = [None, *Role]
@@ -33,20 +33,24 @@ class World:
     cohort_id: int
     started: TrainingSession  # under way, the leader enrolled, check-in open
     upcoming: TrainingSession  # the leader not enrolled yet
+    booked: TrainingSession  # upcoming, the leader enrolled
     submitted: Activity  # by the leader, awaiting review
+    draft: Activity  # by the leader
     code: str
 
 
 async def _world() -> World:
     tree = await build_tree(grids=1, micro_grids_per_grid=2)
-    training = await build_training(tree, leaders=1, required=2, elective=0)
+    training = await build_training(tree, leaders=1, required=3, elective=0)
     account = training.leaders[0]
-    started, upcoming = training.sessions
+    started, upcoming, booked = training.sessions
     await enrol(started, account.leader)
+    await enrol(booked, account.leader)
     started = await start_session(started)
     window = await service.open_check_in(actor=BUREAU, session_id=started.id, minutes=30)
     activity = await submitted_activity(account.actor, tree.micro_grids[0])
-    return World(tree, account, training.cohort.id, started, upcoming, activity, window.code)
+    draft = await log_activity(account.actor, tree.micro_grids[0], title="草稿")
+    return World(tree, account, training.cohort.id, started, upcoming, booked, activity, draft, window.code)
 
 
 async def _headers(role: Role | None, world: World) -> dict[str, str]:
@@ -160,6 +164,64 @@ async def _review(c: httpx.AsyncClient, h: dict[str, str], w: World) -> bool:
     )
 
 
+async def _withdraw(c: httpx.AsyncClient, h: dict[str, str], w: World) -> bool:
+    query = """mutation ($i: LeaderReasonInput!) {
+      leaderWithdraw(input: $i) { leader { id } userErrors { code } } }"""
+    data = {"id": global_id("MicroLeader", w.account.leader.id), "reason": "搬离本社区"}
+    return _ok(await gql(c, query, headers=h, i=data), "leaderWithdraw", "leader")
+
+
+async def _update_session(c: httpx.AsyncClient, h: dict[str, str], w: World) -> bool:
+    query = """mutation ($i: SessionUpdateInput!) {
+      sessionUpdate(input: $i) { session { id } userErrors { code } } }"""
+    data = {"id": global_id("TrainingSession", w.upcoming.id), "venue": "乍浦镇天妃社区居民会客厅"}
+    return _ok(await gql(c, query, headers=h, i=data), "sessionUpdate", "session")
+
+
+async def _cancel(c: httpx.AsyncClient, h: dict[str, str], w: World) -> bool:
+    query = """mutation ($i: EnrolmentInput!) {
+      sessionCancelEnrolment(input: $i) { session { id } userErrors { code } } }"""
+    data = {
+        "sessionId": global_id("TrainingSession", w.booked.id),
+        "leaderId": global_id("MicroLeader", w.account.leader.id),
+    }
+    return _ok(await gql(c, query, headers=h, i=data), "sessionCancelEnrolment", "session")
+
+
+async def _correct(c: httpx.AsyncClient, h: dict[str, str], w: World) -> bool:
+    query = """mutation ($i: AttendanceCorrectInput!) {
+      attendanceCorrect(input: $i) { present userErrors { code } } }"""
+    data = {
+        "sessionId": global_id("TrainingSession", w.started.id),
+        "leaderId": global_id("MicroLeader", w.account.leader.id),
+        "present": True,
+        "reason": "纸质签到补录",
+    }
+    return _ok(await gql(c, query, headers=h, i=data), "attendanceCorrect", "present")
+
+
+async def _edit(c: httpx.AsyncClient, h: dict[str, str], w: World) -> bool:
+    query = """mutation ($i: ActivityUpdateInput!) {
+      activityUpdate(input: $i) { activity { id } userErrors { code } } }"""
+    data = {"id": global_id("Activity", w.draft.id), "title": "改过的标题"}
+    return _ok(await gql(c, query, headers=h, i=data), "activityUpdate", "activity")
+
+
+async def _submit(c: httpx.AsyncClient, h: dict[str, str], w: World) -> bool:
+    query = """mutation ($id: ID!) {
+      activitySubmit(input: {id: $id}) { activity { id } userErrors { code } } }"""
+    return _ok(
+        await gql(c, query, headers=h, id=global_id("Activity", w.draft.id)), "activitySubmit", "activity"
+    )
+
+
+async def _return(c: httpx.AsyncClient, h: dict[str, str], w: World) -> bool:
+    query = """mutation ($id: ID!) {
+      activityReturn(input: {id: $id, reason: "请补充照片"}) { activity { id } userErrors { code } } }"""
+    body = await gql(c, query, headers=h, id=global_id("Activity", w.submitted.id))
+    return _ok(body, "activityReturn", "activity")
+
+
 Operation = Callable[[httpx.AsyncClient, dict[str, str], World], Awaitable[bool]]
 OPERATIONS: dict[str, tuple[str, Operation]] = {
     "leaderNominate": ("leader.nominate", _nominate),
@@ -170,12 +232,22 @@ OPERATIONS: dict[str, tuple[str, Operation]] = {
     "sessionCheckIn": ("session.check_in", _check_in),
     "activityCreate": ("activity.log", _log),
     "activityVerify": ("activity.review", _review),
+    "leaderWithdraw": ("leader.nominate", _withdraw),
+    "sessionUpdate": ("session.manage", _update_session),
+    "sessionCancelEnrolment": ("session.enrol", _cancel),
+    "attendanceCorrect": ("session.run_check_in", _correct),
+    "activityUpdate": ("activity.edit", _edit),
+    "activitySubmit": ("activity.edit", _submit),
+    "activityReturn": ("activity.review", _return),
 }
 
 
 def _expected(action: str, role: Role | None) -> bool:
-    permission = next(p for p in MATRIX if p.action == action)
-    return permission.access(role) in {Access.ALLOWED, Access.IN_SCOPE, Access.OWN}
+    """Allowed per the matrix; what is one's OWN here always belongs to the leader."""
+    access = next(p for p in MATRIX if p.action == action).access(role)
+    if access is Access.OWN:
+        return role is Role.MICRO_LEADER
+    return access in {Access.ALLOWED, Access.IN_SCOPE}
 
 
 @pytest.mark.parametrize("mutation", sorted(OPERATIONS))
