@@ -272,5 +272,7 @@ def test_the_walk_covers_every_state_changing_page_route() -> None:
         for route in web_routes()
         if isinstance(route, Route) and "POST" in (route.methods or set())
     }
-    walked = {_route_shape(name.split()[1]) for name in PAGE_ROUTES}
+    from tests.test_authorization_matrix_leader_pages import LEADER_PAGE_ROUTES
+
+    walked = {_route_shape(name.split()[1]) for name in [*PAGE_ROUTES, *LEADER_PAGE_ROUTES]}
     assert posting - {"/signin"} == walked

@@ -12,14 +12,22 @@ from starlette.staticfiles import StaticFiles
 from domain.errors import DomainError
 from web import csrf, errors
 from web.csrf import CsrfRejected
-from web.routes import accounts, admin, audit, grids, home
+from web.routes import accounts, activities, admin, audit, grids, home, leaders
 
 STATIC_DIR = Path(__file__).parent / "static"
 
 
 def web_routes() -> list[BaseRoute]:
     """Every page route; each one that changes state is CSRF-protected here, so none can forget."""
-    pages = [*home.routes(), *grids.routes(), *accounts.routes(), *admin.routes(), *audit.routes()]
+    pages = [
+        *home.routes(),
+        *grids.routes(),
+        *accounts.routes(),
+        *admin.routes(),
+        *audit.routes(),
+        *leaders.routes(),
+        *activities.routes(),
+    ]
     return [
         *(csrf.protect(route) for route in pages),
         Mount("/static", StaticFiles(directory=STATIC_DIR), name="static"),

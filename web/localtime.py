@@ -22,3 +22,13 @@ def local_date(value: datetime | None) -> str:
 def start_of_day(day: date) -> datetime:
     """Midnight of a Shanghai calendar day, in UTC."""
     return datetime.combine(day, time(), SHANGHAI).astimezone(UTC)
+
+
+def at_local(day: date, clock: time) -> datetime:
+    """A Shanghai wall-clock time on a Shanghai calendar day, in UTC."""
+    return datetime.combine(day, clock, SHANGHAI).astimezone(UTC)
+
+
+def local_clock(value: datetime) -> str:
+    """`09:05`."""
+    return value.astimezone(SHANGHAI).strftime("%H:%M")

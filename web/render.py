@@ -13,7 +13,9 @@ from starlette.requests import Request
 from starlette.responses import HTMLResponse, RedirectResponse, Response
 from starlette.templating import Jinja2Templates
 
+from domain.access import Role
 from domain.accounts import policy
+from domain.activities import policy as activity_policy
 from web import csrf
 from web.actor import actor
 from web.localtime import local_date, local_datetime
@@ -26,6 +28,10 @@ def viewer_context(request: Request) -> dict[str, Any]:
         "viewer": viewer,
         "can_manage_users": policy.can_manage_users(viewer),
         "can_view_audit": policy.can_view_audit(viewer),
+        # The micro-leader pages: logging is decided by the leader row, the links by the role.
+        "can_log_activities": viewer.has_role(Role.MICRO_LEADER, Role.GRID_STAFF),
+        "is_micro_leader": viewer.has_role(Role.MICRO_LEADER),
+        "can_review_activities": activity_policy.can_review_any(viewer),
     }
 
 
