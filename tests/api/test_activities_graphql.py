@@ -7,7 +7,7 @@ import json
 import httpx
 import pytest
 
-from domain.activities.models import Activity, ActivityPhoto, ActivityStatus
+from domain.activities.models import Activity, ActivityPhoto, ActivityStatus, ActivityType
 from domain.storage import configure, data_dir, photos_dir
 from tests.api.graphql import bearer, global_id, gql
 from tests.conftest import SqlLog
@@ -211,3 +211,43 @@ async def test_photos_upload_over_multipart_without_their_location(
         assert (await Activity.get(id=activity.id)).status is ActivityStatus.DRAFT
     finally:
         configure(previous)
+
+
+UNIT_COUNTS = """
+query ($town: ID!, $since: DateTime!, $until: DateTime!) {
+  activityCountsByUnit(town: $town, since: $since, until: $until) {
+    cell { name } total counts { activityType label count }
+  }
+}
+"""
+
+
+async def test_counts_per_unit_come_from_one_aggregate(client: httpx.AsyncClient, sql_log: SqlLog) -> None:
+    # GIVEN verified records in the community and a draft
+    cast = await build_cast()
+    await insert_activities(cast.tree.micro_grids[0], 3, author_user_id=1)
+    await insert_activities(
+        cast.tree.micro_grids[2], 2, author_user_id=1, activity_type=ActivityType.MEDIATION
+    )
+    await log_activity(cast.leader, cast.tree.micro_grids[0], title="草稿")
+    # WHEN a client asks for the town's counts per unit over the last day
+    sql_log.reset()
+    body = await gql(
+        client,
+        UNIT_COUNTS,
+        town=global_id("GridCell", cast.tree.town.id),
+        since=hours_ago(24).isoformat(),
+        until=hours_ago(0).isoformat(),
+    )
+    # THEN the community shows its verified records by type, in one aggregate plus the cell lookups
+    assert body["data"]["activityCountsByUnit"] == [
+        {
+            "cell": {"name": "南河头社区"},
+            "total": 5,
+            "counts": [
+                {"activityType": "MEDIATION", "label": "邻里纠纷调解", "count": 2},
+                {"activityType": "VISIT", "label": "走访慰问", "count": 3},
+            ],
+        }
+    ]
+    assert sql_log.count == 3, sql_log.statements

@@ -4,7 +4,7 @@ from datetime import datetime
 
 import strawberry
 
-from api.schema.activities.types import ActivityFilter, ActivityType_
+from api.schema.activities.types import ActivityFilter, ActivityType_, ActivityTypeCount, UnitActivityCounts
 from api.schema.grids.types import Info
 from api.schema.relay import Connection, build_connection, node_pk, page_request
 from domain.activities import queries
@@ -55,6 +55,10 @@ async def load_activity(info: Info, pk: int) -> ActivityType_ | None:
     return ActivityType_.from_model(found[pk]) if pk in found else None
 
 
+def _type_counts(by_type: dict[ActivityType, int]) -> list[ActivityTypeCount]:
+    return [ActivityTypeCount(activity_type=t, label=t.label, count=n) for t, n in sorted(by_type.items())]
+
+
 @strawberry.type
 class ActivityQueries:
     @strawberry.field(description="按 ID 查询活动记录（只返回有权查看的）")
@@ -73,6 +77,19 @@ class ActivityQueries:
     ) -> Connection[ActivityType_]:
         domain_filter = await feed_filter(info, filter)
         return await feed_connection(info, domain_filter, feed_page(first, after, last, before))
+
+    @strawberry.field(description="某镇(街道)各社区/村在一段时间内已核实的活动数（按类型）；一条聚合语句")
+    async def activity_counts_by_unit(
+        self, info: Info, town: strawberry.ID, since: datetime, until: datetime
+    ) -> list[UnitActivityCounts]:
+        cell = await info.context.loaders.grids.cell_by_id.load(node_pk(town, "GridCell", "town"))
+        if cell is None:
+            return []
+        counts = await queries.counts_by_type_for_units(cell.path, since, until)
+        return [
+            UnitActivityCounts(cell_id=unit, counts=_type_counts(by_type))
+            for unit, by_type in sorted(counts.items())
+        ]
 
     @strawberry.field(description="待我审核的记录（最早提交的在前）")
     async def verification_queue(

@@ -144,6 +144,22 @@ class ActivityType_(relay.Node):
         return [ActivityPhotoType.from_model(p) for p in photos]
 
 
+@strawberry.type(description="一个社区/村的已核实活动数（按类型）")
+class UnitActivityCounts:
+    cell_id: strawberry.Private[int]
+    counts: list[ActivityTypeCount]
+
+    @strawberry.field(description="社区或村")
+    async def cell(self, info: Info) -> GridCellType:
+        cell = await info.context.loaders.grids.cell_by_id.load(self.cell_id)
+        assert cell is not None  # the unit's row joined in the aggregate
+        return GridCellType.from_model(cell)
+
+    @strawberry.field(description="合计")
+    def total(self) -> int:
+        return sum(c.count for c in self.counts)
+
+
 @strawberry.input(description="活动记录筛选")
 class ActivityFilter:
     subtree: strawberry.ID | None = strawberry.field(default=None, description="网格单元 ID：含其下级")
