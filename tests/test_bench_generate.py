@@ -1,0 +1,114 @@
+"""`bench.generate` at the TINY scale, into a temporary SQLite file: counts and invariants."""
+
+from __future__ import annotations
+
+import sqlite3
+import subprocess
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from domain.grids.codes import RULES, GridKind, kind_for_code
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+@pytest.fixture(scope="module")
+def db(tmp_path_factory: pytest.TempPathFactory) -> Iterator[sqlite3.Connection]:
+    path = tmp_path_factory.mktemp("bench") / "b.sqlite3"
+    done = subprocess.run(
+        [sys.executable, "-m", "bench.generate", "--scale", "TINY", "--database-url", f"sqlite://{path}"],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr
+    connection = sqlite3.connect(path)
+    yield connection
+    connection.close()
+
+
+def scalar(db: sqlite3.Connection, sql: str) -> int:
+    return int(db.execute(sql).fetchone()[0])
+
+
+def test_counts(db: sqlite3.Connection) -> None:
+    kinds = dict(db.execute("SELECT kind, count(*) FROM grid_cell GROUP BY kind").fetchall())
+    assert kinds["CITY"] == 1
+    assert kinds["TOWN"] == 2
+    assert kinds["COMMUNITY"] + kinds["VILLAGE"] == 10
+    assert kinds["GRID"] == 50
+    assert kinds["MICRO_GRID"] == 250
+    assert scalar(db, "SELECT count(*) FROM micro_leader") == 201  # 200 + bench.leader
+    assert scalar(db, "SELECT count(*) FROM person") == 201
+    assert scalar(db, "SELECT count(*) FROM cohort") == 2
+    assert scalar(db, "SELECT count(*) FROM activity") == 5_000
+
+
+def test_activities_lie_in_their_leaders_subtree(db: sqlite3.Connection) -> None:
+    outside = """
+        SELECT count(*) FROM activity a JOIN micro_leader l ON l.id = a.leader_id
+        WHERE substr(a.cell_path, 1, length(l.home_path)) <> l.home_path"""
+    assert scalar(db, outside) == 0
+    wrong_path = (
+        "SELECT count(*) FROM activity a JOIN grid_cell c ON c.id = a.cell_id WHERE a.cell_path <> c.path"
+    )
+    assert scalar(db, wrong_path) == 0
+
+
+def test_activity_fields(db: sqlite3.Connection) -> None:
+    verified = scalar(db, "SELECT count(*) FROM activity WHERE status = 'VERIFIED'")
+    assert 0.85 * 5_000 < verified < 0.95 * 5_000
+    checks = {
+        "mediation without outcome": "activity_type = 'MEDIATION' AND mediation_outcome IS NULL",
+        "volunteering without hours": "activity_type = 'VOLUNTEERING' AND volunteer_hours IS NULL",
+        "visit reaching nobody": "activity_type = 'VISIT' AND households_reached < 1",
+        "outside the three years": "started_at < '2023-11-28' OR started_at >= '2026-11-28 04:00'",
+        "ends before it starts": "ended_at <= started_at",
+        "not the bench author": "author_user_id <> 1",
+    }
+    for what, condition in checks.items():
+        assert scalar(db, f"SELECT count(*) FROM activity WHERE {condition}") == 0, what
+
+
+def test_households_roll_up(db: sqlite3.Connection) -> None:
+    city = scalar(db, "SELECT households FROM grid_cell WHERE kind = 'CITY'")
+    assert city == scalar(db, "SELECT sum(households) FROM grid_cell WHERE kind = 'MICRO_GRID'")
+    bad_micro = (
+        "SELECT count(*) FROM grid_cell WHERE kind = 'MICRO_GRID' AND households NOT BETWEEN 20 AND 100"
+    )
+    assert scalar(db, bad_micro) == 0
+    mismatched = """
+        SELECT count(*) FROM grid_cell p
+        WHERE p.kind <> 'MICRO_GRID'
+          AND p.households <> (SELECT sum(c.households) FROM grid_cell c WHERE c.parent_id = p.id)"""
+    assert scalar(db, mismatched) == 0
+
+
+def test_codes_and_paths(db: sqlite3.Connection) -> None:
+    rows = db.execute(
+        "SELECT c.kind, c.code, c.path, p.code, p.path FROM grid_cell c "
+        "LEFT JOIN grid_cell p ON p.id = c.parent_id"
+    ).fetchall()
+    for kind, code, path, parent_code, parent_path in rows:
+        assert len(code) == RULES[GridKind(kind)].length, code
+        assert kind_for_code(code) is GridKind(kind), code
+        if parent_code is not None:
+            assert code.startswith(parent_code), code
+            assert path.startswith(parent_path), code
+
+
+def test_bench_account(db: sqlite3.Connection) -> None:
+    row = db.execute(
+        """SELECT u.id, l.status, c.kind, substr(c.code, 1, 9) FROM app_user u
+           JOIN micro_leader l ON l.person_id = u.person_id JOIN grid_cell c ON c.id = l.home_cell_id
+           WHERE u.username = 'bench.leader'"""
+    ).fetchone()
+    first_town = scalar(db, "SELECT min(code) FROM grid_cell WHERE kind = 'TOWN'")
+    assert row == (1, "ENROLLED", "MICRO_GRID", str(first_town))
+    role = "SELECT count(*) FROM role_assignment WHERE user_id = 1 AND role = 'MICRO_LEADER'"
+    assert scalar(db, role) == 1
