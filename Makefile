@@ -7,7 +7,7 @@ BIN := .venv/bin
 export LINZHI_HOST ?= 127.0.0.1
 export LINZHI_PORT ?= 8000
 
-.PHONY: run test install install-dev migrate seed lint typecheck pytest audit-deps schema clean
+.PHONY: run test install install-dev migrate seed lint typecheck pytest audit-deps schema clean bench
 
 # uv itself, pinned, when the machine has none.
 .tools/bin/uv:
@@ -53,3 +53,16 @@ schema: install-dev
 
 clean:
 	rm -rf .venv .tools data test-artifacts tests/api/audit/node_modules
+
+# Benchmarks (issue 5): SCALE=S|M|L, BENCH_DATABASE_URL (default: SQLite data/bench_s.sqlite3 for S,
+# data/bench_<scale>.sqlite3 otherwise), BENCH_ARGS for bench.run (--duration, --ops, --workers ...).
+bench: install-dev
+	@command -v wrk >/dev/null || (apt-get update -qq && apt-get install -y -qq wrk)
+	@scale=$${SCALE:-S}; low=$$(echo $$scale | tr A-Z a-z); \
+	url=$${BENCH_DATABASE_URL:-sqlite://data/bench_$$low.sqlite3}; \
+	if [[ $$url == sqlite://* ]] && [ ! -f "$${url#sqlite://}" ]; then \
+		$(BIN)/python -m bench.generate --scale $$scale --database-url $$url; \
+	elif [[ $$url == postgres* ]] && [ -n "$$BENCH_GENERATE" ]; then \
+		$(BIN)/python -m bench.generate --scale $$scale --database-url $$url --reset; \
+	fi; \
+	$(BIN)/python -m bench.run --database-url $$url $(BENCH_ARGS)

@@ -1,0 +1,249 @@
+"""The hand-written floor: q1 (no SQL: the bare Starlette + uvicorn stack), then q2, q3 and q4
+with ONE SQL statement each, answering the same JSON as Linzhi's GraphQL response, so every
+Linzhi figure can be printed as a ratio to it.
+
+    python -m bench.floor --database-url URL --port 8101
+
+Starlette + asyncpg (PostgreSQL) or aiosqlite (SQLite) + orjson (stdlib json when orjson is not
+installed). Anonymous reads only, like the Linzhi operations they mirror: verified activities,
+masked names.
+"""
+
+from __future__ import annotations
+
+import argparse
+import base64
+import json
+import os
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from datetime import datetime
+from typing import Any
+
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.routing import Route
+
+try:
+    import orjson
+
+    def dumps(value: object) -> bytes:
+        return orjson.dumps(value)
+
+    JSON_LIB = "orjson"
+except ImportError:  # not a dependency of the project: the floor still runs, a little slower
+
+    def dumps(value: object) -> bytes:
+        return json.dumps(value, ensure_ascii=False, separators=(",", ":")).encode()
+
+    JSON_LIB = "json"
+
+SEGMENT = 8
+
+Q2_SQL = (
+    "SELECT g.code, l.source_role, l.status, p.name AS person_name, c.name AS cohort_name "
+    "FROM (SELECT id, code FROM grid_cell WHERE kind = 'MICRO_GRID' AND NOT retired "
+    "AND code >= ? AND code < ? ORDER BY code LIMIT 100) g "
+    "LEFT JOIN micro_leader l ON l.home_cell_id = g.id AND l.status <> 'WITHDRAWN' "
+    "LEFT JOIN person p ON p.id = l.person_id LEFT JOIN cohort c ON c.id = l.cohort_id "
+    "ORDER BY g.code, l.id"
+)
+
+# The 50 rows are chosen on `activity` alone, then joined: joining before the LIMIT would look up
+# the leader, person and cell of every row in the subtree before the sort. On SQLite (3.40) the
+# CROSS JOIN keeps the subquery a co-routine: a plain JOIN materializes it, ten times slower.
+Q3_SQL = (
+    "SELECT a.id, a.title, a.started_at, p.name AS leader_name, l.id AS leader_id, g.name AS cell_name "
+    "FROM (SELECT id, title, started_at, cell_id, leader_id FROM activity "
+    "WHERE cell_path >= ? AND cell_path < ? AND status = 'VERIFIED' {after}"
+    "ORDER BY started_at DESC, id DESC LIMIT 50) a "
+    "{cross}JOIN grid_cell g ON g.id = a.cell_id "
+    "LEFT JOIN micro_leader l ON l.id = a.leader_id LEFT JOIN person p ON p.id = l.person_id "
+    "ORDER BY a.started_at DESC, a.id DESC"
+)
+Q3_AFTER = "AND (started_at < ? OR (started_at = ? AND id < ?)) "
+Q3_AFTER_PG = "AND (started_at, id) < (?, ?) "  # a row comparison PostgreSQL serves from the index
+
+Q4_SQL = (
+    "SELECT g.id AS unit_id, g.name AS unit_name, a.activity_type, COUNT(*) AS n "
+    "FROM activity a JOIN grid_cell g ON g.path = substr(a.cell_path, 1, ?) "
+    "WHERE a.cell_path >= ? AND a.cell_path < ? AND length(a.cell_path) >= ? AND a.status = 'VERIFIED' "
+    "AND a.started_at >= ? AND a.started_at < ? "
+    "GROUP BY g.id, g.name, a.activity_type ORDER BY g.id, a.activity_type"
+)
+
+
+def mask_name(name: str | None) -> str | None:
+    if not name:
+        return name
+    return name[0] + "*" * max(len(name) - 1, 1)
+
+
+def code_range(prefix: str) -> tuple[str, str]:
+    return prefix, str(int(prefix) + 1).zfill(len(prefix))
+
+
+def encode_cursor(started_at: datetime, pk: int) -> str:
+    raw = "c1:" + json.dumps([started_at.isoformat(), pk], separators=(",", ":"))
+    return base64.urlsafe_b64encode(raw.encode()).decode()
+
+
+def decode_cursor(cursor: str) -> tuple[datetime, int]:
+    raw = base64.urlsafe_b64decode(cursor.encode()).decode().removeprefix("c1:")
+    moment, pk = json.loads(raw)
+    return datetime.fromisoformat(moment), int(pk)
+
+
+class Database:
+    """One pool (asyncpg) or a few connections (aiosqlite) and `fetch(sql, params)` with `?`."""
+
+    def __init__(self, url: str) -> None:
+        self.url = url
+        self.postgres = url.startswith(("postgres://", "postgresql://"))
+        self.pool: Any = None
+        self.sqlite: list[Any] = []
+        self.next = 0
+
+    async def open(self) -> None:
+        if self.postgres:
+            import asyncpg
+
+            self.pool = await asyncpg.create_pool(
+                "postgresql://" + self.url.split("://", 1)[1], min_size=8, max_size=8
+            )
+        else:
+            import aiosqlite
+
+            for _ in range(4):
+                conn = await aiosqlite.connect(self.url.removeprefix("sqlite://"))
+                await conn.execute("PRAGMA query_only = 1")
+                self.sqlite.append(conn)
+
+    async def close(self) -> None:
+        if self.pool is not None:
+            await self.pool.close()
+        for conn in self.sqlite:
+            await conn.close()
+
+    async def fetch(self, sql: str, params: list[Any]) -> list[Any]:
+        if self.postgres:
+            parts = sql.split("?")
+            sql = parts[0] + "".join(f"${i}{part}" for i, part in enumerate(parts[1:], start=1))
+            return list(await self.pool.fetch(sql, *params))
+        self.next = (self.next + 1) % len(self.sqlite)
+        async with self.sqlite[self.next].execute(sql, params) as cursor:
+            return list(await cursor.fetchall())
+
+    def moment(self, value: Any) -> datetime:
+        return value if isinstance(value, datetime) else datetime.fromisoformat(value)
+
+    def param_time(self, value: datetime) -> Any:
+        # SQLite stores Tortoise datetimes as "YYYY-MM-DD HH:MM:SS[.ffffff]+00:00" text.
+        return value if self.postgres else str(value)
+
+
+def create_app(url: str) -> Starlette:
+    db = Database(url)
+
+    @asynccontextmanager
+    async def lifespan(app: Starlette) -> AsyncIterator[None]:
+        await db.open()
+        try:
+            yield
+        finally:
+            await db.close()
+
+    def reply(data: dict[str, Any]) -> Response:
+        return Response(dumps({"data": data}), media_type="application/json")
+
+    async def q1(request: Request) -> Response:
+        return reply({"__typename": "Query"})
+
+    async def q2(request: Request) -> Response:
+        low, high = code_range(request.query_params["search"])
+        nodes: list[dict[str, Any]] = []
+        for code, source_role, status, person_name, cohort_name in await db.fetch(Q2_SQL, [low, high]):
+            if not nodes or nodes[-1]["code"] != code:
+                nodes.append({"code": code, "leaders": []})
+            if source_role is not None:
+                nodes[-1]["leaders"].append(
+                    {
+                        "sourceRole": source_role,
+                        "status": status,
+                        "name": mask_name(person_name),
+                        "cohort": {"name": cohort_name},
+                    }
+                )
+        return reply({"gridCells": {"nodes": nodes}})
+
+    async def q3(request: Request) -> Response:
+        # The subtree root's path comes with the request (Linzhi reads it by the GlobalID: the
+        # floor skips that lookup so each answer stays one statement).
+        cross = "" if db.postgres else "CROSS "
+        sql = Q3_SQL.format(after="", cross=cross)
+        params: list[Any] = list(code_range(request.query_params["path"]))
+        after = request.query_params.get("after")
+        if after:
+            moment, pk = decode_cursor(after)
+            if db.postgres:
+                sql = Q3_SQL.format(after=Q3_AFTER_PG, cross=cross)
+                params += [moment, pk]
+            else:
+                sql = Q3_SQL.format(after=Q3_AFTER, cross=cross)
+                params += [db.param_time(moment), db.param_time(moment), pk]
+        rows = await db.fetch(sql, params)
+        nodes = [
+            {
+                "title": title,
+                "startedAt": db.moment(started_at).isoformat(),
+                "leader": None if leader_id is None else {"name": mask_name(leader_name)},
+                "cell": {"name": cell_name},
+            }
+            for _, title, started_at, leader_name, leader_id, cell_name in rows
+        ]
+        end = encode_cursor(db.moment(rows[-1][2]), rows[-1][0]) if rows else None
+        return reply({"activities": {"nodes": nodes, "pageInfo": {"endCursor": end}}})
+
+    async def q4(request: Request) -> Response:
+        path = request.query_params["path"]
+        low, high = code_range(path)
+        since = datetime.fromisoformat(request.query_params["since"])
+        until = datetime.fromisoformat(request.query_params["until"])
+        unit = len(path) + SEGMENT
+        rows = await db.fetch(Q4_SQL, [unit, low, high, unit, db.param_time(since), db.param_time(until)])
+        units: list[dict[str, Any]] = []
+        last = None
+        for unit_id, unit_name, activity_type, n in rows:
+            if unit_id != last:
+                units.append({"cell": {"name": unit_name}, "total": 0, "counts": []})
+                last = unit_id
+            units[-1]["counts"].append({"activityType": activity_type, "count": n})
+            units[-1]["total"] += n
+        return reply({"activityCountsByUnit": units})
+
+    return Starlette(
+        routes=[Route("/q1", q1), Route("/q2", q2), Route("/q3", q3), Route("/q4", q4)],
+        lifespan=lifespan,
+    )
+
+
+def app_from_env() -> Starlette:
+    return create_app(os.environ["BENCH_FLOOR_DATABASE_URL"])
+
+
+def main() -> None:
+    import uvicorn
+
+    parser = argparse.ArgumentParser(prog="python -m bench.floor")
+    parser.add_argument("--database-url", required=True)
+    parser.add_argument("--port", type=int, default=8101)
+    args = parser.parse_args()
+    os.environ["BENCH_FLOOR_DATABASE_URL"] = args.database_url
+    uvicorn.run(
+        "bench.floor:app_from_env", factory=True, host="127.0.0.1", port=args.port, log_level="warning"
+    )
+
+
+if __name__ == "__main__":
+    main()
