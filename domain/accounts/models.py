@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+from datetime import datetime
+from enum import StrEnum
 from typing import TYPE_CHECKING
 
 from tortoise import fields
@@ -59,6 +61,16 @@ class Session(Model):
         table = "user_session"
 
 
+class TokenStatus(StrEnum):
+    ACTIVE = "active"
+    REVOKED = "revoked"
+    EXPIRED = "expired"
+
+    @property
+    def label(self) -> str:
+        return {"active": "有效", "revoked": "已撤销", "expired": "已过期"}[self.value]
+
+
 class ApiToken(Model):
     """A bearer token for third-party apps. The secret is shown once, and only its SHA-256 is kept.
     `prefix` (the first characters) lets people tell their tokens apart."""
@@ -81,6 +93,12 @@ class ApiToken(Model):
     class Meta:
         table = "api_token"
         indexes = [Index(fields=["user_id", "created_at"], name="api_token_user_idx")]
+
+    def status_at(self, now: datetime) -> TokenStatus:
+        """Revocation wins over expiry; the one rule both sign-in by token and the pages use."""
+        if self.revoked_at is not None:
+            return TokenStatus.REVOKED
+        return TokenStatus.EXPIRED if now >= self.expires_at else TokenStatus.ACTIVE
 
 
 class RoleAssignment(Model):

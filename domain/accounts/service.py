@@ -14,7 +14,7 @@ from tortoise.transactions import in_transaction
 from domain.access import ALL_SCOPES, READ, Actor, Grant, Role
 from domain.accounts import passwords, policy, queries
 from domain.accounts.config import policy as account_policy
-from domain.accounts.models import ApiToken, RoleAssignment, Session, User
+from domain.accounts.models import ApiToken, RoleAssignment, Session, TokenStatus, User
 from domain.audit.service import record
 from domain.errors import DomainError, ErrorCode, NotFound, PermissionDenied, ValidationError
 from domain.grids.models import GridCell
@@ -22,6 +22,7 @@ from domain.people.models import Person
 from domain.people.validation import normalise_mobile, normalise_person_name
 
 TOKEN_PREFIX = "lz_"
+REFUSALS = {TokenStatus.REVOKED: "令牌已被撤销", TokenStatus.EXPIRED: "令牌已过期"}
 
 
 def _now() -> datetime:
@@ -73,10 +74,9 @@ async def actor_for_token(secret: str) -> TokenCheck:
     now = _now()
     if token is None:
         return TokenCheck(None, "令牌无效")
-    if token.revoked_at is not None:
-        return TokenCheck(None, "令牌已被撤销")
-    if now >= token.expires_at:
-        return TokenCheck(None, "令牌已过期")
+    status = token.status_at(now)
+    if status is not TokenStatus.ACTIVE:
+        return TokenCheck(None, REFUSALS[status])
     if not token.user.is_active:
         return TokenCheck(None, "令牌所属账号已停用")
     if token.last_used_at is None or now - token.last_used_at >= account_policy().touch_interval:

@@ -4,25 +4,14 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from enum import StrEnum
 
 from domain.access import Actor
 from domain.accounts import queries
 from domain.accounts.config import policy
-from domain.accounts.models import ApiToken, RoleAssignment, User
+from domain.accounts.models import ApiToken, RoleAssignment, TokenStatus, User
 from domain.people.policy import PersonView, view_for
 
 DEFAULT_TOKEN_DAYS = 90
-
-
-class TokenStatus(StrEnum):
-    ACTIVE = "active"
-    REVOKED = "revoked"
-    EXPIRED = "expired"
-
-    @property
-    def label(self) -> str:
-        return {"active": "有效", "revoked": "已撤销", "expired": "已过期"}[self.value]
 
 
 @dataclass(frozen=True)
@@ -32,9 +21,7 @@ class TokenRow:
 
 
 def token_row(token: ApiToken, now: datetime) -> TokenRow:
-    if token.revoked_at is not None:
-        return TokenRow(token, TokenStatus.REVOKED)
-    return TokenRow(token, TokenStatus.EXPIRED if token.expires_at <= now else TokenStatus.ACTIVE)
+    return TokenRow(token, token.status_at(now))
 
 
 @dataclass(frozen=True)
