@@ -39,7 +39,6 @@ except ImportError:  # not a dependency of the project: the floor still runs, a 
 
     JSON_LIB = "json"
 
-SEGMENT = 8
 
 Q2_SQL = (
     "SELECT g.code, l.source_role, l.status, p.name AS person_name, c.name AS cohort_name "
@@ -56,7 +55,7 @@ Q2_SQL = (
 Q3_SQL = (
     "SELECT a.id, a.title, a.started_at, p.name AS leader_name, l.id AS leader_id, g.name AS cell_name "
     "FROM (SELECT id, title, started_at, cell_id, leader_id FROM activity "
-    "WHERE cell_path >= ? AND cell_path < ? AND status = 'VERIFIED' {after}"
+    "WHERE town_id = ? AND status = 'VERIFIED' {after}"
     "ORDER BY started_at DESC, id DESC LIMIT 50) a "
     "{cross}JOIN grid_cell g ON g.id = a.cell_id "
     "LEFT JOIN micro_leader l ON l.id = a.leader_id LEFT JOIN person p ON p.id = l.person_id "
@@ -66,11 +65,11 @@ Q3_AFTER = "AND (started_at < ? OR (started_at = ? AND id < ?)) "
 Q3_AFTER_PG = "AND (started_at, id) < (?, ?) "  # a row comparison PostgreSQL serves from the index
 
 Q4_SQL = (
-    "SELECT g.id AS unit_id, g.name AS unit_name, a.activity_type, COUNT(*) AS n "
-    "FROM activity a JOIN grid_cell g ON g.path = substr(a.cell_path, 1, ?) "
-    "WHERE a.cell_path >= ? AND a.cell_path < ? AND length(a.cell_path) >= ? AND a.status = 'VERIFIED' "
-    "AND a.started_at >= ? AND a.started_at < ? "
-    "GROUP BY g.id, g.name, a.activity_type ORDER BY g.id, a.activity_type"
+    "SELECT a.unit_id, g.name AS unit_name, a.activity_type, a.n "
+    "FROM (SELECT unit_id, activity_type, COUNT(*) AS n FROM activity "
+    "WHERE town_id = ? AND status = 'VERIFIED' AND started_at >= ? AND started_at < ? "
+    "AND unit_id IS NOT NULL GROUP BY unit_id, activity_type) a "
+    "JOIN grid_cell g ON g.id = a.unit_id ORDER BY a.unit_id, a.activity_type"
 )
 
 
@@ -178,11 +177,11 @@ def create_app(url: str) -> Starlette:
         return reply({"gridCells": {"nodes": nodes}})
 
     async def q3(request: Request) -> Response:
-        # The subtree root's path comes with the request (Linzhi reads it by the GlobalID: the
-        # floor skips that lookup so each answer stays one statement).
+        # The town's id comes with the request (Linzhi reads the cell by the GlobalID: the floor
+        # skips that lookup so each answer stays one statement).
         cross = "" if db.postgres else "CROSS "
         sql = Q3_SQL.format(after="", cross=cross)
-        params: list[Any] = list(code_range(request.query_params["path"]))
+        params: list[Any] = [int(request.query_params["town"])]
         after = request.query_params.get("after")
         if after:
             moment, pk = decode_cursor(after)
@@ -206,12 +205,10 @@ def create_app(url: str) -> Starlette:
         return reply({"activities": {"nodes": nodes, "pageInfo": {"endCursor": end}}})
 
     async def q4(request: Request) -> Response:
-        path = request.query_params["path"]
-        low, high = code_range(path)
+        town = int(request.query_params["town"])
         since = datetime.fromisoformat(request.query_params["since"])
         until = datetime.fromisoformat(request.query_params["until"])
-        unit = len(path) + SEGMENT
-        rows = await db.fetch(Q4_SQL, [unit, low, high, unit, db.param_time(since), db.param_time(until)])
+        rows = await db.fetch(Q4_SQL, [town, db.param_time(since), db.param_time(until)])
         units: list[dict[str, Any]] = []
         last = None
         for unit_id, unit_name, activity_type, n in rows:

@@ -29,7 +29,14 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
-from domain.activities.models import ACTIVITY_TYPE_LABELS, ActivityStatus, ActivityType, MediationOutcome
+from domain.activities.models import (
+    ACTIVITY_TYPE_LABELS,
+    LEVEL_COLUMNS,
+    ActivityStatus,
+    ActivityType,
+    MediationOutcome,
+    location,
+)
 from domain.db import is_postgres, tortoise_config
 from domain.grids.codes import GridKind
 from domain.grids.models import path_segment
@@ -199,6 +206,9 @@ ACTIVITY_COLUMNS = [
     "leader_id",
     "cell_id",
     "cell_path",
+    "town_id",
+    "unit_id",
+    "grid_id",
     "activity_type",
     "title",
     "narrative",
@@ -407,6 +417,11 @@ def activity_chunks(
     titles = {t: ACTIVITY_TYPE_LABELS[t] for t in ActivityType}
     randrange, choice = rng.randrange, rng.choice
     leader_count = len(leaders)
+    levels = {
+        cell_id: tuple(location(cell_id, path)[column] for column in LEVEL_COLUMNS.values())
+        for leader in leaders
+        for cell_id, path, _ in leader.subtree
+    }
     chunk: list[tuple[Any, ...]] = []
     for activity_id in range(1, total + 1):
         leader = leaders[randrange(leader_count)]
@@ -440,6 +455,7 @@ def activity_chunks(
                 leader.id,
                 cell_id,
                 path,
+                *levels[cell_id],
                 kind.value,
                 f"{place}{titles[kind]}",
                 NARRATIVES[kind],

@@ -89,7 +89,6 @@ class Picks:
 
     town_id: int
     town_code: str
-    town_path: str
     unit_code: str
     since: str
     until: str
@@ -105,15 +104,8 @@ async def pick(url: str) -> Picks:
     towns = await fetch(url, "SELECT id, code, path FROM grid_cell WHERE kind = 'TOWN' AND NOT retired")
     best: tuple[int, dict[str, Any]] | None = None
     for town in towns:
-        low, high = town["path"], str(int(town["path"]) + 1).zfill(len(town["path"]))
-        n = (
-            await fetch(
-                url,
-                "SELECT COUNT(*) AS n FROM activity WHERE cell_path >= ? AND cell_path < ? "
-                "AND status = 'VERIFIED'",
-                [low, high],
-            )
-        )[0]["n"]
+        sql = "SELECT COUNT(*) AS n FROM activity WHERE town_id = ? AND status = 'VERIFIED'"
+        n = (await fetch(url, sql, [town["id"]]))[0]["n"]
         if best is None or n > best[0]:
             best = (n, town)
     if best is None:
@@ -121,8 +113,8 @@ async def pick(url: str) -> Picks:
     town = best[1]
     units = await fetch(
         url,
-        "SELECT g.code AS code, COUNT(a.id) AS n FROM grid_cell g LEFT JOIN activity a "
-        "ON a.cell_path >= g.path AND a.cell_path < g.path || '99999999' AND a.status = 'VERIFIED' "
+        "SELECT g.code AS code, COUNT(a.id) AS n FROM grid_cell g "
+        "LEFT JOIN activity a ON a.unit_id = g.id AND a.status = 'VERIFIED' "
         "WHERE g.parent_id = ? AND NOT g.retired GROUP BY g.code ORDER BY n DESC, g.code LIMIT 1",
         [town["id"]],
     )
@@ -135,7 +127,6 @@ async def pick(url: str) -> Picks:
     picks = Picks(
         town_id=town["id"],
         town_code=town["code"],
-        town_path=town["path"],
         unit_code=units[0]["code"] if units else town["code"],
         since=since.isoformat(),
         until=until.isoformat(),
@@ -247,7 +238,7 @@ def build(picks: Picks, q3_deep_cursor: str | None, q3_deep_page: int) -> list[O
             "/graphql",
             graphql(Q3, {**q3_vars, "after": None}),
             _graphql_ok("activities", lambda v: bool(v and len(v["nodes"]) == 50)),
-            "/q3?" + urlencode({"path": picks.town_path}),
+            "/q3?" + urlencode({"town": picks.town_id}),
         ),
     ]
     if q3_deep_cursor is not None:
@@ -258,7 +249,7 @@ def build(picks: Picks, q3_deep_cursor: str | None, q3_deep_page: int) -> list[O
                 "/graphql",
                 graphql(Q3, {**q3_vars, "after": q3_deep_cursor}),
                 _graphql_ok("activities", lambda v: bool(v and v["nodes"])),
-                "/q3?" + urlencode({"path": picks.town_path, "after": q3_deep_cursor}),
+                "/q3?" + urlencode({"town": picks.town_id, "after": q3_deep_cursor}),
                 note=f"page {q3_deep_page}" + ("" if q3_deep_page == Q3_DEEP_PAGE else " (the last page)"),
             )
         )
@@ -270,7 +261,7 @@ def build(picks: Picks, q3_deep_cursor: str | None, q3_deep_page: int) -> list[O
             "/graphql",
             graphql(Q4, {"town": town_gid, "since": picks.since, "until": picks.until}),
             _graphql_ok("activityCountsByUnit", lambda v: bool(v)),
-            "/q4?" + urlencode({"path": picks.town_path, "since": picks.since, "until": picks.until}),
+            "/q4?" + urlencode({"town": picks.town_id, "since": picks.since, "until": picks.until}),
         ),
         Operation(
             "w1",

@@ -40,6 +40,7 @@ from domain.activities.models import (
     ActivityType,
     MediationOutcome,
     ProblemCategory,
+    location,
 )
 from domain.grids.codes import GridKind
 from domain.grids.models import GridCell, path_ids
@@ -489,8 +490,7 @@ def _activity(
     return Activity(
         author_user_id=leader.user_id or accounts.bureau,
         leader_id=leader.id,
-        cell_id=cell.id,
-        cell_path=cell.path,
+        **location(cell.id, cell.path),
         activity_type=activity_type,
         title=text.title,
         narrative=narrative + (text.fill(MEDIATION_RESULTS[outcome][0]) if outcome else ""),

@@ -17,7 +17,7 @@ from PIL import Image
 from domain.access import Actor, Role
 from domain.accounts.models import User
 from domain.activities import service
-from domain.activities.models import Activity, ActivityStatus, ActivityType
+from domain.activities.models import Activity, ActivityStatus, ActivityType, location
 from domain.grids.models import GridCell
 from domain.leaders.models import Cohort, LeaderStatus, MicroLeader, SourceRole
 from tests.accounts import actor_of, make_user
@@ -150,8 +150,7 @@ async def insert_activities(
         Activity(
             author_user_id=author_user_id,
             leader_id=leader_id,
-            cell_id=cell.id,
-            cell_path=cell.path,
+            **location(cell.id, cell.path),
             activity_type=activity_type,
             title=f"测试活动 {i}",
             started_at=top - step * i,

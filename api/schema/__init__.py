@@ -43,6 +43,10 @@ class Schema(strawberry.Schema):
             super().process_errors(unexpected, execution_context)
 
 
+# Parsed and validated documents, shared by every request (strawberry keeps one LRU per size).
+DOCUMENT_CACHE_SIZE = 512
+
+
 def build_schema(*, introspection: bool = True) -> Schema:
     return Schema(
         query=Query,
@@ -51,9 +55,9 @@ def build_schema(*, introspection: bool = True) -> Schema:
         config=StrawberryConfig(relay_max_results=100),
         extensions=[
             lambda: MaxTokensLimiter(MAX_TOKENS),
-            lambda: ParserCache(maxsize=512),
+            lambda: ParserCache(maxsize=DOCUMENT_CACHE_SIZE),
             limit_rules(introspection),
-            lambda: ValidationCache(maxsize=512),
+            lambda: ValidationCache(maxsize=DOCUMENT_CACHE_SIZE),
             QueryCost,
             PublicErrors,
         ],

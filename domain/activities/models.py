@@ -1,7 +1,10 @@
 """The activity log (民情日志): what micro-leaders (and grid staff) did, about which grid cell.
 
-The fastest-growing table: rows carry their cell's materialized path so a subtree feed is one
-index range, and every feed pages by keyset on (started_at, id), newest first."""
+The fastest-growing table. Rows carry their cell's materialized path and, copied from it, the ids of
+their town, community/village and grid (`town_id`, `unit_id`, `grid_id`: the ancestor-or-self at
+that depth), so a subtree feed at any level is an equality on one indexed column that also yields
+the feed's order (started_at, id) without a sort, and a town's counts per unit are an index-only
+GROUP BY. Every feed pages by keyset on (started_at, id), newest first."""
 
 from __future__ import annotations
 
@@ -9,8 +12,19 @@ from enum import StrEnum
 from typing import TYPE_CHECKING, Any
 
 from tortoise import fields
+from tortoise.expressions import Q
 from tortoise.indexes import Index
 from tortoise.models import Model
+
+from domain.grids.models import (
+    GRID_DEPTH,
+    MICRO_GRID_DEPTH,
+    TOWN_DEPTH,
+    UNIT_DEPTH,
+    path_depth,
+    path_ids,
+    subtree_range,
+)
 
 if TYPE_CHECKING:
     from domain.grids.models import GridCell
@@ -123,6 +137,10 @@ class Activity(Model):
         "models.GridCell", related_name="activities", on_delete=fields.RESTRICT
     )
     cell_path = fields.CharField(max_length=64)
+    # Copies of the path, one column per level (see the module docstring); set by `location`.
+    town_id = fields.IntField(null=True)
+    unit_id = fields.IntField(null=True)
+    grid_id = fields.IntField(null=True)
     activity_type = fields.CharEnumField(ActivityType, max_length=16)
     title = fields.CharField(max_length=100)
     narrative = fields.TextField(default="")
@@ -151,17 +169,50 @@ class Activity(Model):
     class Meta:
         table = "activity"
         indexes = [
-            # subtree feeds: a path range, newest first
-            Index(fields=["cell_path", "started_at", "id"], name="activity_path_time_idx"),
+            # subtree feeds, newest first: one index per level (a micro-grid's is the cell's)
+            Index(fields=["town_id", "started_at", "id"], name="activity_town_time_idx"),
+            Index(fields=["unit_id", "started_at", "id"], name="activity_unit_time_idx"),
+            Index(fields=["grid_id", "started_at", "id"], name="activity_grid_time_idx"),
+            # a town's verified counts per unit and type over a period, read from the index alone
+            Index(
+                fields=["town_id", "status", "started_at", "unit_id", "activity_type"],
+                name="activity_town_counts_idx",
+            ),
             # one leader's log and one cell's feed
             Index(fields=["leader_id", "started_at", "id"], name="activity_leader_time_idx"),
             Index(fields=["cell_id", "started_at", "id"], name="activity_cell_time_idx"),
             # an author's own records ("my activities", returned ones): grid staff have no leader_id
             Index(fields=["author_user_id", "started_at", "id"], name="activity_author_time_idx"),
-            # verification queues: status within a subtree
-            Index(fields=["status", "cell_path", "started_at"], name="activity_status_path_idx"),
+            # verification queues: first submitted, first served
+            Index(fields=["status", "submitted_at", "id"], name="activity_queue_idx"),
             Index(fields=["started_at", "id"], name="activity_time_idx"),
         ]
+
+
+LEVEL_COLUMNS = {TOWN_DEPTH: "town_id", UNIT_DEPTH: "unit_id", GRID_DEPTH: "grid_id"}
+
+
+def location(cell_id: int, cell_path: str) -> dict[str, Any]:
+    """The columns that place a record on a cell: the cell, its path and its ancestors by level."""
+    ids = path_ids(cell_path)
+    columns: dict[str, Any] = {"cell_id": cell_id, "cell_path": cell_path}
+    for depth, column in LEVEL_COLUMNS.items():
+        columns[column] = ids[depth] if depth < len(ids) else None
+    return columns
+
+
+def in_subtree(path: str) -> Q:
+    """Records on the cell at `path` or below it, as the cheapest indexed predicate for its level:
+    the level column for a town, unit or grid, the cell itself for a micro-grid (a leaf), the path
+    range for the city."""
+    depth = path_depth(path)
+    if depth in LEVEL_COLUMNS:
+        level: dict[str, Any] = {LEVEL_COLUMNS[depth]: path_ids(path)[depth]}
+        return Q(**level)
+    if depth == MICRO_GRID_DEPTH:
+        return Q(cell_id=path_ids(path)[depth])
+    low, high = subtree_range(path)
+    return Q(cell_path__gte=low, cell_path__lt=high)
 
 
 class ActivityPhoto(Model):

@@ -23,9 +23,8 @@ from tortoise.expressions import Q
 
 from domain.access import Actor, Role
 from domain.accounts.policy import require_scope, require_signed_in
-from domain.activities.models import EDITABLE, Activity, ActivityStatus
+from domain.activities.models import EDITABLE, Activity, ActivityStatus, in_subtree
 from domain.errors import DomainError, ErrorCode, NotFound, PermissionDenied
-from domain.grids.models import subtree_range
 from domain.leaders.models import LeaderStatus, MicroLeader
 
 WRITE_SCOPE = "write:activities"
@@ -91,11 +90,6 @@ def require_view(actor: Actor, activity: Activity) -> None:
         raise NotFound("活动记录不存在")
 
 
-def _subtree(path: str) -> Q:
-    low, high = subtree_range(path)
-    return Q(cell_path__gte=low, cell_path__lt=high)
-
-
 def visible_filter(actor: Actor) -> Q:
     """`can_view` as a predicate over the activity table (an empty Q when the actor sees all)."""
     if actor.system or actor.has_role(Role.BUREAU_STAFF):
@@ -103,7 +97,7 @@ def visible_filter(actor: Actor) -> Q:
     scopes = [g.cell_path for g in actor.grants if g.role in REVIEWER_ROLES]
     if None in scopes:
         return Q()
-    clauses = [Q(status=ActivityStatus.VERIFIED), *(_subtree(path) for path in scopes if path)]
+    clauses = [Q(status=ActivityStatus.VERIFIED), *(in_subtree(path) for path in scopes if path)]
     if actor.user_id is not None:
         clauses.append(Q(author_user_id=actor.user_id))
     return Q(*clauses, join_type="OR")
@@ -162,4 +156,4 @@ def review_filter(actor: Actor) -> Q:
     scopes = [g.cell_path for g in actor.grants if g.role in REVIEWER_ROLES]
     if actor.has_role(Role.BUREAU_STAFF) or None in scopes:
         return own
-    return Q(own, Q(*(_subtree(path) for path in scopes if path), join_type="OR"))
+    return Q(own, Q(*(in_subtree(path) for path in scopes if path), join_type="OR"))

@@ -20,9 +20,9 @@ from tortoise.queryset import QuerySet
 from domain import sql
 from domain.access import Actor, Role
 from domain.activities import policy
-from domain.activities.models import Activity, ActivityPhoto, ActivityStatus, ActivityType
+from domain.activities.models import Activity, ActivityPhoto, ActivityStatus, ActivityType, in_subtree
 from domain.errors import ErrorCode, NotFound, ValidationError
-from domain.grids.models import PATH_SEGMENT, subtree_range
+from domain.grids.models import TOWN_DEPTH, GridCell
 from domain.leaders.models import MicroLeader
 from domain.pagination import Page, PageRequest, keyset_page
 
@@ -54,8 +54,7 @@ def _utc(value: datetime, path: str) -> datetime:
 def _feed(actor: Actor, f: FeedFilter) -> QuerySet[Activity]:
     qs = Activity.filter(policy.visible_filter(actor))
     if f.subtree_path is not None:
-        low, high = subtree_range(f.subtree_path)
-        qs = qs.filter(cell_path__gte=low, cell_path__lt=high)
+        qs = qs.filter(in_subtree(f.subtree_path))
     if f.cell_id is not None:
         qs = qs.filter(cell_id=f.cell_id)
     if f.leader_id is not None:
@@ -176,29 +175,18 @@ async def verified_counts_by_type(leader_ids: Iterable[int]) -> dict[int, dict[A
 
 
 async def counts_by_type_for_units(
-    town_path: str, since: datetime, until: datetime
+    town: GridCell, since: datetime, until: datetime
 ) -> dict[int, dict[ActivityType, int]]:
-    """Verified records started in [since, until) in a town, per community/village (the cell one
-    level below the town) and type: one aggregate statement over the town's path range, grouping
-    by the unit's path prefix joined back to its cell. Records on the town cell itself belong to
-    no unit and are left out."""
-    unit_length = len(town_path) + PATH_SEGMENT
-    low, high = subtree_range(town_path)
+    """Verified records started in [since, until) in a town, per community/village and type: one
+    aggregate statement answered from `activity_town_counts_idx` alone. Records on the town cell
+    itself belong to no unit and are left out."""
+    if town.depth != TOWN_DEPTH:
+        raise ValidationError(ErrorCode.INVALID, "请选择一个镇(街道)", ["town"])
     rows = await sql.fetch_all(
-        "SELECT g.id AS unit_id, a.activity_type AS activity_type, COUNT(*) AS n "
-        "FROM activity a JOIN grid_cell g ON g.path = substr(a.cell_path, 1, ?) "
-        "WHERE a.cell_path >= ? AND a.cell_path < ? AND length(a.cell_path) >= ? "
-        "AND a.status = ? AND a.started_at >= ? AND a.started_at < ? "
-        "GROUP BY g.id, a.activity_type",
-        [
-            unit_length,
-            low,
-            high,
-            unit_length,
-            ActivityStatus.VERIFIED.value,
-            _utc(since, "since"),
-            _utc(until, "until"),
-        ],
+        "SELECT unit_id, activity_type, COUNT(*) AS n FROM activity "
+        "WHERE town_id = ? AND status = ? AND started_at >= ? AND started_at < ? AND unit_id IS NOT NULL "
+        "GROUP BY unit_id, activity_type",
+        [town.id, ActivityStatus.VERIFIED.value, _utc(since, "since"), _utc(until, "until")],
     )
     counts: dict[int, dict[ActivityType, int]] = defaultdict(dict)
     for row in rows:

@@ -28,6 +28,7 @@ from domain.activities.models import (
     ActivityType,
     MediationOutcome,
     ProblemCategory,
+    location,
 )
 from domain.activities.validation import ActivityInput, clean
 from domain.audit import service as audit
@@ -125,8 +126,7 @@ async def create_activity(
         activity = await Activity.create(
             author_user_id=actor.user_id,
             leader_id=leader.id if leader else None,
-            cell_id=cell.id,
-            cell_path=cell.path,
+            **location(cell.id, cell.path),
             **columns,
         )
         await audit.record(
@@ -146,7 +146,7 @@ async def update_activity(*, actor: Actor, activity_id: int, **changes: Unpack[A
         cell = await _cell(content.pop("cell_id", activity.cell_id))
         leader = await _authoring(actor, cell)
         columns = clean(replace(ActivityInput.of(activity), **content), now=_now())
-        placement = {"cell_id": cell.id, "cell_path": cell.path, "leader_id": leader.id if leader else None}
+        placement = {**location(cell.id, cell.path), "leader_id": leader.id if leader else None}
         changed = _assign(activity, {**columns, **placement})
         await activity.save()
         await audit.record(actor, "activity.update", "Activity", activity.id, fields=changed)

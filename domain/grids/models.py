@@ -76,6 +76,15 @@ def path_segment(cell_id: int) -> str:
     return f"{cell_id:0{PATH_SEGMENT}d}"
 
 
+# Depths of the tree's levels below the root city (depth 0), for tables that copy a cell's
+# ancestors into one column per level so a subtree at that level is an equality, not a range.
+TOWN_DEPTH, UNIT_DEPTH, GRID_DEPTH, MICRO_GRID_DEPTH = 1, 2, 3, 4
+
+
+def path_depth(path: str) -> int:
+    return len(path) // PATH_SEGMENT - 1
+
+
 def subtree_range(path: str) -> tuple[str, str]:
     """[low, high) bounds of every path in the subtree rooted at `path`, the root included."""
     return path, str(int(path) + 1).zfill(len(path))

@@ -85,7 +85,7 @@ class ActivityQueries:
         cell = await info.context.loaders.grids.cell_by_id.load(node_pk(town, "GridCell", "town"))
         if cell is None:
             return []
-        counts = await queries.counts_by_type_for_units(cell.path, since, until)
+        counts = await queries.counts_by_type_for_units(cell, since, until)
         return [
             UnitActivityCounts(cell_id=unit, counts=_type_counts(by_type))
             for unit, by_type in sorted(counts.items())
