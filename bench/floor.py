@@ -61,7 +61,9 @@ Q3_SQL = (
     "LEFT JOIN micro_leader l ON l.id = a.leader_id LEFT JOIN person p ON p.id = l.person_id "
     "ORDER BY a.started_at DESC, a.id DESC"
 )
-Q3_AFTER = "AND (started_at < ? OR (started_at = ? AND id < ?)) "
+# SQLite cannot seek an index with the OR alone: the redundant bound on started_at lets it start
+# at the cursor (what Linzhi's keyset does too).
+Q3_AFTER = "AND started_at <= ? AND (started_at < ? OR (started_at = ? AND id < ?)) "
 Q3_AFTER_PG = "AND (started_at, id) < (?, ?) "  # a row comparison PostgreSQL serves from the index
 
 Q4_SQL = (
@@ -190,7 +192,7 @@ def create_app(url: str) -> Starlette:
                 params += [moment, pk]
             else:
                 sql = Q3_SQL.format(after=Q3_AFTER, cross=cross)
-                params += [db.param_time(moment), db.param_time(moment), pk]
+                params += [db.param_time(moment)] * 3 + [pk]
         rows = await db.fetch(sql, params)
         nodes = [
             {
