@@ -1,22 +1,30 @@
-"""`bench.generate` at the TINY scale, into a temporary SQLite file: counts and invariants."""
+"""`bench.generate` at the TINY scale, into a temporary SQLite file: counts and invariants; and the
+benchmark's hand-written floor answers exactly what Linzhi answers on that data (the ratios compare
+like with like)."""
 
 from __future__ import annotations
 
+import asyncio
 import sqlite3
 import subprocess
 import sys
 from collections.abc import Iterator
 from pathlib import Path
 
+import httpx
 import pytest
 
+from api.app import create_app
+from api.settings import Settings
+from bench import floor, operations
+from domain.activities.models import location
 from domain.grids.codes import RULES, GridKind, kind_for_code
 
 ROOT = Path(__file__).resolve().parent.parent
 
 
 @pytest.fixture(scope="module")
-def db(tmp_path_factory: pytest.TempPathFactory) -> Iterator[sqlite3.Connection]:
+def url(tmp_path_factory: pytest.TempPathFactory) -> str:
     path = tmp_path_factory.mktemp("bench") / "b.sqlite3"
     done = subprocess.run(
         [sys.executable, "-m", "bench.generate", "--scale", "TINY", "--database-url", f"sqlite://{path}"],
@@ -27,7 +35,12 @@ def db(tmp_path_factory: pytest.TempPathFactory) -> Iterator[sqlite3.Connection]
         check=False,
     )
     assert done.returncode == 0, done.stderr
-    connection = sqlite3.connect(path)
+    return f"sqlite://{path}"
+
+
+@pytest.fixture(scope="module")
+def db(url: str) -> Iterator[sqlite3.Connection]:
+    connection = sqlite3.connect(url.removeprefix("sqlite://"))
     yield connection
     connection.close()
 
@@ -112,3 +125,49 @@ def test_bench_account(db: sqlite3.Connection) -> None:
     assert row == (1, "ENROLLED", "MICRO_GRID", str(first_town))
     role = "SELECT count(*) FROM role_assignment WHERE user_id = 1 AND role = 'MICRO_LEADER'"
     assert scalar(db, role) == 1
+
+
+def test_activities_carry_their_levels(db: sqlite3.Connection) -> None:
+    rows = db.execute("SELECT cell_id, cell_path, town_id, unit_id, grid_id FROM activity").fetchall()
+    levels = [location(cell_id, path) for cell_id, path, *_ in rows]
+    expected = [(e["town_id"], e["unit_id"], e["grid_id"]) for e in levels]
+    wrong = [row for row, e in zip(rows, expected, strict=True) if row[2:] != e]
+    assert len(rows) == 5_000
+    assert wrong == []
+
+
+async def _answers(url: str) -> dict[str, tuple[object, object]]:
+    """Each floor-backed operation's JSON from Linzhi (in process, as a client sends it) and from
+    the floor, with q3's deep page opened by Linzhi's own second-page cursor."""
+    picks = await operations.pick(url)
+    linzhi_app = create_app(Settings.from_env().with_(database_url=url, env="development"))
+    floor_app = floor.create_app(url)
+    answers: dict[str, tuple[object, object]] = {}
+    async with linzhi_app.router.lifespan_context(linzhi_app), floor_app.router.lifespan_context(floor_app):
+        to_linzhi = httpx.AsyncClient(transport=httpx.ASGITransport(app=linzhi_app), base_url="http://l")
+        to_floor = httpx.AsyncClient(transport=httpx.ASGITransport(app=floor_app), base_url="http://f")
+        async with to_linzhi, to_floor:
+            first = {"subtree": operations.global_id("GridCell", picks.town_id), "after": None}
+            page = await to_linzhi.post("/graphql", json=operations.graphql(operations.Q3, first))
+            cursor = page.json()["data"]["activities"]["pageInfo"]["endCursor"]
+            for op in operations.build(picks, cursor, 2):
+                if op.floor_path is None:
+                    continue
+                assert op.body is not None
+                ours = (await to_linzhi.post(op.path, json=op.body)).json()
+                theirs = (await to_floor.get(op.floor_path)).json()
+                answers[op.name] = (ours, theirs)
+    return answers
+
+
+def test_the_floor_answers_exactly_what_linzhi_answers(url: str) -> None:
+    # GIVEN the TINY benchmark data
+    # WHEN every operation with a floor is asked of Linzhi and of the floor
+    answers = asyncio.run(_answers(url))
+    # THEN both give the same, non-empty JSON
+    assert sorted(answers) == ["q1", "q2", "q3deep", "q3p1", "q4"]
+    for name, (ours, theirs) in answers.items():
+        assert isinstance(ours, dict), name
+        assert "errors" not in ours, (name, ours)
+        assert all(ours["data"].values()), (name, ours)
+        assert ours == theirs, name
