@@ -143,6 +143,7 @@ def serve(settings: Settings, host: str, port: int, workers: int) -> None:
         workers=workers,
         proxy_headers=True,
         log_level="info",
+        access_log=settings.access_log,
     )
 
 

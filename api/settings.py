@@ -31,6 +31,7 @@ class Settings:
     data_dir: Path = Path("data")
     graphiql: bool = True
     introspection: bool = True
+    access_log: bool = True
 
     @property
     def is_production(self) -> bool:
@@ -59,6 +60,7 @@ class Settings:
             data_dir=Path(get("DATA_DIR") or defaults.data_dir),
             graphiql=_bool(get("GRAPHIQL"), not production),
             introspection=_bool(get("INTROSPECTION"), not production),
+            access_log=_bool(get("ACCESS_LOG"), defaults.access_log),
         )
 
     @classmethod

@@ -83,3 +83,46 @@ async def test_production_hides_the_schema_but_keeps_type_lookups(db: None) -> N
     assert "自省" in hidden.json()["errors"][0]["message"]
     assert typed.json() == {"data": {"__type": {"name": "GridCell"}}}
     assert ide.status_code == 404
+
+
+def _served_log(tmp_path: Path, **env: str) -> str:
+    """What `linzhi serve` prints while answering one request."""
+    import socket
+    import time
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = int(s.getsockname()[1])
+    database = f"sqlite://{tmp_path}/linzhi.sqlite3"
+    environ = {**os.environ, "LINZHI_DATABASE_URL": database, **env}
+    subprocess.run([sys.executable, "-m", "api.cli", "migrate"], env=environ, check=True, capture_output=True)
+    log = tmp_path / f"serve-{port}.log"
+    with log.open("w") as out:
+        server = subprocess.Popen(
+            [sys.executable, "-m", "api.cli", "serve", "--port", str(port)],
+            env=environ,
+            stdout=out,
+            stderr=subprocess.STDOUT,
+        )
+        try:
+            deadline = time.monotonic() + 30
+            while time.monotonic() < deadline:
+                try:
+                    if httpx.get(f"http://127.0.0.1:{port}/healthz", timeout=1).status_code == 200:
+                        break
+                except httpx.TransportError:
+                    time.sleep(0.1)
+            else:
+                raise AssertionError("the server did not start")
+        finally:
+            server.terminate()
+            server.wait(timeout=10)
+    return log.read_text()
+
+
+def test_the_access_log_is_on_by_default_and_can_be_turned_off(tmp_path: Path) -> None:
+    assert Settings.from_env({}).access_log
+    assert "GET /healthz" in _served_log(tmp_path)
+    quiet = _served_log(tmp_path, LINZHI_ACCESS_LOG="off")
+    assert "Application startup complete" in quiet
+    assert "GET /healthz" not in quiet
