@@ -8,6 +8,13 @@
 
 Successful responses are passed through untouched (only a header changes), so the hot path pays
 nothing for this.
+
+Queries are first offered to the compiled read path (`api/compiler`, docs/compiler.md): one SQL
+statement builds the JSON of `data`. When it cannot answer (anything not compilable, and every
+request strawberry would refuse) the request runs through strawberry as before. Outside production
+every GraphQL response says which path ran in its `X-Linzhi-Read-Path` header; a request sending
+`X-Linzhi-Read-Path: report` also gets `extensions.readPath` (and the fallback reason) in the body,
+and `X-Linzhi-Read-Path: resolvers` forces the resolvers (the differential tests use both).
 """
 
 from __future__ import annotations
@@ -26,6 +33,8 @@ from strawberry.types import ExecutionResult
 from strawberry.types.unset import UNSET
 
 from api.auth import actor_of
+from api.compiler.runtime import CompiledReadPath
+from api.compiler.sql import Fallback
 from api.context import Context
 
 GRAPHQL_RESPONSE = "application/graphql-response+json"
@@ -53,7 +62,24 @@ def is_request_error(result: ExecutionResult) -> bool:
     return result.data is None and bool(result.errors) and all(e.path is None for e in result.errors or ())
 
 
+READ_PATH_HEADER = "x-linzhi-read-path"
+
+
+def _debug(request: Request) -> bool:
+    """Outside production: the read path is reported and may be chosen by the client."""
+    settings = getattr(request.app.state, "settings", None)
+    return str(getattr(settings, "env", "production")) != "production"
+
+
+def _report(request: Request) -> bool:
+    return _debug(request) and request.headers.get(READ_PATH_HEADER) in ("report", "resolvers")
+
+
 class GraphQLView(GraphQL[Context, None]):
+    def __init__(self, schema: Any, **kwargs: Any) -> None:
+        super().__init__(schema, **kwargs)
+        self.read_path = CompiledReadPath(schema)
+
     def encode_json(self, data: object) -> str:
         return json.dumps(data, ensure_ascii=False, separators=(",", ":"))
 
@@ -69,18 +95,64 @@ class GraphQLView(GraphQL[Context, None]):
             return await super().run(request, context, root_value)
         media_type = GRAPHQL_RESPONSE if wants_graphql_response(request) else JSON
         request.state.graphql_media_type, request.state.graphql_request_error = media_type, False
+        request.state.read_path_fallback = None
+        if context is UNSET and request.method == "POST":
+            compiled = await self._compiled(request, media_type)
+            if compiled is not None:
+                return compiled
         try:
             response: Response = await super().run(request, context, root_value)
         except HTTPException as error:
             return self._http_error(request, error, media_type)
+        if _debug(request):
+            response.headers[READ_PATH_HEADER] = "resolvers"
         if media_type == GRAPHQL_RESPONSE and response.media_type == JSON:
             response.headers["content-type"] = CONTENT_TYPES[GRAPHQL_RESPONSE]
             if request.state.graphql_request_error:
                 response.status_code = 400
         return response
 
+    async def _compiled(self, request: Request, media_type: str) -> Response | None:
+        """The response of the compiled read path, or None to run strawberry (see api/compiler)."""
+        if not request.headers.get("content-type", "").startswith(JSON):
+            return None
+        try:
+            payload = json.loads(await request.body())
+        except ValueError:
+            return None  # strawberry answers malformed bodies
+        if not isinstance(payload, dict) or not isinstance(payload.get("query"), str):
+            return None
+        query, operation_name, variables = (
+            payload["query"],
+            payload.get("operationName"),
+            payload.get("variables"),
+        )
+        try:
+            if not isinstance(variables, dict | None) or not isinstance(operation_name, str | None):
+                raise Fallback("request error (parameters)")
+            if payload.get("extensions"):
+                raise Fallback("request extensions")
+            if _debug(request) and request.headers.get(READ_PATH_HEADER) == "resolvers":
+                raise Fallback("resolvers requested")
+            actor = actor_of(request.scope.get("state", {}))
+            data = await self.read_path.run(query, operation_name, variables, actor)
+        except Fallback as fallback:
+            self.read_path.record(fallback.reason, operation_name)
+            request.state.read_path_fallback = fallback.reason
+            return None
+        extensions = ',"extensions":{"readPath":"compiled"}' if _report(request) else ""
+        body = '{"data":' + data + extensions + "}"
+        response = Response(body.encode(), status_code=200, media_type=CONTENT_TYPES[media_type])
+        if _debug(request):
+            response.headers[READ_PATH_HEADER] = "compiled"
+        return response
+
     async def process_result(self, request: Request, result: ExecutionResult) -> GraphQLHTTPResponse:
         data = await super().process_result(request, result)
+        reason = getattr(request.state, "read_path_fallback", None)
+        if reason is not None and _report(request):
+            extensions = data.get("extensions") or {}
+            data["extensions"] = {**extensions, "readPath": "resolvers", "fallback": reason}
         if request.state.graphql_media_type == GRAPHQL_RESPONSE and is_request_error(result):
             data.pop("data", None)
             request.state.graphql_request_error = True

@@ -4,7 +4,7 @@ expression). Queries are written with `?` placeholders and adapted to the connec
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 from tortoise import connections
@@ -28,3 +28,24 @@ async def fetch_all(sql: str, params: Sequence[Any] = ()) -> list[dict[str, Any]
 
 def placeholders(n: int) -> str:
     return ", ".join("?" * n)
+
+
+async def fetch_all_native(sql: str, params: Sequence[Any] = ()) -> list[dict[str, Any]]:
+    """`fetch_all` for a statement already written in the connection's placeholder style (`?` on
+    SQLite, `$n` on PostgreSQL): the compiled read path numbers its cached statements once."""
+    rows: list[dict[str, Any]] = await connections.get("default").execute_query_dict(sql, list(params))
+    return rows
+
+
+async def register_functions(functions: Mapping[str, Callable[[str], str]]) -> None:
+    """SQLite: make one-argument Python functions callable from SQL on the current connection
+    (once per connection; deterministic). PostgreSQL has its own: nothing to do."""
+    conn = connections.get("default")
+    if conn.capabilities.dialect != "sqlite":
+        return
+    async with conn.acquire_connection() as raw:
+        if getattr(raw, "_linzhi_functions", False):
+            return
+        for name, fn in functions.items():
+            await raw.create_function(name, 1, fn, deterministic=True)
+        raw._linzhi_functions = True

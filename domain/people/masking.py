@@ -22,3 +22,11 @@ def mask_resident_id(resident_id: str) -> str:
     if len(resident_id) <= 10:
         return "*" * len(resident_id)
     return resident_id[:6] + "*" * (len(resident_id) - 10) + resident_id[-4:]
+
+
+def mask_name_sql(column: str, dialect: str) -> str:
+    """`mask_name` as a SQL expression over a name column (`sqlite` or `postgres`): the compiled
+    read path's twin, kept beside it; `tests/compiler/test_twins.py` checks they agree."""
+    stars = f"max(length({column}) - 1, 1)" if dialect == "sqlite" else f"greatest(length({column}) - 1, 1)"
+    repeat = f"substr('{'*' * 64}', 1, {stars})" if dialect == "sqlite" else f"repeat('*', {stars})"
+    return f"CASE WHEN {column} = '' THEN {column} ELSE substr({column}, 1, 1) || {repeat} END"

@@ -6,7 +6,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from domain.access import Actor
-from domain.people.masking import mask_mobile, mask_name, mask_resident_id
+from domain.people.masking import mask_mobile, mask_name, mask_name_sql, mask_resident_id
 from domain.people.models import Person
 
 
@@ -31,6 +31,17 @@ def view_for(actor: Actor, person: Person) -> PersonView:
         mask_resident_id(person.resident_id) if person.resident_id else None,
         masked=True,
     )
+
+
+def name_sql(actor: Actor, name_column: str, id_column: str, dialect: str) -> tuple[str, list[int]]:
+    """`view_for(actor, person).name` as SQL over a person row: the full name for staff and for
+    oneself, masked otherwise. Returns the expression and its bind parameters (`?`)."""
+    if actor.is_staff:
+        return name_column, []
+    masked = mask_name_sql(name_column, dialect)
+    if actor.person_id is None:
+        return masked, []
+    return f"CASE WHEN {id_column} = ? THEN {name_column} ELSE {masked} END", [actor.person_id]
 
 
 def unmasked(person: Person) -> PersonView:

@@ -152,8 +152,12 @@ async def test_unexpected_exceptions_are_masked(
 
     monkeypatch.setitem(node_module.RESOLVERS, "GridCell", explode)
 
-    # WHEN a client queries through it
-    response = await post(client, {"query": NODE_BY_ID, "variables": {"id": global_id("GridCell", 1)}})
+    # WHEN a client queries through it (on the resolver path: the compiled path has no resolver to fail)
+    response = await client.post(
+        "/graphql",
+        json={"query": NODE_BY_ID, "variables": {"id": global_id("GridCell", 1)}},
+        headers={"accept": JSON, "x-linzhi-read-path": "resolvers"},
+    )
 
     # THEN the error is reported at its path without the internal message
     assert response.status_code == 200

@@ -1,0 +1,198 @@
+"""Relay connections with keyset paging, as SQL: the same page, cursors and pageInfo as
+`domain.pagination.keyset_page` + `api.schema.relay.build_connection`.
+
+The page (one extra row to see past it) is a materialized CTE read by `nodes`, `edges` and
+`pageInfo`; `totalCount` counts the filtered table without the cursor bounds.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+
+from graphql import FieldNode, GraphQLField, GraphQLObjectType, get_named_type
+
+from api.compiler.planner import Builder, Env
+from api.compiler.sql import Fallback, Sql, invalid_argument, join, literal
+from domain.errors import DomainError
+from domain.pagination import PageRequest, _past
+
+
+@dataclass(frozen=True)
+class Keyset:
+    columns: tuple[tuple[str, str], ...]  # (column, kind: text | int | datetime)
+    descending: bool = False
+
+    @property
+    def names(self) -> tuple[str, ...]:
+        return tuple(c for c, _ in self.columns)
+
+
+def safe_page(page: Callable[[Env], PageRequest]) -> Callable[[Env], PageRequest]:
+    """Invalid paging arguments are the resolvers' user errors: fall back so they report them."""
+
+    def checked(env: Env) -> PageRequest:
+        try:
+            return page(env)
+        except DomainError as error:
+            raise invalid_argument(error) from error
+
+    return checked
+
+
+def cursor_expr(b: Builder, keyset: Keyset, alias: str) -> str:
+    d = b.dialect
+    parts = []
+    for column, kind in keyset.columns:
+        expr = f"{alias}.{column}"
+        if kind == "datetime":
+            parts.append(d.json_quote(d.iso(expr)))
+        elif kind == "text":
+            parts.append(d.json_quote(expr))
+        else:
+            parts.append(f"CAST({expr} AS TEXT)")
+    return d.b64url("'c1:[' || " + " || ',' || ".join(parts) + " || ']'")
+
+
+def connection(
+    b: Builder,
+    field_def: GraphQLField,
+    nodes: Sequence[FieldNode],
+    *,
+    node_type: str,
+    table: str,
+    where: Callable[[str], list[Sql]],
+    keyset: Keyset,
+    page_of: Callable[[Env], PageRequest],
+) -> Sql:
+    checked = safe_page(page_of)
+
+    def page(env: Env) -> PageRequest:
+        request: PageRequest = env.once(("page", id(checked)), lambda: checked(env))
+        return request
+
+    d = b.dialect
+    backwards, has_after, has_before = b.decide(
+        lambda env: (page(env).backwards, page(env).after is not None, page(env).before is not None)
+    )
+    base = b.alias()
+    conditions = where(base)
+    names = keyset.names
+    if has_after:
+        after = b.q(
+            lambda env: _past(names, page(env).after or (), greater=not keyset.descending), base, table
+        )
+        if after is not None:
+            conditions.append(after)
+    if has_before:
+        before = b.q(lambda env: _past(names, page(env).before or (), greater=keyset.descending), base, table)
+        if before is not None:
+            conditions.append(before)
+    forward_desc = keyset.descending
+
+    def order(alias: str, descending: bool) -> str:
+        return ", ".join(f"{alias}.{c} {'DESC' if descending else 'ASC'}" for c in names)
+
+    fetch_desc = forward_desc != backwards
+    condition = join(conditions, " AND ") if conditions else Sql("1 = 1")
+    plus_one = b.dyn(lambda env: Sql("?", (page(env).size + 1,)))
+    cte = b.cte(
+        f"SELECT {base}.* FROM {table} {base} WHERE "
+        + condition
+        + f" ORDER BY {order(base, fetch_desc)} LIMIT "
+        + plus_one
+    )
+
+    def items(alias: str) -> Sql:
+        inner = b.alias()
+        size = b.dyn(lambda env: Sql("?", (page(env).size,)))
+        return (
+            f"FROM (SELECT * FROM {cte} {inner} ORDER BY {order(inner, fetch_desc)} LIMIT "
+            + size
+            + f") {alias} ORDER BY {order(alias, forward_desc)}"
+        )
+
+    def has_more() -> Sql:
+        size = b.dyn(lambda env: Sql("?", (page(env).size,)))
+        return Sql(d.boolean(f"(SELECT count(*) FROM {cte}) > {size.text}"), size.params)
+
+    connection_type = get_named_type(field_def.type)
+    assert isinstance(connection_type, GraphQLObjectType)
+    edge_type = get_named_type(connection_type.fields["edges"].type)
+    page_info_type = get_named_type(connection_type.fields["pageInfo"].type)
+    selection_sets = [n.selection_set for n in nodes if n.selection_set is not None]
+    columns: list[tuple[str, Sql]] = []
+    for field_nodes in b.collect(selection_sets, connection_type.name):
+        first = field_nodes[0]
+        key = first.alias.value if first.alias else first.name.value
+        name = first.name.value
+        if name == "__typename":
+            columns.append((key, Sql(literal(connection_type.name))))
+        elif name == "totalCount":
+            counted = b.alias()
+            counted_where = where(counted)
+            condition = join(counted_where, " AND ") if counted_where else Sql("1 = 1")
+            columns.append((key, f"(SELECT count(*) FROM {table} {counted} WHERE " + condition + ")"))
+        elif name == "nodes":
+            alias = b.alias()
+            row = b.object_columns(node_type, alias, field_nodes)
+            columns.append((key, b.nested(d.many(row, items(alias)))))
+        elif name == "edges":
+            alias = b.alias()
+            edge: list[tuple[str, Sql]] = []
+            for edge_nodes in b.collect(
+                [n.selection_set for n in field_nodes if n.selection_set], edge_type.name
+            ):
+                edge_first = edge_nodes[0]
+                edge_key = edge_first.alias.value if edge_first.alias else edge_first.name.value
+                edge_name = edge_first.name.value
+                if edge_name == "__typename":
+                    edge.append((edge_key, Sql(literal(edge_type.name))))
+                elif edge_name == "cursor":
+                    edge.append((edge_key, Sql(cursor_expr(b, keyset, alias))))
+                elif edge_name == "node":
+                    edge.append((edge_key, b.nested(d.obj(b.object_columns(node_type, alias, edge_nodes)))))
+                else:
+                    raise Fallback(f"{edge_type.name}.{edge_name} is not compilable")
+            columns.append((key, b.nested(d.many(edge, items(alias)))))
+        elif name == "pageInfo":
+            info: list[tuple[str, Sql]] = []
+            for info_nodes in b.collect(
+                [n.selection_set for n in field_nodes if n.selection_set], "PageInfo"
+            ):
+                info_first = info_nodes[0]
+                info_key = info_first.alias.value if info_first.alias else info_first.name.value
+                info_name = info_first.name.value
+                if info_name == "__typename":
+                    info.append((info_key, Sql(literal(page_info_type.name))))
+                elif info_name == "hasNextPage":
+                    info.append(
+                        (
+                            info_key,
+                            Sql(d.boolean("1 = 1" if has_before else "1 = 0")) if backwards else has_more(),
+                        )
+                    )
+                elif info_name == "hasPreviousPage":
+                    info.append(
+                        (
+                            info_key,
+                            has_more() if backwards else Sql(d.boolean("1 = 1" if has_after else "1 = 0")),
+                        )
+                    )
+                elif info_name in ("startCursor", "endCursor"):
+                    alias = b.alias()
+                    last = info_name == "endCursor"
+                    source = items(alias)
+                    one = b.alias()
+                    value = (
+                        f"(SELECT {cursor_expr(b, keyset, one)} FROM (SELECT {alias}.* "
+                        + source
+                        + f") {one} ORDER BY {order(one, forward_desc != last)} LIMIT 1)"
+                    )
+                    info.append((info_key, value))
+                else:
+                    raise Fallback(f"PageInfo.{info_name} is not compilable")
+            columns.append((key, b.nested(d.obj(info))))
+        else:
+            raise Fallback(f"{connection_type.name}.{name} is not compilable")
+    return b.nested(d.obj(columns))

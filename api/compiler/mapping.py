@@ -1,0 +1,94 @@
+"""How GraphQL types map to tables: declared beside the strawberry types (`api/schema/<domain>/
+compile.py`), registered here. A field that is not declared is not compilable, and an operation
+that selects it falls back to the resolvers.
+
+Field kinds:
+- `Column`: a column of the row, with its JSON shape (`text`, `int`, `bool`, `datetime`), or an
+  enum column shown through its zh-CN labels (`labels=`);
+- `Computed`: any SQL expression over the row, built by a function (masking, counts);
+- `ToOne`: the row of another mapped type whose key equals one of this row's columns;
+- `ToMany`: the rows of another mapped type pointing at this row, filtered and ordered;
+- `Root`: a Query field, compiled by a function (connections, lookups, aggregates).
+A type's `visible` function yields its read policy as a SQL predicate; it is applied wherever the
+type's table is read (lookups, relations, pages, totals).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+from api.compiler.sql import Sql
+
+if TYPE_CHECKING:
+    from graphql import FieldNode, GraphQLField
+
+    from api.compiler.planner import Builder
+
+
+@dataclass(frozen=True)
+class Column:
+    column: str
+    kind: str = "text"  # text | int | bool | datetime
+    labels: Mapping[Any, str] | None = None
+
+
+@dataclass(frozen=True)
+class Computed:
+    build: Callable[[Builder, str], Sql]  # (builder, row alias) -> a JSON-ready value
+    kind: str = "text"
+
+
+@dataclass(frozen=True)
+class ToOne:
+    target: str
+    column: str  # on this row; the target's `id` equals it
+    nullable: bool = False
+
+
+@dataclass(frozen=True)
+class ToMany:
+    target: str
+    column: str  # on the target's rows; equals this row's `id`
+    where: Callable[[Builder, str], Sql | None] | None = None  # over the target's alias
+    order: tuple[str, ...] = ("id",)
+
+
+FieldMap = Column | Computed | ToOne | ToMany
+
+
+@dataclass
+class TypeMap:
+    name: str
+    table: str
+    columns: frozenset[str]
+    fields: dict[str, FieldMap] = field(default_factory=dict)
+    visible: Callable[[Builder, str], Sql | None] | None = None
+
+
+RootCompiler = Callable[["Builder", "GraphQLField", "list[FieldNode]"], Sql]
+
+TYPES: dict[str, TypeMap] = {}
+ROOTS: dict[str, RootCompiler] = {}
+
+
+def register(type_map: TypeMap) -> TypeMap:
+    TYPES[type_map.name] = type_map
+    return type_map
+
+
+def root(name: str) -> Callable[[RootCompiler], RootCompiler]:
+    def decorate(fn: RootCompiler) -> RootCompiler:
+        ROOTS[name] = fn
+        return fn
+
+    return decorate
+
+
+def load_mappings() -> None:
+    """Import every domain's declarations (they register themselves)."""
+    import api.compiler.node
+    import api.schema.activities.compile
+    import api.schema.grids.compile
+    import api.schema.leaders.compile  # noqa: F401

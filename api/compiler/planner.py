@@ -1,0 +1,351 @@
+"""From a validated operation to one SQL statement.
+
+`Builder` walks the operation's selection sets against the mappings and produces SQL text whose
+values are bind parameters. Everything that depends on the request (variables, the actor) goes
+through `Builder.dyn` or `Builder.decide`: the function is recorded with what it returned while
+planning, and every later request re-runs it. A plan is reused only when all its recorded texts
+and decisions come out the same (otherwise another variant is planned), so the cache key needs no
+hand-written notion of "argument shape" or "actor shape".
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from graphql import (
+    FieldNode,
+    FragmentDefinitionNode,
+    FragmentSpreadNode,
+    GraphQLField,
+    GraphQLIncludeDirective,
+    GraphQLObjectType,
+    GraphQLSchema,
+    GraphQLSkipDirective,
+    InlineFragmentNode,
+    OperationDefinitionNode,
+    SelectionSetNode,
+)
+from graphql.execution.values import get_argument_values, get_directive_values
+
+from api.compiler import mapping
+from api.compiler.sql import Dialect, Fallback, Ref, Sql, join, literal, render_q
+from domain.access import Actor
+from domain.activities.models import in_subtree
+
+Probe = Callable[["Env"], Any]
+
+
+class NeedLookup(Exception):
+    """A plan input the process does not know yet (e.g. a cell's path): fetch it, then retry."""
+
+    def __init__(self, key: Any) -> None:
+        super().__init__(key)
+        self.key = key
+
+
+@dataclass
+class Env:
+    """One request's inputs."""
+
+    schema: GraphQLSchema
+    variables: Any  # graphql-core VariableValues (coerced)
+    actor: Actor
+    fragments: dict[str, FragmentDefinitionNode]
+    cell_paths: Callable[[int], str | None]  # a cell's materialized path; NeedLookup when unknown
+    memo: dict[Any, Any] = field(default_factory=dict)  # per-request values computed once
+
+    def once(self, key: Any, compute: Callable[[], Any]) -> Any:
+        """`compute()` the first time `key` is asked for in this request (arguments, pages...)."""
+        if key not in self.memo:
+            self.memo[key] = compute()
+        return self.memo[key]
+
+
+@dataclass
+class Plan:
+    sql: str
+    params: tuple[Any, ...]
+    dyns: list[Callable[[Env], Sql]]
+    dyn_texts: list[str]
+    decisions: list[tuple[Probe, Any]]
+    static: str | None = None  # the data itself, when no table is read (`{ __typename }`)
+
+    def bind(self, env: Env) -> list[Any] | None:
+        """The parameters for `env`, or None when this plan does not fit the request."""
+        for probe, expected in self.decisions:
+            if probe(env) != expected:
+                return None
+        values: list[tuple[Any, ...]] = []
+        for fn, text in zip(self.dyns, self.dyn_texts, strict=True):
+            result = fn(env)
+            if result.text != text:
+                return None
+            values.append(result.params)
+        return [values[p.dyn][p.index] if isinstance(p, Ref) else p for p in self.params]
+
+
+@dataclass
+class Builder:
+    env: Env
+    dialect: Dialect
+    dyns: list[Callable[[Env], Sql]] = field(default_factory=list)
+    dyn_texts: list[str] = field(default_factory=list)
+    decisions: list[tuple[Probe, Any]] = field(default_factory=list)
+    ctes: list[Sql] = field(default_factory=list)
+    guards: list[Sql] = field(default_factory=list)
+    counter: int = 0
+
+    # --- request-dependent pieces ---------------------------------------------------------
+
+    def dyn(self, fn: Callable[[Env], Sql]) -> Sql:
+        """SQL computed from the request; the plan keeps its text, each request its values."""
+        result = fn(self.env)
+        index = len(self.dyns)
+        self.dyns.append(fn)
+        self.dyn_texts.append(result.text)
+        return Sql(result.text, tuple(Ref(index, i) for i in range(len(result.params))))
+
+    def decide(self, probe: Probe) -> Any:
+        """A planning decision taken from the request (a directive, which page direction...)."""
+        value = probe(self.env)
+        self.decisions.append((probe, value))
+        return value
+
+    def alias(self, prefix: str = "t") -> str:
+        self.counter += 1
+        return f"{prefix}{self.counter}"
+
+    def cte(self, body: Sql) -> str:
+        name = self.alias("c")
+        self.ctes.append(f"{name} AS MATERIALIZED (" + body + ")")
+        return name
+
+    def guard(self, condition: Sql) -> None:
+        """A condition under which the answer needs the resolvers (e.g. an error they raise)."""
+        self.guards.append(condition)
+
+    # --- selection sets -------------------------------------------------------------------
+
+    def collect(self, selection_sets: Sequence[SelectionSetNode], type_name: str) -> list[list[FieldNode]]:
+        """Fields by response key, in order, for the concrete type `type_name` (fragments applied,
+        @skip/@include evaluated)."""
+        fields: dict[str, list[FieldNode]] = {}
+        for selection_set in selection_sets:
+            self._collect(selection_set, type_name, fields, set())
+        return list(fields.values())
+
+    def _collect(
+        self, selection_set: SelectionSetNode, type_name: str, out: dict[str, list[FieldNode]], seen: set[str]
+    ) -> None:
+        for selection in selection_set.selections:
+            if not self._included(selection):
+                continue
+            if isinstance(selection, FieldNode):
+                key = selection.alias.value if selection.alias else selection.name.value
+                out.setdefault(key, []).append(selection)
+            elif isinstance(selection, InlineFragmentNode):
+                condition = selection.type_condition
+                if condition is None or self._applies(condition.name.value, type_name):
+                    self._collect(selection.selection_set, type_name, out, seen)
+            elif isinstance(selection, FragmentSpreadNode):
+                name = selection.name.value
+                fragment = self.env.fragments.get(name)
+                if name in seen or fragment is None:
+                    continue
+                seen.add(name)
+                if self._applies(fragment.type_condition.name.value, type_name):
+                    self._collect(fragment.selection_set, type_name, out, seen)
+
+    def _included(self, node: Any) -> bool:
+        if not node.directives:
+            return True
+        for directive in node.directives:
+            if directive.name.value not in ("skip", "include"):
+                raise Fallback(f"unsupported directive @{directive.name.value}")
+
+        def probe(env: Env) -> bool:
+            skip = get_directive_values(GraphQLSkipDirective, node, env.variables)
+            if skip and skip.get("if") is True:
+                return False
+            include = get_directive_values(GraphQLIncludeDirective, node, env.variables)
+            return not (include and include.get("if") is False)
+
+        return bool(self.decide(probe))
+
+    def _applies(self, condition: str, type_name: str) -> bool:
+        if condition == type_name:
+            return True
+        graphql_type = self.env.schema.get_type(type_name)
+        if isinstance(graphql_type, GraphQLObjectType):
+            return any(i.name == condition for i in graphql_type.interfaces)
+        return False
+
+    def arguments(self, field_def: GraphQLField, node: FieldNode) -> Callable[[Env], dict[str, Any]]:
+        """The field's coerced argument values, as a function of the request."""
+
+        key = ("arguments", id(node))
+
+        def values(env: Env) -> dict[str, Any]:
+            result: dict[str, Any] = env.once(
+                key, lambda: get_argument_values(field_def, node, env.variables)
+            )
+            return result
+
+        return values
+
+    # --- objects ---------------------------------------------------------------------------
+
+    def object_columns(self, type_name: str, alias: str, nodes: Sequence[FieldNode]) -> list[tuple[str, Sql]]:
+        """The (response key, JSON-ready SQL value) pairs of a mapped type's selection over a row
+        of its table under `alias`."""
+        type_map = mapping.TYPES.get(type_name)
+        if type_map is None:
+            raise Fallback(f"type {type_name} is not mapped")
+        graphql_type = self.env.schema.get_type(type_name)
+        assert isinstance(graphql_type, GraphQLObjectType)
+        selection_sets = [n.selection_set for n in nodes if n.selection_set is not None]
+        columns: list[tuple[str, Sql]] = []
+        for field_nodes in self.collect(selection_sets, type_name):
+            first = field_nodes[0]
+            key = first.alias.value if first.alias else first.name.value
+            name = first.name.value
+            if name == "__typename":
+                columns.append((key, Sql(literal(type_name))))
+                continue
+            if first.arguments:
+                raise Fallback(f"arguments on {type_name}.{name}")
+            if name == "id" and any(i.name == "Node" for i in graphql_type.interfaces):
+                columns.append((key, Sql(self.dialect.b64(f"{literal(type_name + ':')} || {alias}.id"))))
+                continue
+            field_map = type_map.fields.get(name)
+            if field_map is None:
+                raise Fallback(f"{type_name}.{name} is not compilable")
+            columns.append((key, self.field_value(type_map, field_map, alias, field_nodes)))
+        return columns
+
+    def field_value(
+        self, type_map: mapping.TypeMap, field_map: mapping.FieldMap, alias: str, nodes: Sequence[FieldNode]
+    ) -> Sql:
+        d = self.dialect
+        if isinstance(field_map, mapping.Column):
+            expr = f"{alias}.{field_map.column}"
+            if field_map.labels is not None:
+                cases = " ".join(
+                    f"WHEN {literal(str(getattr(k, 'value', k)))} THEN {literal(v)}"
+                    for k, v in field_map.labels.items()
+                )
+                return Sql(f"CASE {expr} {cases} END")
+            if field_map.kind == "bool":
+                return Sql(d.boolean(expr))
+            if field_map.kind == "datetime":
+                return Sql(f"CASE WHEN {expr} IS NULL THEN NULL ELSE {d.iso(expr)} END")
+            return Sql(expr)
+        if isinstance(field_map, mapping.Computed):
+            value = field_map.build(self, alias)
+            return Sql(d.boolean(value.text), value.params) if field_map.kind == "bool" else value
+        if isinstance(field_map, mapping.ToOne):
+            target = mapping.TYPES[field_map.target]
+            child = self.alias()
+            where: Sql = Sql(f"WHERE {child}.id = {alias}.{field_map.column}")
+            visible = target.visible(self, child) if target.visible else None
+            if visible is not None:
+                where = where + " AND " + visible
+            columns = self.object_columns(target.name, child, nodes)
+            return self.nested(d.single(columns, f"FROM {target.table} {child} " + where))
+        if isinstance(field_map, mapping.ToMany):
+            target = mapping.TYPES[field_map.target]
+            child = self.alias()
+            conditions: list[Sql] = [Sql(f"{child}.{field_map.column} = {alias}.id")]
+            for extra in (
+                field_map.where(self, child) if field_map.where else None,
+                target.visible(self, child) if target.visible else None,
+            ):
+                if extra is not None:
+                    conditions.append(extra)
+            order = ", ".join(f"{child}.{c}" for c in field_map.order)
+            source = f"FROM {target.table} {child} WHERE " + join(conditions, " AND ") + f" ORDER BY {order}"
+            return self.nested(d.many(self.object_columns(target.name, child, nodes), source))
+        raise Fallback("unknown field mapping")
+
+    def nested(self, value: Sql) -> Sql:
+        return Sql(self.dialect.nested(value.text), value.params)
+
+    def single(self, type_name: str, nodes: Sequence[FieldNode], where: Callable[[str], Sql]) -> Sql:
+        """A nullable object of `type_name`: the row `where(alias)` selects, if the actor may see it."""
+        type_map = mapping.TYPES.get(type_name)
+        if type_map is None:
+            raise Fallback(f"type {type_name} is not mapped")
+        alias = self.alias()
+        condition = where(alias)
+        visible = type_map.visible(self, alias) if type_map.visible else None
+        if visible is not None:
+            condition = condition + " AND " + visible
+        columns = self.object_columns(type_name, alias, nodes)
+        return self.nested(self.dialect.single(columns, f"FROM {type_map.table} {alias} WHERE " + condition))
+
+    # --- shared predicates -----------------------------------------------------------------
+
+    def q(self, build: Callable[[Env], Any], alias: str, table: str) -> Sql | None:
+        """A Tortoise Q built from the request (a policy, a filter), rendered over `alias`."""
+        type_columns = next(t.columns for t in mapping.TYPES.values() if t.table == table)
+
+        def render(env: Env) -> Sql:
+            rendered = render_q(build(env), alias, type_columns)
+            return rendered if rendered is not None else Sql("")
+
+        sql = self.dyn(render)
+        return sql if sql.text else None
+
+    def subtree(self, path_of: Callable[[Env], str | None], alias: str) -> Sql:
+        """`domain.activities.models.in_subtree` over `alias`: the same indexed predicate the
+        resolvers' feed uses, chosen by the level of the subtree's root."""
+
+        def build(env: Env) -> Any:
+            path = path_of(env)
+            if path is None:
+                raise Fallback("unknown subtree cell")
+            return in_subtree(path)
+
+        rendered = self.q(build, alias, "activity")
+        if rendered is None:
+            raise Fallback("empty subtree predicate")
+        return rendered
+
+
+def build_plan(env: Env, dialect: Dialect, operation: OperationDefinitionNode) -> tuple[Plan, Builder]:
+    builder = Builder(env=env, dialect=dialect)
+    query_type = env.schema.query_type
+    assert query_type is not None
+    columns: list[tuple[str, Sql]] = []
+    typenames: dict[str, str] = {}
+    for nodes in builder.collect([operation.selection_set], query_type.name):
+        first = nodes[0]
+        key = first.alias.value if first.alias else first.name.value
+        name = first.name.value
+        if name == "__typename":
+            columns.append((key, Sql(literal(query_type.name))))
+            typenames[key] = query_type.name
+            continue
+        compile_root = mapping.ROOTS.get(name)
+        if compile_root is None:
+            raise Fallback(f"Query.{name} is not compilable")
+        columns.append((key, compile_root(builder, query_type.fields[name], nodes)))
+    if len(typenames) == len(columns):
+        static = json.dumps(typenames, ensure_ascii=False, separators=(",", ":"))
+        return Plan("", (), builder.dyns, builder.dyn_texts, builder.decisions, static=static), builder
+    body = "SELECT " + dialect.top(columns) + " AS data, "
+    guard = join(["(" + g + ")" for g in builder.guards], " OR ") if builder.guards else Sql("1 = 0")
+    statement = body + "CASE WHEN " + guard + " THEN 1 ELSE 0 END AS guard"
+    if builder.ctes:
+        statement = "WITH " + join(builder.ctes, ", ") + " " + statement
+    plan = Plan(
+        sql=statement.text,
+        params=statement.params,
+        dyns=builder.dyns,
+        dyn_texts=builder.dyn_texts,
+        decisions=builder.decisions,
+    )
+    return plan, builder

@@ -1,0 +1,235 @@
+"""Compiled read path mapping of the activity log (see docs/compiler.md): Activity -> activity
+under `domain.activities.policy.visible_filter`, the feed `activities` (keyset on started_at, id,
+newest first), `activity(id:)` and the aggregate `activityCountsByUnit`."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import UTC, datetime
+from typing import Any
+
+from graphql import FieldNode, GraphQLField, GraphQLObjectType, get_named_type
+
+from api.compiler.connection import Keyset, connection
+from api.compiler.mapping import Column, ToOne, TypeMap, register, root
+from api.compiler.planner import Builder, Env
+from api.compiler.sql import Fallback, Sql, literal
+from api.schema.activities.queries import FEED_KEYS
+from api.schema.grids.compile import cached_path, checked
+from api.schema.relay import node_pk, page_request
+from domain.activities import policy
+from domain.activities.models import (
+    ACTIVITY_STATUS_LABELS,
+    ACTIVITY_TYPE_LABELS,
+    MEDIATION_LABELS,
+    ActivityStatus,
+    ActivityType,
+)
+from domain.grids.models import TOWN_DEPTH
+
+ACTIVITY_COLUMNS = frozenset(
+    {"id", "author_user_id", "leader_id", "cell_id", "cell_path", "town_id", "unit_id", "grid_id"}
+    | {"activity_type", "started_at", "status"}
+)
+
+
+def visible(b: Builder, alias: str) -> Sql | None:
+    """`policy.visible_filter(actor)` (the resolvers' rule) rendered over the row."""
+    return b.q(lambda env: policy.visible_filter(env.actor), alias, "activity")
+
+
+ACTIVITY = register(
+    TypeMap(
+        name="Activity",
+        table="activity",
+        columns=ACTIVITY_COLUMNS,
+        visible=visible,
+        fields={
+            "activityType": Column("activity_type"),
+            "typeLabel": Column("activity_type", labels=ACTIVITY_TYPE_LABELS),
+            "title": Column("title"),
+            "narrative": Column("narrative"),
+            "startedAt": Column("started_at", "datetime"),
+            "endedAt": Column("ended_at", "datetime"),
+            "place": Column("place"),
+            "participants": Column("participants", "int"),
+            "householdsReached": Column("households_reached", "int"),
+            "mediationOutcome": Column("mediation_outcome"),
+            "mediationOutcomeLabel": Column("mediation_outcome", labels=MEDIATION_LABELS),
+            "followUp": Column("follow_up"),
+            "status": Column("status"),
+            "statusLabel": Column("status", labels=ACTIVITY_STATUS_LABELS),
+            "returnReason": Column("return_reason"),
+            "submittedAt": Column("submitted_at", "datetime"),
+            "verifiedAt": Column("verified_at", "datetime"),
+            "cell": ToOne("GridCell", "cell_id"),
+            "leader": ToOne("MicroLeader", "leader_id", nullable=True),
+        },
+    )
+)
+
+
+def _utc(value: datetime | None) -> datetime | None:
+    if value is None:
+        return None
+    if value.tzinfo is None:
+        raise Fallback("invalid argument (time without zone)")
+    return value.astimezone(UTC)
+
+
+def feed_filter(arguments: Any) -> Any:
+    """`api.schema.activities.queries.feed_filter` + `domain.activities.queries._feed`, as filters
+    (the visibility policy included)."""
+
+    def build(env: Env) -> list[Any]:
+        f = arguments(env).get("filter") or {}
+        parts: list[Any] = [policy.visible_filter(env.actor)]
+        if f.get("subtree"):
+            path = env.cell_paths(node_pk(f["subtree"], "GridCell", "filter.subtree"))
+            if path is None:
+                raise Fallback("unknown subtree cell")
+            from domain.activities.models import in_subtree
+
+            parts.append(in_subtree(path))
+        if f.get("cell"):
+            parts.append({"cell_id": node_pk(f["cell"], "GridCell", "filter.cell")})
+        if f.get("leader"):
+            parts.append({"leader_id": node_pk(f["leader"], "MicroLeader", "filter.leader")})
+        if f.get("types"):
+            parts.append({"activity_type__in": [ActivityType(t) for t in f["types"]]})
+        if f.get("statuses"):
+            parts.append({"status__in": [ActivityStatus(s) for s in f["statuses"]]})
+        since, until = _utc(f.get("since")), _utc(f.get("until"))
+        if since is not None:
+            parts.append({"started_at__gte": since})
+        if until is not None:
+            parts.append({"started_at__lt": until})
+        return parts
+
+    return checked(build)
+
+
+@root("activities")
+def activities(b: Builder, field_def: GraphQLField, nodes: Sequence[FieldNode]) -> Sql:
+    arguments = b.arguments(field_def, nodes[0])
+    build = feed_filter(arguments)
+    subtree = checked(
+        lambda env: node_pk((arguments(env).get("filter") or {})["subtree"], "GridCell", "filter.subtree")
+    )
+    if b.decide(lambda env: bool((arguments(env).get("filter") or {}).get("subtree"))):
+        # The subtree root's path comes from a process cache (paths never change): re-checked here.
+        b.guard("NOT EXISTS (SELECT 1 FROM grid_cell WHERE id = " + b.dyn(cached_path(subtree)) + ")")
+
+    def where(alias: str) -> list[Sql]:
+        rendered = b.q(build, alias, "activity")
+        return [rendered] if rendered is not None else []
+
+    def page(env: Env) -> Any:
+        a = arguments(env)
+        return page_request(
+            first=a["first"], after=a["after"], last=a["last"], before=a["before"], key_types=FEED_KEYS
+        )
+
+    return connection(
+        b,
+        field_def,
+        nodes,
+        node_type="Activity",
+        table="activity",
+        where=where,
+        keyset=Keyset((("started_at", "datetime"), ("id", "int")), descending=True),
+        page_of=page,
+    )
+
+
+@root("activity")
+def activity(b: Builder, field_def: GraphQLField, nodes: Sequence[FieldNode]) -> Sql:
+    arguments = b.arguments(field_def, nodes[0])
+    pk = checked(lambda env: node_pk(arguments(env)["id"], "Activity"))
+    return b.single(
+        "Activity", nodes, lambda alias: f"{alias}.id = " + b.dyn(lambda env: Sql("?", (pk(env),)))
+    )
+
+
+@root("activityCountsByUnit")
+def activity_counts_by_unit(b: Builder, field_def: GraphQLField, nodes: Sequence[FieldNode]) -> Sql:
+    """`domain.activities.queries.counts_by_type_for_units`: one GROUP BY (a CTE) read twice."""
+    arguments = b.arguments(field_def, nodes[0])
+    d = b.dialect
+    town = checked(lambda env: node_pk(arguments(env)["town"], "GridCell", "town"))
+
+    def bounds(env: Env) -> Sql:
+        a = arguments(env)
+        return (
+            Sql("?", (town(env),))
+            + " AND status = "
+            + Sql("?", (ActivityStatus.VERIFIED.value,))
+            + (
+                " AND started_at >= "
+                + Sql("?", (_utc(a["since"]),))
+                + " AND started_at < "
+                + Sql("?", (_utc(a["until"]),))
+            )
+        )
+
+    grouped = b.cte(
+        "SELECT unit_id, activity_type, count(*) AS n FROM activity WHERE town_id = "
+        + b.dyn(bounds)
+        + " AND unit_id IS NOT NULL GROUP BY unit_id, activity_type"
+    )
+    # The resolvers refuse a cell that is not a town (a user error): let them answer that.
+    b.guard(
+        "EXISTS (SELECT 1 FROM grid_cell WHERE id = "
+        + b.dyn(lambda env: Sql("?", (town(env),)))
+        + f" AND depth <> {TOWN_DEPTH})"
+    )
+    unit_type = get_named_type(field_def.type)
+    assert isinstance(unit_type, GraphQLObjectType)
+    count_type = get_named_type(unit_type.fields["counts"].type)
+    unit = b.alias("u")
+    columns: list[tuple[str, Sql]] = []
+    selection_sets = [n.selection_set for n in nodes if n.selection_set is not None]
+    for field_nodes in b.collect(selection_sets, unit_type.name):
+        first = field_nodes[0]
+        key = first.alias.value if first.alias else first.name.value
+        name = first.name.value
+        if name == "__typename":
+            columns.append((key, Sql(literal(unit_type.name))))
+        elif name == "total":
+            columns.append((key, Sql(f"{unit}.total")))
+        elif name == "cell":
+            columns.append(
+                (key, b.single("GridCell", field_nodes, lambda alias: Sql(f"{alias}.id = {unit}.unit_id")))
+            )
+        elif name == "counts":
+            row = b.alias("n")
+            counts: list[tuple[str, Sql]] = []
+            for count_nodes in b.collect(
+                [n.selection_set for n in field_nodes if n.selection_set], count_type.name
+            ):
+                count_first = count_nodes[0]
+                count_key = count_first.alias.value if count_first.alias else count_first.name.value
+                count_name = count_first.name.value
+                if count_name == "__typename":
+                    counts.append((count_key, Sql(literal(count_type.name))))
+                elif count_name == "activityType":
+                    counts.append((count_key, Sql(f"{row}.activity_type")))
+                elif count_name == "label":
+                    cases = " ".join(
+                        f"WHEN {literal(k.value)} THEN {literal(v)}" for k, v in ACTIVITY_TYPE_LABELS.items()
+                    )
+                    counts.append((count_key, Sql(f"CASE {row}.activity_type {cases} END")))
+                elif count_name == "count":
+                    counts.append((count_key, Sql(f"{row}.n")))
+                else:
+                    raise Fallback(f"{count_type.name}.{count_name} is not compilable")
+            by_type = d.collate_c(f"{row}.activity_type")  # Python's sorted() order
+            source = f"FROM {grouped} {row} WHERE {row}.unit_id = {unit}.unit_id ORDER BY {by_type}"
+            columns.append((key, b.nested(d.many(counts, Sql(source)))))
+        else:
+            raise Fallback(f"{unit_type.name}.{name} is not compilable")
+    source = (
+        f"FROM (SELECT unit_id, CAST(sum(n) AS BIGINT) AS total FROM {grouped} GROUP BY unit_id) {unit} "
+        f"ORDER BY {unit}.unit_id"
+    )
+    return b.nested(d.many(columns, Sql(source)))
