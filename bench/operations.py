@@ -10,7 +10,7 @@ from __future__ import annotations
 import base64
 import json
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -207,6 +207,11 @@ class Operation:
     write: bool = False
     note: str = ""
     extra: dict[str, Any] = field(default_factory=dict)
+    headers: dict[str, str] = field(default_factory=dict)
+    # Which read path must answer (the `X-Linzhi-Read-Path` response header outside production);
+    # verification fails otherwise, so a silent fallback is never measured as "compiled".
+    read_path: str | None = None
+    floor_of: str | None = None  # an operation whose floor figures this one is compared with
 
     @property
     def method(self) -> str:
@@ -215,6 +220,24 @@ class Operation:
 
 def graphql(query: str, variables: dict[str, Any] | None = None) -> dict[str, Any]:
     return {"query": query, "variables": variables or {}}
+
+
+READ_PATH_HEADER = "x-linzhi-read-path"  # api/graphql_view.py
+RESOLVERS = {READ_PATH_HEADER: "resolvers"}
+
+
+def with_resolvers(op: Operation) -> Operation:
+    """The same read forced through strawberry's resolvers (a development-mode request header),
+    measured in the same run as the compiled path and compared with the same floor."""
+    return replace(
+        op,
+        name=f"{op.name}-resolvers",
+        description=op.description + " (resolver path)",
+        floor_path=None,
+        floor_of=op.name,
+        headers=RESOLVERS,
+        read_path="resolvers",
+    )
 
 
 def build(picks: Picks, q3_deep_cursor: str | None, q3_deep_page: int) -> list[Operation]:
@@ -282,7 +305,16 @@ def build(picks: Picks, q3_deep_cursor: str | None, q3_deep_page: int) -> list[O
             _html_ok("</html>"),
         ),
     ]
-    return ops
+    # Each GraphQL read with a floor runs on the compiled path (as clients get it) and again
+    # forced through the resolvers.
+    measured: list[Operation] = []
+    for op in ops:
+        if op.floor_path is None:
+            measured.append(op)
+            continue
+        compiled = replace(op, read_path="compiled")
+        measured += [compiled, with_resolvers(compiled)]
+    return measured
 
 
 def w1_input(picks: Picks) -> dict[str, Any]:
@@ -373,7 +405,8 @@ def write_lua(directory: Path, op: Operation) -> Path:
             "function done(summary, latency, requests)\n  done_w1(summary, latency, requests)\n",
         )
     elif op.body is not None:
-        script = WRK_GRAPHQL_LUA + WRK_REPORT_LUA
+        headers = "".join(f'wrk.headers["{name}"] = "{value}"\n' for name, value in op.headers.items())
+        script = WRK_GRAPHQL_LUA + headers + WRK_REPORT_LUA
     else:
         script = WRK_REPORT_LUA
     path.write_text(script, encoding="utf-8")

@@ -207,7 +207,7 @@ class SqlLog(logging.Handler):
 
 
 def request_args(op: Operation, token: str | None = None) -> dict[str, Any]:
-    headers = {"authorization": f"Bearer {token}"} if token else {}
+    headers = {**op.headers, **({"authorization": f"Bearer {token}"} if token else {})}
     if op.body is None:
         return {"method": "GET", "url": op.path, "headers": headers}
     return {"method": "POST", "url": op.path, "json": op.body, "headers": headers}
@@ -295,6 +295,9 @@ def verify(base: str, op: Operation) -> tuple[str | None, Any]:
     with httpx.Client(base_url=base, timeout=30) as client:
         response = client.request(**request_args(op))
     problem = op.check(response.status_code, response.text)
+    served_by = response.headers.get(operations.READ_PATH_HEADER)
+    if problem is None and op.read_path is not None and served_by != op.read_path:
+        problem = f"answered by the {served_by} read path, expected {op.read_path}"
     return problem, (response.json() if op.body is not None and problem is None else None)
 
 
@@ -312,7 +315,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--database-url", default=default_database_url())
     parser.add_argument("--duration", type=float, default=float(os.environ.get("BENCH_DURATION", 10)))
     parser.add_argument("--warmup", type=float, default=float(os.environ.get("BENCH_WARMUP", 3)))
-    parser.add_argument("--ops", default=os.environ.get("BENCH_OPS", "q1,q2,q3p1,q3deep,q4,p1,p2,w1"))
+    parser.add_argument(
+        "--ops",
+        default=os.environ.get("BENCH_OPS", "q1,q2,q3p1,q3deep,q4,p1,p2,w1"),
+        help="q1-q4 run on the compiled path and again as <op>-resolvers",
+    )
     parser.add_argument("--concurrency", default=os.environ.get("BENCH_CONCURRENCY", "1,8"))
     parser.add_argument(
         "--workers", default=os.environ.get("BENCH_WORKERS"), help="default: 1, and 1,2 on PostgreSQL"
@@ -352,7 +359,8 @@ def main(argv: list[str] | None = None) -> int:
             if cursor is None:
                 print("q3deep: the town has a single page of activities; skipped", flush=True)
         # w1 inserts rows: it runs last, so the reads see the same data in every configuration.
-        ops = [op for op in operations.build(picks, cursor, page) if op.name in wanted]
+        # "q2" selects q2 on both read paths; "q2-resolvers" the resolver path alone.
+        ops = [op for op in operations.build(picks, cursor, page) if {op.name, op.floor_of} & set(wanted)]
         ops.sort(key=lambda op: op.write)
         linzhi.stop()
         servers.remove(linzhi)
@@ -366,6 +374,7 @@ def main(argv: list[str] | None = None) -> int:
                 "description": op.description,
                 "note": op.note,
                 "sql_statements": None if sent is None else len(sent),
+                "floor_of": op.floor_of,
                 "sql": sent,
                 "request": op.body if op.body is not None else {"GET": op.path},
             }
@@ -468,7 +477,7 @@ def markdown(result: dict[str, Any]) -> str:
     for r in result["runs"]:
         if r["target"] != "linzhi":
             continue
-        f = floor.get((r["op"], r["concurrency"]))
+        f = floor.get((result["operations"][r["op"]].get("floor_of") or r["op"], r["concurrency"]))
         sql = result["operations"][r["op"]].get("sql_statements")
         ratio = f"{r['rps'] / f['rps']:.2f}" if f and f["rps"] else "–"
         floor_rps = f"{f['rps']:,.0f}" if f else "–"
