@@ -110,8 +110,14 @@ class Database:
         if self.postgres:
             import asyncpg
 
+            from domain.db import POSTGRES_SESSION
+
+            # The same session settings as Linzhi's connections (generic plans).
             self.pool = await asyncpg.create_pool(
-                "postgresql://" + self.url.split("://", 1)[1], min_size=8, max_size=8
+                "postgresql://" + self.url.split("://", 1)[1],
+                min_size=8,
+                max_size=8,
+                server_settings=POSTGRES_SESSION,
             )
         else:
             import aiosqlite

@@ -9,6 +9,7 @@ import os
 import uuid
 from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass, field
+from typing import Any
 
 import httpx
 import pytest
@@ -18,7 +19,7 @@ from tortoise.backends.base.config_generator import generate_config
 from tortoise.backends.base.executor import EXECUTOR_CACHE
 from tortoise.context import TortoiseContext, tortoise_test_context
 
-from domain.db import MODEL_MODULES
+from domain.db import MODEL_MODULES, is_postgres, with_postgres_session
 
 POSTGRES_URL = os.environ.get("LINZHI_TEST_POSTGRES", "").rstrip("/")
 
@@ -57,8 +58,11 @@ def postgres_database() -> Iterator[str]:
     asyncio.run(drop())
 
 
-def _config(url: str) -> dict[str, object]:
-    return generate_config(url, app_modules={"models": MODEL_MODULES}, testing=True)
+def _config(url: str) -> dict[str, Any]:
+    config: dict[str, Any] = generate_config(url, app_modules={"models": MODEL_MODULES}, testing=True)
+    if is_postgres(url):
+        with_postgres_session(config["connections"]["default"])  # as the app connects
+    return config
 
 
 @pytest.fixture(params=_database_params())

@@ -9,8 +9,11 @@ from pathlib import Path
 
 import httpx
 import pytest
+from tortoise import connections
+from tortoise.context import TortoiseContext
 
 from api.settings import ConfigurationError, Settings
+from domain.db import is_postgres, tortoise_config
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -126,3 +129,18 @@ def test_the_access_log_is_on_by_default_and_can_be_turned_off(tmp_path: Path) -
     quiet = _served_log(tmp_path, LINZHI_ACCESS_LOG="off")
     assert "Application startup complete" in quiet
     assert "GET /healthz" not in quiet
+
+
+async def test_the_app_connects_to_postgresql_with_generic_plans(database_url: str) -> None:
+    # GIVEN the configuration the app, the CLI and the benchmark build from a database URL
+    config = tortoise_config(database_url)
+    if not is_postgres(database_url):
+        # SQLite has no session settings: the URL is used as it is
+        assert config["connections"]["default"] == database_url
+        return
+    # WHEN a connection is opened with it
+    async with TortoiseContext() as ctx:
+        await ctx.init(config=config)
+        rows = await connections.get("default").execute_query_dict("SHOW plan_cache_mode")
+    # THEN PostgreSQL plans every prepared statement once (docs/performance.md)
+    assert rows == [{"plan_cache_mode": "force_generic_plan"}]
