@@ -120,12 +120,8 @@ def connection(
     assert isinstance(connection_type, GraphQLObjectType)
     edge_type = get_named_type(connection_type.fields["edges"].type)
     page_info_type = get_named_type(connection_type.fields["pageInfo"].type)
-    selection_sets = [n.selection_set for n in nodes if n.selection_set is not None]
     columns: list[tuple[str, Sql]] = []
-    for field_nodes in b.collect(selection_sets, connection_type.name):
-        first = field_nodes[0]
-        key = first.alias.value if first.alias else first.name.value
-        name = first.name.value
+    for key, name, field_nodes in b.collect(nodes, connection_type.name):
         if name == "__typename":
             columns.append((key, Sql(literal(connection_type.name))))
         elif name == "totalCount":
@@ -140,12 +136,7 @@ def connection(
         elif name == "edges":
             alias = b.alias()
             edge: list[tuple[str, Sql]] = []
-            for edge_nodes in b.collect(
-                [n.selection_set for n in field_nodes if n.selection_set], edge_type.name
-            ):
-                edge_first = edge_nodes[0]
-                edge_key = edge_first.alias.value if edge_first.alias else edge_first.name.value
-                edge_name = edge_first.name.value
+            for edge_key, edge_name, edge_nodes in b.collect(field_nodes, edge_type.name):
                 if edge_name == "__typename":
                     edge.append((edge_key, Sql(literal(edge_type.name))))
                 elif edge_name == "cursor":
@@ -157,12 +148,7 @@ def connection(
             columns.append((key, b.nested(d.many(edge, items(alias)))))
         elif name == "pageInfo":
             info: list[tuple[str, Sql]] = []
-            for info_nodes in b.collect(
-                [n.selection_set for n in field_nodes if n.selection_set], "PageInfo"
-            ):
-                info_first = info_nodes[0]
-                info_key = info_first.alias.value if info_first.alias else info_first.name.value
-                info_name = info_first.name.value
+            for info_key, info_name, _ in b.collect(field_nodes, "PageInfo"):
                 if info_name == "__typename":
                     info.append((info_key, Sql(literal(page_info_type.name))))
                 elif info_name == "hasNextPage":

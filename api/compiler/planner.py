@@ -129,13 +129,16 @@ class Builder:
 
     # --- selection sets -------------------------------------------------------------------
 
-    def collect(self, selection_sets: Sequence[SelectionSetNode], type_name: str) -> list[list[FieldNode]]:
-        """Fields by response key, in order, for the concrete type `type_name` (fragments applied,
-        @skip/@include evaluated)."""
+    def collect(
+        self, parents: Sequence[FieldNode | OperationDefinitionNode], type_name: str
+    ) -> list[tuple[str, str, list[FieldNode]]]:
+        """The fields selected under `parents` for the concrete type `type_name` (fragments
+        applied, @skip/@include evaluated), in order: (response key, field name, field nodes)."""
         fields: dict[str, list[FieldNode]] = {}
-        for selection_set in selection_sets:
-            self._collect(selection_set, type_name, fields, set())
-        return list(fields.values())
+        for parent in parents:
+            if parent.selection_set is not None:
+                self._collect(parent.selection_set, type_name, fields, set())
+        return [(key, nodes[0].name.value, nodes) for key, nodes in fields.items()]
 
     def _collect(
         self, selection_set: SelectionSetNode, type_name: str, out: dict[str, list[FieldNode]], seen: set[str]
@@ -206,12 +209,9 @@ class Builder:
             raise Fallback(f"type {type_name} is not mapped")
         graphql_type = self.env.schema.get_type(type_name)
         assert isinstance(graphql_type, GraphQLObjectType)
-        selection_sets = [n.selection_set for n in nodes if n.selection_set is not None]
         columns: list[tuple[str, Sql]] = []
-        for field_nodes in self.collect(selection_sets, type_name):
+        for key, name, field_nodes in self.collect(nodes, type_name):
             first = field_nodes[0]
-            key = first.alias.value if first.alias else first.name.value
-            name = first.name.value
             if name == "__typename":
                 columns.append((key, Sql(literal(type_name))))
                 continue
@@ -321,10 +321,7 @@ def build_plan(env: Env, dialect: Dialect, operation: OperationDefinitionNode) -
     assert query_type is not None
     columns: list[tuple[str, Sql]] = []
     typenames: dict[str, str] = {}
-    for nodes in builder.collect([operation.selection_set], query_type.name):
-        first = nodes[0]
-        key = first.alias.value if first.alias else first.name.value
-        name = first.name.value
+    for key, name, nodes in builder.collect([operation], query_type.name):
         if name == "__typename":
             columns.append((key, Sql(literal(query_type.name))))
             typenames[key] = query_type.name

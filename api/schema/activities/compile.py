@@ -188,11 +188,7 @@ def activity_counts_by_unit(b: Builder, field_def: GraphQLField, nodes: Sequence
     count_type = get_named_type(unit_type.fields["counts"].type)
     unit = b.alias("u")
     columns: list[tuple[str, Sql]] = []
-    selection_sets = [n.selection_set for n in nodes if n.selection_set is not None]
-    for field_nodes in b.collect(selection_sets, unit_type.name):
-        first = field_nodes[0]
-        key = first.alias.value if first.alias else first.name.value
-        name = first.name.value
+    for key, name, field_nodes in b.collect(nodes, unit_type.name):
         if name == "__typename":
             columns.append((key, Sql(literal(unit_type.name))))
         elif name == "total":
@@ -204,12 +200,7 @@ def activity_counts_by_unit(b: Builder, field_def: GraphQLField, nodes: Sequence
         elif name == "counts":
             row = b.alias("n")
             counts: list[tuple[str, Sql]] = []
-            for count_nodes in b.collect(
-                [n.selection_set for n in field_nodes if n.selection_set], count_type.name
-            ):
-                count_first = count_nodes[0]
-                count_key = count_first.alias.value if count_first.alias else count_first.name.value
-                count_name = count_first.name.value
+            for count_key, count_name, _ in b.collect(field_nodes, count_type.name):
                 if count_name == "__typename":
                     counts.append((count_key, Sql(literal(count_type.name))))
                 elif count_name == "activityType":
