@@ -158,12 +158,25 @@ def _free_port() -> int:
         return int(s.getsockname()[1])
 
 
+def wait_until_healthy(url: str, seconds: float = 30) -> None:
+    """Until a server started in another process answers its health check."""
+    import time
+
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        try:
+            if httpx.get(f"{url}/healthz", timeout=1).status_code == 200:
+                return
+        except httpx.TransportError:
+            time.sleep(0.1)
+    raise RuntimeError(f"{url} did not start")
+
+
 @pytest.fixture(scope="session")
 def live_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer]:
     """The app as users run it: migrated, seeded, served by uvicorn in its own process."""
     import subprocess
     import sys
-    import time
 
     workdir = tmp_path_factory.mktemp("live")
     database_url = f"sqlite://{workdir}/linzhi.sqlite3"
@@ -181,15 +194,7 @@ def live_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer
     )
     url = f"http://127.0.0.1:{port}"
     try:
-        deadline = time.monotonic() + 30
-        while time.monotonic() < deadline:
-            try:
-                if httpx.get(f"{url}/healthz", timeout=1).status_code == 200:
-                    break
-            except httpx.TransportError:
-                time.sleep(0.1)
-        else:
-            raise RuntimeError("live server did not start")
+        wait_until_healthy(url)
         yield LiveServer(url=url, database_url=database_url)
     finally:
         server.terminate()

@@ -14,6 +14,7 @@ from tortoise.context import TortoiseContext
 
 from api.settings import ConfigurationError, Settings
 from domain.db import is_postgres, tortoise_config
+from tests.conftest import _free_port, wait_until_healthy
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -90,12 +91,7 @@ async def test_production_hides_the_schema_but_keeps_type_lookups(db: None) -> N
 
 def _served_log(tmp_path: Path, **env: str) -> str:
     """What `linzhi serve` prints while answering one request."""
-    import socket
-    import time
-
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = int(s.getsockname()[1])
+    port = _free_port()
     database = f"sqlite://{tmp_path}/linzhi.sqlite3"
     environ = {**os.environ, "LINZHI_DATABASE_URL": database, **env}
     subprocess.run([sys.executable, "-m", "api.cli", "migrate"], env=environ, check=True, capture_output=True)
@@ -108,15 +104,7 @@ def _served_log(tmp_path: Path, **env: str) -> str:
             stderr=subprocess.STDOUT,
         )
         try:
-            deadline = time.monotonic() + 30
-            while time.monotonic() < deadline:
-                try:
-                    if httpx.get(f"http://127.0.0.1:{port}/healthz", timeout=1).status_code == 200:
-                        break
-                except httpx.TransportError:
-                    time.sleep(0.1)
-            else:
-                raise AssertionError("the server did not start")
+            wait_until_healthy(f"http://127.0.0.1:{port}")
         finally:
             server.terminate()
             server.wait(timeout=10)
