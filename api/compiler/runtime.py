@@ -16,13 +16,17 @@ from dataclasses import dataclass
 from typing import Any
 
 from graphql import (
+    ArgumentNode,
     DocumentNode,
     FragmentDefinitionNode,
     GraphQLError,
     OperationDefinitionNode,
     OperationType,
+    VariableNode,
+    Visitor,
     get_operation_ast,
     specified_rules,
+    visit,
 )
 from graphql.execution.values import get_variable_values
 from strawberry.extensions import (
@@ -41,6 +45,22 @@ from domain import sql as domain_sql
 from domain.access import Actor
 
 log = logging.getLogger("linzhi.compiler")
+
+
+def _page_size_from_variables(document: DocumentNode) -> bool:
+    """Whether a `first`/`last` argument anywhere in the document is a variable (the query cost
+    then depends on the request)."""
+    found = False
+
+    class Finder(Visitor):
+        def enter_argument(self, node: ArgumentNode, *_: Any) -> None:
+            nonlocal found
+            if node.name.value in ("first", "last") and isinstance(node.value, VariableNode):
+                found = True
+
+    visit(document, Finder())
+    return found
+
 
 PLAN_CACHE_SIZE = 512
 VARIANTS_PER_OPERATION = 16
@@ -89,11 +109,26 @@ class CellPaths:
             self.paths.pop(cell_id, None)
 
 
-@dataclass
-class Prepared:
+@dataclass(frozen=True)
+class Checked:
+    """What the pre-execution checks found of a document, kept per (query text, operation name):
+    parsing, validation and operation selection depend on nothing else, and neither does the
+    query cost when no page size comes from a variable."""
+
     document: DocumentNode
     operation: OperationDefinitionNode
+    fragments: dict[str, FragmentDefinitionNode]
+    cost: int | None  # None: it depends on the variables
+
+
+@dataclass
+class Prepared:
+    checked: Checked
     variables: Any
+
+    @property
+    def operation(self) -> OperationDefinitionNode:
+        return self.checked.operation
 
 
 class CompiledReadPath:
@@ -103,6 +138,7 @@ class CompiledReadPath:
         self.graphql_schema = schema._schema
         self.stats = Stats()
         self.plans: OrderedDict[tuple[str, str, str | None], list[Plan]] = OrderedDict()
+        self.checked: OrderedDict[tuple[str, str | None], Checked] = OrderedDict()
         self.cell_paths = CellPaths()
         self.enabled, self.parse, self.validate, self.max_tokens, self.rules, self.cost = self._mirror(schema)
 
@@ -143,6 +179,33 @@ class CompiledReadPath:
     # --- pre-execution: strawberry's checks, mirrored --------------------------------------
 
     def prepare(self, query: str, operation_name: str | None, variables: dict[str, Any] | None) -> Prepared:
+        key = (query, operation_name)
+        checked = self.checked.get(key)
+        if checked is None:
+            checked = self._check(query, operation_name)
+            self.checked[key] = checked
+            if len(self.checked) > PLAN_CACHE_SIZE:
+                self.checked.popitem(last=False)
+        else:
+            self.checked.move_to_end(key)
+        coerced = get_variable_values(
+            self.graphql_schema, checked.operation.variable_definitions or (), variables or {}
+        )
+        if isinstance(coerced, list):
+            raise Fallback("request error (variables)")
+        if self.cost:
+            cost = checked.cost
+            if cost is None:
+                cost = operation_cost(
+                    checked.document.definitions, operation_name, self.graphql_schema, variables or {}
+                )
+            if cost > MAX_COST:
+                raise Fallback("request error (query cost)")
+        return Prepared(checked, coerced)
+
+    def _check(self, query: str, operation_name: str | None) -> Checked:
+        """Parse, token limit, validation and operation selection of a document not seen before
+        (documents that fail are not kept: they fall back every time, as strawberry refuses them)."""
         try:
             options = {"max_tokens": self.max_tokens} if self.max_tokens is not None else {}
             document = self.parse(query, **options)
@@ -155,18 +218,11 @@ class CompiledReadPath:
             raise Fallback(operation.operation.value)
         if self.validate(self.graphql_schema, document, self.rules):
             raise Fallback("request error (validation)")
-        coerced = get_variable_values(
-            self.graphql_schema, operation.variable_definitions or (), variables or {}
-        )
-        if isinstance(coerced, list):
-            raise Fallback("request error (variables)")
-        if (
-            self.cost
-            and operation_cost(document.definitions, operation_name, self.graphql_schema, variables or {})
-            > MAX_COST
-        ):
-            raise Fallback("request error (query cost)")
-        return Prepared(document, operation, coerced)
+        fragments = {d.name.value: d for d in document.definitions if isinstance(d, FragmentDefinitionNode)}
+        cost = None
+        if self.cost and not _page_size_from_variables(document):
+            cost = operation_cost(document.definitions, operation_name, self.graphql_schema, {})
+        return Checked(document, operation, fragments, cost)
 
     # --- planning and execution ------------------------------------------------------------
 
@@ -178,9 +234,7 @@ class CompiledReadPath:
             raise Fallback("compiled path disabled (unknown schema extension)")
         prepared = self.prepare(query, operation_name, variables)
         dialect = dialect_named(domain_sql.dialect())
-        fragments = {
-            d.name.value: d for d in prepared.document.definitions if isinstance(d, FragmentDefinitionNode)
-        }
+        fragments = prepared.checked.fragments
         used_cells: set[int] = set()
 
         def cell_path(cell_id: int) -> str | None:

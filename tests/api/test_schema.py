@@ -19,14 +19,35 @@ def test_committed_schema_matches_the_code() -> None:
 
 @pytest.mark.usefixtures("db")
 async def test_a_repeated_document_is_parsed_and_validated_once(client: httpx.AsyncClient) -> None:
-    # GIVEN a document the server has answered once (under every validation rule)
+    # GIVEN a document the resolvers have answered once (under every validation rule)
     parse, validate = _get_parse_cache(DOCUMENT_CACHE_SIZE), _get_validate_cache(DOCUMENT_CACHE_SIZE)
+    resolvers = {"x-linzhi-read-path": "resolvers"}
     query = "query CacheProbe { probe: __typename }"
-    assert (await gql(client, query))["data"] == {"probe": "Query"}
+    assert (await gql(client, query, headers=resolvers))["data"] == {"probe": "Query"}
     before = parse.cache_info(), validate.cache_info()
     # WHEN the same text comes again
-    assert (await gql(client, query))["data"] == {"probe": "Query"}
-    # THEN both caches answer it: nothing is parsed or validated again
+    assert (await gql(client, query, headers=resolvers))["data"] == {"probe": "Query"}
+    # THEN strawberry's caches answer it: nothing is parsed or validated again
     after = parse.cache_info(), validate.cache_info()
     assert [a.misses - b.misses for a, b in zip(after, before, strict=True)] == [0, 0]
     assert [a.hits - b.hits for a, b in zip(after, before, strict=True)] == [1, 1]
+
+
+@pytest.mark.usefixtures("db")
+async def test_the_compiled_path_checks_a_document_once(client: httpx.AsyncClient) -> None:
+    # GIVEN a document the compiled path has answered once
+    parse, validate = _get_parse_cache(DOCUMENT_CACHE_SIZE), _get_validate_cache(DOCUMENT_CACHE_SIZE)
+    query = "query CompiledCacheProbe($first: Int) { gridCells(first: $first) { totalCount } }"
+    assert (await gql(client, query, first=5))["data"] == {"gridCells": {"totalCount": 0}}
+    before = parse.cache_info(), validate.cache_info()
+    # WHEN the same text comes again, with other variables
+    assert (await gql(client, query, first=7))["data"] == {"gridCells": {"totalCount": 0}}
+    # THEN it is neither parsed nor validated again (not even a lookup in strawberry's caches)
+    after = parse.cache_info(), validate.cache_info()
+    assert after == before
+    # AND the variables are still checked on every request, the query cost included
+    refused = await gql(client, query, first="many")
+    assert refused["data"] is None
+    assert "Int" in refused["errors"][0]["message"]
+    costly = await gql(client, query, first=10**6)
+    assert costly["errors"][0]["extensions"]["code"] == "QUERY_TOO_COSTLY"
