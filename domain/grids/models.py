@@ -17,6 +17,9 @@ if TYPE_CHECKING:
 PATH_SEGMENT = 8
 
 
+CODE_MAX_LENGTH = 17  # 6-digit county + 3 township + 3 unit + 3 grid + 2 micro-grid
+
+
 class GridCell(Model):
     """A node of the territorial tree (市 > 镇街 > 社区/村 > 网格 > 微网格).
 
@@ -26,7 +29,7 @@ class GridCell(Model):
 
     id = fields.IntField(primary_key=True)
     kind = fields.CharEnumField(GridKind, max_length=16)
-    code = fields.CharField(max_length=17, unique=True)
+    code = fields.CharField(max_length=CODE_MAX_LENGTH, unique=True)
     name = fields.CharField(max_length=100)
     parent: fields.ForeignKeyNullableRelation[GridCell] = fields.ForeignKeyField(
         "models.GridCell", related_name="children", null=True, on_delete=fields.RESTRICT

@@ -13,7 +13,7 @@ from tortoise.queryset import QuerySet
 from domain import sql
 from domain.errors import NotFound
 from domain.grids.codes import GridKind
-from domain.grids.models import GridCell, subtree_range
+from domain.grids.models import CODE_MAX_LENGTH, GridCell, subtree_range
 from domain.pagination import Page, PageRequest, keyset_page
 
 CELL_ORDER = ("code",)
@@ -49,7 +49,10 @@ async def cell_by_id(cell_id: int) -> GridCell:
 
 
 async def cell_by_code(code: str) -> GridCell | None:
-    return await GridCell.get_or_none(code=code.strip())
+    code = code.strip()
+    if len(code) > CODE_MAX_LENGTH:
+        return None  # no cell has such a code (and the ORM refuses to compare with it)
+    return await GridCell.get_or_none(code=code)
 
 
 async def cells_by_ids(ids: Iterable[int]) -> dict[int, GridCell]:
@@ -77,7 +80,10 @@ def _filtered(f: GridCellFilter) -> QuerySet[GridCell]:
 
 def code_prefix(prefix: str) -> dict[str, str]:
     """Codes starting with a digit prefix, as an index range (LIKE 'x%' is not indexed under
-    every collation): [prefix, prefix + 1) compares correctly for digit strings."""
+    every collation): [prefix, prefix + 1) compares correctly for digit strings. A prefix longer
+    than any code matches nothing."""
+    if len(prefix) > CODE_MAX_LENGTH:
+        return {"code__in": []}
     if set(prefix) == {"9"}:
         return {"code__startswith": prefix}
     upper = str(int(prefix) + 1).zfill(len(prefix))

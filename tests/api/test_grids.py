@@ -98,6 +98,26 @@ async def test_an_unknown_code_is_null(client: httpx.AsyncClient) -> None:
     assert body == {"data": {"gridCellByCode": None}}
 
 
+@pytest.mark.parametrize("read_path", ["compiled", "resolvers"])
+async def test_a_code_longer_than_any_code_finds_nothing_on_both_paths(
+    client: httpx.AsyncClient, read_path: str
+) -> None:
+    # A code or digit search longer than 17 characters once reached the ORM, which refused it
+    # with an internal error (found by the generated corpus of tests/compiler).
+    query = """query ($code: String!, $search: String!) {
+      gridCellByCode(code: $code) { code }
+      gridCells(filter: {search: $search}, first: 10) { nodes { code } }
+    }"""
+    variables = {"code": "3304820010051234567", "search": "330482001005123456789"}
+    response = await client.post(
+        "/graphql", json={"query": query, "variables": variables}, headers={"x-linzhi-read-path": read_path}
+    )
+    body = response.json()
+    assert "errors" not in body
+    assert body["data"] == {"gridCellByCode": None, "gridCells": {"nodes": []}}
+    assert response.headers["x-linzhi-read-path"] == read_path
+
+
 async def test_a_cell_by_id_and_node_dispatch_agree(client: httpx.AsyncClient) -> None:
     tree = await build_tree(grids=1, micro_grids_per_grid=0)
     gid = global_id("GridCell", tree.town.id)
