@@ -255,11 +255,18 @@ class CompiledReadPath:
         if plan.static is not None:
             self.stats.compiled += 1
             return plan.static
+        if plan.refused is not None:
+            raise Fallback(plan.refused)
         await domain_sql.register_functions(SQLITE_FUNCTIONS)
         started = time.perf_counter()
         try:
             rows = await domain_sql.fetch_all_native(plan.sql, params)
         except Exception as error:
+            if "parser stack overflow" in str(error):
+                # SQLite before 3.46 parses at most ~8 levels of nested objects: this document
+                # always needs the resolvers there (the plan remembers it, no retry per request).
+                plan.refused = "nested too deeply for SQLite"
+                raise Fallback(plan.refused) from error
             log.exception("compiled statement failed")
             raise Fallback(f"statement error ({type(error).__name__})") from error
         if not rows:

@@ -164,7 +164,9 @@ class SqliteDialect(Dialect):
         return f"json(CASE ({expr}) WHEN 0 THEN 'false' WHEN NULL THEN NULL ELSE 'true' END)"
 
     def nested(self, expr: str) -> str:
-        return f"json({expr})"
+        # `-> '$'` rather than `json(...)`: the same JSON value, two levels fewer on SQLite's parser
+        # stack (a fixed 100 entries before 3.46), so 8 levels of nested objects fit instead of 6.
+        return f"{expr} -> '$'"
 
     def obj(self, columns: Sequence[tuple[str, Sql]]) -> Sql:
         if len(columns) > 60:

@@ -10,6 +10,7 @@ import pytest
 from api.schema.limits import MAX_ALIASES, MAX_DEPTH
 from tests.api.graphql import bearer, global_id
 from tests.compiler.conftest import REPORT, RESOLVERS, App, canonical
+from tests.conftest import SqlLog
 from tests.factories import build_tree
 from tests.factories_activities import build_cast, insert_activities
 
@@ -201,3 +202,31 @@ async def test_plans_are_made_once_per_operation_and_actor_shape(app: App) -> No
     # THEN one plan serves both residents (their ids are parameters) and one serves the staff
     assert app.read_path.stats.planned == 2
     assert app.read_path.stats.compiled == 6
+
+
+async def test_a_document_nested_deeper_than_sqlite_parses_is_refused_once(
+    app: App, database_url: str, sql_log: SqlLog
+) -> None:
+    # GIVEN a micro-grid, four levels below the city
+    tree = await build_tree(grids=1, micro_grids_per_grid=1)
+    chain = "name"
+    for _ in range(9):
+        chain = "name parent { " + chain + " }"
+    query = "query Deep($code: String!) { gridCellByCode(code: $code) { " + chain + " } }"
+    variables = {"code": tree.micro_grids[0].code}
+    expected = await app.post(query, variables, **RESOLVERS)
+    # WHEN it is asked for nine levels of parents, twice
+    first = await app.post(query, variables)
+    sql_log.reset()
+    second = await app.post(query, variables)
+    # THEN both answers are the resolvers' answer
+    assert canonical(first) == canonical(second) == canonical(expected)
+    assert expected["data"]["gridCellByCode"]["parent"]["parent"]["parent"]["parent"]["name"] == "平湖市"
+    if database_url.startswith("sqlite"):
+        # SQLite (before 3.46) cannot parse the statement: the resolvers answer, and the second
+        # request does not send the statement again
+        assert second["extensions"] == {"readPath": "resolvers", "fallback": "nested too deeply for SQLite"}
+        assert not any("json_object" in s for s in sql_log.statements)
+    else:
+        assert second["extensions"] == {"readPath": "compiled"}
+        assert sql_log.count == 1
