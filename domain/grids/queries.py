@@ -78,7 +78,7 @@ def _filtered(f: GridCellFilter) -> QuerySet[GridCell]:
     return qs
 
 
-def code_prefix(prefix: str) -> dict[str, str]:
+def code_prefix(prefix: str) -> dict[str, str | list[str]]:
     """Codes starting with a digit prefix, as an index range (LIKE 'x%' is not indexed under
     every collation): [prefix, prefix + 1) compares correctly for digit strings. A prefix longer
     than any code matches nothing."""
