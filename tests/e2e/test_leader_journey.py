@@ -72,9 +72,9 @@ def test_a_leader_logs_a_mediation_grid_staff_verify_it_and_the_leader_sees_it_v
     # WHEN they fill in the record and attach a photo
     page.get_by_role("radio", name="已化解").check()
     page.get_by_label("标题").fill(title)
-    page.get_by_label("日期").fill(yesterday)
+    page.get_by_label("日期", exact=True).fill(yesterday)
     page.get_by_label("开始").fill("09:00")
-    page.get_by_label("结束").fill("10:30")
+    page.get_by_label("结束", exact=True).fill("10:30")
     page.get_by_label("地点").fill("南河头社区居民会客厅")
     page.get_by_label("参与人数").fill("4")
     page.get_by_label("经过").fill("约楼上楼下两户到居民会客厅协商，物业到场检查管道，约定本周内维修。")

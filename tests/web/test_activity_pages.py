@@ -4,7 +4,7 @@ feed and the photos, as a browser (with or without htmx) uses them."""
 from __future__ import annotations
 
 from collections.abc import Iterator
-from datetime import time, timedelta
+from datetime import datetime, time, timedelta
 from pathlib import Path
 
 import httpx
@@ -250,13 +250,42 @@ async def test_a_renamed_text_file_is_refused_by_name_and_the_record_stays_a_dra
     assert activity.status is ActivityStatus.DRAFT
 
 
+async def test_a_night_patrol_across_midnight_is_logged_with_its_end_date(client: httpx.AsyncClient) -> None:
+    cast, browser = await leader_browser(client)
+    await browser.open("/me/log/new")
+    two_days_ago = (today() - timedelta(days=2)).isoformat()
+    patrol = {"activity_type": "SAFETY_CHECK", "title": "夜间安全巡查", "date": two_days_ago}
+
+    # WHEN the end time is earlier than the start time and no end date is given
+    refused = await browser.submit("/me/log", mediation_form(cast, **patrol, start="23:00", end="01:30"))
+    # THEN the form says what to do, beside the end time, and nothing is saved
+    assert refused.status_code == 422
+    assert "请填写结束日期" in error_of(parse(refused.text), "log-end")
+    assert await Activity.all().count() == 0
+
+    # WHEN the end date is given
+    response = await browser.submit(
+        "/me/log", mediation_form(cast, **patrol, start="23:00", end="01:30", end_date=yesterday())
+    )
+    # THEN the record lasts two and a half hours
+    assert response.status_code == 303
+    record = await Activity.get(title="夜间安全巡查")
+    assert record.ended_at - record.started_at == timedelta(hours=2, minutes=30)
+
+
 async def test_a_returned_record_is_shown_with_its_reason_edited_and_resubmitted(
     client: httpx.AsyncClient,
 ) -> None:
-    # GIVEN a record the grid staff returned
+    # GIVEN a record the grid staff returned, which ran past midnight (Shanghai time)
     cast, browser = await leader_browser(client)
+    started = datetime.combine(today() - timedelta(days=2), time(23, 0), SHANGHAI)
     activity = await returned_activity(
-        cast.leader, cast.staff, cast.tree.micro_grids[0], reason="请补充走访户数"
+        cast.leader,
+        cast.staff,
+        cast.tree.micro_grids[0],
+        reason="请补充走访户数",
+        started_at=started,
+        ended_at=started + timedelta(hours=2),
     )
 
     # WHEN the leader opens their records, THEN the reason is at the top
@@ -276,16 +305,19 @@ async def test_a_returned_record_is_shown_with_its_reason_edited_and_resubmitted
         "date": form.find("input", name="date").attrs["value"],
         "start": form.find("input", name="start").attrs["value"],
         "end": form.find("input", name="end").attrs["value"],
+        "end_date": form.find("input", name="end_date").attrs["value"],
         "households_reached": "5",
         "action": "submit",
     }
     response = await browser.submit(f"/me/activities/{activity.id}", fields)
 
-    # THEN it is submitted again with the new count
+    # THEN it is submitted again with the new count, its times unchanged
     assert response.status_code == 303
     await activity.refresh_from_db()
     assert activity.status is ActivityStatus.SUBMITTED
     assert activity.households_reached == 5
+    assert activity.started_at == started
+    assert activity.ended_at == started + timedelta(hours=2)
 
 
 async def test_a_verified_record_cannot_be_edited(client: httpx.AsyncClient) -> None:

@@ -70,6 +70,7 @@ FORM_INPUTS = frozenset(
         "date",
         "start",
         "end",
+        "end_date",
         "place",
         "participants",
         "households_reached",
@@ -102,6 +103,7 @@ class ActivityForm:
     date: str = ""
     start: str = ""
     end: str = ""
+    end_date: str = ""  # only for a record that ends on a later day (a night patrol)
     place: str = ""
     participants: str = ""
     households_reached: str = ""
@@ -129,6 +131,7 @@ class ActivityForm:
             date=value("date", 10),
             start=value("start", 8),
             end=value("end", 8),
+            end_date=value("end_date", 10),
             place=value("place"),
             participants=value("participants", 9),
             households_reached=value("households_reached", 9),
@@ -142,14 +145,17 @@ class ActivityForm:
     def of(cls, activity: Activity) -> ActivityForm:
         """An existing record, in Shanghai time, for editing."""
         hours = activity.volunteer_hours
+        start_day = activity.started_at.astimezone(SHANGHAI).date()
+        end_day = activity.ended_at.astimezone(SHANGHAI).date()
         return cls(
             cell_id=str(activity.cell_id),
             activity_type=activity.activity_type.value,
             title=activity.title,
             narrative=activity.narrative,
-            date=activity.started_at.astimezone(SHANGHAI).date().isoformat(),
+            date=start_day.isoformat(),
             start=local_clock(activity.started_at),
             end=local_clock(activity.ended_at),
+            end_date=end_day.isoformat() if end_day != start_day else "",
             place=activity.place,
             participants=str(activity.participants or ""),
             households_reached=str(activity.households_reached or ""),
@@ -217,9 +223,15 @@ class ActivityForm:
             errors["start"] = "请填写开始时间，如 09:00"
         if end is None:
             errors["end"] = "请填写结束时间，如 11:00"
-        if day is None or start is None or end is None:
+        end_day = _day(self.end_date) if self.end_date else day
+        if end_day is None and self.end_date:
+            errors["end_date"] = "请选择结束日期，当天结束可不填"
+        if day is None or start is None or end is None or end_day is None:
             return {}
-        return {"started_at": at_local(day, start), "ended_at": at_local(day, end)}
+        if end_day == day and end < start:
+            errors["end"] = "结束时间早于开始时间；活动跨过午夜时请填写结束日期"
+            return {}
+        return {"started_at": at_local(day, start), "ended_at": at_local(end_day, end)}
 
     @staticmethod
     def _count(name: str, raw: str, errors: dict[str, str]) -> int:
