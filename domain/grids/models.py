@@ -15,6 +15,7 @@ if TYPE_CHECKING:
 # no separator: digit-only strings compare the same under every collation, so a subtree is the
 # index range [path, path + 1) on both SQLite and PostgreSQL.
 PATH_SEGMENT = 8
+CODE_MAX_LENGTH = 17
 
 
 class GridCell(Model):
@@ -26,7 +27,7 @@ class GridCell(Model):
 
     id = fields.IntField(primary_key=True)
     kind = fields.CharEnumField(GridKind, max_length=16)
-    code = fields.CharField(max_length=17, unique=True)
+    code = fields.CharField(max_length=CODE_MAX_LENGTH, unique=True)
     name = fields.CharField(max_length=100)
     parent: fields.ForeignKeyNullableRelation[GridCell] = fields.ForeignKeyField(
         "models.GridCell", related_name="children", null=True, on_delete=fields.RESTRICT

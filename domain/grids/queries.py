@@ -13,7 +13,7 @@ from tortoise.queryset import QuerySet
 from domain import sql
 from domain.errors import NotFound
 from domain.grids.codes import GridKind
-from domain.grids.models import GridCell, subtree_range
+from domain.grids.models import CODE_MAX_LENGTH, GridCell, subtree_range
 from domain.pagination import Page, PageRequest, keyset_page
 
 CELL_ORDER = ("code",)
@@ -49,7 +49,10 @@ async def cell_by_id(cell_id: int) -> GridCell:
 
 
 async def cell_by_code(code: str) -> GridCell | None:
-    return await GridCell.get_or_none(code=code.strip())
+    code = code.strip()
+    if len(code) > CODE_MAX_LENGTH:  # no such code (and Tortoise would refuse the filter)
+        return None
+    return await GridCell.get_or_none(code=code)
 
 
 async def cells_by_ids(ids: Iterable[int]) -> dict[int, GridCell]:
