@@ -97,6 +97,7 @@ class Builder:
     ctes: list[Sql] = field(default_factory=list)
     guards: list[Sql] = field(default_factory=list)
     counter: int = 0
+    below_root: int = 0  # how many nested fields (`mapping.Nested`) enclose what is being built
 
     # --- request-dependent pieces ---------------------------------------------------------
 
@@ -215,12 +216,24 @@ class Builder:
             if name == "__typename":
                 columns.append((key, Sql(literal(type_name))))
                 continue
+            field_map = type_map.fields.get(name)
+            if isinstance(field_map, mapping.Nested):
+                given = {argument.name.value for node in field_nodes for argument in node.arguments or ()}
+                if not given <= field_map.arguments:
+                    raise Fallback(f"arguments on {type_name}.{name}")
+                self.below_root += 1
+                try:
+                    columns.append(
+                        (key, field_map.build(self, alias, graphql_type.fields[name], field_nodes))
+                    )
+                finally:
+                    self.below_root -= 1
+                continue
             if first.arguments:
                 raise Fallback(f"arguments on {type_name}.{name}")
             if name == "id" and any(i.name == "Node" for i in graphql_type.interfaces):
                 columns.append((key, Sql(self.dialect.b64(f"{literal(type_name + ':')} || {alias}.id"))))
                 continue
-            field_map = type_map.fields.get(name)
             if field_map is None:
                 raise Fallback(f"{type_name}.{name} is not compilable")
             columns.append((key, self.field_value(type_map, field_map, alias, field_nodes)))
@@ -271,7 +284,7 @@ class Builder:
         raise Fallback("unknown field mapping")
 
     def nested(self, value: Sql) -> Sql:
-        return Sql(self.dialect.nested(value.text), value.params)
+        return Sql(self.dialect.nested(value.text, compact=self.below_root > 0), value.params)
 
     def single(self, type_name: str, nodes: Sequence[FieldNode], where: Callable[[str], Sql]) -> Sql:
         """A nullable object of `type_name`: the row `where(alias)` selects, if the actor may see it."""
