@@ -125,8 +125,7 @@ def connection(
             f"SELECT {base}.* FROM {table} {base} WHERE " + branch(base) + " AND " + condition
             for branch in branches
         ]
-        by = ", ".join(f"{c} {'DESC' if fetch_desc else 'ASC'}" for c in names)
-        return "(" + join(reads, " UNION ALL ") + f" ORDER BY {by} LIMIT " + limit + ")"
+        return d.first_rows(reads, ", ".join(f"{c} {'DESC' if fetch_desc else 'ASC'}" for c in names), limit)
 
     def obj(value: Sql) -> Sql:
         # A JSON object built in place needs no json() around it (SQLite keeps its JSON subtype

@@ -128,6 +128,10 @@ class Dialect:
         """A JSON array of one object per row of `source` (FROM ... WHERE ... ORDER BY ... LIMIT)."""
         raise NotImplementedError
 
+    def first_rows(self, reads: Sequence[Sql], order: str, limit: Sql) -> Sql:
+        """The first `limit` rows, in `order` (output column names), of the union of `reads`."""
+        raise NotImplementedError
+
     def exists_past(self, source: Sql, size: Sql) -> Sql:
         """JSON true/false: does `source` (FROM ... alias) hold more than `size` rows?"""
         raise NotImplementedError
@@ -190,6 +194,10 @@ class SqliteDialect(Dialect):
     def many(self, columns: Sequence[tuple[str, Sql]], source: Sql) -> Sql:
         inner = "SELECT " + self.obj(columns) + " AS _j " + source
         return "(SELECT coalesce(json_group_array(json(_j)), '[]') FROM (" + inner + "))"
+
+    def first_rows(self, reads: Sequence[Sql], order: str, limit: Sql) -> Sql:
+        # A compound's ORDER BY merges index-ordered arms; no wrapper (SQLite's parser stack).
+        return "(" + join(list(reads), " UNION ALL ") + f" ORDER BY {order} LIMIT " + limit + ")"
 
     def exists_past(self, source: Sql, size: Sql) -> Sql:
         return "(SELECT CASE WHEN count(*) > " + size + " THEN 'true' ELSE 'false' END " + source + ") -> '$'"
@@ -254,6 +262,14 @@ class PostgresDialect(Dialect):
     def many(self, columns: Sequence[tuple[str, Sql]], source: Sql) -> Sql:
         inner = "SELECT " + self._columns(columns) + " " + source
         return "array_to_json(array(SELECT row_to_json(_r) FROM (" + inner + ") _r))"
+
+    def first_rows(self, reads: Sequence[Sql], order: str, limit: Sql) -> Sql:
+        # Each arm LIMITed on its own, so each reads its index in order and stops (a UNION's
+        # ORDER BY alone plans a sort of every arm's rows).
+        arms = ["(" + read + f" ORDER BY {order} LIMIT " + limit + ")" for read in reads]
+        if len(arms) == 1:
+            return arms[0]
+        return "(SELECT * FROM (" + join(arms, " UNION ALL ") + f") _u ORDER BY {order} LIMIT " + limit + ")"
 
     def exists_past(self, source: Sql, size: Sql) -> Sql:
         return "(SELECT count(*) > " + size + " " + source + ")"
