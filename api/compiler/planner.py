@@ -72,6 +72,7 @@ class Plan:
     dyn_texts: list[str]
     decisions: list[tuple[Probe, Any]]
     static: str | None = None  # the data itself, when no table is read (`{ __typename }`)
+    refused: str | None = None  # the database refuses the statement (e.g. SQLite: nested too deep)
 
     def bind(self, env: Env) -> list[Any] | None:
         """The parameters for `env`, or None when this plan does not fit the request."""

@@ -45,6 +45,7 @@ log = logging.getLogger("linzhi.compiler")
 PLAN_CACHE_SIZE = 512
 VARIANTS_PER_OPERATION = 16
 CELL_PATH_CACHE_SIZE = 50_000
+TOO_DEEP = "parser stack overflow"  # SQLite's error for a statement nesting beyond its parser stack
 
 
 @dataclass
@@ -201,11 +202,18 @@ class CompiledReadPath:
         if plan.static is not None:
             self.stats.compiled += 1
             return plan.static
+        if plan.refused is not None:
+            raise Fallback(plan.refused)
         await domain_sql.register_functions(SQLITE_FUNCTIONS)
         started = time.perf_counter()
         try:
             rows = await domain_sql.fetch_all_native(plan.sql, params)
         except Exception as error:
+            if TOO_DEEP in str(error):
+                # SQLite's parser has a fixed stack: an operation nesting lists deeply enough (about
+                # four levels of lists of objects) cannot be one statement. Not a bug: remembered.
+                plan.refused = "statement nests too deep for SQLite"
+                raise Fallback(plan.refused) from error
             log.exception("compiled statement failed")
             raise Fallback(f"statement error ({type(error).__name__})") from error
         if not rows:

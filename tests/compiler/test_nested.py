@@ -9,6 +9,7 @@ from typing import Any
 
 import pytest
 
+from domain import sql as domain_sql
 from domain.grids.codes import GridKind
 from domain.grids.models import GridCell
 from tests.api.graphql import global_id
@@ -72,6 +73,13 @@ query ($id: ID!) {
       }
     }
   }
+}
+"""
+
+DEPTH_FOUR = """
+query ($id: ID!) {
+  gridCell(id: $id) { children(first: 2) { nodes { children(first: 2) { nodes { children(first: 2) { nodes {
+    code activities(first: 2) { totalCount nodes { title } } } } } } } } }
 }
 """
 
@@ -213,6 +221,31 @@ async def test_lists_of_cells_and_deep_nesting_each_with_their_own_pages(app: Ap
     }
     community = deep["data"]["gridCell"]["children"]["nodes"][0]
     assert [g["activities"]["totalCount"] for g in community["children"]["nodes"]] == [27, 5]
+
+
+async def test_nesting_deeper_than_sqlite_parses_is_left_to_the_resolvers_there(app: App) -> None:
+    # GIVEN the world, and four levels of lists below the city (SQLite's parser has a fixed stack)
+    world = await nested_world()
+    variables = {"id": global_id("GridCell", world.cast.tree.city.id)}
+    # WHEN the operation is asked twice
+    expected = await app.post(DEPTH_FOUR, variables, **RESOLVERS)
+    first = await app.post(DEPTH_FOUR, variables)
+    again = await app.post(DEPTH_FOUR, variables)
+    # THEN the answer is the resolvers' each time: compiled on PostgreSQL, handed over on SQLite
+    # (which refused the statement once, and is not asked again)
+    assert canonical(first) == canonical(expected)
+    assert canonical(again) == canonical(expected)
+    if domain_sql.dialect() == "sqlite":
+        assert again["extensions"] == {
+            "readPath": "resolvers",
+            "fallback": "statement nests too deep for SQLite",
+        }
+        assert app.read_path.stats.fallbacks is not None
+        assert app.read_path.stats.fallbacks["statement nests too deep for SQLite"] == 2
+    else:
+        assert again["extensions"] == {"readPath": "compiled"}
+    grids = again["data"]["gridCell"]["children"]["nodes"][0]["children"]["nodes"][0]["children"]["nodes"]
+    assert [g["activities"]["totalCount"] for g in grids] == [26, 4]
 
 
 async def test_ancestors_and_subtree_counts(app: App, sql_log: SqlLog) -> None:
