@@ -23,7 +23,11 @@ DEFAULT_DATABASE_URL = "sqlite://data/linzhi.sqlite3"
 # large statements on every call (planning the q3 feed costs ≈3.5 ms, running it ≈1.6 ms). Every
 # hot statement is an equality on indexed ids with a keyset bound, whose best plan does not depend
 # on the values (docs/performance.md).
-POSTGRES_SESSION = {"plan_cache_mode": "force_generic_plan"}
+# No JIT: it pays off for long analytic scans, not for these statements. A nested connection's
+# per-row branches (gated on the parent's depth, at most one of them runs) are costed as if all
+# ran, so a list of cells with their feeds crossed jit_above_cost: ≈120 ms of compiling for
+# ≈1.5 ms of work on the bench data. The benchmark operations are below the threshold (unchanged).
+POSTGRES_SESSION = {"plan_cache_mode": "force_generic_plan", "jit": "off"}
 
 
 def database_url() -> str:

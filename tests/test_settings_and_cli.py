@@ -130,5 +130,7 @@ async def test_the_app_connects_to_postgresql_with_generic_plans(database_url: s
     async with TortoiseContext() as ctx:
         await ctx.init(config=config)
         rows = await connections.get("default").execute_query_dict("SHOW plan_cache_mode")
-    # THEN PostgreSQL plans every prepared statement once (docs/performance.md)
+        jit = await connections.get("default").execute_query_dict("SHOW jit")
+    # THEN PostgreSQL plans every prepared statement once (docs/performance.md), without JIT
     assert rows == [{"plan_cache_mode": "force_generic_plan"}]
+    assert jit == [{"jit": "off"}]

@@ -1,8 +1,14 @@
 """Relay connections with keyset paging, as SQL: the same page, cursors and pageInfo as
 `domain.pagination.keyset_page` + `api.schema.relay.build_connection`.
 
-The page (one extra row to see past it) is a materialized CTE read by `nodes`, `edges` and
-`pageInfo`; `totalCount` counts the filtered table without the cursor bounds.
+At the root, the page (one extra row to see past it) is a materialized CTE read by `nodes`,
+`edges` and `pageInfo`; `totalCount` counts the filtered table without the cursor bounds.
+
+Below the root (a connection per row of a parent, e.g. `GridCell.children`), the page is a
+correlated subquery over the parent row instead (SQLite has no LATERAL): `nodes`, `edges` and
+`pageInfo` each re-read it (a small, LIMITed, indexed read). Such a page may be the union of
+*branches*, each an extra predicate over the row (typically gated on a column of the parent, e.g.
+its depth), so that each branch can seek its own index; at most one branch should match.
 """
 
 from __future__ import annotations
@@ -64,7 +70,11 @@ def connection(
     where: Callable[[str], list[Sql]],
     keyset: Keyset,
     page_of: Callable[[Env], PageRequest],
+    branches: Sequence[Callable[[str], Sql]] | None = None,
 ) -> Sql:
+    """The connection's JSON. `where(alias)` is the filter over the table's row; `branches` (None
+    at the root) makes the page a correlated subquery: the union of one read per branch
+    predicate (over the same row alias), each with the filter and the cursor bounds."""
     checked = safe_page(page_of)
 
     def page(env: Env) -> PageRequest:
@@ -77,6 +87,7 @@ def connection(
     )
     base = b.alias()
     conditions = where(base)
+    filters = list(conditions)  # without the cursor bounds: what totalCount counts
     names = keyset.names
     if has_after:
         after = b.q(
@@ -96,12 +107,48 @@ def connection(
     fetch_desc = forward_desc != backwards
     condition = join(conditions, " AND ") if conditions else Sql("1 = 1")
     plus_one = b.dyn(lambda env: Sql("?", (page(env).size + 1,)))
-    cte = b.cte(
-        f"SELECT {base}.* FROM {table} {base} WHERE "
-        + condition
-        + f" ORDER BY {order(base, fetch_desc)} LIMIT "
-        + plus_one
-    )
+    cte = ""
+    if branches is None:
+        cte = b.cte(
+            f"SELECT {base}.* FROM {table} {base} WHERE "
+            + condition
+            + f" ORDER BY {order(base, fetch_desc)} LIMIT "
+            + plus_one
+        )
+
+    def limited(limit: Sql) -> Sql:
+        """Below the root: the first `limit` rows in the fetch order, one read per branch (each
+        seeks its own index; a database merges the index-ordered reads). Branches are exclusive:
+        at most one matches a parent row."""
+        assert branches is not None
+        reads = [
+            f"SELECT {base}.* FROM {table} {base} WHERE " + branch(base) + " AND " + condition
+            for branch in branches
+        ]
+        return d.first_rows(reads, ", ".join(f"{c} {'DESC' if fetch_desc else 'ASC'}" for c in names), limit)
+
+    def obj(value: Sql) -> Sql:
+        # A JSON object built in place needs no json() around it (SQLite keeps its JSON subtype
+        # as a direct argument); below the root every level of nesting counts (SQLite's parser
+        # stack bounds how deep a statement may nest).
+        return value if branches is not None else b.nested(value)
+
+    def page_rows(alias: str) -> Sql:
+        """Below the root: `FROM ... alias`, the page's rows in the forward order."""
+        size = b.dyn(lambda env: Sql("?", (page(env).size,)))
+        if fetch_desc == forward_desc:
+            return "FROM " + limited(size) + f" {alias}"
+        turned = b.alias()
+        return (
+            "FROM (SELECT * FROM "
+            + limited(size)
+            + f" {turned} ORDER BY {order(turned, forward_desc)}) {alias}"
+        )
+
+    def listed(row: list[tuple[str, Sql]], alias: str) -> Sql:
+        if branches is not None:
+            return b.nested(d.in_order(row, page_rows(alias), order(alias, forward_desc)))
+        return b.nested(d.many(row, items(alias)))
 
     def items(alias: str) -> Sql:
         inner = b.alias()
@@ -114,7 +161,24 @@ def connection(
 
     def has_more() -> Sql:
         size = b.dyn(lambda env: Sql("?", (page(env).size,)))
-        return Sql(d.boolean(f"(SELECT count(*) FROM {cte}) > {size.text}"), size.params)
+        if branches is None:
+            return Sql(d.boolean(f"(SELECT count(*) FROM {cte}) > {size.text}"), size.params)
+        return d.exists_past("FROM " + limited(plus_one) + f" {b.alias()}", size)
+
+    def total() -> Sql:
+        if branches is None:
+            counted = b.alias()
+            counted_where = where(counted)
+            condition = join(counted_where, " AND ") if counted_where else Sql("1 = 1")
+            return f"(SELECT count(*) FROM {table} {counted} WHERE " + condition + ")"
+        filtered = join(filters, " AND ") if filters else Sql("1 = 1")
+        return join(
+            [
+                f"(SELECT count(*) FROM {table} {base} WHERE " + branch(base) + " AND " + filtered + ")"
+                for branch in branches
+            ],
+            " + ",
+        )
 
     connection_type = get_named_type(field_def.type)
     assert isinstance(connection_type, GraphQLObjectType)
@@ -125,14 +189,11 @@ def connection(
         if name == "__typename":
             columns.append((key, Sql(literal(connection_type.name))))
         elif name == "totalCount":
-            counted = b.alias()
-            counted_where = where(counted)
-            condition = join(counted_where, " AND ") if counted_where else Sql("1 = 1")
-            columns.append((key, f"(SELECT count(*) FROM {table} {counted} WHERE " + condition + ")"))
+            columns.append((key, total()))
         elif name == "nodes":
             alias = b.alias()
             row = b.object_columns(node_type, alias, field_nodes)
-            columns.append((key, b.nested(d.many(row, items(alias)))))
+            columns.append((key, listed(row, alias)))
         elif name == "edges":
             alias = b.alias()
             edge: list[tuple[str, Sql]] = []
@@ -142,10 +203,10 @@ def connection(
                 elif edge_name == "cursor":
                     edge.append((edge_key, Sql(cursor_expr(b, keyset, alias))))
                 elif edge_name == "node":
-                    edge.append((edge_key, b.nested(d.obj(b.object_columns(node_type, alias, edge_nodes)))))
+                    edge.append((edge_key, obj(d.obj(b.object_columns(node_type, alias, edge_nodes)))))
                 else:
                     raise Fallback(f"{edge_type.name}.{edge_name} is not compilable")
-            columns.append((key, b.nested(d.many(edge, items(alias)))))
+            columns.append((key, listed(edge, alias)))
         elif name == "pageInfo":
             info: list[tuple[str, Sql]] = []
             for info_key, info_name, _ in b.collect(field_nodes, "PageInfo"):
@@ -168,6 +229,15 @@ def connection(
                 elif info_name in ("startCursor", "endCursor"):
                     alias = b.alias()
                     last = info_name == "endCursor"
+                    if branches is not None:
+                        size = b.dyn(lambda env: Sql("?", (page(env).size,)))
+                        value = (
+                            f"(SELECT {cursor_expr(b, keyset, alias)} FROM "
+                            + limited(size)
+                            + f" {alias} ORDER BY {order(alias, forward_desc != last)} LIMIT 1)"
+                        )
+                        info.append((info_key, value))
+                        continue
                     source = items(alias)
                     one = b.alias()
                     value = (
@@ -178,7 +248,7 @@ def connection(
                     info.append((info_key, value))
                 else:
                     raise Fallback(f"PageInfo.{info_name} is not compilable")
-            columns.append((key, b.nested(d.obj(info))))
+            columns.append((key, obj(d.obj(info))))
         else:
             raise Fallback(f"{connection_type.name}.{name} is not compilable")
-    return b.nested(d.obj(columns))
+    return obj(d.obj(columns))

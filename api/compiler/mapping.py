@@ -8,6 +8,9 @@ Field kinds:
 - `Computed`: any SQL expression over the row, built by a function (masking, counts);
 - `ToOne`: the row of another mapped type whose key equals one of this row's columns;
 - `ToMany`: the rows of another mapped type pointing at this row, filtered and ordered;
+- `Nested`: a field compiled by a function over the row (nested connections, lists with
+  arguments, aggregates); the only kind whose field arguments compile, and only the arguments it
+  declares (any other argument falls back);
 - `Root`: a Query field, compiled by a function (connections, lookups, aggregates).
 A type's `visible` function yields its read policy as a SQL predicate; it is applied wherever the
 type's table is read (lookups, relations, pages, totals).
@@ -15,7 +18,7 @@ type's table is read (lookups, relations, pages, totals).
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
@@ -55,7 +58,20 @@ class ToMany:
     order: tuple[str, ...] = ("id",)
 
 
-FieldMap = Column | Computed | ToOne | ToMany
+NestedCompiler = Callable[["Builder", str, "GraphQLField", "Sequence[FieldNode]"], Sql]
+
+
+@dataclass(frozen=True)
+class Nested:
+    """`build(builder, row alias, field definition, field nodes)` returns the field's JSON value over
+    the row; it reads its arguments with `Builder.arguments` (per request values, as for root
+    fields). `arguments` names the ones it compiles: a request using another one falls back."""
+
+    build: NestedCompiler
+    arguments: frozenset[str] = frozenset()
+
+
+FieldMap = Column | Computed | ToOne | ToMany | Nested
 
 
 @dataclass

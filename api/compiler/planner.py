@@ -72,7 +72,7 @@ class Plan:
     dyn_texts: list[str]
     decisions: list[tuple[Probe, Any]]
     static: str | None = None  # the data itself, when no table is read (`{ __typename }`)
-    refused: str | None = None  # set when the database cannot run this statement at all
+    refused: str | None = None  # the database refuses the statement (e.g. SQLite: nested too deep)
 
     def bind(self, env: Env) -> list[Any] | None:
         """The parameters for `env`, or None when this plan does not fit the request."""
@@ -98,6 +98,7 @@ class Builder:
     ctes: list[Sql] = field(default_factory=list)
     guards: list[Sql] = field(default_factory=list)
     counter: int = 0
+    below_root: int = 0  # how many nested fields (`mapping.Nested`) enclose what is being built
 
     # --- request-dependent pieces ---------------------------------------------------------
 
@@ -216,12 +217,24 @@ class Builder:
             if name == "__typename":
                 columns.append((key, Sql(literal(type_name))))
                 continue
+            field_map = type_map.fields.get(name)
+            if isinstance(field_map, mapping.Nested):
+                given = {argument.name.value for node in field_nodes for argument in node.arguments or ()}
+                if not given <= field_map.arguments:
+                    raise Fallback(f"arguments on {type_name}.{name}")
+                self.below_root += 1
+                try:
+                    columns.append(
+                        (key, field_map.build(self, alias, graphql_type.fields[name], field_nodes))
+                    )
+                finally:
+                    self.below_root -= 1
+                continue
             if first.arguments:
                 raise Fallback(f"arguments on {type_name}.{name}")
             if name == "id" and any(i.name == "Node" for i in graphql_type.interfaces):
                 columns.append((key, Sql(self.dialect.b64(f"{literal(type_name + ':')} || {alias}.id"))))
                 continue
-            field_map = type_map.fields.get(name)
             if field_map is None:
                 raise Fallback(f"{type_name}.{name} is not compilable")
             columns.append((key, self.field_value(type_map, field_map, alias, field_nodes)))
@@ -272,7 +285,7 @@ class Builder:
         raise Fallback("unknown field mapping")
 
     def nested(self, value: Sql) -> Sql:
-        return Sql(self.dialect.nested(value.text), value.params)
+        return Sql(self.dialect.nested(value.text, compact=self.below_root > 0), value.params)
 
     def single(self, type_name: str, nodes: Sequence[FieldNode], where: Callable[[str], Sql]) -> Sql:
         """A nullable object of `type_name`: the row `where(alias)` selects, if the actor may see it."""

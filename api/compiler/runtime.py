@@ -65,6 +65,7 @@ def _page_size_from_variables(document: DocumentNode) -> bool:
 PLAN_CACHE_SIZE = 512
 VARIANTS_PER_OPERATION = 16
 CELL_PATH_CACHE_SIZE = 50_000
+TOO_DEEP = "parser stack overflow"  # SQLite's error for a statement nesting beyond its parser stack
 
 
 @dataclass
@@ -262,10 +263,10 @@ class CompiledReadPath:
         try:
             rows = await domain_sql.fetch_all_native(plan.sql, params)
         except Exception as error:
-            if "parser stack overflow" in str(error):
-                # SQLite before 3.46 parses at most ~8 levels of nested objects: this document
-                # always needs the resolvers there (the plan remembers it, no retry per request).
-                plan.refused = "nested too deeply for SQLite"
+            if TOO_DEEP in str(error):
+                # SQLite's parser has a fixed stack: an operation nesting lists deeply enough (about
+                # four levels of lists of objects) cannot be one statement. Not a bug: remembered.
+                plan.refused = "statement nests too deep for SQLite"
                 raise Fallback(plan.refused) from error
             log.exception("compiled statement failed")
             raise Fallback(f"statement error ({type(error).__name__})") from error

@@ -111,8 +111,9 @@ class Dialect:
         """A boolean expression as the value a JSON object embeds as true/false/null."""
         raise NotImplementedError
 
-    def nested(self, expr: str) -> str:
-        """A JSON-valued subquery embedded in an object or array."""
+    def nested(self, expr: str, compact: bool = False) -> str:
+        """A JSON-valued subquery embedded in an object or array. `compact`: the form that nests
+        deeper before SQLite's parser stack overflows (used below nested fields)."""
         raise NotImplementedError
 
     def obj(self, columns: Sequence[tuple[str, Sql]]) -> Sql:
@@ -125,6 +126,19 @@ class Dialect:
 
     def many(self, columns: Sequence[tuple[str, Sql]], source: Sql) -> Sql:
         """A JSON array of one object per row of `source` (FROM ... WHERE ... ORDER BY ... LIMIT)."""
+        raise NotImplementedError
+
+    def first_rows(self, reads: Sequence[Sql], order: str, limit: Sql) -> Sql:
+        """The first `limit` rows, in `order` (output column names), of the union of `reads`."""
+        raise NotImplementedError
+
+    def exists_past(self, source: Sql, size: Sql) -> Sql:
+        """JSON true/false: does `source` (FROM ... alias) hold more than `size` rows?"""
+        raise NotImplementedError
+
+    def in_order(self, columns: Sequence[tuple[str, Sql]], source: Sql, order: str) -> Sql:
+        """`many` over `source` (FROM ... alias) whose rows already come in `order` (a LIMITed
+        derived table, so never flattened away): one nesting level less on SQLite."""
         raise NotImplementedError
 
     def top(self, columns: Sequence[tuple[str, Sql]]) -> Sql:
@@ -163,10 +177,9 @@ class SqliteDialect(Dialect):
         # `expr` appears once: it may hold a placeholder. SQLite booleans are 0/1; NULL stays NULL.
         return f"json(CASE ({expr}) WHEN 0 THEN 'false' WHEN NULL THEN NULL ELSE 'true' END)"
 
-    def nested(self, expr: str) -> str:
-        # `-> '$'` rather than `json(...)`: the same JSON value, two levels fewer on SQLite's parser
-        # stack (a fixed 100 entries before 3.46), so 8 levels of nested objects fit instead of 6.
-        return f"{expr} -> '$'"
+    def nested(self, expr: str, compact: bool = False) -> str:
+        # `x -> '$'` is json(x) (the JSON text, marked as JSON) for a parser stack entry less.
+        return f"{expr} -> '$'" if compact else f"json({expr})"
 
     def obj(self, columns: Sequence[tuple[str, Sql]]) -> Sql:
         if len(columns) > 60:
@@ -181,6 +194,17 @@ class SqliteDialect(Dialect):
     def many(self, columns: Sequence[tuple[str, Sql]], source: Sql) -> Sql:
         inner = "SELECT " + self.obj(columns) + " AS _j " + source
         return "(SELECT coalesce(json_group_array(json(_j)), '[]') FROM (" + inner + "))"
+
+    def first_rows(self, reads: Sequence[Sql], order: str, limit: Sql) -> Sql:
+        # A compound's ORDER BY merges index-ordered arms; no wrapper (SQLite's parser stack).
+        return "(" + join(list(reads), " UNION ALL ") + f" ORDER BY {order} LIMIT " + limit + ")"
+
+    def exists_past(self, source: Sql, size: Sql) -> Sql:
+        return "(SELECT CASE WHEN count(*) > " + size + " THEN 'true' ELSE 'false' END " + source + ") -> '$'"
+
+    def in_order(self, columns: Sequence[tuple[str, Sql]], source: Sql, order: str) -> Sql:
+        # An aggregate reads its source's rows in order; json_group_array of no rows is '[]'.
+        return "(SELECT json_group_array(" + self.obj(columns) + ") " + source + ")"
 
     def top(self, columns: Sequence[tuple[str, Sql]]) -> Sql:
         return self.obj(columns)
@@ -218,7 +242,7 @@ class PostgresDialect(Dialect):
     def boolean(self, expr: str) -> str:
         return f"({expr})"
 
-    def nested(self, expr: str) -> str:
+    def nested(self, expr: str, compact: bool = False) -> str:
         return expr
 
     @staticmethod
@@ -238,6 +262,20 @@ class PostgresDialect(Dialect):
     def many(self, columns: Sequence[tuple[str, Sql]], source: Sql) -> Sql:
         inner = "SELECT " + self._columns(columns) + " " + source
         return "array_to_json(array(SELECT row_to_json(_r) FROM (" + inner + ") _r))"
+
+    def first_rows(self, reads: Sequence[Sql], order: str, limit: Sql) -> Sql:
+        # Each arm LIMITed on its own, so each reads its index in order and stops (a UNION's
+        # ORDER BY alone plans a sort of every arm's rows).
+        arms = ["(" + read + f" ORDER BY {order} LIMIT " + limit + ")" for read in reads]
+        if len(arms) == 1:
+            return arms[0]
+        return "(SELECT * FROM (" + join(arms, " UNION ALL ") + f") _u ORDER BY {order} LIMIT " + limit + ")"
+
+    def exists_past(self, source: Sql, size: Sql) -> Sql:
+        return "(SELECT count(*) > " + size + " " + source + ")"
+
+    def in_order(self, columns: Sequence[tuple[str, Sql]], source: Sql, order: str) -> Sql:
+        return self.many(columns, source + f" ORDER BY {order}")
 
     def top(self, columns: Sequence[tuple[str, Sql]]) -> Sql:
         return self.obj(columns) + "::text"

@@ -15,8 +15,6 @@ if TYPE_CHECKING:
 # no separator: digit-only strings compare the same under every collation, so a subtree is the
 # index range [path, path + 1) on both SQLite and PostgreSQL.
 PATH_SEGMENT = 8
-
-
 CODE_MAX_LENGTH = 17  # 6-digit county + 3 township + 3 unit + 3 grid + 2 micro-grid
 
 

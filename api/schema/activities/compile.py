@@ -77,14 +77,15 @@ def _utc(value: datetime | None) -> datetime | None:
     return value.astimezone(UTC)
 
 
-def feed_filter(arguments: Any) -> Any:
+def feed_filter(arguments: Any, subtree: bool = True) -> Any:
     """`api.schema.activities.queries.feed_filter` + `domain.activities.queries._feed`, as filters
-    (the visibility policy included)."""
+    (the visibility policy included). `subtree=False` for a cell's own feed, whose subtree is the
+    cell (the resolvers then ignore `filter.subtree`)."""
 
     def build(env: Env) -> list[Any]:
         f = arguments(env).get("filter") or {}
         parts: list[Any] = [policy.visible_filter(env.actor)]
-        if f.get("subtree"):
+        if subtree and f.get("subtree"):
             path = env.cell_paths(node_pk(f["subtree"], "GridCell", "filter.subtree"))
             if path is None:
                 raise Fallback("unknown subtree cell")

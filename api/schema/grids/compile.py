@@ -1,20 +1,23 @@
-"""Compiled read path mapping of the grid tree (see docs/compiler.md): GridCell -> grid_cell,
-and the Query fields gridCells, gridCell and gridCellByCode."""
+"""Compiled read path mapping of the grid tree (see docs/compiler.md): GridCell -> grid_cell
+(with its nested `children` and `activities` connections, `ancestors` and `subtree`), and the
+Query fields gridCells, gridCell and gridCellByCode."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any
 
-from graphql import FieldNode, GraphQLField
+from graphql import FieldNode, GraphQLField, GraphQLObjectType, get_named_type
 
 from api.compiler.connection import Keyset, connection
-from api.compiler.mapping import Column, ToMany, ToOne, TypeMap, register, root
+from api.compiler.mapping import Column, Nested, ToMany, ToOne, TypeMap, register, root
 from api.compiler.planner import Builder, Env
-from api.compiler.sql import Sql, invalid_argument
+from api.compiler.sql import Dialect, Fallback, Sql, invalid_argument, literal, param
 from api.schema.relay import node_pk, page_request
+from domain.activities.models import LEVEL_COLUMNS
 from domain.errors import DomainError
-from domain.grids.codes import KIND_LABELS
+from domain.grids.codes import KIND_LABELS, GridKind
+from domain.grids.models import MICRO_GRID_DEPTH, PATH_SEGMENT
 from domain.grids.queries import code_prefix
 from domain.leaders.models import LeaderStatus
 
@@ -26,6 +29,165 @@ GRID_CELL_COLUMNS = frozenset(
 
 def _active_leaders(b: Builder, alias: str) -> Sql:
     return Sql(f"{alias}.status <> '{LeaderStatus.WITHDRAWN.value}'")
+
+
+PAGING = frozenset({"first", "after", "last", "before"})
+CELL_KEYSET = Keyset((("code", "text"),))  # domain.grids.queries.CELL_ORDER
+FEED_KEYSET = Keyset((("started_at", "datetime"), ("id", "int")), descending=True)  # FEED_ORDER
+MAX_PATH_SEGMENTS = 8  # grid_cell.path holds PATH_SEGMENT * 8 characters
+
+
+def _pad(d: Dialect, expr: str) -> str:
+    """`f"{n:08d}"` (`domain.grids.models.path_segment`) of an integer expression."""
+    if d.name == "postgres":
+        return f"lpad(CAST({expr} AS TEXT), {PATH_SEGMENT}, '0')"
+    return f"printf('%0{PATH_SEGMENT}d', {expr})"
+
+
+def subtree_upper(d: Dialect, cell: str) -> str:
+    """The upper bound of `domain.grids.models.subtree_range(path)` for the row `cell`: its path's
+    last segment is its own id (after `depth` segments), so `str(int(path) + 1).zfill(len(path))`
+    is the path with that segment replaced by id + 1."""
+    # (no parentheses: `||` binds tighter than comparisons on both databases, and SQLite's parser
+    # stack bounds how deep a statement nests)
+    return f"substr({cell}.path, 1, {cell}.depth * {PATH_SEGMENT}) || {_pad(d, f'{cell}.id + 1')}"
+
+
+def _children(b: Builder, cell: str, field_def: GraphQLField, nodes: Sequence[FieldNode]) -> Sql:
+    """`GridCellType.children`: the loader `children_by_parent` (active children in code order)
+    cut by `slice_page` with CELL_ORDER; the same page, cursors and totalCount as a keyset read."""
+    arguments = b.arguments(field_def, nodes[0])
+
+    def page(env: Env) -> Any:
+        a = arguments(env)
+        return page_request(first=a["first"], after=a["after"], last=a["last"], before=a["before"])
+
+    return connection(
+        b,
+        field_def,
+        nodes,
+        node_type="GridCell",
+        table="grid_cell",
+        where=lambda child: [Sql(f"{child}.retired = ") + param(False)],
+        keyset=CELL_KEYSET,
+        page_of=page,
+        branches=[lambda child: Sql(f"{child}.parent_id = {cell}.id")],
+    )
+
+
+def subtree_branches(b: Builder, cell: str) -> list[Callable[[str], Sql]]:
+    """`domain.activities.models.in_subtree(path)` over an activity row, for a subtree root that
+    is a row of the statement: one branch per level, gated on the root's depth, each the level's
+    indexed predicate (town_id / unit_id / grid_id, the cell itself for a micro-grid, the path
+    range otherwise, e.g. for the city)."""
+
+    def level(depth: int, column: str) -> Callable[[str], Sql]:
+        return lambda row: Sql(f"{cell}.depth = {depth} AND {row}.{column} = {cell}.id")
+
+    branches = [level(depth, column) for depth, column in LEVEL_COLUMNS.items()]
+    branches.append(level(MICRO_GRID_DEPTH, "cell_id"))
+    levels = ", ".join(str(depth) for depth in (*LEVEL_COLUMNS, MICRO_GRID_DEPTH))
+    upper = subtree_upper(b.dialect, cell)
+    branches.append(
+        lambda row: Sql(
+            f"{cell}.depth NOT IN ({levels}) AND {row}.cell_path >= {cell}.path AND {row}.cell_path < {upper}"
+        )
+    )
+    return branches
+
+
+def _activities(b: Builder, cell: str, field_def: GraphQLField, nodes: Sequence[FieldNode]) -> Sql:
+    """`GridCellType.activities`: the feed of the row's subtree (`feed_filter(..., subtree_path=
+    path)`, which ignores `filter.subtree`), under the visibility policy, newest first."""
+    from api.schema.activities.compile import feed_filter  # it imports this module
+    from api.schema.activities.queries import FEED_KEYS
+
+    arguments = b.arguments(field_def, nodes[0])
+    build = feed_filter(arguments, subtree=False)
+
+    def where(row: str) -> list[Sql]:
+        rendered = b.q(build, row, "activity")
+        return [rendered] if rendered is not None else []
+
+    def page(env: Env) -> Any:
+        a = arguments(env)
+        return page_request(
+            first=a["first"], after=a["after"], last=a["last"], before=a["before"], key_types=FEED_KEYS
+        )
+
+    return connection(
+        b,
+        field_def,
+        nodes,
+        node_type="Activity",
+        table="activity",
+        where=where,
+        keyset=FEED_KEYSET,
+        page_of=page,
+        branches=subtree_branches(b, cell),
+    )
+
+
+def _ancestors(b: Builder, cell: str, field_def: GraphQLField, nodes: Sequence[FieldNode]) -> Sql:
+    """`GridCellType.ancestors`: the cells of `ancestor_ids` (read off the path), top-down; the
+    path's proper prefixes, found through the path index."""
+    row = b.alias()
+    prefixes = ", ".join(f"substr({cell}.path, 1, {PATH_SEGMENT * n})" for n in range(1, MAX_PATH_SEGMENTS))
+    source = (
+        f"FROM grid_cell {row} WHERE {row}.path IN ({prefixes}) "
+        f"AND length({row}.path) < length({cell}.path) ORDER BY length({row}.path)"
+    )
+    return b.nested(b.dialect.many(b.object_columns("GridCell", row, nodes), Sql(source)))
+
+
+def _subtree(b: Builder, cell: str, field_def: GraphQLField, nodes: Sequence[FieldNode]) -> Sql:
+    """`GridCellType.subtree` (`domain.grids.queries.subtree_stats`): active cells below the row
+    by kind, kinds with none left out, in GridKind order."""
+    d = b.dialect
+    stats_type = get_named_type(field_def.type)
+    assert isinstance(stats_type, GraphQLObjectType)
+    count_type = get_named_type(stats_type.fields["byKind"].type)
+
+    def below(row: str) -> Sql:
+        return Sql(
+            f"{row}.path >= {cell}.path AND {row}.path < {subtree_upper(d, cell)} "
+            f"AND length({row}.path) > length({cell}.path) AND {row}.retired = "
+        ) + param(False)
+
+    columns: list[tuple[str, Sql]] = []
+    for key, name, field_nodes in b.collect(nodes, stats_type.name):
+        if name == "__typename":
+            columns.append((key, Sql(literal(stats_type.name))))
+        elif name == "total":
+            row = b.alias("s")
+            columns.append((key, f"(SELECT count(*) FROM grid_cell {row} WHERE " + below(row) + ")"))
+        elif name == "byKind":
+            row, group = b.alias("s"), b.alias("g")
+            counts: list[tuple[str, Sql]] = []
+            for count_key, count_name, _ in b.collect(field_nodes, count_type.name):
+                if count_name == "__typename":
+                    counts.append((count_key, Sql(literal(count_type.name))))
+                elif count_name == "kind":
+                    counts.append((count_key, Sql(f"{group}.kind")))
+                elif count_name == "label":
+                    labels = " ".join(
+                        f"WHEN {literal(k.value)} THEN {literal(v)}" for k, v in KIND_LABELS.items()
+                    )
+                    counts.append((count_key, Sql(f"CASE {group}.kind {labels} END")))
+                elif count_name == "count":
+                    counts.append((count_key, Sql(f"{group}.n")))
+                else:
+                    raise Fallback(f"{count_type.name}.{count_name} is not compilable")
+            by_kind = " ".join(f"WHEN {literal(k.value)} THEN {i}" for i, k in enumerate(GridKind))
+            source = (
+                f"FROM (SELECT {row}.kind AS kind, count(*) AS n FROM grid_cell {row} WHERE "
+                + below(row)
+                + f" GROUP BY {row}.kind) {group} ORDER BY CASE {group}.kind {by_kind} END"
+            )
+            columns.append((key, b.nested(d.many(counts, source))))
+        else:
+            raise Fallback(f"{stats_type.name}.{name} is not compilable")
+    return b.nested(d.obj(columns))
 
 
 GRID_CELL = register(
@@ -46,6 +208,11 @@ GRID_CELL = register(
             "parent": ToOne("GridCell", "parent_id", nullable=True),
             # GridCell.leaders: `domain.leaders.queries.leaders_in_cells` (WITHDRAWN left out, by id)
             "leaders": ToMany("MicroLeader", "home_cell_id", where=_active_leaders, order=("id",)),
+            "children": Nested(_children, arguments=PAGING),
+            "activities": Nested(_activities, arguments=PAGING | {"filter"}),
+            "ancestors": Nested(_ancestors),
+            "subtree": Nested(_subtree),
+            # `head` stays unmapped: Person's mobile/residentId masking has no SQL twin yet.
         },
     )
 )
@@ -116,7 +283,7 @@ def grid_cells(b: Builder, field_def: GraphQLField, nodes: Sequence[FieldNode]) 
         node_type="GridCell",
         table="grid_cell",
         where=where,
-        keyset=Keyset((("code", "text"),)),
+        keyset=CELL_KEYSET,
         page_of=page,
     )
 
