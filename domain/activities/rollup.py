@@ -91,7 +91,8 @@ def unit_counts_statement(town_id: int, since: datetime, until: datetime) -> tup
     if months is None:
         rollup, left, right = (0, 0), (since, until), (until, until)
     else:
-        first, last = months
+        # in UTC: SQLite compares the stored text, which is UTC
+        first, last = (edge.astimezone(UTC) for edge in months)
         rollup, left, right = (month_of(first), month_of(last)), (since, first), (last, until)
     verified = ActivityStatus.VERIFIED.value
     params = [town_id, *rollup, town_id, verified, *left, town_id, verified, *right]
