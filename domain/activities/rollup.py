@@ -136,15 +136,17 @@ async def rebuild() -> None:
 
 
 async def differences() -> int:
-    """Buckets whose stored count differs from a count of the log: 0 when the rollup is exact."""
+    """Buckets (town, unit, type, month) whose stored count differs from a count of the log, or
+    that only one of them has: 0 when the rollup is exact."""
     stored = "SELECT town_id, unit_id, activity_type, month, n FROM activity_month_count"
     counted = (
-        f"SELECT town_id, unit_id, activity_type, {MONTH_SQL[sql.dialect()]}, COUNT(*) FROM activity "
-        "WHERE status = ? AND unit_id IS NOT NULL AND town_id IS NOT NULL GROUP BY 1, 2, 3, 4"
+        f"SELECT town_id, unit_id, activity_type, {MONTH_SQL[sql.dialect()]} AS month, COUNT(*) AS n "
+        "FROM activity WHERE status = ? AND unit_id IS NOT NULL AND town_id IS NOT NULL GROUP BY 1, 2, 3, 4"
     )
+    bucket = "SELECT town_id, unit_id, activity_type, month FROM"
     rows = await sql.fetch_all(
-        f"SELECT (SELECT COUNT(*) FROM ({stored} EXCEPT {counted}) a) "
-        f"+ (SELECT COUNT(*) FROM ({counted} EXCEPT {stored}) b) AS n",
+        f"SELECT COUNT(*) AS n FROM ({bucket} ({stored} EXCEPT {counted}) a "
+        f"UNION {bucket} ({counted} EXCEPT {stored}) b) wrong",
         [ActivityStatus.VERIFIED.value] * 2,
     )
     return int(rows[0]["n"])
