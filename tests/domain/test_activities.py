@@ -729,11 +729,11 @@ async def _records_across_the_tree(cast: Cast) -> None:
     tree = cast.tree
     for code, name in (("330482002", "钟埭街道"), ("330482003", "曹桥街道"), ("330482102", "新埭镇")):
         town = await cell(tree.town.kind, code, name, tree.city)
-        await insert_activities(town, 500, author_user_id=author, step=timedelta(hours=9))
-        for i, kind in enumerate(ActivityType):  # the other towns' units fill the monthly rollup
+        await insert_activities(town, 700, author_user_id=author, step=timedelta(hours=6))
+        for i, kind in enumerate((ActivityType.VISIT, ActivityType.MEDIATION)):  # in the monthly rollup
             unit = await cell(tree.community.kind, f"{code}{i + 1:03d}", f"第{i + 1}社区", town)
             await insert_activities(
-                unit, 80, author_user_id=author, activity_type=kind, step=timedelta(hours=53)
+                unit, 400, author_user_id=author, activity_type=kind, step=timedelta(hours=11)
             )
     await connections.get("default").execute_script("ANALYZE")
 
