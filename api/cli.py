@@ -1,4 +1,5 @@
-"""The `linzhi` command: serve, migrate, seed, createadmin, audit verify, export-schema."""
+"""The `linzhi` command: serve, migrate, seed, createadmin, audit verify, rollup rebuild|verify,
+export-schema."""
 
 from __future__ import annotations
 
@@ -77,6 +78,21 @@ async def audit_verify(settings: Settings) -> None:
         where = f"第 {report.first_broken_seq} 条记录"
         raise CommandError(f"审计链断裂：{where}，{report.reason}（此前 {report.checked} 条完好）")
     print(f"审计链完整：{report.checked} 条记录")
+
+
+async def rollup_command(settings: Settings, command: str) -> None:
+    """`rebuild` recomputes the monthly rollup of verified records from the log; `verify` compares
+    them and fails when they differ."""
+    from domain.activities import rollup
+
+    if command == "rebuild":
+        await _with_orm(settings, rollup.rebuild)
+        print("月度统计已重建")
+        return
+    stale = await _with_orm(settings, rollup.differences)
+    if stale:
+        raise CommandError(f"月度统计与活动记录不一致：{stale} 项（运行 linzhi rollup rebuild 重建）")
+    print("月度统计与活动记录一致")
 
 
 def read_password(*, from_stdin: bool) -> str:
@@ -175,6 +191,10 @@ def _parser(settings: Settings) -> argparse.ArgumentParser:
     audit = commands.add_parser("audit", help="audit log tools")
     audit_commands = audit.add_subparsers(dest="audit_command", required=True)
     audit_commands.add_parser("verify", help="check the audit hash chain; exit 1 at the first broken link")
+    rollup = commands.add_parser("rollup", help="the monthly rollup of verified activity records")
+    rollup_commands = rollup.add_subparsers(dest="rollup_command", required=True)
+    rollup_commands.add_parser("rebuild", help="recompute it from the activity log")
+    rollup_commands.add_parser("verify", help="compare it with the activity log; exit 1 when they differ")
     commands.add_parser("disable-demo-accounts", help="disable every demo account (before production)")
     export = commands.add_parser("export-schema", help="print or write the GraphQL SDL")
     export.add_argument("--output", type=Path, default=None)
@@ -197,6 +217,8 @@ def _run(settings: Settings, args: argparse.Namespace) -> None:
         )
     elif args.command == "audit":
         asyncio.run(audit_verify(settings))
+    elif args.command == "rollup":
+        asyncio.run(rollup_command(settings, args.rollup_command))
     elif args.command == "disable-demo-accounts":
         asyncio.run(disable_demo_accounts(settings))
     elif args.command == "export-schema":

@@ -25,6 +25,8 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
+from domain.activities.rollup import unit_counts_statement
+
 try:
     import orjson
 
@@ -66,11 +68,10 @@ Q3_SQL = (
 Q3_AFTER = "AND started_at <= ? AND (started_at < ? OR (started_at = ? AND id < ?)) "
 Q3_AFTER_PG = "AND (started_at, id) < (?, ?) "  # a row comparison PostgreSQL serves from the index
 
+# The counts are Linzhi's own statement (the monthly rollup plus the partial months at the edges,
+# `domain.activities.rollup.unit_counts_statement`), so the ratio compares like with like.
 Q4_SQL = (
-    "SELECT a.unit_id, g.name AS unit_name, a.activity_type, a.n "
-    "FROM (SELECT unit_id, activity_type, COUNT(*) AS n FROM activity "
-    "WHERE town_id = ? AND status = 'VERIFIED' AND started_at >= ? AND started_at < ? "
-    "AND unit_id IS NOT NULL GROUP BY unit_id, activity_type) a "
+    "SELECT a.unit_id, g.name AS unit_name, a.activity_type, a.n FROM ({counts}) a "
     "JOIN grid_cell g ON g.id = a.unit_id ORDER BY a.unit_id, a.activity_type"
 )
 
@@ -216,7 +217,9 @@ def create_app(url: str) -> Starlette:
         town = int(request.query_params["town"])
         since = datetime.fromisoformat(request.query_params["since"])
         until = datetime.fromisoformat(request.query_params["until"])
-        rows = await db.fetch(Q4_SQL, [town, db.param_time(since), db.param_time(until)])
+        counts, params = unit_counts_statement(town, since, until)
+        values = [db.param_time(p) if isinstance(p, datetime) else p for p in params]
+        rows = await db.fetch(Q4_SQL.format(counts=counts), values)
         units: list[dict[str, Any]] = []
         last = None
         for unit_id, unit_name, activity_type, n in rows:

@@ -5,7 +5,8 @@
 The schema comes from the project's own migrations, run on an EMPTY database (`--reset` empties it
 first); the rows go into Linzhi's own tables, in bulk: `executemany` in one transaction on SQLite,
 binary COPY on PostgreSQL, with explicit ids (sequences are moved past them afterwards). The
-activity indexes are dropped during the load and recreated from their own definitions after it.
+activity indexes are dropped during the load and recreated from their own definitions after it; the
+monthly rollup of verified activities is then computed from the rows, before ANALYZE.
 The one account, `bench.leader` (a MICRO_LEADER whose person is an enrolled leader homed in a
 micro-grid of the first town), is created through the account service, so it is audited as usual.
 
@@ -37,6 +38,7 @@ from domain.activities.models import (
     MediationOutcome,
     location,
 )
+from domain.activities.rollup import rebuild_statements
 from domain.db import is_postgres, tortoise_config
 from domain.grids.codes import GridKind
 from domain.grids.models import path_segment
@@ -754,6 +756,9 @@ async def generate(scale: Scale, url: str, seed: int, reset: bool = False) -> di
         for sql in index_sql:
             await loader.execute(sql)
         phases.done("recreate activity indexes")
+        for sql in rebuild_statements("postgres" if postgres else "sqlite"):
+            await loader.execute(sql)
+        phases.done("monthly rollup of verified activities")
         await loader.finish(TABLES)
         await loader.close()
         phases.done("commit, sequences, ANALYZE (VACUUM on PostgreSQL)")

@@ -15,6 +15,8 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+from web.localtime import SHANGHAI
+
 Q1 = "{ __typename }"
 
 Q2 = """query Q2($search: String!) {
@@ -100,7 +102,8 @@ class Picks:
 
 async def pick(url: str) -> Picks:
     """The town with the most verified activities, its busiest community/village, the last full
-    year of activities, and a micro-leader who can log (bench.leader, else demo.leader)."""
+    report year of activities (Shanghai calendar), and a micro-leader who can log (bench.leader,
+    else demo.leader)."""
     towns = await fetch(url, "SELECT id, code, path FROM grid_cell WHERE kind = 'TOWN' AND NOT retired")
     best: tuple[int, dict[str, Any]] | None = None
     for town in towns:
@@ -120,9 +123,12 @@ async def pick(url: str) -> Picks:
     )
     latest = (await fetch(url, "SELECT MAX(started_at) AS m FROM activity"))[0]["m"]
     end = latest if isinstance(latest, datetime) else datetime.fromisoformat(str(latest))
-    until = datetime(end.year, 1, 1, tzinfo=UTC)
-    if until - timedelta(days=200) < (end - timedelta(days=365)).replace(tzinfo=UTC):
-        until = datetime(end.year + 1, 1, 1, tzinfo=UTC)
+    end = end if end.tzinfo else end.replace(tzinfo=UTC)
+    # A report year of the product calendar (Shanghai midnight, Jan 1): what the bureau asks for.
+    year = end.astimezone(SHANGHAI).year
+    until = datetime(year, 1, 1, tzinfo=SHANGHAI)
+    if until - timedelta(days=200) < end - timedelta(days=365):
+        until = datetime(year + 1, 1, 1, tzinfo=SHANGHAI)
     since = until.replace(year=until.year - 1)
     picks = Picks(
         town_id=town["id"],

@@ -2,7 +2,8 @@
 
 `build_cast()` gives a small tree and the people who act on it; `log_activity` and friends go
 through the domain service (so records are audited like real ones); `insert_activities` writes
-rows straight into the table for paging, SQL-count and query-plan tests.
+rows straight into the table for paging, SQL-count and query-plan tests (and rebuilds the monthly
+rollup, which the service keeps).
 """
 
 from __future__ import annotations
@@ -16,7 +17,7 @@ from PIL import Image
 
 from domain.access import Actor, Role
 from domain.accounts.models import User
-from domain.activities import service
+from domain.activities import rollup, service
 from domain.activities.models import Activity, ActivityStatus, ActivityType, location
 from domain.grids.models import GridCell
 from domain.leaders.models import Cohort, LeaderStatus, MicroLeader, SourceRole
@@ -163,6 +164,7 @@ async def insert_activities(
         for i in range(count)
     ]
     await Activity.bulk_create(rows, batch_size=500)
+    await rollup.rebuild()  # as the service would have counted them
     created = Activity.filter(id__gt=last[0] if last else 0).order_by("-started_at", "-id")
     return list(await created)
 

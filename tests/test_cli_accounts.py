@@ -1,6 +1,6 @@
 """The account and audit commands as operators run them: `linzhi createadmin`, `linzhi audit
-verify`, and `linzhi serve` refusing demo accounts in production, each a real process on a
-migrated SQLite file."""
+verify`, `linzhi rollup verify|rebuild`, and `linzhi serve` refusing demo accounts in production,
+each a real process on a migrated SQLite file."""
 
 from __future__ import annotations
 
@@ -123,6 +123,28 @@ def test_audit_verify_finds_an_edited_then_a_deleted_row(seeded: Path) -> None:
 def test_audit_verify_on_an_empty_log(migrated: Path) -> None:
     result = _cli(migrated, "audit", "verify")
     assert (result.returncode, result.stdout.strip()) == (0, "审计链完整：0 条记录")
+
+
+# --- linzhi rollup ----------------------------------------------------------------------------
+
+
+def test_rollup_verify_finds_a_tampered_count_and_rebuild_repairs_it(seeded: Path) -> None:
+    # GIVEN a seeded database (a demo year of activities, counted by month when loaded)
+    assert _query(seeded, "SELECT sum(n) FROM activity_month_count")[0][0]
+    assert _cli(seeded, "rollup", "verify").stdout.strip() == "月度统计与活动记录一致"
+    # WHEN someone changes one monthly count
+    _execute(
+        seeded,
+        "UPDATE activity_month_count SET n = n + 1 WHERE id = (SELECT min(id) FROM activity_month_count)",
+    )
+    # THEN verify fails and says so, and a rebuild makes it agree with the log again
+    stale = _cli(seeded, "rollup", "verify")
+    assert (stale.returncode, stale.stderr.strip()) == (
+        1,
+        "月度统计与活动记录不一致：1 项（运行 linzhi rollup rebuild 重建）",
+    )
+    assert _cli(seeded, "rollup", "rebuild").returncode == 0
+    assert _cli(seeded, "rollup", "verify").returncode == 0
 
 
 # --- linzhi createadmin -----------------------------------------------------------------------

@@ -7,14 +7,23 @@ import os
 import subprocess
 import sys
 import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
+from tortoise import Tortoise
+from tortoise.backends.base.executor import EXECUTOR_CACHE
 from tortoise.context import TortoiseContext
+from tortoise.migrations.api import migrate as run_migrations
 from tortoise.migrations.autodetector import MigrationAutodetector
 
+from domain.activities import rollup
+from domain.activities.models import Activity, ActivityMonthCount, ActivityStatus, ActivityType, location
 from domain.db import tortoise_config
 from tests.conftest import POSTGRES_URL
+from tests.factories import build_tree
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -82,3 +91,76 @@ def test_migrations_create_every_table(database: str, tmp_path: Path) -> None:
         else _tables_after_migrating_postgres()
     )
     assert {"grid_cell", "person", "tortoise_migrations"} <= tables
+
+
+@contextmanager
+def _empty_database(database: str, tmp_path: Path) -> Iterator[str]:
+    if database == "sqlite":
+        yield f"sqlite://{tmp_path}/m.sqlite3"
+        return
+    name = f"linzhi_migrate_{uuid.uuid4().hex[:10]}"
+    base = POSTGRES_URL.rsplit("/", 1)[0]
+    admin = f"{base}/postgres"
+    subprocess.run(["psql", admin, "-qc", f"CREATE DATABASE {name}"], check=True, capture_output=True)
+    try:
+        yield f"{base}/{name}"
+    finally:
+        subprocess.run(
+            ["psql", admin, "-qc", f"DROP DATABASE IF EXISTS {name} WITH (FORCE)"],
+            check=True,
+            capture_output=True,
+        )
+
+
+async def _migrate_to(url: str, target: str | None = None) -> None:
+    try:
+        await run_migrations(config=tortoise_config(url), target=target)
+    finally:
+        await Tortoise.close_connections()
+
+
+@pytest.mark.parametrize("database", DATABASES)
+async def test_the_monthly_rollup_is_backfilled_from_the_verified_records(
+    database: str, tmp_path: Path
+) -> None:
+    EXECUTOR_CACHE.clear()  # INSERTs are cached per connection name, whatever the dialect
+    with _empty_database(database, tmp_path) as url:
+        # GIVEN a database at 0005 with verified records (one at 00:30 on Feb 1 in Shanghai, one
+        # on the town cell, which belongs to no unit) and a submitted one
+        await _migrate_to(url, "models.0005_activity_levels")
+        async with TortoiseContext() as ctx:
+            await ctx.init(config=tortoise_config(url))
+            tree = await build_tree(grids=1, micro_grids_per_grid=1)
+            micro, february = tree.micro_grids[0], datetime(2026, 1, 31, 16, 30, tzinfo=UTC)
+            rows = [
+                (micro, february, ActivityStatus.VERIFIED),
+                (micro, february, ActivityStatus.VERIFIED),
+                (micro, february - timedelta(hours=1), ActivityStatus.VERIFIED),
+                (tree.town, february, ActivityStatus.VERIFIED),
+                (micro, february, ActivityStatus.SUBMITTED),
+            ]
+            await Activity.bulk_create(
+                [
+                    Activity(
+                        author_user_id=1,
+                        **location(place.id, place.path),
+                        activity_type=ActivityType.VISIT,
+                        title="迁移前的记录",
+                        started_at=started,
+                        ended_at=started,
+                        status=status,
+                    )
+                    for place, started, status in rows
+                ]
+            )
+        # WHEN the remaining migrations run
+        await _migrate_to(url)
+        # THEN the rollup counts the unit's verified records in their Shanghai months
+        async with TortoiseContext() as ctx:
+            await ctx.init(config=tortoise_config(url))
+            counts = await ActivityMonthCount.all().order_by("month").values_list("unit_id", "month", "n")
+            assert [tuple(row) for row in counts] == [
+                (tree.community.id, 202601, 1),
+                (tree.community.id, 202602, 2),
+            ]
+            assert await rollup.differences() == 0

@@ -215,6 +215,26 @@ def in_subtree(path: str) -> Q:
     return Q(cell_path__gte=low, cell_path__lt=high)
 
 
+class ActivityMonthCount(Model):
+    """Verified records per community/village, type and Shanghai calendar month (yyyymm).
+
+    A town's counts over whole months are read here rather than from its rows
+    (`domain.activities.rollup`). Verified records never change, so a bucket is incremented when
+    a record is verified and never decremented."""
+
+    id = fields.BigIntField(primary_key=True)
+    town_id = fields.IntField()
+    unit_id = fields.IntField()
+    activity_type = fields.CharEnumField(ActivityType, max_length=16)
+    month = fields.IntField()
+    n = fields.IntField()
+
+    class Meta:
+        table = "activity_month_count"
+        # the upsert's conflict target, and the read index (a town's rows)
+        unique_together = (("town_id", "unit_id", "activity_type", "month"),)
+
+
 class ActivityPhoto(Model):
     """A photo of an activity, stored under the data folder with a random name, its EXIF
     (location included) removed by re-encoding."""

@@ -19,7 +19,7 @@ from tortoise.queryset import QuerySet
 
 from domain import sql
 from domain.access import Actor, Role
-from domain.activities import policy
+from domain.activities import policy, rollup
 from domain.activities.models import Activity, ActivityPhoto, ActivityStatus, ActivityType, in_subtree
 from domain.errors import ErrorCode, NotFound, ValidationError
 from domain.grids.models import TOWN_DEPTH, GridCell
@@ -178,18 +178,14 @@ async def counts_by_type_for_units(
     town: GridCell, since: datetime, until: datetime
 ) -> dict[int, dict[ActivityType, int]]:
     """Verified records started in [since, until) in a town, per community/village and type: one
-    aggregate statement answered from `activity_town_counts_idx` alone. Records on the town cell
+    statement, whole Shanghai months from the monthly rollup and the partial months at the edges
+    from `activity_town_counts_idx` (`rollup.unit_counts_statement`). Records on the town cell
     itself belong to no unit and are left out."""
     if town.depth != TOWN_DEPTH:
         raise ValidationError(ErrorCode.INVALID, "请选择一个镇(街道)", ["town"])
-    rows = await sql.fetch_all(
-        "SELECT unit_id, activity_type, COUNT(*) AS n FROM activity "
-        "WHERE town_id = ? AND status = ? AND started_at >= ? AND started_at < ? AND unit_id IS NOT NULL "
-        "GROUP BY unit_id, activity_type",
-        [town.id, ActivityStatus.VERIFIED.value, _utc(since, "since"), _utc(until, "until")],
-    )
+    statement, params = rollup.unit_counts_statement(town.id, _utc(since, "since"), _utc(until, "until"))
     counts: dict[int, dict[ActivityType, int]] = defaultdict(dict)
-    for row in rows:
+    for row in await sql.fetch_all(statement, params):
         counts[int(row["unit_id"])][ActivityType(row["activity_type"])] = int(row["n"])
     return dict(counts)
 

@@ -19,7 +19,7 @@ from typing import Any, TypedDict, Unpack
 from tortoise.transactions import in_transaction
 
 from domain.access import Actor
-from domain.activities import photos, policy, queries
+from domain.activities import photos, policy, queries, rollup
 from domain.activities.models import (
     ACTIVITY_TRANSITIONS,
     Activity,
@@ -185,7 +185,7 @@ async def submit_activity(*, actor: Actor, activity_id: int) -> Activity:
 
 async def verify_activity(*, actor: Actor, activity_id: int) -> Activity:
     """Grid staff of the record's subtree (or bureau staff), never its author, confirm it; from
-    then on it is public and immutable."""
+    then on it is public and immutable, and counted in its month's rollup (`rollup`)."""
     policy.require_write(actor)
     async with in_transaction():
         activity = await queries.activity_for_update(activity_id)
@@ -194,6 +194,7 @@ async def verify_activity(*, actor: Actor, activity_id: int) -> Activity:
         activity.verified_at = _now()
         activity.reviewed_by_user_id = actor.user_id
         await activity.save(update_fields=["status", "verified_at", "reviewed_by_user_id", "updated_at"])
+        await rollup.count_verified(activity)
         await audit.record(actor, "activity.verify", "Activity", activity.id)
     return activity
 

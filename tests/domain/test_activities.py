@@ -4,6 +4,7 @@ the feeds (filters, keyset stability, SQL counts, index use), on both databases.
 from __future__ import annotations
 
 import logging
+import re
 from collections.abc import Awaitable, Callable, Iterator
 from datetime import UTC, datetime, timedelta, timezone
 from decimal import Decimal
@@ -728,7 +729,12 @@ async def _records_across_the_tree(cast: Cast) -> None:
     tree = cast.tree
     for code, name in (("330482002", "钟埭街道"), ("330482003", "曹桥街道"), ("330482102", "新埭镇")):
         town = await cell(tree.town.kind, code, name, tree.city)
-        await insert_activities(town, 1500, author_user_id=author, step=timedelta(hours=3))
+        await insert_activities(town, 700, author_user_id=author, step=timedelta(hours=6))
+        for i, kind in enumerate((ActivityType.VISIT, ActivityType.MEDIATION)):  # in the monthly rollup
+            unit = await cell(tree.community.kind, f"{code}{i + 1:03d}", f"第{i + 1}社区", town)
+            await insert_activities(
+                unit, 400, author_user_id=author, activity_type=kind, step=timedelta(hours=11)
+            )
     await connections.get("default").execute_script("ANALYZE")
 
 
@@ -776,13 +782,39 @@ async def test_a_micro_grid_feed_reads_the_cell_index_in_feed_order(captured: _Q
     assert _unsorted(plan), plan
 
 
-async def test_unit_counts_are_read_from_one_covering_index(captured: _QueryCapture) -> None:
+def _reads_the_rollup_index(plan: str) -> bool:
+    """SQLite searches the table by its unique index; PostgreSQL scans that index (named by Tortoise
+    after the table), plainly or as a bitmap."""
+    sqlite = "SEARCH activity_month_count USING INDEX" in plan
+    return sqlite or re.search(r"Index (Only )?Scan (using|on) uid_activity_mo", plan) is not None
+
+
+async def test_unit_counts_read_whole_months_from_the_rollup_and_the_edges_from_the_covering_index(
+    captured: _QueryCapture,
+) -> None:
+    # GIVEN a few thousand records across the tree over half a year, the rollup of the verified
+    # ones kept, and planner statistics gathered
     cast = await build_cast()
     await _records_across_the_tree(cast)
-    captured.queries.clear()
-    await queries.counts_by_type_for_units(cast.tree.town, hours_ago(24 * 30), hours_ago(0))
-    (query, values), *_ = captured.queries
-    plan = await _plan(query, values)
-    assert "activity_town_counts_idx" in plan, plan
-    # the table itself is never read: SQLite says COVERING INDEX, PostgreSQL Index Only Scan
-    assert "COVERING INDEX activity_town_counts_idx" in plan or "Index Only Scan" in plan, plan
+    shanghai = timezone(timedelta(hours=8))
+    this_month = datetime.now(shanghai).replace(day=1, hour=0, minute=0, second=0, microsecond=0)
+    report_year = (this_month.replace(month=1), this_month.replace(year=this_month.year + 1, month=1))
+    unaligned = (this_month - timedelta(days=100), this_month + timedelta(days=3))
+    plans = {}
+    for name, (since, until) in (("year", report_year), ("unaligned", unaligned)):
+        # WHEN a town's counts per unit are asked for a report year, then for an unaligned period
+        captured.queries.clear()
+        await queries.counts_by_type_for_units(cast.tree.town, since, until)
+        (query, values), *_ = captured.queries
+        plans[name] = await _plan(query, values)
+    # THEN whole months come from the rollup's index and no table is scanned ...
+    for plan in plans.values():
+        assert _reads_the_rollup_index(plan), plan
+        assert "Seq Scan" not in plan, plan
+        assert not re.search(r"^SCAN activity", plan, re.MULTILINE), plan
+    # ... and the partial months at the edges from the covering index alone (SQLite: COVERING
+    # INDEX, PostgreSQL: Index Only Scan)
+    edges = plans["unaligned"]
+    assert "COVERING INDEX activity_town_counts_idx" in edges or (
+        "Index Only Scan using activity_town_counts_idx" in edges
+    ), edges

@@ -17,7 +17,7 @@ from api.compiler.sql import Fallback, Sql, literal
 from api.schema.activities.queries import FEED_KEYS
 from api.schema.grids.compile import cached_path, checked
 from api.schema.relay import node_pk, page_request
-from domain.activities import policy
+from domain.activities import policy, rollup
 from domain.activities.models import (
     ACTIVITY_STATUS_LABELS,
     ACTIVITY_TYPE_LABELS,
@@ -154,30 +154,21 @@ def activity(b: Builder, field_def: GraphQLField, nodes: Sequence[FieldNode]) ->
 
 @root("activityCountsByUnit")
 def activity_counts_by_unit(b: Builder, field_def: GraphQLField, nodes: Sequence[FieldNode]) -> Sql:
-    """`domain.activities.queries.counts_by_type_for_units`: one GROUP BY (a CTE) read twice."""
+    """`domain.activities.queries.counts_by_type_for_units`: the domain's statement (monthly rollup
+    and edges, `rollup.unit_counts_statement`) as a CTE read twice."""
     arguments = b.arguments(field_def, nodes[0])
     d = b.dialect
     town = checked(lambda env: node_pk(arguments(env)["town"], "GridCell", "town"))
 
-    def bounds(env: Env) -> Sql:
+    def counted(env: Env) -> Sql:
         a = arguments(env)
-        return (
-            Sql("?", (town(env),))
-            + " AND status = "
-            + Sql("?", (ActivityStatus.VERIFIED.value,))
-            + (
-                " AND started_at >= "
-                + Sql("?", (_utc(a["since"]),))
-                + " AND started_at < "
-                + Sql("?", (_utc(a["until"]),))
-            )
-        )
+        since, until = _utc(a["since"]), _utc(a["until"])
+        assert since is not None  # DateTime! arguments
+        assert until is not None
+        statement, params = rollup.unit_counts_statement(town(env), since, until)
+        return Sql(statement, tuple(params))
 
-    grouped = b.cte(
-        "SELECT unit_id, activity_type, count(*) AS n FROM activity WHERE town_id = "
-        + b.dyn(bounds)
-        + " AND unit_id IS NOT NULL GROUP BY unit_id, activity_type"
-    )
+    grouped = b.cte(b.dyn(counted))
     # The resolvers refuse a cell that is not a town (a user error): let them answer that.
     b.guard(
         "EXISTS (SELECT 1 FROM grid_cell WHERE id = "
