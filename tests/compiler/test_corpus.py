@@ -4,6 +4,8 @@ of records, grid staff in and out of scope, bureau staff)."""
 
 from __future__ import annotations
 
+from collections import Counter
+
 from graphql import (
     DocumentNode,
     FieldDefinitionNode,
@@ -102,7 +104,7 @@ async def test_generated_queries_get_the_same_answer_on_both_paths(app: App) -> 
     # GIVEN the world and a deterministic corpus of generated queries
     world = await build_world()
     generated = corpus()
-    compiled = 0
+    paths: Counter[str] = Counter()
     for query in generated:
         for actor in ACTORS:
             # WHEN each is run on both paths
@@ -111,7 +113,16 @@ async def test_generated_queries_get_the_same_answer_on_both_paths(app: App) -> 
             expected = await app.post(query, **headers, **RESOLVERS)
             # THEN the answers are the same
             assert canonical(actual) == canonical(expected), (actor, query)
-            compiled += actual["extensions"]["readPath"] == "compiled"
-    # and most of them were compiled (the rest fell back on invalid generated arguments)
-    runs = len(generated) * len(ACTORS)
-    assert compiled >= runs // 2, (compiled, runs)
+            paths[actual["extensions"].get("fallback", "compiled")] += 1
+    # and every run was compiled unless it fell back for a reason a generated query may give: an
+    # invalid generated argument (the resolvers' user error), a cost strawberry refuses, or a
+    # statement SQLite's parser cannot hold
+    expected_reasons = (
+        "compiled",
+        "invalid argument",
+        "request error (query cost)",
+        "statement nests too deep",
+    )
+    unexpected = {reason: n for reason, n in paths.items() if not reason.startswith(expected_reasons)}
+    assert not unexpected, paths
+    assert paths["compiled"] >= len(generated) * len(ACTORS) // 3, paths
