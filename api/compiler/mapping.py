@@ -3,11 +3,13 @@ compile.py`), registered here. A field that is not declared is not compilable, a
 that selects it falls back to the resolvers.
 
 Field kinds:
-- `Column`: a column of the row, with its JSON shape (`text`, `int`, `bool`, `datetime`), or an
-  enum column shown through its zh-CN labels (`labels=`);
+- `Column`: a column of the row, with its JSON shape (`text`, `int`, `bool`, `datetime`, `decimal`
+  with its stored `scale`), or an enum column shown through its zh-CN labels (`labels=`);
 - `Computed`: any SQL expression over the row, built by a function (masking, counts);
 - `ToOne`: the row of another mapped type whose key equals one of this row's columns;
 - `ToMany`: the rows of another mapped type pointing at this row, filtered and ordered;
+- `Nested`: a value with its own selection set (a list of plain objects such as counts), built
+  by a function from the row and the field's nodes;
 - `Root`: a Query field, compiled by a function (connections, lookups, aggregates).
 A type's `visible` function yields its read policy as a SQL predicate; it is applied wherever the
 type's table is read (lookups, relations, pages, totals).
@@ -15,7 +17,7 @@ type's table is read (lookups, relations, pages, totals).
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
@@ -30,8 +32,9 @@ if TYPE_CHECKING:
 @dataclass(frozen=True)
 class Column:
     column: str
-    kind: str = "text"  # text | int | bool | datetime
+    kind: str = "text"  # text | int | bool | datetime | decimal
     labels: Mapping[Any, str] | None = None
+    scale: int = 0  # decimal: the column's decimal places (strawberry sends `str(Decimal)`)
 
 
 @dataclass(frozen=True)
@@ -55,7 +58,12 @@ class ToMany:
     order: tuple[str, ...] = ("id",)
 
 
-FieldMap = Column | Computed | ToOne | ToMany
+@dataclass(frozen=True)
+class Nested:
+    build: Callable[[Builder, str, Sequence[FieldNode]], Sql]  # (builder, row alias, field nodes)
+
+
+FieldMap = Column | Computed | ToOne | ToMany | Nested
 
 
 @dataclass

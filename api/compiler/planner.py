@@ -242,6 +242,8 @@ class Builder:
                 return Sql(d.boolean(expr))
             if field_map.kind == "datetime":
                 return Sql(f"CASE WHEN {expr} IS NULL THEN NULL ELSE {d.iso(expr)} END")
+            if field_map.kind == "decimal":
+                return Sql(f"CASE WHEN {expr} IS NULL THEN NULL ELSE {d.decimal(expr, field_map.scale)} END")
             return Sql(expr)
         if isinstance(field_map, mapping.Computed):
             value = field_map.build(self, alias)
@@ -268,6 +270,8 @@ class Builder:
             order = ", ".join(f"{child}.{c}" for c in field_map.order)
             source = f"FROM {target.table} {child} WHERE " + join(conditions, " AND ") + f" ORDER BY {order}"
             return self.nested(d.many(self.object_columns(target.name, child, nodes), source))
+        if isinstance(field_map, mapping.Nested):
+            return field_map.build(self, alias, nodes)
         raise Fallback("unknown field mapping")
 
     def nested(self, value: Sql) -> Sql:

@@ -45,8 +45,8 @@ async def test_mutations_run_through_strawberry(app: App, caplog: pytest.LogCapt
         ),
         ("{ gridKinds { kind label } }", "Query.gridKinds is not compilable"),
         (
-            "{ activities(first: 2) { nodes { volunteerHours } } }",
-            "Activity.volunteerHours is not compilable",
+            "{ microLeaders(first: 2) { nodes { progress { met } } } }",
+            "MicroLeader.progress is not compilable",
         ),
         ("{ myActivities(first: 2) { totalCount } }", "Query.myActivities is not compilable"),
     ],
