@@ -99,4 +99,5 @@ def load_mappings() -> None:
     import api.compiler.node
     import api.schema.activities.compile
     import api.schema.grids.compile
-    import api.schema.leaders.compile  # noqa: F401
+    import api.schema.leaders.compile
+    import api.schema.people.compile  # noqa: F401

@@ -49,7 +49,12 @@ async def cell_by_id(cell_id: int) -> GridCell:
 
 
 async def cell_by_code(code: str) -> GridCell | None:
-    return await GridCell.get_or_none(code=code.strip())
+    """The cell with that code; None for a code no cell can have (longer than the column, which
+    the ORM would refuse with an error)."""
+    wanted = code.strip()
+    if len(wanted) > GridCell._meta.fields_map["code"].max_length:  # type: ignore[attr-defined]
+        return None
+    return await GridCell.get_or_none(code=wanted)
 
 
 async def cells_by_ids(ids: Iterable[int]) -> dict[int, GridCell]:

@@ -11,6 +11,8 @@ from decimal import Decimal
 from typing import Any
 
 from domain.activities.models import Activity, ActivityPhoto, ActivityType, ProblemCategory
+from domain.grids.models import GridCell
+from domain.people.models import Person
 from tests.api.graphql import global_id
 from tests.compiler.conftest import App, World, build_world
 from tests.compiler.test_differential import check
@@ -95,3 +97,61 @@ async def test_activity_leaf_fields_match(app: App, sql_log: SqlLog) -> None:
     assert body["data"]["one"]["durationMinutes"] == 120
     assert body["data"]["one"]["volunteerHours"] is None
     assert body["data"]["one"]["photos"][0]["url"].startswith("/photos/")
+
+
+PEOPLE = """
+query ($leader: ID!, $first: Int) {
+  gridCells(first: $first) {
+    nodes {
+      code
+      head { __typename id name mobile residentId masked }
+      leaders {
+        id name person { id name mobile residentId masked }
+        verifiedActivityCounts { __typename activityType label count }
+      }
+    }
+  }
+  microLeader(id: $leader) { person { name masked } verifiedActivityCounts { activityType count } }
+}
+"""
+
+
+async def test_people_behind_leaders_and_grid_heads_are_masked_alike(app: App, sql_log: SqlLog) -> None:
+    # GIVEN leaders with mobiles and resident IDs (one too short to keep digits), grid heads (one
+    # of them a leader, one without any contact), and verified records of several types
+    world = await build_world()
+    await enrich(world)
+    cast, micro = world.cast, world.cast.tree.micro_grids
+    await Person.filter(id=cast.leader_row.person_id).update(  # type: ignore[attr-defined]
+        mobile="13812341234", resident_id="330482199001010027"
+    )
+    await Person.filter(id=cast.other_leader_row.person_id).update(  # type: ignore[attr-defined]
+        mobile="12345", resident_id="33048X"
+    )
+    plain = await Person.create(name="孙网格长")
+    await GridCell.filter(id=micro[0].id).update(head_id=cast.leader_row.person_id)  # type: ignore[attr-defined]
+    await GridCell.filter(id=micro[1].id).update(head_id=plain.id)
+    await GridCell.filter(id=world.cast.tree.community.id).update(
+        head_id=cast.other_leader_row.person_id  # type: ignore[attr-defined]
+    )
+    # WHEN every actor reads the cells with their heads and leaders, and a leader by id
+    for leader in (cast.leader_row, cast.other_leader_row):
+        variables = {"leader": global_id("MicroLeader", leader.id), "first": 20}
+        await check(app, sql_log, world, PEOPLE, variables)
+    # THEN (in `check`) both paths agree; the public sees masks, the leader themself does not
+    variables = {"leader": global_id("MicroLeader", cast.leader_row.id), "first": 20}
+    public = await app.post(PEOPLE, variables)
+    own = await app.post(PEOPLE, variables, **world.headers["author"])
+    heads = {n["code"]: n["head"] for n in public["data"]["gridCells"]["nodes"]}
+    assert heads[micro[0].code]["mobile"] == "138****1234"
+    assert heads[micro[0].code]["residentId"] == "330482********0027"
+    assert heads[micro[1].code]["mobile"] is None
+    own_heads = {n["code"]: n["head"] for n in own["data"]["gridCells"]["nodes"]}
+    assert own_heads[micro[0].code]["mobile"] == "13812341234"
+    assert own_heads[micro[0].code]["masked"] is False
+    counts = own["data"]["microLeader"]["verifiedActivityCounts"]
+    assert [(c["activityType"], c["count"]) for c in counts] == [
+        ("MEDIATION", 1),
+        ("VISIT", 25),
+        ("VOLUNTEERING", 1),
+    ]

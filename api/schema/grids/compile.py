@@ -46,6 +46,7 @@ GRID_CELL = register(
             "parent": ToOne("GridCell", "parent_id", nullable=True),
             # GridCell.leaders: `domain.leaders.queries.leaders_in_cells` (WITHDRAWN left out, by id)
             "leaders": ToMany("MicroLeader", "home_cell_id", where=_active_leaders, order=("id",)),
+            "head": ToOne("Person", "head_id", nullable=True),  # PersonType.for_actor: masked per actor
         },
     )
 )
