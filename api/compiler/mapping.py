@@ -99,5 +99,6 @@ def load_mappings() -> None:
     import api.compiler.node
     import api.schema.activities.compile
     import api.schema.grids.compile
+    import api.schema.grids.compile_kinds
     import api.schema.leaders.compile
     import api.schema.people.compile  # noqa: F401

@@ -12,12 +12,14 @@ from typing import Any
 
 from domain.activities.models import Activity, ActivityPhoto, ActivityType, ProblemCategory
 from domain.grids.models import GridCell
+from domain.leaders.models import Cohort, SessionType, TrainingSession
 from domain.people.models import Person
 from tests.api.graphql import global_id
-from tests.compiler.conftest import App, World, build_world
+from tests.compiler.conftest import RESOLVERS, App, World, build_world, canonical, compare
 from tests.compiler.test_differential import check
 from tests.conftest import SqlLog
-from tests.factories_activities import hours_ago, verified_activity
+from tests.factories_activities import hours_ago, submitted_activity, verified_activity
+from tests.factories_leaders import make_session
 
 ACTIVITY_FIELDS = """
 fragment Leaf on Activity {
@@ -155,3 +157,141 @@ async def test_people_behind_leaders_and_grid_heads_are_masked_alike(app: App, s
         ("VISIT", 25),
         ("VOLUNTEERING", 1),
     ]
+
+
+SESSION = """
+query ($id: ID!) {
+  trainingSession(id: $id) {
+    __typename id sessionType typeLabel title startsAt endsAt venue facilitator capacity enrolledCount
+    hours required seatsLeft checkInOpen cohort { id name year }
+  }
+  node(id: $id) { id ... on TrainingSession { title seatsLeft } }
+}
+"""
+
+ROOTS = """
+query ($search: String, $first: Int, $after: String) {
+  cohorts { __typename id name year }
+  gridKinds { __typename kind label }
+  microLeaders(filter: {search: $search}, first: $first, after: $after) {
+    totalCount pageInfo { hasNextPage hasPreviousPage endCursor } nodes { id name person { name } }
+  }
+}
+"""
+
+MINE = """
+query ($first: Int, $after: String) {
+  myActivities(first: $first, after: $after) {
+    totalCount pageInfo { hasNextPage hasPreviousPage startCursor endCursor }
+    edges { cursor node { id title status durationMinutes } }
+  }
+}
+"""
+
+QUEUE = """
+query ($first: Int, $after: String) {
+  verificationQueue(first: $first, after: $after) {
+    totalCount pageInfo { hasNextPage hasPreviousPage startCursor endCursor }
+    nodes { id title status submittedAt leader { name } cell { code } }
+  }
+}
+"""
+
+
+async def test_sessions_cohorts_kinds_and_name_search_match(app: App, sql_log: SqlLog) -> None:
+    # GIVEN two cohorts, sessions whose check-in is open, closed or never opened, one overbooked
+    world = await build_world()
+    cast = world.cast
+    cohort = await Cohort.get(id=cast.leader_row.cohort_id)  # type: ignore[attr-defined]
+    await Cohort.create(name="测试第二期", year=2027)
+    sessions = [
+        await make_session(cohort, hours="1.5", capacity=3),
+        await make_session(cohort, hours=2, required=False, session_type=SessionType.STUDY_VISIT),
+        await make_session(cohort, capacity=1),
+    ]
+    now = datetime.now(UTC)
+    await TrainingSession.filter(id=sessions[0].id).update(check_in_until=now + timedelta(hours=1))
+    await TrainingSession.filter(id=sessions[1].id).update(check_in_until=now - timedelta(hours=1))
+    await TrainingSession.filter(id=sessions[2].id).update(enrolled_count=4)
+    # WHEN every actor reads each session, the cohorts, the grid kinds and searches leaders by name
+    for session in sessions:
+        await check(app, sql_log, world, SESSION, {"id": global_id("TrainingSession", session.id)})
+    for variables in ({"search": " 微 ", "first": 1}, {"search": "欧阳"}, {"search": "没有这个人"}, {}):
+        for actor in ("staff", "far_staff", "bureau"):
+            await check_one(app, sql_log, world, ROOTS, variables, actor)
+    body = await app.post(ROOTS, {"search": "微", "first": 1}, **world.headers["staff"])
+    after = body["data"]["microLeaders"]["pageInfo"]["endCursor"]
+    await check_one(app, sql_log, world, ROOTS, {"search": "微", "first": 1, "after": after}, "bureau")
+    await check(app, sql_log, world, ROOTS, {"search": "  "})  # blank: no search, anyone
+    # THEN (in `check`) both paths agree, and the values are what a reader expects
+    body = await app.post(SESSION, {"id": global_id("TrainingSession", sessions[0].id)})
+    assert body["data"]["trainingSession"]["hours"] == "1.5"
+    assert body["data"]["trainingSession"]["checkInOpen"] is True
+    closed = await app.post(SESSION, {"id": global_id("TrainingSession", sessions[2].id)})
+    assert closed["data"]["trainingSession"]["seatsLeft"] == 0
+    assert closed["data"]["trainingSession"]["checkInOpen"] is False
+    found = await app.post(ROOTS, {"search": "欧阳"}, **world.headers["staff"])
+    assert [n["name"] for n in found["data"]["microLeaders"]["nodes"]] == ["欧阳娜娜"]
+    assert [c["name"] for c in found["data"]["cohorts"]] == ["测试第二期", "测试第一期"]
+
+
+async def check_one(
+    app: App, sql_log: SqlLog, world: World, query: str, variables: dict[str, Any], actor: str
+) -> None:
+    expected, actual, statements = await compare(app, sql_log, query, variables, world.headers[actor])
+    assert actual.get("extensions") == {"readPath": "compiled"}, (actor, actual)
+    assert canonical(actual) == canonical(expected), actor
+    assert statements == 1, (actor, statements)
+
+
+async def test_the_actors_own_connections_match(app: App, sql_log: SqlLog) -> None:
+    # GIVEN the world: the author's records in every status, records waiting for review in both grids
+    world = await build_world()
+    await enrich(world)
+    await submitted_activity(world.cast.leader, world.cast.tree.micro_grids[1], title="第二条待审")
+    # WHEN the signed-in actors page through their own records and their review queue
+    for actor in ("resident", "author", "staff", "far_staff", "bureau"):
+        await check_one(app, sql_log, world, MINE, {"first": 4}, actor)
+        first = await app.post(MINE, {"first": 4}, **world.headers[actor])
+        after = first["data"]["myActivities"]["pageInfo"]["endCursor"]
+        if after is not None:
+            await check_one(app, sql_log, world, MINE, {"first": 4, "after": after}, actor)
+    for actor in ("staff", "far_staff", "bureau"):
+        await check_one(app, sql_log, world, QUEUE, {"first": 1}, actor)
+        first = await app.post(QUEUE, {"first": 1}, **world.headers[actor])
+        after = first["data"]["verificationQueue"]["pageInfo"]["endCursor"]
+        await check_one(app, sql_log, world, QUEUE, {"first": 5, "after": after}, actor)
+    # THEN (in `check_one`) both paths agree; each reviewer sees their own scope
+    queues = {
+        actor: (await app.post(QUEUE, {"first": 10}, **world.headers[actor]))["data"]["verificationQueue"]
+        for actor in ("staff", "far_staff")
+    }
+    assert queues["staff"]["totalCount"] == 2
+    assert [n["title"] for n in queues["far_staff"]["nodes"]] == ["环境整治'\"\\引号"]
+    mine = await app.post(MINE, {"first": 100}, **world.headers["author"])
+    assert mine["data"]["myActivities"]["totalCount"] == 30
+
+
+async def test_what_the_resolvers_refuse_or_answer_specially_falls_back(app: App) -> None:
+    # GIVEN the world
+    world = await build_world()
+    cases: list[tuple[str, dict[str, Any], str, str]] = [
+        # a name search by someone who sees masked names: PermissionDenied
+        (ROOTS, {"search": "欧阳"}, "resident", "invalid argument (argument: FORBIDDEN)"),
+        (ROOTS, {"search": "欧阳"}, "anonymous", "invalid argument (argument: FORBIDDEN)"),
+        # a review queue for someone who reviews nothing
+        (QUEUE, {"first": 1}, "author", "invalid argument (argument: FORBIDDEN)"),
+        (MINE, {"first": 1}, "anonymous", "myActivities without a user"),
+        (MINE, {"first": -1}, "author", "invalid argument (first: INVALID)"),
+        (SESSION, {"id": global_id("Cohort", 1)}, "anonymous", "invalid argument (id: INVALID)"),
+    ]
+    for query, variables, actor, reason in cases:
+        # WHEN the actor asks
+        headers = world.headers[actor]
+        actual = await app.post(query, variables, **headers)
+        expected = await app.post(query, variables, **headers, **RESOLVERS)
+        # THEN the resolvers answer (their errors included), and the reason is counted
+        assert actual["extensions"] == {"readPath": "resolvers", "fallback": reason}, (query, actor)
+        assert canonical(actual) == canonical(expected)
+    too_long = await app.post("query ($c: String!) { gridCellByCode(code: $c) { code } }", {"c": "3" * 40})
+    assert too_long == {"data": {"gridCellByCode": None}, "extensions": {"readPath": "compiled"}}

@@ -1,7 +1,7 @@
 """Compiled read path mapping of the activity log (see docs/compiler.md): Activity -> activity
 under `domain.activities.policy.visible_filter` (with its problems and photos), the feed
-`activities` (keyset on started_at, id, newest first), `activity(id:)` and the aggregate
-`activityCountsByUnit`."""
+`activities` (keyset on started_at, id, newest first), `activity(id:)`, the actor's own
+connections `verificationQueue` and `myActivities`, and the aggregate `activityCountsByUnit`."""
 
 from __future__ import annotations
 
@@ -32,7 +32,7 @@ from domain.grids.models import TOWN_DEPTH
 
 ACTIVITY_COLUMNS = frozenset(
     {"id", "author_user_id", "leader_id", "cell_id", "cell_path", "town_id", "unit_id", "grid_id"}
-    | {"activity_type", "started_at", "status"}
+    | {"activity_type", "started_at", "status", "submitted_at"}
 )
 
 
@@ -252,6 +252,62 @@ def activity(b: Builder, field_def: GraphQLField, nodes: Sequence[FieldNode]) ->
     pk = checked(lambda env: node_pk(arguments(env)["id"], "Activity"))
     return b.single(
         "Activity", nodes, lambda alias: f"{alias}.id = " + b.dyn(lambda env: Sql("?", (pk(env),)))
+    )
+
+
+def _first_after(arguments: Any) -> Any:
+    def page(env: Env) -> Any:
+        a = arguments(env)
+        return page_request(first=a["first"], after=a["after"], last=None, before=None, key_types=FEED_KEYS)
+
+    return page
+
+
+@root("verificationQueue")
+def verification_queue(b: Builder, field_def: GraphQLField, nodes: Sequence[FieldNode]) -> Sql:
+    """`domain.activities.queries.verification_queue`: SUBMITTED records under
+    `policy.review_filter(actor)` (PermissionDenied, so a fallback, for those who review nothing),
+    oldest submission first."""
+    arguments = b.arguments(field_def, nodes[0])
+    build = checked(lambda env: [policy.review_filter(env.actor), {"status": ActivityStatus.SUBMITTED}])
+
+    def where(alias: str) -> list[Sql]:
+        rendered = b.q(build, alias, "activity")
+        return [rendered] if rendered is not None else []
+
+    return connection(
+        b,
+        field_def,
+        nodes,
+        node_type="Activity",
+        table="activity",
+        where=where,
+        keyset=Keyset((("submitted_at", "datetime"), ("id", "int"))),
+        page_of=_first_after(arguments),
+    )
+
+
+@root("myActivities")
+def my_activities(b: Builder, field_def: GraphQLField, nodes: Sequence[FieldNode]) -> Sql:
+    """`domain.activities.queries.my_activities`: the actor's own records in every status, newest
+    first. Anonymous callers get an empty page without any paging state from the resolvers: that
+    rare case falls back."""
+    arguments = b.arguments(field_def, nodes[0])
+    if b.decide(lambda env: env.actor.user_id is None):
+        raise Fallback("myActivities without a user")
+
+    def where(alias: str) -> list[Sql]:
+        return [f"{alias}.author_user_id = " + b.dyn(lambda env: Sql("?", (env.actor.user_id,)))]
+
+    return connection(
+        b,
+        field_def,
+        nodes,
+        node_type="Activity",
+        table="activity",
+        where=where,
+        keyset=Keyset((("started_at", "datetime"), ("id", "int")), descending=True),
+        page_of=_first_after(arguments),
     )
 
 

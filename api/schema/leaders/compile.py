@@ -1,9 +1,11 @@
 """Compiled read path mapping of micro-leaders (see docs/compiler.md): MicroLeader ->
-micro_leader with the masked person name, Cohort -> cohort."""
+micro_leader with the masked person name, Cohort -> cohort, TrainingSession -> training_session;
+the roots microLeaders (name search included), microLeader, cohort, cohorts and trainingSession."""
 
 from __future__ import annotations
 
 from collections.abc import Sequence
+from datetime import UTC, datetime
 from typing import Any
 
 from graphql import FieldNode, GraphQLField
@@ -11,13 +13,14 @@ from graphql import FieldNode, GraphQLField
 from api.compiler.connection import Keyset, connection
 from api.compiler.mapping import Column, Computed, Nested, ToOne, TypeMap, register, root
 from api.compiler.planner import Builder, Env
-from api.compiler.sql import Fallback, Sql, literal
+from api.compiler.sql import Fallback, Sql, literal, render_q
 from api.schema.activities.compile import labels, plain_objects
 from api.schema.grids.compile import cached_path, checked
 from api.schema.relay import node_pk, page_request
 from domain.activities.models import ACTIVITY_TYPE_LABELS, ActivityStatus
 from domain.grids.models import subtree_range
-from domain.leaders.models import LEADER_STATUS_LABELS, SOURCE_ROLE_LABELS, LeaderStatus
+from domain.leaders import policy
+from domain.leaders.models import LEADER_STATUS_LABELS, SESSION_TYPE_LABELS, SOURCE_ROLE_LABELS, LeaderStatus
 from domain.people.policy import name_sql
 
 
@@ -122,9 +125,19 @@ def leaders_filter(arguments: Any) -> Any:
                 raise Fallback("unknown subtree cell")
             low, high = subtree_range(path)
             parts.append({"home_path__gte": low, "home_path__lt": high})
-        if (f.get("search") or "").strip():
-            raise Fallback("search by name")  # a join on person: not compiled yet
         return parts
+
+    return checked(build)
+
+
+def name_search(arguments: Any) -> Any:
+    """`domain.leaders.queries._filtered`'s name search as a filter over person rows: staff only
+    (for anyone else the resolvers answer PermissionDenied, so the request falls back)."""
+
+    def build(env: Env) -> dict[str, str]:
+        search = ((arguments(env).get("filter") or {}).get("search") or "").strip()
+        policy.require_search_by_name(env.actor)
+        return {"name__contains": search}
 
     return checked(build)
 
@@ -139,9 +152,22 @@ def micro_leaders(b: Builder, field_def: GraphQLField, nodes: Sequence[FieldNode
     if b.decide(lambda env: bool((arguments(env).get("filter") or {}).get("subtree"))):
         b.guard("NOT EXISTS (SELECT 1 FROM grid_cell WHERE id = " + b.dyn(cached_path(subtree)) + ")")
 
+    searching = b.decide(lambda env: bool(((arguments(env).get("filter") or {}).get("search") or "").strip()))
+    search = name_search(arguments)
+
     def where(alias: str) -> list[Sql]:
         rendered = b.q(build, alias, "micro_leader")
-        return [rendered] if rendered is not None else []
+        conditions = [rendered] if rendered is not None else []
+        if searching:  # `person__name__contains`: the leader's person row
+            person = b.alias("p")
+
+            def matches(env: Env) -> Sql:
+                return render_q(search(env), person, frozenset({"name"})) or Sql("1 = 1")
+
+            conditions.append(
+                f"{alias}.person_id IN (SELECT {person}.id FROM person {person} WHERE " + b.dyn(matches) + ")"
+            )
+        return conditions
 
     def page(env: Env) -> Any:
         a = arguments(env)
@@ -158,4 +184,61 @@ def micro_leaders(b: Builder, field_def: GraphQLField, nodes: Sequence[FieldNode
         where=where,
         keyset=Keyset((("id", "int"),)),
         page_of=page,
+    )
+
+
+@root("cohorts")
+def cohorts(b: Builder, field_def: GraphQLField, nodes: Sequence[FieldNode]) -> Sql:
+    """`domain.leaders.queries.cohorts`: newest intake first."""
+    alias = b.alias()
+    columns = b.object_columns("Cohort", alias, nodes)
+    return b.nested(
+        b.dialect.many(columns, Sql(f"FROM cohort {alias} ORDER BY {alias}.year DESC, {alias}.id DESC"))
+    )
+
+
+def seats_left(b: Builder, alias: str) -> Sql:
+    """`TrainingSessionType.seats_left`: max(0, capacity - enrolled)."""
+    larger = "max" if b.dialect.name == "sqlite" else "greatest"
+    return Sql(f"{larger}(0, {alias}.capacity - {alias}.enrolled_count)")
+
+
+def check_in_open(b: Builder, alias: str) -> Sql:
+    """`TrainingSessionType.check_in_open`: the code is accepted until `check_in_until`, compared
+    with the request's clock (read once per request, as the resolver reads it once)."""
+    now = b.dyn(lambda env: Sql("?", (env.once("now", lambda: datetime.now(UTC)),)))
+    return f"{alias}.check_in_until IS NOT NULL AND " + now + f" <= {alias}.check_in_until"
+
+
+TRAINING_SESSION = register(
+    TypeMap(
+        name="TrainingSession",
+        table="training_session",
+        columns=frozenset({"id", "cohort_id"}),
+        fields={
+            "sessionType": Column("session_type"),
+            "typeLabel": Column("session_type", labels=SESSION_TYPE_LABELS),
+            "title": Column("title"),
+            "startsAt": Column("starts_at", "datetime"),
+            "endsAt": Column("ends_at", "datetime"),
+            "venue": Column("venue"),
+            "facilitator": Column("facilitator"),
+            "capacity": Column("capacity", "int"),
+            "enrolledCount": Column("enrolled_count", "int"),
+            "hours": Column("hours", "decimal", scale=1),
+            "required": Column("required", "bool"),
+            "seatsLeft": Computed(seats_left),
+            "checkInOpen": Computed(check_in_open, kind="bool"),
+            "cohort": ToOne("Cohort", "cohort_id"),
+        },
+    )
+)
+
+
+@root("trainingSession")
+def training_session(b: Builder, field_def: GraphQLField, nodes: Sequence[FieldNode]) -> Sql:
+    arguments = b.arguments(field_def, nodes[0])
+    pk = checked(lambda env: node_pk(arguments(env)["id"], "TrainingSession"))
+    return b.single(
+        "TrainingSession", nodes, lambda alias: f"{alias}.id = " + b.dyn(lambda env: Sql("?", (pk(env),)))
     )
