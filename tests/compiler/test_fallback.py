@@ -45,8 +45,8 @@ async def test_mutations_run_through_strawberry(app: App, caplog: pytest.LogCapt
         ),
         ("{ cohorts { name statusCounts { count } } }", "Cohort.statusCounts is not compilable"),
         (
-            "{ microLeaders(first: 2) { nodes { progress { met } } } }",
-            "MicroLeader.progress is not compilable",
+            "{ cohorts { name sessions { title } } }",
+            "Cohort.sessions is not compilable",
         ),
         ("{ viewer { username } }", "Query.viewer is not compilable"),
     ],

@@ -19,7 +19,7 @@ from tests.compiler.conftest import RESOLVERS, App, World, build_world, canonica
 from tests.compiler.test_differential import check
 from tests.conftest import SqlLog
 from tests.factories_activities import hours_ago, submitted_activity, verified_activity
-from tests.factories_leaders import make_session
+from tests.factories_leaders import attend, enrol, make_session, start_session
 
 ACTIVITY_FIELDS = """
 fragment Leaf on Activity {
@@ -295,3 +295,51 @@ async def test_what_the_resolvers_refuse_or_answer_specially_falls_back(app: App
         assert canonical(actual) == canonical(expected)
     too_long = await app.post("query ($c: String!) { gridCellByCode(code: $c) { code } }", {"c": "3" * 40})
     assert too_long == {"data": {"gridCellByCode": None}, "extensions": {"readPath": "compiled"}}
+
+
+PROGRESS = """
+query ($leader: ID!) {
+  microLeaders(first: 10) {
+    nodes { id progress { __typename requiredTotal requiredAttended share hours minShare minHours met } }
+  }
+  microLeader(id: $leader) { progress { share met } }
+}
+"""
+
+
+async def test_certification_progress_is_shown_to_the_same_actors_with_the_same_figures(
+    app: App, sql_log: SqlLog
+) -> None:
+    # GIVEN a cohort needing 2/3 of its required sessions (0.667) and 3.5 hours; one leader attended
+    # 2 of 3 required sessions and an elective (just short of the share), the other all of them
+    world = await build_world()
+    cast = world.cast
+    cohort = await Cohort.get(id=cast.leader_row.cohort_id)  # type: ignore[attr-defined]
+    await Cohort.filter(id=cohort.id).update(min_attendance_share=Decimal("0.667"), min_hours=Decimal("3.5"))
+    sessions = [await make_session(cohort, hours=h) for h in ("1.5", "2.0", "2.5")]
+    sessions.append(await make_session(cohort, hours="1.0", required=False))
+    for session in sessions:
+        await enrol(session, cast.leader_row, cast.other_leader_row)
+        await start_session(session)
+    await attend(sessions[0], cast.leader_row, cast.other_leader_row)
+    await attend(sessions[1], cast.leader_row, cast.other_leader_row)
+    await attend(sessions[2], cast.other_leader_row)
+    await attend(sessions[3], cast.leader_row)
+    # WHEN every actor reads the leaders' progress
+    for leader in (cast.leader_row, cast.other_leader_row):
+        await check(app, sql_log, world, PROGRESS, {"leader": global_id("MicroLeader", leader.id)})
+    # THEN (in `check`) both paths agree; the leader sees their own figures, the public nothing
+    variables = {"leader": global_id("MicroLeader", cast.leader_row.id)}
+    own = await app.post(PROGRESS, variables, **world.headers["author"])
+    public = await app.post(PROGRESS, variables)
+    assert own["data"]["microLeader"]["progress"] == {"share": "0.667", "met": False}
+    assert public["data"]["microLeader"]["progress"] is None
+    bureau = await app.post(PROGRESS, variables, **world.headers["bureau"])
+    figures = {n["id"]: n["progress"] for n in bureau["data"]["microLeaders"]["nodes"]}
+    other = figures[global_id("MicroLeader", cast.other_leader_row.id)]
+    assert (other["share"], other["hours"], other["minShare"], other["met"]) == (
+        "1.000",
+        "6.0",
+        "0.667",
+        True,
+    )

@@ -7,10 +7,11 @@ import base64
 import json
 from datetime import UTC, datetime, timedelta, timezone
 
-from api.compiler.sql import SQLITE_FUNCTIONS, dialect_named
+from api.compiler.sql import SQLITE_FUNCTIONS, dialect_named, render_q
 from api.schema.relay import encode_cursor
 from domain import sql
 from domain.access import Actor, Grant, Role
+from domain.leaders.policy import can_view_progress, progress_filter
 from domain.people.masking import (
     mask_mobile,
     mask_mobile_sql,
@@ -21,6 +22,7 @@ from domain.people.masking import (
 )
 from domain.people.models import Person
 from domain.people.policy import masked_sql, mobile_sql, name_sql, resident_id_sql, view_for
+from tests.factories_activities import build_cast
 
 NAMES = ["", "张", "张三", "张三丰", "欧阳娜娜", "A", "Ab", "Mary Ann", "𠀀字"]
 
@@ -146,3 +148,37 @@ async def test_who_sees_which_personal_fields_is_the_same_in_sql(db: None) -> No
             view = view_for(actor, person)
             assert (row["f0"], row["f1"], row["f2"]) == (view.name, view.mobile, view.resident_id), actor
             assert row["f3"] in (view.masked, int(view.masked), json.dumps(view.masked)), actor
+
+
+async def test_who_sees_a_leaders_progress_is_the_same_in_sql(db: None) -> None:
+    # GIVEN two leaders in different grids and actors of every kind (the leader themself, a resident
+    # sharing nothing, grid staff over either grid, over the community, unscoped, the bureau)
+    await _dialect()
+    cast = await build_cast()
+    tree = cast.tree
+    leaders = [cast.leader_row, cast.other_leader_row]
+    person = cast.leader_row.person_id  # type: ignore[attr-defined]
+    actors = [
+        Actor(),
+        Actor(user_id=1, person_id=person, grants=(Grant(Role.MICRO_LEADER),)),
+        Actor(user_id=1, person_id=person),  # the same person without the leader role
+        Actor(user_id=2, person_id=999, grants=(Grant(Role.RESIDENT),)),
+        *(
+            Actor(user_id=3, grants=(Grant(Role.GRID_STAFF, cell_id=cell.id, cell_path=cell.path),))
+            for cell in (tree.grids[0], tree.grids[1], tree.community)
+        ),
+        Actor(user_id=4, grants=(Grant(Role.GRID_STAFF),)),
+        Actor(user_id=5, grants=(Grant(Role.BUREAU_STAFF),)),
+        Actor(user_id=6, grants=(Grant(Role.ADMIN),)),
+    ]
+    columns = frozenset({"id", "person_id", "home_path"})
+    for actor in actors:
+        # WHEN the leaders are filtered by the SQL twin of `can_view_progress`
+        rendered = render_q(progress_filter(actor), "l", columns)
+        where = f"WHERE {rendered.text}" if rendered is not None else ""
+        params = list(rendered.params) if rendered is not None else []
+        rows = await sql.fetch_all(f"SELECT l.id FROM micro_leader l {where}", params)
+        seen = {row["id"] for row in rows}
+        # THEN it lets through exactly the leaders `can_view_progress` shows that actor
+        shown = {leader.id for leader in leaders if can_view_progress(actor, leader)}
+        assert seen & {leader.id for leader in leaders} == shown, actor

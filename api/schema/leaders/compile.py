@@ -56,6 +56,65 @@ def verified_activity_counts(b: Builder, alias: str, nodes: Sequence[FieldNode])
     return plain_objects(b, nodes, "ActivityTypeCount", fields, source)
 
 
+def progress(b: Builder, alias: str, nodes: Sequence[FieldNode]) -> Sql:
+    """`MicroLeader.progress`: null unless `policy.progress_filter(actor)` (the twin of
+    `can_view_progress`) lets the leader through, else `domain.leaders.queries.progress_for`'s
+    aggregate with its Decimal arithmetic done on integers: the share rounded half-even to 0.001,
+    hours as integer tenths, `met` compared exactly."""
+    d = b.dialect
+    row = b.alias("g")
+    visible = b.q(lambda env: policy.progress_filter(env.actor), alias, "micro_leader")
+    attended = (
+        f"FROM attendance a JOIN training_session s ON s.id = a.session_id "
+        f"WHERE a.leader_id = {alias}.id AND a.present AND s.cohort_id = {alias}.cohort_id"
+    )
+    source = (
+        f"FROM (SELECT (SELECT count(*) FROM training_session r WHERE r.cohort_id = {alias}.cohort_id "
+        f"AND r.required) AS total, (SELECT count(*) {attended} AND s.required) AS attended, "
+        f"(SELECT coalesce(sum(CAST(round(s.hours * 10) AS INTEGER)), 0) {attended}) AS tenths, "
+        f"c.min_attendance_share AS min_share, c.min_hours AS min_hours "
+        f"FROM cohort c WHERE c.id = {alias}.cohort_id) {row}"
+    )
+    total, done, tenths = f"{row}.total", f"{row}.attended", f"{row}.tenths"
+    quotient, remainder = f"(({done} * 1000) / {total})", f"(({done} * 1000) % {total})"
+    half_even = (
+        f"({quotient} + CASE WHEN 2 * {remainder} > {total} "
+        f"OR (2 * {remainder} = {total} AND {quotient} % 2 = 1) THEN 1 ELSE 0 END)"
+    )
+
+    def places(value: str, digits: int) -> str:
+        """A non-negative integer count of 10^-digits as `str(Decimal)`."""
+        scale = 10**digits
+        if d.name == "sqlite":
+            return f"printf('%d.%0{digits}d', ({value}) / {scale}, ({value}) % {scale})"
+        fraction = f"lpad(CAST(({value}) % {scale} AS TEXT), {digits}, '0')"
+        return f"(CAST(({value}) / {scale} AS TEXT) || '.' || {fraction})"
+
+    share_milli = f"CAST(round({row}.min_share * 1000) AS INTEGER)"
+    hours_tenths = f"CAST(round({row}.min_hours * 10) AS INTEGER)"
+    fields = {
+        "requiredTotal": total,
+        "requiredAttended": done,
+        "share": f"CASE WHEN {total} = 0 THEN '0.000' ELSE {places(half_even, 3)} END",
+        "hours": places(tenths, 1),
+        "minShare": d.decimal(f"{row}.min_share", 3),
+        "minHours": d.decimal(f"{row}.min_hours", 1),
+        "met": d.boolean(
+            f"{total} > 0 AND {done} * 1000 >= {share_milli} * {total} AND {tenths} >= {hours_tenths}"
+        ),
+    }
+    columns: list[tuple[str, Sql]] = []
+    for key, name, _ in b.collect(nodes, "CertificationProgress"):
+        if name == "__typename":
+            columns.append((key, Sql(literal("CertificationProgress"))))
+        elif name in fields:
+            columns.append((key, Sql(fields[name])))
+        else:
+            raise Fallback(f"CertificationProgress.{name} is not compilable")
+    where = Sql(" WHERE ") + visible if visible is not None else Sql("")
+    return b.nested(d.single(columns, source + where))
+
+
 MICRO_LEADER = register(
     TypeMap(
         name="MicroLeader",
@@ -78,6 +137,7 @@ MICRO_LEADER = register(
             "homeCell": ToOne("GridCell", "home_cell_id"),
             "person": ToOne("Person", "person_id"),
             "verifiedActivityCounts": Nested(verified_activity_counts),
+            "progress": Nested(progress),
         },
     )
 )
