@@ -3,8 +3,8 @@ compile.py`), registered here. A field that is not declared is not compilable, a
 that selects it falls back to the resolvers.
 
 Field kinds:
-- `Column`: a column of the row, with its JSON shape (`text`, `int`, `bool`, `datetime`), or an
-  enum column shown through its zh-CN labels (`labels=`);
+- `Column`: a column of the row, with its JSON shape (`text`, `int`, `bool`, `datetime`, `decimal`
+  with its stored `scale`), or an enum column shown through its zh-CN labels (`labels=`);
 - `Computed`: any SQL expression over the row, built by a function (masking, counts);
 - `ToOne`: the row of another mapped type whose key equals one of this row's columns;
 - `ToMany`: the rows of another mapped type pointing at this row, filtered and ordered;
@@ -33,8 +33,9 @@ if TYPE_CHECKING:
 @dataclass(frozen=True)
 class Column:
     column: str
-    kind: str = "text"  # text | int | bool | datetime
+    kind: str = "text"  # text | int | bool | datetime | decimal
     labels: Mapping[Any, str] | None = None
+    scale: int = 0  # decimal: the column's decimal places (strawberry sends `str(Decimal)`)
 
 
 @dataclass(frozen=True)
@@ -107,4 +108,6 @@ def load_mappings() -> None:
     import api.compiler.node
     import api.schema.activities.compile
     import api.schema.grids.compile
-    import api.schema.leaders.compile  # noqa: F401
+    import api.schema.grids.compile_kinds
+    import api.schema.leaders.compile
+    import api.schema.people.compile  # noqa: F401

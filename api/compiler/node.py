@@ -1,5 +1,6 @@
 """`node(id:)` and `nodes(ids:)`: dispatch on the global ID's type, like `api.schema.node`.
-Types without a mapping here (Person, TrainingSession) make the operation fall back."""
+Types without a mapping here (Person: a lookup by ID is for staff and oneself) make the operation
+fall back."""
 
 from __future__ import annotations
 
@@ -15,7 +16,7 @@ from api.schema.node import MAX_NODES, RESOLVERS
 from api.schema.relay import decode_global_id
 from domain.errors import DomainError
 
-COMPILED_NODE_TYPES = frozenset({"GridCell", "MicroLeader", "Cohort", "Activity"})
+COMPILED_NODE_TYPES = frozenset({"GridCell", "MicroLeader", "Cohort", "Activity", "TrainingSession"})
 
 
 def _decoded(value: str, argument: str) -> tuple[str | None, int]:

@@ -256,6 +256,8 @@ class Builder:
                 return Sql(d.boolean(expr))
             if field_map.kind == "datetime":
                 return Sql(f"CASE WHEN {expr} IS NULL THEN NULL ELSE {d.iso(expr)} END")
+            if field_map.kind == "decimal":
+                return Sql(f"CASE WHEN {expr} IS NULL THEN NULL ELSE {d.decimal(expr, field_map.scale)} END")
             return Sql(expr)
         if isinstance(field_map, mapping.Computed):
             value = field_map.build(self, alias)

@@ -107,6 +107,10 @@ class Dialect:
     def json_quote(self, expr: str) -> str:
         raise NotImplementedError
 
+    def decimal(self, expr: str, scale: int) -> str:
+        """A non-null DECIMAL(p, scale) column as `str(Decimal)` of its value (what strawberry sends)."""
+        raise NotImplementedError
+
     def boolean(self, expr: str) -> str:
         """A boolean expression as the value a JSON object embeds as true/false/null."""
         raise NotImplementedError
@@ -173,6 +177,10 @@ class SqliteDialect(Dialect):
     def json_quote(self, expr: str) -> str:
         return f"json_quote({expr})"
 
+    def decimal(self, expr: str, scale: int) -> str:
+        # Tortoise stores decimals as text and quantizes them to the scale when reading.
+        return f"printf('%.{scale}f', {expr})"
+
     def boolean(self, expr: str) -> str:
         # `expr` appears once: it may hold a placeholder. SQLite booleans are 0/1; NULL stays NULL.
         return f"json(CASE ({expr}) WHEN 0 THEN 'false' WHEN NULL THEN NULL ELSE 'true' END)"
@@ -238,6 +246,10 @@ class PostgresDialect(Dialect):
 
     def json_quote(self, expr: str) -> str:
         return f"to_json(({expr})::text)::text"
+
+    def decimal(self, expr: str, scale: int) -> str:
+        # NUMERIC(p, scale) prints with exactly `scale` places, as the quantized Decimal does.
+        return f"CAST({expr} AS TEXT)"
 
     def boolean(self, expr: str) -> str:
         return f"({expr})"

@@ -24,9 +24,29 @@ def mask_resident_id(resident_id: str) -> str:
     return resident_id[:6] + "*" * (len(resident_id) - 10) + resident_id[-4:]
 
 
+def _stars_sql(length: str, dialect: str) -> str:
+    """`"*" * length` in SQL (at most 64 on SQLite: names, mobiles and resident IDs are shorter)."""
+    return f"substr('{'*' * 64}', 1, {length})" if dialect == "sqlite" else f"repeat('*', {length})"
+
+
 def mask_name_sql(column: str, dialect: str) -> str:
     """`mask_name` as a SQL expression over a name column (`sqlite` or `postgres`): the compiled
     read path's twin, kept beside it; `tests/compiler/test_twins.py` checks they agree."""
     stars = f"max(length({column}) - 1, 1)" if dialect == "sqlite" else f"greatest(length({column}) - 1, 1)"
     repeat = f"substr('{'*' * 64}', 1, {stars})" if dialect == "sqlite" else f"repeat('*', {stars})"
     return f"CASE WHEN {column} = '' THEN {column} ELSE substr({column}, 1, 1) || {repeat} END"
+
+
+def mask_mobile_sql(column: str, dialect: str) -> str:
+    """`mask_mobile` as a SQL expression over a non-empty mobile column (the twin of the above)."""
+    stars = _stars_sql(f"length({column})", dialect)
+    kept = f"substr({column}, 1, 3) || '****' || substr({column}, 8, 4)"
+    return f"CASE WHEN length({column}) <> 11 THEN {stars} ELSE {kept} END"
+
+
+def mask_resident_id_sql(column: str, dialect: str) -> str:
+    """`mask_resident_id` as a SQL expression over a non-empty resident ID column."""
+    stars = _stars_sql(f"length({column})", dialect)
+    middle = _stars_sql(f"length({column}) - 10", dialect)
+    kept = f"substr({column}, 1, 6) || {middle} || substr({column}, length({column}) - 3, 4)"
+    return f"CASE WHEN length({column}) <= 10 THEN {stars} ELSE {kept} END"

@@ -6,7 +6,14 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from domain.access import Actor
-from domain.people.masking import mask_mobile, mask_name, mask_name_sql, mask_resident_id
+from domain.people.masking import (
+    mask_mobile,
+    mask_mobile_sql,
+    mask_name,
+    mask_name_sql,
+    mask_resident_id,
+    mask_resident_id_sql,
+)
 from domain.people.models import Person
 
 
@@ -42,6 +49,42 @@ def name_sql(actor: Actor, name_column: str, id_column: str, dialect: str) -> tu
     if actor.person_id is None:
         return masked, []
     return f"CASE WHEN {id_column} = ? THEN {name_column} ELSE {masked} END", [actor.person_id]
+
+
+def _own_sql(actor: Actor, id_column: str) -> tuple[str | None, list[int]]:
+    """SQL "this person row is the actor", None when the actor is no person."""
+    if actor.person_id is None:
+        return None, []
+    return f"{id_column} = ?", [actor.person_id]
+
+
+def _private_sql(actor: Actor, column: str, id_column: str, masked: str) -> tuple[str, list[int]]:
+    """A personal field: the value for oneself, else `masked` (None for NULL or empty, as
+    `view_for` does)."""
+    own, params = _own_sql(actor, id_column)
+    absent = f"{column} IS NULL OR {column} = ''"
+    if own is None:
+        return f"CASE WHEN {absent} THEN NULL ELSE {masked} END", []
+    return f"CASE WHEN {own} THEN {column} WHEN {absent} THEN NULL ELSE {masked} END", params
+
+
+def mobile_sql(actor: Actor, mobile_column: str, id_column: str, dialect: str) -> tuple[str, list[int]]:
+    """`view_for(actor, person).mobile` as SQL over a person row (see `name_sql`)."""
+    return _private_sql(actor, mobile_column, id_column, mask_mobile_sql(mobile_column, dialect))
+
+
+def resident_id_sql(
+    actor: Actor, resident_id_column: str, id_column: str, dialect: str
+) -> tuple[str, list[int]]:
+    """`view_for(actor, person).resident_id` as SQL over a person row (see `name_sql`)."""
+    masked = mask_resident_id_sql(resident_id_column, dialect)
+    return _private_sql(actor, resident_id_column, id_column, masked)
+
+
+def masked_sql(actor: Actor, id_column: str) -> tuple[str, list[int]]:
+    """`view_for(actor, person).masked` as a SQL condition: everyone but oneself sees a mask."""
+    own, params = _own_sql(actor, id_column)
+    return ("1 = 1", []) if own is None else (f"NOT ({own})", params)
 
 
 def unmasked(person: Person) -> PersonView:

@@ -37,19 +37,16 @@ async def test_mutations_run_through_strawberry(app: App, caplog: pytest.LogCapt
     ("query", "reason"),
     [
         (
-            "{ gridCells(first: 2) { nodes { code head { name } } } }",
-            "GridCell.head is not compilable",
+            "{ gridCells(first: 2) { nodes { children(first: 1) { nodes { leaders { cohort {"
+            " sessions { title } } } } } } } }",
+            "Cohort.sessions is not compilable",
         ),
+        ("{ cohorts { name statusCounts { count } } }", "Cohort.statusCounts is not compilable"),
         (
-            "{ gridCells(first: 2) { nodes { children(first: 1) { nodes { head { name } } } } } }",
-            "GridCell.head is not compilable",
+            "{ cohorts { name sessions { title } } }",
+            "Cohort.sessions is not compilable",
         ),
-        ("{ gridKinds { kind label } }", "Query.gridKinds is not compilable"),
-        (
-            "{ activities(first: 2) { nodes { volunteerHours } } }",
-            "Activity.volunteerHours is not compilable",
-        ),
-        ("{ myActivities(first: 2) { totalCount } }", "Query.myActivities is not compilable"),
+        ("{ viewer { username } }", "Query.viewer is not compilable"),
     ],
 )
 async def test_unmapped_fields_and_arguments_fall_back_with_their_reason(
@@ -148,7 +145,7 @@ async def test_the_read_path_is_reported_outside_production_only(db: None, env: 
     async with httpx.AsyncClient(transport=transport, base_url="http://test") as client:
         # WHEN a compilable query runs plainly, and a non-compilable one asks for the report
         compiled = await client.post("/graphql", json={"query": "{ gridCells(first: 1) { nodes { code } } }"})
-        asked = await client.post("/graphql", json={"query": "{ gridKinds { kind } }"}, headers=REPORT)
+        asked = await client.post("/graphql", json={"query": "{ viewer { username } }"}, headers=REPORT)
         forced = await client.post(
             "/graphql", json={"query": "{ gridCells(first: 1) { nodes { code } } }"}, headers=RESOLVERS
         )
@@ -163,7 +160,7 @@ async def test_the_read_path_is_reported_outside_production_only(db: None, env: 
     else:
         assert compiled.headers["x-linzhi-read-path"] == "compiled"
         assert asked.headers["x-linzhi-read-path"] == "resolvers"
-        reason = {"readPath": "resolvers", "fallback": "Query.gridKinds is not compilable"}
+        reason = {"readPath": "resolvers", "fallback": "Query.viewer is not compilable"}
         assert asked.json()["extensions"] == reason
         assert forced.headers["x-linzhi-read-path"] == "resolvers"
 

@@ -295,7 +295,10 @@ async def test_ancestors_and_subtree_counts(app: App, sql_log: SqlLog) -> None:
             "{ totalCount } } } }",
             "time without zone",
         ),
-        ("{ gridCells(first: 2) { nodes { head { name } } } }", "GridCell.head is not compilable"),
+        (
+            "{ gridCells(first: 2) { nodes { leaders { cohort { statusCounts { count } } } } } }",
+            "Cohort.statusCounts is not compilable",
+        ),
     ],
 )
 async def test_invalid_nested_arguments_are_left_to_the_resolvers(app: App, query: str, reason: str) -> None:

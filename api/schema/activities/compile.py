@@ -1,20 +1,22 @@
 """Compiled read path mapping of the activity log (see docs/compiler.md): Activity -> activity
-under `domain.activities.policy.visible_filter`, the feed `activities` (keyset on started_at, id,
-newest first), `activity(id:)` and the aggregate `activityCountsByUnit`."""
+under `domain.activities.policy.visible_filter` (with its problems and photos), the feed
+`activities` (keyset on started_at, id, newest first), `activity(id:)`, the actor's own
+connections `verificationQueue` and `myActivities`, and the aggregate `activityCountsByUnit`."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Mapping, Sequence
 from datetime import UTC, datetime
 from typing import Any
 
 from graphql import FieldNode, GraphQLField, GraphQLObjectType, get_named_type
 
 from api.compiler.connection import Keyset, connection
-from api.compiler.mapping import Column, ToOne, TypeMap, register, root
+from api.compiler.mapping import Column, Computed, Nested, ToMany, ToOne, TypeMap, register, root
 from api.compiler.planner import Builder, Env
 from api.compiler.sql import Fallback, Sql, literal
 from api.schema.activities.queries import FEED_KEYS
+from api.schema.activities.types import PHOTO_PATH
 from api.schema.grids.compile import cached_path, checked
 from api.schema.relay import node_pk, page_request
 from domain.activities import policy, rollup
@@ -22,6 +24,7 @@ from domain.activities.models import (
     ACTIVITY_STATUS_LABELS,
     ACTIVITY_TYPE_LABELS,
     MEDIATION_LABELS,
+    PROBLEM_LABELS,
     ActivityStatus,
     ActivityType,
 )
@@ -29,7 +32,103 @@ from domain.grids.models import TOWN_DEPTH
 
 ACTIVITY_COLUMNS = frozenset(
     {"id", "author_user_id", "leader_id", "cell_id", "cell_path", "town_id", "unit_id", "grid_id"}
-    | {"activity_type", "started_at", "status"}
+    | {"activity_type", "started_at", "status", "submitted_at"}
+)
+
+
+def labels(expr: str, names: Mapping[Any, str]) -> str:
+    """An enum column shown through its zh-CN labels."""
+    cases = " ".join(
+        f"WHEN {literal(str(getattr(k, 'value', k)))} THEN {literal(v)}" for k, v in names.items()
+    )
+    return f"CASE {expr} {cases} END"
+
+
+def plain_objects(
+    b: Builder,
+    nodes: Sequence[FieldNode],
+    type_name: str,
+    fields: Mapping[str, Callable[[str], str]],
+    source: Callable[[str], str],
+) -> Sql:
+    """A JSON list of objects without identity (counts and the like): `fields` maps each
+    GraphQL field to SQL over a row of `source(alias)` (FROM ... ORDER BY ...)."""
+    row = b.alias("r")
+    columns: list[tuple[str, Sql]] = []
+    for key, name, _ in b.collect(nodes, type_name):
+        if name == "__typename":
+            columns.append((key, Sql(literal(type_name))))
+        elif name in fields:
+            columns.append((key, Sql(fields[name](row))))
+        else:
+            raise Fallback(f"{type_name}.{name} is not compilable")
+    return b.nested(b.dialect.many(columns, Sql(source(row))))
+
+
+def duration_minutes(b: Builder, alias: str) -> Sql:
+    """`ActivityType_.duration_minutes`: whole minutes from start to end, rounded down."""
+    start, end = f"{alias}.started_at", f"{alias}.ended_at"
+    if b.dialect.name == "postgres":
+        return Sql(f"CAST(floor(extract(epoch FROM ({end} - {start})) / 60) AS BIGINT)")
+
+    # Stored as `isoformat(" ")`: whole seconds, then six digits of fraction when there are any.
+    def micros(column: str) -> str:
+        digits = f"CAST(substr({column}, 21, 6) AS INTEGER)"
+        fraction = f"CASE WHEN substr({column}, 20, 1) = '.' THEN {digits} ELSE 0 END"
+        return f"(CAST(strftime('%s', {column}) AS INTEGER) * 1000000 + {fraction})"
+
+    d = f"({micros(end)} - {micros(start)})"
+    return Sql(f"(CASE WHEN {d} >= 0 THEN {d} / 60000000 ELSE -((59999999 - {d}) / 60000000) END)")
+
+
+def problems(b: Builder, alias: str, field_def: GraphQLField, nodes: Sequence[FieldNode]) -> Sql:
+    """`ActivityType_.problems`: the JSON object's entries in its stored order (JSONB's own order on
+    PostgreSQL, which is also the order the resolvers decode), category -> count."""
+    if b.dialect.name == "postgres":
+
+        def source(row: str) -> str:
+            return f"FROM jsonb_each({alias}.problems) WITH ORDINALITY {row}(key, value, n) ORDER BY {row}.n"
+
+        def count(row: str) -> str:
+            return f"CAST(CAST({row}.value AS TEXT) AS BIGINT)"
+
+    else:
+
+        def source(row: str) -> str:
+            return f"FROM json_each({alias}.problems) {row} ORDER BY {row}.id"
+
+        def count(row: str) -> str:
+            return f"CAST({row}.value AS INTEGER)"
+
+    fields: dict[str, Callable[[str], str]] = {
+        "category": lambda row: f"{row}.key",
+        "label": lambda row: labels(f"{row}.key", PROBLEM_LABELS),
+        "count": count,
+    }
+    return plain_objects(b, nodes, "ProblemCount", fields, source)
+
+
+_PHOTO_PREFIX, _PHOTO_SUFFIX = PHOTO_PATH.split("{id}")
+
+
+def photo_url(b: Builder, alias: str) -> Sql:
+    """`ActivityPhotoType.url`: `PHOTO_PATH` with the photo's id, a pure function of the row."""
+    url = f"{literal(_PHOTO_PREFIX)} || CAST({alias}.id AS TEXT)"
+    return Sql(url + f" || {literal(_PHOTO_SUFFIX)}" if _PHOTO_SUFFIX else url)
+
+
+ACTIVITY_PHOTO = register(
+    TypeMap(
+        name="ActivityPhoto",
+        table="activity_photo",
+        columns=frozenset({"id", "activity_id"}),
+        fields={
+            "url": Computed(photo_url),
+            "contentType": Column("content_type"),
+            "width": Column("width", "int"),
+            "height": Column("height", "int"),
+        },
+    )
 )
 
 
@@ -54,6 +153,11 @@ ACTIVITY = register(
             "place": Column("place"),
             "participants": Column("participants", "int"),
             "householdsReached": Column("households_reached", "int"),
+            "durationMinutes": Computed(duration_minutes),
+            "volunteerHours": Column("volunteer_hours", "decimal", scale=1),
+            "problems": Nested(problems),
+            # `domain.activities.queries.photos_of`: upload order; the record's visibility applies
+            "photos": ToMany("ActivityPhoto", "activity_id", order=("id",)),
             "mediationOutcome": Column("mediation_outcome"),
             "mediationOutcomeLabel": Column("mediation_outcome", labels=MEDIATION_LABELS),
             "followUp": Column("follow_up"),
@@ -149,6 +253,62 @@ def activity(b: Builder, field_def: GraphQLField, nodes: Sequence[FieldNode]) ->
     pk = checked(lambda env: node_pk(arguments(env)["id"], "Activity"))
     return b.single(
         "Activity", nodes, lambda alias: f"{alias}.id = " + b.dyn(lambda env: Sql("?", (pk(env),)))
+    )
+
+
+def _first_after(arguments: Any) -> Any:
+    def page(env: Env) -> Any:
+        a = arguments(env)
+        return page_request(first=a["first"], after=a["after"], last=None, before=None, key_types=FEED_KEYS)
+
+    return page
+
+
+@root("verificationQueue")
+def verification_queue(b: Builder, field_def: GraphQLField, nodes: Sequence[FieldNode]) -> Sql:
+    """`domain.activities.queries.verification_queue`: SUBMITTED records under
+    `policy.review_filter(actor)` (PermissionDenied, so a fallback, for those who review nothing),
+    oldest submission first."""
+    arguments = b.arguments(field_def, nodes[0])
+    build = checked(lambda env: [policy.review_filter(env.actor), {"status": ActivityStatus.SUBMITTED}])
+
+    def where(alias: str) -> list[Sql]:
+        rendered = b.q(build, alias, "activity")
+        return [rendered] if rendered is not None else []
+
+    return connection(
+        b,
+        field_def,
+        nodes,
+        node_type="Activity",
+        table="activity",
+        where=where,
+        keyset=Keyset((("submitted_at", "datetime"), ("id", "int"))),
+        page_of=_first_after(arguments),
+    )
+
+
+@root("myActivities")
+def my_activities(b: Builder, field_def: GraphQLField, nodes: Sequence[FieldNode]) -> Sql:
+    """`domain.activities.queries.my_activities`: the actor's own records in every status, newest
+    first. Anonymous callers get an empty page without any paging state from the resolvers: that
+    rare case falls back."""
+    arguments = b.arguments(field_def, nodes[0])
+    if b.decide(lambda env: env.actor.user_id is None):
+        raise Fallback("myActivities without a user")
+
+    def where(alias: str) -> list[Sql]:
+        return [f"{alias}.author_user_id = " + b.dyn(lambda env: Sql("?", (env.actor.user_id,)))]
+
+    return connection(
+        b,
+        field_def,
+        nodes,
+        node_type="Activity",
+        table="activity",
+        where=where,
+        keyset=Keyset((("started_at", "datetime"), ("id", "int")), descending=True),
+        page_of=_first_after(arguments),
     )
 
 

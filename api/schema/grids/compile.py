@@ -212,7 +212,7 @@ GRID_CELL = register(
             "activities": Nested(_activities, arguments=PAGING | {"filter"}),
             "ancestors": Nested(_ancestors),
             "subtree": Nested(_subtree),
-            # `head` stays unmapped: Person's mobile/residentId masking has no SQL twin yet.
+            "head": ToOne("Person", "head_id", nullable=True),  # PersonType.for_actor: masked per actor
         },
     )
 )
