@@ -2,6 +2,7 @@ from tortoise import migrations
 from tortoise.migrations import operations as ops
 from domain.activities.models import ActivityType
 from tortoise import fields
+from tortoise.indexes import Index
 from domain.activities import rollup
 
 class Migration(migrations.Migration):
@@ -22,6 +23,10 @@ class Migration(migrations.Migration):
             ],
             options={'table': 'activity_month_count', 'app': 'models', 'unique_together': (('town_id', 'unit_id', 'activity_type', 'month'),), 'pk_attr': 'id', 'table_description': 'Verified records per community/village, type and Shanghai calendar month (yyyymm).'},
             bases=['Model'],
+        ),
+        ops.AddIndex(
+            model_name='ActivityMonthCount',
+            index=Index(fields=['town_id', 'unit_id', 'activity_type', 'month', 'n'], name='activity_month_read_idx'),
         ),
         # Existing verified records: the rollup computed from the log, as `linzhi rollup rebuild` does.
         ops.RunPython(

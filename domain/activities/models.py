@@ -231,8 +231,16 @@ class ActivityMonthCount(Model):
 
     class Meta:
         table = "activity_month_count"
-        # the upsert's conflict target, and the read index (a town's rows)
+        # the upsert's conflict target
         unique_together = (("town_id", "unit_id", "activity_type", "month"),)
+        indexes = [
+            # The read index: a town's buckets with their counts, in (unit, type) order, so a
+            # period is an index-only range scan (a plain index on both databases: SQLite has no
+            # INCLUDE, and the 4-column unique index would send every row to the table for `n`).
+            Index(
+                fields=["town_id", "unit_id", "activity_type", "month", "n"], name="activity_month_read_idx"
+            ),
+        ]
 
 
 class ActivityPhoto(Model):
