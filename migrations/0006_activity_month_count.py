@@ -26,7 +26,7 @@ class Migration(migrations.Migration):
         ),
         ops.AddIndex(
             model_name='ActivityMonthCount',
-            index=Index(fields=['town_id', 'unit_id', 'activity_type', 'month', 'n'], name='activity_month_read_idx'),
+            index=Index(fields=['town_id', 'month', 'unit_id', 'activity_type', 'n'], name='activity_month_read_idx'),
         ),
         # Existing verified records: the rollup computed from the log, as `linzhi rollup rebuild` does.
         ops.RunPython(

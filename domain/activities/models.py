@@ -234,11 +234,11 @@ class ActivityMonthCount(Model):
         # the upsert's conflict target
         unique_together = (("town_id", "unit_id", "activity_type", "month"),)
         indexes = [
-            # The read index: a town's buckets with their counts, in (unit, type) order, so a
-            # period is an index-only range scan (a plain index on both databases: SQLite has no
-            # INCLUDE, and the 4-column unique index would send every row to the table for `n`).
+            # The read index: a town's buckets of a period with their counts, so a period is an
+            # index-only range scan on both databases (SQLite has no INCLUDE; with the unique index
+            # alone PostgreSQL fetched every bucket from the table for `n`).
             Index(
-                fields=["town_id", "unit_id", "activity_type", "month", "n"], name="activity_month_read_idx"
+                fields=["town_id", "month", "unit_id", "activity_type", "n"], name="activity_month_read_idx"
             ),
         ]
 
