@@ -36,8 +36,12 @@ lint: install-dev
 typecheck: install-dev
 	$(BIN)/mypy
 
+# Two workers (pytest-xdist) for the two cores CI has: each worker has its own PostgreSQL test
+# database, SQLite databases are per test, live servers pick free ports. PYTEST_WORKERS=0 runs in one
+# process.
+PYTEST_WORKERS ?= 2
 pytest: install-dev audit-deps
-	$(BIN)/pytest
+	$(BIN)/pytest -n $(PYTEST_WORKERS)
 
 # The graphql-http audit suite (tests/api/test_transport.py runs it against a live server).
 audit-deps: tests/api/audit/node_modules/.package-lock.json
