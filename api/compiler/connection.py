@@ -15,11 +15,13 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from typing import Any
 
 from graphql import FieldNode, GraphQLField, GraphQLObjectType, get_named_type
 
 from api.compiler.planner import Builder, Env
 from api.compiler.sql import Fallback, Sql, invalid_argument, join, literal
+from api.schema.relay import page_request
 from domain.errors import DomainError
 from domain.pagination import PageRequest, _past
 
@@ -44,6 +46,25 @@ def safe_page(page: Callable[[Env], PageRequest]) -> Callable[[Env], PageRequest
             raise invalid_argument(error) from error
 
     return checked
+
+
+def relay_page(
+    arguments: Callable[[Env], dict[str, Any]], key_types: tuple[type, ...] = (str,)
+) -> Callable[[Env], PageRequest]:
+    """The page a Relay connection field asks for (`api.schema.relay.page_request` over its
+    first/after/last/before arguments, those it does not declare being absent)."""
+
+    def page(env: Env) -> PageRequest:
+        a = arguments(env)
+        return page_request(
+            first=a.get("first"),
+            after=a.get("after"),
+            last=a.get("last"),
+            before=a.get("before"),
+            key_types=key_types,
+        )
+
+    return page
 
 
 def cursor_expr(b: Builder, keyset: Keyset, alias: str) -> str:

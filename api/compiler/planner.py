@@ -315,6 +315,15 @@ class Builder:
         sql = self.dyn(render)
         return sql if sql.text else None
 
+    def filtered(self, build: Callable[[Env], Any], table: str) -> Callable[[str], list[Sql]]:
+        """A connection's `where`: the filter `build` returns per request, over the alias given."""
+
+        def where(alias: str) -> list[Sql]:
+            rendered = self.q(build, alias, table)
+            return [rendered] if rendered is not None else []
+
+        return where
+
     def subtree(self, path_of: Callable[[Env], str | None], alias: str) -> Sql:
         """`domain.activities.models.in_subtree` over `alias`: the same indexed predicate the
         resolvers' feed uses, chosen by the level of the subtree's root."""

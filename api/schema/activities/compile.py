@@ -11,14 +11,14 @@ from typing import Any
 
 from graphql import FieldNode, GraphQLField, GraphQLObjectType, get_named_type
 
-from api.compiler.connection import Keyset, connection
+from api.compiler.connection import Keyset, connection, relay_page
 from api.compiler.mapping import Column, Computed, Nested, ToMany, ToOne, TypeMap, register, root
 from api.compiler.planner import Builder, Env
 from api.compiler.sql import Fallback, Sql, literal
 from api.schema.activities.queries import FEED_KEYS
 from api.schema.activities.types import PHOTO_PATH
-from api.schema.grids.compile import cached_path, checked
-from api.schema.relay import node_pk, page_request
+from api.schema.grids.compile import FEED_KEYSET, cached_path, checked
+from api.schema.relay import node_pk
 from domain.activities import policy, rollup
 from domain.activities.models import (
     ACTIVITY_STATUS_LABELS,
@@ -225,15 +225,7 @@ def activities(b: Builder, field_def: GraphQLField, nodes: Sequence[FieldNode]) 
         # The subtree root's path comes from a process cache (paths never change): re-checked here.
         b.guard("NOT EXISTS (SELECT 1 FROM grid_cell WHERE id = " + b.dyn(cached_path(subtree)) + ")")
 
-    def where(alias: str) -> list[Sql]:
-        rendered = b.q(build, alias, "activity")
-        return [rendered] if rendered is not None else []
-
-    def page(env: Env) -> Any:
-        a = arguments(env)
-        return page_request(
-            first=a["first"], after=a["after"], last=a["last"], before=a["before"], key_types=FEED_KEYS
-        )
+    where = b.filtered(build, "activity")
 
     return connection(
         b,
@@ -242,8 +234,8 @@ def activities(b: Builder, field_def: GraphQLField, nodes: Sequence[FieldNode]) 
         node_type="Activity",
         table="activity",
         where=where,
-        keyset=Keyset((("started_at", "datetime"), ("id", "int")), descending=True),
-        page_of=page,
+        keyset=FEED_KEYSET,
+        page_of=relay_page(arguments, FEED_KEYS),
     )
 
 
@@ -256,14 +248,6 @@ def activity(b: Builder, field_def: GraphQLField, nodes: Sequence[FieldNode]) ->
     )
 
 
-def _first_after(arguments: Any) -> Any:
-    def page(env: Env) -> Any:
-        a = arguments(env)
-        return page_request(first=a["first"], after=a["after"], last=None, before=None, key_types=FEED_KEYS)
-
-    return page
-
-
 @root("verificationQueue")
 def verification_queue(b: Builder, field_def: GraphQLField, nodes: Sequence[FieldNode]) -> Sql:
     """`domain.activities.queries.verification_queue`: SUBMITTED records under
@@ -272,19 +256,15 @@ def verification_queue(b: Builder, field_def: GraphQLField, nodes: Sequence[Fiel
     arguments = b.arguments(field_def, nodes[0])
     build = checked(lambda env: [policy.review_filter(env.actor), {"status": ActivityStatus.SUBMITTED}])
 
-    def where(alias: str) -> list[Sql]:
-        rendered = b.q(build, alias, "activity")
-        return [rendered] if rendered is not None else []
-
     return connection(
         b,
         field_def,
         nodes,
         node_type="Activity",
         table="activity",
-        where=where,
+        where=b.filtered(build, "activity"),
         keyset=Keyset((("submitted_at", "datetime"), ("id", "int"))),
-        page_of=_first_after(arguments),
+        page_of=relay_page(arguments, FEED_KEYS),
     )
 
 
@@ -307,8 +287,8 @@ def my_activities(b: Builder, field_def: GraphQLField, nodes: Sequence[FieldNode
         node_type="Activity",
         table="activity",
         where=where,
-        keyset=Keyset((("started_at", "datetime"), ("id", "int")), descending=True),
-        page_of=_first_after(arguments),
+        keyset=FEED_KEYSET,
+        page_of=relay_page(arguments, FEED_KEYS),
     )
 
 

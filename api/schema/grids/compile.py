@@ -9,11 +9,11 @@ from typing import Any
 
 from graphql import FieldNode, GraphQLField, GraphQLObjectType, get_named_type
 
-from api.compiler.connection import Keyset, connection
+from api.compiler.connection import Keyset, connection, relay_page
 from api.compiler.mapping import Column, Nested, ToMany, ToOne, TypeMap, register, root
 from api.compiler.planner import Builder, Env
 from api.compiler.sql import Dialect, Fallback, Sql, invalid_argument, literal, param
-from api.schema.relay import node_pk, page_request
+from api.schema.relay import node_pk
 from domain.activities.models import LEVEL_COLUMNS
 from domain.errors import DomainError
 from domain.grids.codes import KIND_LABELS, GridKind
@@ -58,10 +58,6 @@ def _children(b: Builder, cell: str, field_def: GraphQLField, nodes: Sequence[Fi
     cut by `slice_page` with CELL_ORDER; the same page, cursors and totalCount as a keyset read."""
     arguments = b.arguments(field_def, nodes[0])
 
-    def page(env: Env) -> Any:
-        a = arguments(env)
-        return page_request(first=a["first"], after=a["after"], last=a["last"], before=a["before"])
-
     return connection(
         b,
         field_def,
@@ -70,7 +66,7 @@ def _children(b: Builder, cell: str, field_def: GraphQLField, nodes: Sequence[Fi
         table="grid_cell",
         where=lambda child: [Sql(f"{child}.retired = ") + param(False)],
         keyset=CELL_KEYSET,
-        page_of=page,
+        page_of=relay_page(arguments),
         branches=[lambda child: Sql(f"{child}.parent_id = {cell}.id")],
     )
 
@@ -105,15 +101,7 @@ def _activities(b: Builder, cell: str, field_def: GraphQLField, nodes: Sequence[
     arguments = b.arguments(field_def, nodes[0])
     build = feed_filter(arguments, subtree=False)
 
-    def where(row: str) -> list[Sql]:
-        rendered = b.q(build, row, "activity")
-        return [rendered] if rendered is not None else []
-
-    def page(env: Env) -> Any:
-        a = arguments(env)
-        return page_request(
-            first=a["first"], after=a["after"], last=a["last"], before=a["before"], key_types=FEED_KEYS
-        )
+    where = b.filtered(build, "activity")
 
     return connection(
         b,
@@ -123,7 +111,7 @@ def _activities(b: Builder, cell: str, field_def: GraphQLField, nodes: Sequence[
         table="activity",
         where=where,
         keyset=FEED_KEYSET,
-        page_of=page,
+        page_of=relay_page(arguments, FEED_KEYS),
         branches=subtree_branches(b, cell),
     )
 
@@ -268,13 +256,7 @@ def grid_cells(b: Builder, field_def: GraphQLField, nodes: Sequence[FieldNode]) 
     arguments = b.arguments(field_def, nodes[0])
     build = cells_filter(arguments)
 
-    def where(alias: str) -> list[Sql]:
-        rendered = b.q(build, alias, "grid_cell")
-        return [rendered] if rendered is not None else []
-
-    def page(env: Env) -> Any:
-        a = arguments(env)
-        return page_request(first=a["first"], after=a["after"], last=a["last"], before=a["before"])
+    where = b.filtered(build, "grid_cell")
 
     return connection(
         b,
@@ -284,7 +266,7 @@ def grid_cells(b: Builder, field_def: GraphQLField, nodes: Sequence[FieldNode]) 
         table="grid_cell",
         where=where,
         keyset=CELL_KEYSET,
-        page_of=page,
+        page_of=relay_page(arguments),
     )
 
 

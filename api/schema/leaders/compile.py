@@ -10,13 +10,13 @@ from typing import Any
 
 from graphql import FieldNode, GraphQLField
 
-from api.compiler.connection import Keyset, connection
+from api.compiler.connection import Keyset, connection, relay_page
 from api.compiler.mapping import Column, Computed, Nested, ToOne, TypeMap, register, root
 from api.compiler.planner import Builder, Env
 from api.compiler.sql import Fallback, Sql, literal, render_q
 from api.schema.activities.compile import labels, plain_objects
 from api.schema.grids.compile import cached_path, checked
-from api.schema.relay import node_pk, page_request
+from api.schema.relay import node_pk
 from domain.activities.models import ACTIVITY_TYPE_LABELS, ActivityStatus
 from domain.grids.models import subtree_range
 from domain.leaders import policy
@@ -231,12 +231,6 @@ def micro_leaders(b: Builder, field_def: GraphQLField, nodes: Sequence[FieldNode
             )
         return conditions
 
-    def page(env: Env) -> Any:
-        a = arguments(env)
-        return page_request(
-            first=a["first"], after=a["after"], last=a["last"], before=a["before"], key_types=(int,)
-        )
-
     return connection(
         b,
         field_def,
@@ -245,7 +239,7 @@ def micro_leaders(b: Builder, field_def: GraphQLField, nodes: Sequence[FieldNode
         table="micro_leader",
         where=where,
         keyset=Keyset((("id", "int"),)),
-        page_of=page,
+        page_of=relay_page(arguments, (int,)),
     )
 
 
