@@ -11,7 +11,7 @@ hand-written notion of "argument shape" or "actor shape".
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -31,9 +31,11 @@ from graphql import (
 from graphql.execution.values import get_argument_values, get_directive_values
 
 from api.compiler import mapping
-from api.compiler.sql import Dialect, Fallback, Ref, Sql, join, literal, render_q
+from api.compiler.sql import Dialect, Fallback, Ref, Sql, invalid_argument, join, literal, render_q
+from api.schema.relay import node_pk
 from domain.access import Actor
 from domain.activities.models import in_subtree
+from domain.errors import DomainError
 
 Probe = Callable[["Env"], Any]
 
@@ -247,11 +249,7 @@ class Builder:
         if isinstance(field_map, mapping.Column):
             expr = f"{alias}.{field_map.column}"
             if field_map.labels is not None:
-                cases = " ".join(
-                    f"WHEN {literal(str(getattr(k, 'value', k)))} THEN {literal(v)}"
-                    for k, v in field_map.labels.items()
-                )
-                return Sql(f"CASE {expr} {cases} END")
+                return Sql(labels(expr, field_map.labels))
             if field_map.kind == "bool":
                 return Sql(d.boolean(expr))
             if field_map.kind == "datetime":
@@ -288,6 +286,19 @@ class Builder:
 
     def nested(self, value: Sql) -> Sql:
         return Sql(self.dialect.nested(value.text, compact=self.below_root > 0), value.params)
+
+    def lookup(self, field_def: GraphQLField, nodes: Sequence[FieldNode], type_name: str) -> Sql:
+        """`<type>(id:)`: the row of a global ID of `type_name`, if the actor may see it (a
+        malformed ID or one of another type is the resolvers' user error: fall back)."""
+        arguments = self.arguments(field_def, nodes[0])
+
+        def pk(env: Env) -> Sql:
+            try:
+                return Sql("?", (node_pk(arguments(env)["id"], type_name),))
+            except DomainError as error:
+                raise invalid_argument(error) from error
+
+        return self.single(type_name, nodes, lambda alias: f"{alias}.id = " + self.dyn(pk))
 
     def single(self, type_name: str, nodes: Sequence[FieldNode], where: Callable[[str], Sql]) -> Sql:
         """A nullable object of `type_name`: the row `where(alias)` selects, if the actor may see it."""
@@ -338,6 +349,36 @@ class Builder:
         if rendered is None:
             raise Fallback("empty subtree predicate")
         return rendered
+
+
+def labels(expr: str, names: Mapping[Any, str]) -> str:
+    """An enum column shown through its zh-CN labels."""
+    cases = " ".join(
+        f"WHEN {literal(str(getattr(k, 'value', k)))} THEN {literal(v)}" for k, v in names.items()
+    )
+    return f"CASE {expr} {cases} END"
+
+
+def plain_objects(
+    b: Builder,
+    nodes: Sequence[FieldNode],
+    type_name: str,
+    fields: Mapping[str, Callable[[str], str]],
+    source: Callable[[str], Sql | str],
+) -> Sql:
+    """A JSON list of objects without identity (counts and the like): `fields` maps each
+    GraphQL field to SQL over a row of `source(alias)` (FROM ... ORDER BY ...)."""
+    row = b.alias("r")
+    columns: list[tuple[str, Sql]] = []
+    for key, name, _ in b.collect(nodes, type_name):
+        if name == "__typename":
+            columns.append((key, Sql(literal(type_name))))
+        elif name in fields:
+            columns.append((key, Sql(fields[name](row))))
+        else:
+            raise Fallback(f"{type_name}.{name} is not compilable")
+    from_rows = source(row)
+    return b.nested(b.dialect.many(columns, from_rows if isinstance(from_rows, Sql) else Sql(from_rows)))
 
 
 def build_plan(env: Env, dialect: Dialect, operation: OperationDefinitionNode) -> tuple[Plan, Builder]:

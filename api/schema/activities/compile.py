@@ -5,7 +5,7 @@ connections `verificationQueue` and `myActivities`, and the aggregate `activityC
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
 from typing import Any
 
@@ -13,11 +13,11 @@ from graphql import FieldNode, GraphQLField, GraphQLObjectType, get_named_type
 
 from api.compiler.connection import Keyset, connection, relay_page
 from api.compiler.mapping import Column, Computed, Nested, ToMany, ToOne, TypeMap, register, root
-from api.compiler.planner import Builder, Env
+from api.compiler.planner import Builder, Env, labels, plain_objects
 from api.compiler.sql import Fallback, Sql, literal
 from api.schema.activities.queries import FEED_KEYS
 from api.schema.activities.types import PHOTO_PATH
-from api.schema.grids.compile import FEED_KEYSET, cached_path, checked
+from api.schema.grids.compile import FEED_KEYSET, checked, guard_subtree
 from api.schema.relay import node_pk
 from domain.activities import policy, rollup
 from domain.activities.models import (
@@ -34,35 +34,6 @@ ACTIVITY_COLUMNS = frozenset(
     {"id", "author_user_id", "leader_id", "cell_id", "cell_path", "town_id", "unit_id", "grid_id"}
     | {"activity_type", "started_at", "status", "submitted_at"}
 )
-
-
-def labels(expr: str, names: Mapping[Any, str]) -> str:
-    """An enum column shown through its zh-CN labels."""
-    cases = " ".join(
-        f"WHEN {literal(str(getattr(k, 'value', k)))} THEN {literal(v)}" for k, v in names.items()
-    )
-    return f"CASE {expr} {cases} END"
-
-
-def plain_objects(
-    b: Builder,
-    nodes: Sequence[FieldNode],
-    type_name: str,
-    fields: Mapping[str, Callable[[str], str]],
-    source: Callable[[str], str],
-) -> Sql:
-    """A JSON list of objects without identity (counts and the like): `fields` maps each
-    GraphQL field to SQL over a row of `source(alias)` (FROM ... ORDER BY ...)."""
-    row = b.alias("r")
-    columns: list[tuple[str, Sql]] = []
-    for key, name, _ in b.collect(nodes, type_name):
-        if name == "__typename":
-            columns.append((key, Sql(literal(type_name))))
-        elif name in fields:
-            columns.append((key, Sql(fields[name](row))))
-        else:
-            raise Fallback(f"{type_name}.{name} is not compilable")
-    return b.nested(b.dialect.many(columns, Sql(source(row))))
 
 
 def duration_minutes(b: Builder, alias: str) -> Sql:
@@ -218,12 +189,7 @@ def feed_filter(arguments: Any, subtree: bool = True) -> Any:
 def activities(b: Builder, field_def: GraphQLField, nodes: Sequence[FieldNode]) -> Sql:
     arguments = b.arguments(field_def, nodes[0])
     build = feed_filter(arguments)
-    subtree = checked(
-        lambda env: node_pk((arguments(env).get("filter") or {})["subtree"], "GridCell", "filter.subtree")
-    )
-    if b.decide(lambda env: bool((arguments(env).get("filter") or {}).get("subtree"))):
-        # The subtree root's path comes from a process cache (paths never change): re-checked here.
-        b.guard("NOT EXISTS (SELECT 1 FROM grid_cell WHERE id = " + b.dyn(cached_path(subtree)) + ")")
+    guard_subtree(b, arguments)
 
     where = b.filtered(build, "activity")
 
@@ -241,11 +207,7 @@ def activities(b: Builder, field_def: GraphQLField, nodes: Sequence[FieldNode]) 
 
 @root("activity")
 def activity(b: Builder, field_def: GraphQLField, nodes: Sequence[FieldNode]) -> Sql:
-    arguments = b.arguments(field_def, nodes[0])
-    pk = checked(lambda env: node_pk(arguments(env)["id"], "Activity"))
-    return b.single(
-        "Activity", nodes, lambda alias: f"{alias}.id = " + b.dyn(lambda env: Sql("?", (pk(env),)))
-    )
+    return b.lookup(field_def, nodes, "Activity")
 
 
 @root("verificationQueue")
@@ -318,6 +280,11 @@ def activity_counts_by_unit(b: Builder, field_def: GraphQLField, nodes: Sequence
     unit_type = get_named_type(field_def.type)
     assert isinstance(unit_type, GraphQLObjectType)
     count_type = get_named_type(unit_type.fields["counts"].type)
+    by_type = {
+        "activityType": lambda row: f"{row}.activity_type",
+        "label": lambda row: labels(f"{row}.activity_type", ACTIVITY_TYPE_LABELS),
+        "count": lambda row: f"{row}.n",
+    }
     unit = b.alias("u")
     columns: list[tuple[str, Sql]] = []
     for key, name, field_nodes in b.collect(nodes, unit_type.name):
@@ -330,25 +297,12 @@ def activity_counts_by_unit(b: Builder, field_def: GraphQLField, nodes: Sequence
                 (key, b.single("GridCell", field_nodes, lambda alias: Sql(f"{alias}.id = {unit}.unit_id")))
             )
         elif name == "counts":
-            row = b.alias("n")
-            counts: list[tuple[str, Sql]] = []
-            for count_key, count_name, _ in b.collect(field_nodes, count_type.name):
-                if count_name == "__typename":
-                    counts.append((count_key, Sql(literal(count_type.name))))
-                elif count_name == "activityType":
-                    counts.append((count_key, Sql(f"{row}.activity_type")))
-                elif count_name == "label":
-                    cases = " ".join(
-                        f"WHEN {literal(k.value)} THEN {literal(v)}" for k, v in ACTIVITY_TYPE_LABELS.items()
-                    )
-                    counts.append((count_key, Sql(f"CASE {row}.activity_type {cases} END")))
-                elif count_name == "count":
-                    counts.append((count_key, Sql(f"{row}.n")))
-                else:
-                    raise Fallback(f"{count_type.name}.{count_name} is not compilable")
-            by_type = d.collate_c(f"{row}.activity_type")  # Python's sorted() order
-            source = f"FROM {grouped} {row} WHERE {row}.unit_id = {unit}.unit_id ORDER BY {by_type}"
-            columns.append((key, b.nested(d.many(counts, Sql(source)))))
+
+            def of_unit(row: str) -> str:
+                in_order = d.collate_c(f"{row}.activity_type")  # Python's sorted() order
+                return f"FROM {grouped} {row} WHERE {row}.unit_id = {unit}.unit_id ORDER BY {in_order}"
+
+            columns.append((key, plain_objects(b, field_nodes, count_type.name, by_type, of_unit)))
         else:
             raise Fallback(f"{unit_type.name}.{name} is not compilable")
     source = (

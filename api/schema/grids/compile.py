@@ -11,7 +11,7 @@ from graphql import FieldNode, GraphQLField, GraphQLObjectType, get_named_type
 
 from api.compiler.connection import Keyset, connection, relay_page
 from api.compiler.mapping import Column, Nested, ToMany, ToOne, TypeMap, register, root
-from api.compiler.planner import Builder, Env
+from api.compiler.planner import Builder, Env, labels, plain_objects
 from api.compiler.sql import Dialect, Fallback, Sql, invalid_argument, literal, param
 from api.schema.relay import node_pk
 from domain.activities.models import LEVEL_COLUMNS
@@ -128,6 +128,9 @@ def _ancestors(b: Builder, cell: str, field_def: GraphQLField, nodes: Sequence[F
     return b.nested(b.dialect.many(b.object_columns("GridCell", row, nodes), Sql(source)))
 
 
+KIND_ORDER = " ".join(f"WHEN {literal(k.value)} THEN {i}" for i, k in enumerate(GridKind))  # GridKind order
+
+
 def _subtree(b: Builder, cell: str, field_def: GraphQLField, nodes: Sequence[FieldNode]) -> Sql:
     """`GridCellType.subtree` (`domain.grids.queries.subtree_stats`): active cells below the row
     by kind, kinds with none left out, in GridKind order."""
@@ -150,29 +153,21 @@ def _subtree(b: Builder, cell: str, field_def: GraphQLField, nodes: Sequence[Fie
             row = b.alias("s")
             columns.append((key, f"(SELECT count(*) FROM grid_cell {row} WHERE " + below(row) + ")"))
         elif name == "byKind":
-            row, group = b.alias("s"), b.alias("g")
-            counts: list[tuple[str, Sql]] = []
-            for count_key, count_name, _ in b.collect(field_nodes, count_type.name):
-                if count_name == "__typename":
-                    counts.append((count_key, Sql(literal(count_type.name))))
-                elif count_name == "kind":
-                    counts.append((count_key, Sql(f"{group}.kind")))
-                elif count_name == "label":
-                    labels = " ".join(
-                        f"WHEN {literal(k.value)} THEN {literal(v)}" for k, v in KIND_LABELS.items()
-                    )
-                    counts.append((count_key, Sql(f"CASE {group}.kind {labels} END")))
-                elif count_name == "count":
-                    counts.append((count_key, Sql(f"{group}.n")))
-                else:
-                    raise Fallback(f"{count_type.name}.{count_name} is not compilable")
-            by_kind = " ".join(f"WHEN {literal(k.value)} THEN {i}" for i, k in enumerate(GridKind))
-            source = (
-                f"FROM (SELECT {row}.kind AS kind, count(*) AS n FROM grid_cell {row} WHERE "
-                + below(row)
-                + f" GROUP BY {row}.kind) {group} ORDER BY CASE {group}.kind {by_kind} END"
-            )
-            columns.append((key, b.nested(d.many(counts, source))))
+
+            def kinds(group: str) -> Sql:
+                row = b.alias("s")
+                return (
+                    f"FROM (SELECT {row}.kind AS kind, count(*) AS n FROM grid_cell {row} WHERE "
+                    + below(row)
+                    + f" GROUP BY {row}.kind) {group} ORDER BY CASE {group}.kind {KIND_ORDER} END"
+                )
+
+            fields = {
+                "kind": lambda group: f"{group}.kind",
+                "label": lambda group: labels(f"{group}.kind", KIND_LABELS),
+                "count": lambda group: f"{group}.n",
+            }
+            columns.append((key, plain_objects(b, field_nodes, count_type.name, fields, kinds)))
         else:
             raise Fallback(f"{stats_type.name}.{name} is not compilable")
     return b.nested(d.obj(columns))
@@ -229,6 +224,16 @@ def cached_path(cell_id: Any) -> Any:
     return check
 
 
+def guard_subtree(b: Builder, arguments: Any) -> None:
+    """A `filter.subtree` root's path comes from a process cache (paths never change; the cache
+    may belong to another database): the statement re-checks it, and the resolvers answer if not."""
+    subtree = checked(
+        lambda env: node_pk((arguments(env).get("filter") or {})["subtree"], "GridCell", "filter.subtree")
+    )
+    if b.decide(lambda env: bool((arguments(env).get("filter") or {}).get("subtree"))):
+        b.guard("NOT EXISTS (SELECT 1 FROM grid_cell WHERE id = " + b.dyn(cached_path(subtree)) + ")")
+
+
 def cells_filter(arguments: Any) -> Any:
     """`api.schema.grids.queries._domain_filter` + `domain.grids.queries._filtered` as filters."""
 
@@ -272,11 +277,7 @@ def grid_cells(b: Builder, field_def: GraphQLField, nodes: Sequence[FieldNode]) 
 
 @root("gridCell")
 def grid_cell(b: Builder, field_def: GraphQLField, nodes: Sequence[FieldNode]) -> Sql:
-    arguments = b.arguments(field_def, nodes[0])
-    pk = checked(lambda env: node_pk(arguments(env)["id"], "GridCell"))
-    return b.single(
-        "GridCell", nodes, lambda alias: f"{alias}.id = " + b.dyn(lambda env: Sql("?", (pk(env),)))
-    )
+    return b.lookup(field_def, nodes, "GridCell")
 
 
 @root("gridCellByCode")

@@ -12,10 +12,9 @@ from graphql import FieldNode, GraphQLField
 
 from api.compiler.connection import Keyset, connection, relay_page
 from api.compiler.mapping import Column, Computed, Nested, ToOne, TypeMap, register, root
-from api.compiler.planner import Builder, Env
+from api.compiler.planner import Builder, Env, labels, plain_objects
 from api.compiler.sql import Fallback, Sql, literal, render_q
-from api.schema.activities.compile import labels, plain_objects
-from api.schema.grids.compile import cached_path, checked
+from api.schema.grids.compile import checked, guard_subtree
 from api.schema.relay import node_pk
 from domain.activities.models import ACTIVITY_TYPE_LABELS, ActivityStatus
 from domain.grids.models import subtree_range
@@ -156,18 +155,12 @@ COHORT = register(
 
 @root("microLeader")
 def micro_leader(b: Builder, field_def: GraphQLField, nodes: Sequence[FieldNode]) -> Sql:
-    arguments = b.arguments(field_def, nodes[0])
-    pk = checked(lambda env: node_pk(arguments(env)["id"], "MicroLeader"))
-    return b.single(
-        "MicroLeader", nodes, lambda alias: f"{alias}.id = " + b.dyn(lambda env: Sql("?", (pk(env),)))
-    )
+    return b.lookup(field_def, nodes, "MicroLeader")
 
 
 @root("cohort")
 def cohort(b: Builder, field_def: GraphQLField, nodes: Sequence[FieldNode]) -> Sql:
-    arguments = b.arguments(field_def, nodes[0])
-    pk = checked(lambda env: node_pk(arguments(env)["id"], "Cohort"))
-    return b.single("Cohort", nodes, lambda alias: f"{alias}.id = " + b.dyn(lambda env: Sql("?", (pk(env),))))
+    return b.lookup(field_def, nodes, "Cohort")
 
 
 def leaders_filter(arguments: Any) -> Any:
@@ -208,11 +201,7 @@ def name_search(arguments: Any) -> Any:
 def micro_leaders(b: Builder, field_def: GraphQLField, nodes: Sequence[FieldNode]) -> Sql:
     arguments = b.arguments(field_def, nodes[0])
     build = leaders_filter(arguments)
-    subtree = checked(
-        lambda env: node_pk((arguments(env).get("filter") or {})["subtree"], "GridCell", "filter.subtree")
-    )
-    if b.decide(lambda env: bool((arguments(env).get("filter") or {}).get("subtree"))):
-        b.guard("NOT EXISTS (SELECT 1 FROM grid_cell WHERE id = " + b.dyn(cached_path(subtree)) + ")")
+    guard_subtree(b, arguments)
 
     searching = b.decide(lambda env: bool(((arguments(env).get("filter") or {}).get("search") or "").strip()))
     search = name_search(arguments)
@@ -293,8 +282,4 @@ TRAINING_SESSION = register(
 
 @root("trainingSession")
 def training_session(b: Builder, field_def: GraphQLField, nodes: Sequence[FieldNode]) -> Sql:
-    arguments = b.arguments(field_def, nodes[0])
-    pk = checked(lambda env: node_pk(arguments(env)["id"], "TrainingSession"))
-    return b.single(
-        "TrainingSession", nodes, lambda alias: f"{alias}.id = " + b.dyn(lambda env: Sql("?", (pk(env),)))
-    )
+    return b.lookup(field_def, nodes, "TrainingSession")
