@@ -3,7 +3,7 @@ training now, and the training plan, enrolment and attendance of both.
 
 From the report (共治共享 社会治理改革新动力足; written in 2020, it dates the start to 去年, so 2019):
 the 微领袖 programme's first cohort (首期) had 38 people, recruited for their credibility and
-influence (公信度和影响力) among 微网格长, 村(居)民小组长 and 社区社会组织负责人, and trained through
+influence (公信度和影响力) among 微网格长, 村（居）民小组长 and 社区社会组织负责人, and trained through
 个案辅导增能, 小组团队辅导, 主题工作坊, 外出参访 and the 实务能力训练营. Everything else (people,
 dates, titles, venues, facilitators, attendance) is generated demo data and flagged `is_demo`.
 

@@ -182,7 +182,7 @@ async def counts_by_type_for_units(
     from `activity_town_counts_idx` (`rollup.unit_counts_statement`). Records on the town cell
     itself belong to no unit and are left out."""
     if town.depth != TOWN_DEPTH:
-        raise ValidationError(ErrorCode.INVALID, "请选择一个镇(街道)", ["town"])
+        raise ValidationError(ErrorCode.INVALID, "请选择一个镇（街道）", ["town"])
     statement, params = rollup.unit_counts_statement(town.id, _utc(since, "since"), _utc(until, "until"))
     counts: dict[int, dict[ActivityType, int]] = defaultdict(dict)
     for row in await sql.fetch_all(statement, params):

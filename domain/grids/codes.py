@@ -29,7 +29,7 @@ class GridKind(StrEnum):
 
 KIND_LABELS: dict[GridKind, str] = {
     GridKind.CITY: "市",
-    GridKind.TOWN: "镇(街道)",
+    GridKind.TOWN: "镇（街道）",
     GridKind.COMMUNITY: "社区",
     GridKind.VILLAGE: "村",
     GridKind.GRID: "网格",

@@ -28,7 +28,7 @@ class SourceRole(StrEnum):
 
 SOURCE_ROLE_LABELS = {
     SourceRole.MICRO_GRID_HEAD: "微网格长",
-    SourceRole.GROUP_LEADER: "村(居)民小组长",
+    SourceRole.GROUP_LEADER: "村（居）民小组长",
     SourceRole.ORG_LEADER: "社区社会组织负责人",
 }
 

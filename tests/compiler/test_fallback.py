@@ -97,7 +97,7 @@ async def test_a_town_check_the_resolvers_make_is_kept(app: App) -> None:
     body = await app.post(query, {"town": global_id("GridCell", tree.community.id)})
     # THEN the statement's guard hands over to the resolvers, which refuse it
     assert body["extensions"] == {"readPath": "resolvers", "fallback": "runtime guard"}
-    assert body["errors"][0]["message"] == "请选择一个镇(街道)"
+    assert body["errors"][0]["message"] == "请选择一个镇（街道）"
 
 
 @pytest.mark.parametrize(

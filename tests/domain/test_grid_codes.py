@@ -68,4 +68,4 @@ def test_kind_for_code_tells_villages_from_communities() -> None:
 
 
 def test_every_kind_has_a_chinese_label() -> None:
-    assert [k.label for k in GridKind] == ["市", "镇(街道)", "社区", "村", "网格", "微网格"]
+    assert [k.label for k in GridKind] == ["市", "镇（街道）", "社区", "村", "网格", "微网格"]

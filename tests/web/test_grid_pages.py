@@ -251,7 +251,7 @@ async def test_grid_browser_lists_the_towns_with_subtree_counts(client: httpx.As
     # THEN it shows the city and its towns with their units, grids, micro-grids and households
     assert main_heading(doc) == "平湖市"
     assert doc.find("thead").texts("th") == ["名称", "编码", "类型", "社区/村", "网格", "微网格", "户数"]
-    assert table_rows(doc) == [["当湖街道", "330482001", "镇(街道)", "2", "1", "4", "240"]]
+    assert table_rows(doc) == [["当湖街道", "330482001", "镇（街道）", "2", "1", "4", "240"]]
     # AND a search form to jump straight to a cell
     assert doc.find("form", role="search").attrs["action"] == "/grids/search"
 
@@ -299,7 +299,7 @@ async def test_home_shows_the_city_and_leads_to_the_grid_browser(client: httpx.A
     assert response.status_code == 200
     assert main_heading(doc) == "平湖市社区网格"
     assert doc.find("p", class_="hero__lead").text.startswith(
-        "全市划分为 1 个镇(街道)、2 个社区/村、1 个网格、2 个微网格，共 160 户。"
+        "全市划分为 1 个镇（街道）、2 个社区/村、1 个网格、2 个微网格，共 160 户。"
     )
     assert "/grids" in [a.attrs["href"] for a in doc.find("main").find_all("a")]
 

@@ -66,6 +66,7 @@ async def test_the_public_directory_masks_names_and_shows_role_cell_cohort_and_s
     assert card.find(class_="leader-card__cell").text == f"1幢 {training.tree.micro_grids[0].code}"
     assert card.find(class_="status").text == "已提名"
     assert doc.find(id="leaders-heading").text == "全部微领袖 3"
+    assert "姓名已做脱敏处理" in response.text
 
 
 async def test_staff_see_full_names_in_the_directory(client: httpx.AsyncClient) -> None:
@@ -75,6 +76,8 @@ async def test_staff_see_full_names_in_the_directory(client: httpx.AsyncClient) 
     _, doc = await staff.open("/leaders")
 
     assert leader_names(doc) == ["李微领1", "李微领2", "李微领3"]
+    # the notice about masked names is for those who see them masked
+    assert "姓名已做脱敏处理" not in doc.text
 
 
 async def test_the_directory_filters_by_status_cohort_and_town(client: httpx.AsyncClient) -> None:

@@ -28,11 +28,11 @@ class Level:
 
 LEVELS: tuple[Level, ...] = (
     Level("市", (GridKind.CITY,), "县级市，网格体系的根。"),
-    Level("镇(街道)", (GridKind.TOWN,), "乡镇级区划：街道以城区为主，镇以农村为主。"),
+    Level("镇（街道）", (GridKind.TOWN,), "乡镇级区划：街道以城区为主，镇以农村为主。"),
     Level(
         "社区/村",
         (GridKind.COMMUNITY, GridKind.VILLAGE),
-        "村(居)级单元：城镇为社区，农村为行政村，编码为 12 位。",
+        "村（居）级单元：城镇为社区，农村为行政村，编码为 12 位。",
     ),
     Level("网格", (GridKind.GRID,), "社区或村划分的治理网格，一般覆盖 300–500 户，配备网格长和网格员。"),
     Level("微网格", (GridKind.MICRO_GRID,), "一栋楼、一条弄堂或一个自然村落，约 20–100 户，由微网格长联系。"),

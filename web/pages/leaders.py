@@ -10,6 +10,7 @@ from datetime import UTC, datetime
 from urllib.parse import urlencode
 
 from domain.access import Actor
+from domain.accounts.policy import can_see_full_names
 from domain.activities import queries as activity_queries
 from domain.activities.models import ActivityType
 from domain.grids import queries as grid_queries
@@ -94,6 +95,7 @@ class Directory:
     total: int
     next_url: str | None
     is_first_page: bool
+    names_masked: bool
 
 
 async def directory(actor: Actor, query: DirectoryQuery, after: str) -> Directory:
@@ -116,7 +118,16 @@ async def directory(actor: Actor, query: DirectoryQuery, after: str) -> Director
     total = await queries.leaders_count(actor, where)
     rows = await leader_rows(actor, page.items, {c.id: c for c in cohorts})
     next_url = query.url(after=str(page.items[-1].id)) if page.has_next and page.items else None
-    return Directory(query, cohorts, towns, rows, total, next_url, is_first_page=key is None)
+    return Directory(
+        query,
+        cohorts,
+        towns,
+        rows,
+        total,
+        next_url,
+        is_first_page=key is None,
+        names_masked=not can_see_full_names(actor),
+    )
 
 
 async def leader_rows(

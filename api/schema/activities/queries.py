@@ -78,7 +78,7 @@ class ActivityQueries:
         domain_filter = await feed_filter(info, filter)
         return await feed_connection(info, domain_filter, feed_page(first, after, last, before))
 
-    @strawberry.field(description="某镇(街道)各社区/村在一段时间内已核实的活动数（按类型）；一条聚合语句")
+    @strawberry.field(description="某镇（街道）各社区/村在一段时间内已核实的活动数（按类型）；一条聚合语句")
     async def activity_counts_by_unit(
         self, info: Info, town: strawberry.ID, since: datetime, until: datetime
     ) -> list[UnitActivityCounts]:

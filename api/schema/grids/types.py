@@ -42,7 +42,7 @@ class GridSubtreeStats:
     by_kind: list[GridKindCount]
 
 
-@strawberry.type(name="GridCell", description="网格单元：市、镇(街道)、社区/村、网格、微网格")
+@strawberry.type(name="GridCell", description="网格单元：市、镇（街道）、社区/村、网格、微网格")
 class GridCellType(relay.Node):
     id: relay.NodeID[int]
     code: str = strawberry.field(description="区划/网格编码")
