@@ -19,6 +19,7 @@ from tortoise import connections
 from tortoise.transactions import in_transaction
 
 from domain.access import Actor
+from domain.audit.labels import require_labelled
 from domain.audit.models import AuditEntry
 
 GENESIS = "0" * 64
@@ -62,6 +63,7 @@ async def record(
     **summary: Any,
 ) -> AuditEntry:
     """Append one row to the chain (joins the caller's transaction, or opens one)."""
+    require_labelled(action, object_type)
     async with in_transaction():
         await _lock_chain()
         head = await AuditEntry.all().order_by("-seq").first().only("seq", "hash")

@@ -514,3 +514,17 @@ async def test_an_id_too_long_for_the_database_is_not_found(client: httpx.AsyncC
     posted = await browser.submit(url, {"active": "0"})
 
     assert opened.status_code == posted.status_code == 404
+
+
+async def test_every_object_type_is_offered_in_the_filter_with_its_chinese_name(
+    client: httpx.AsyncClient,
+) -> None:
+    from domain.audit.labels import OBJECT_TYPES
+
+    browser = await bureau(client)
+    _, doc = await browser.open("/admin/audit")
+
+    offered = doc.find(id="audit-object-type").find_all("option")
+    assert [o.text for o in offered][1:] == list(OBJECT_TYPES.values())
+    assert "微领袖" in [o.text for o in offered]
+    assert "活动记录" in [o.text for o in offered]

@@ -9,29 +9,13 @@ from urllib.parse import urlencode
 
 from domain.accounts import queries as accounts
 from domain.audit import queries
+from domain.audit.labels import ACTIONS, OBJECT_TYPES
 from domain.audit.models import AuditEntry
 from domain.audit.queries import AuditFilter
 from web.localtime import start_of_day
 
-ACTION_LABELS: dict[str, str] = {
-    "auth.sign_in": "登录",
-    "auth.sign_in_failed": "登录失败",
-    "auth.sign_in_refused": "登录被拒（账号锁定中）",
-    "auth.locked": "账号锁定",
-    "auth.sign_out": "退出",
-    "grid.create": "新增网格",
-    "grid.update": "修改网格",
-    "role.grant": "授予角色",
-    "role.revoke": "撤销角色",
-    "token.create": "创建令牌",
-    "token.revoke": "撤销令牌",
-    "person.unmask": "查看完整个人信息",
-    "user.create": "新建用户",
-    "user.activate": "启用用户",
-    "user.deactivate": "停用用户",
-    "user.change_password": "修改密码",
-}
-OBJECT_LABELS: dict[str, str] = {"User": "用户", "ApiToken": "令牌", "GridCell": "网格单元", "Person": "人员"}
+ACTION_LABELS = ACTIONS
+OBJECT_LABELS = OBJECT_TYPES
 MAX_INPUT = 60
 
 

@@ -1,0 +1,63 @@
+"""What each audit action and object type is called in Chinese.
+
+`record` refuses an action missing here, so every action the code can write has a label on the
+audit page and in its filter."""
+
+from __future__ import annotations
+
+ACTIONS: dict[str, str] = {
+    "auth.sign_in": "登录",
+    "auth.sign_in_failed": "登录失败",
+    "auth.sign_in_refused": "登录被拒（账号锁定中）",
+    "auth.locked": "账号锁定",
+    "auth.sign_out": "退出登录",
+    "user.create": "新建用户",
+    "user.activate": "启用用户",
+    "user.deactivate": "停用用户",
+    "user.change_password": "修改密码",
+    "role.grant": "授予角色",
+    "role.revoke": "撤销角色",
+    "token.create": "创建令牌",
+    "token.revoke": "撤销令牌",
+    "person.unmask": "查看完整个人信息",
+    "grid.create": "新增网格",
+    "grid.update": "修改网格",
+    "cohort.create": "新建培训期",
+    "leader.nominate": "提名微领袖",
+    "leader.enrol": "微领袖入学",
+    "leader.certify": "微领袖结业认证",
+    "leader.withdraw": "微领袖退出",
+    "session.create": "新建培训",
+    "session.update": "修改培训",
+    "session.enrol": "报名培训",
+    "session.cancel_enrolment": "取消报名",
+    "session.open_check_in": "开启签到",
+    "session.close_check_in": "结束签到",
+    "session.check_in": "培训签到",
+    "attendance.correct": "更正考勤",
+    "activity.create": "新建活动记录",
+    "activity.update": "修改活动记录",
+    "activity.submit": "提交活动记录",
+    "activity.verify": "核实活动记录",
+    "activity.return": "退回活动记录",
+    "activity.photo_add": "添加活动照片",
+    "activity.photo_remove": "删除活动照片",
+}
+
+OBJECT_TYPES: dict[str, str] = {
+    "User": "用户",
+    "ApiToken": "令牌",
+    "Person": "人员",
+    "GridCell": "网格单元",
+    "Cohort": "培训期",
+    "MicroLeader": "微领袖",
+    "TrainingSession": "培训",
+    "Activity": "活动记录",
+}
+
+
+def require_labelled(action: str, object_type: str | None) -> None:
+    if action not in ACTIONS:
+        raise ValueError(f"audit action {action!r} has no label in domain/audit/labels.py")
+    if object_type is not None and object_type not in OBJECT_TYPES:
+        raise ValueError(f"audit object type {object_type!r} has no label in domain/audit/labels.py")
