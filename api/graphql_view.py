@@ -20,11 +20,12 @@ and `X-Linzhi-Read-Path: resolvers` forces the resolvers (the differential tests
 from __future__ import annotations
 
 import json
+from pathlib import Path
 from typing import Any
 
 from cross_web import HTTPException
 from starlette.requests import Request
-from starlette.responses import Response
+from starlette.responses import HTMLResponse, Response
 from starlette.websockets import WebSocket
 from strawberry.asgi import GraphQL
 from strawberry.http import GraphQLHTTPResponse
@@ -64,6 +65,10 @@ def is_request_error(result: ExecutionResult) -> bool:
 
 READ_PATH_HEADER = "x-linzhi-read-path"
 
+# GraphiQL from vendored files under web/static (strawberry's page loads them from a CDN, which a
+# government intranet cannot reach).
+GRAPHIQL_HTML = (Path(__file__).resolve().parents[1] / "web" / "templates" / "graphiql.html").read_text()
+
 
 def _debug(request: Request) -> bool:
     """Outside production: the read path is reported and may be chosen by the client."""
@@ -79,6 +84,9 @@ class GraphQLView(GraphQL[Context, None]):
     def __init__(self, schema: Any, **kwargs: Any) -> None:
         super().__init__(schema, **kwargs)
         self.read_path = CompiledReadPath(schema)
+
+    async def render_graphql_ide(self, request: Request) -> Response:
+        return HTMLResponse(GRAPHIQL_HTML)
 
     def encode_json(self, data: object) -> str:
         return json.dumps(data, ensure_ascii=False, separators=(",", ":"))

@@ -12,11 +12,10 @@ CSP = (
     "connect-src 'self'; font-src 'self'; object-src 'none'; base-uri 'self'; "
     "form-action 'self'; frame-ancestors 'none'"
 )
-# GraphiQL loads its assets from a CDN and runs inline script; it is a development tool only.
+# GraphiQL (development only) runs from vendored files; its editor sets inline styles.
 GRAPHIQL_CSP = (
-    "default-src 'self'; script-src 'self' 'unsafe-inline' https://unpkg.com; "
-    "style-src 'self' 'unsafe-inline' https://unpkg.com; img-src 'self' data:; "
-    "connect-src 'self'; frame-ancestors 'none'"
+    "default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data:; "
+    "font-src 'self' data:; connect-src 'self'; object-src 'none'; base-uri 'self'; frame-ancestors 'none'"
 )
 
 
