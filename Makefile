@@ -27,6 +27,8 @@ seed: migrate
 	$(BIN)/linzhi seed
 
 run: seed
+	@echo "邻治 Linzhi: http://$(LINZHI_HOST):$(LINZHI_PORT)/ — 登录 http://$(LINZHI_HOST):$(LINZHI_PORT)/signin"
+	@echo "演示账号（仅限开发）与其密码见 README.md 的“演示账号”一节，例如 demo.bureau、demo.leader。"
 	$(BIN)/linzhi serve --host $(LINZHI_HOST) --port $(LINZHI_PORT)
 
 lint: install-dev
