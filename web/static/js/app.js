@@ -38,3 +38,24 @@ document.addEventListener("click", (event) => {
     selectText();
   }
 });
+
+// On a phone the menu is one row that scrolls sideways: bring the current page's entry into view
+// (after a page load, and after htmx swaps the menu with a new current entry).
+const markMenuEnd = (list) => {
+  list.classList.toggle("site-nav__list--end", list.scrollLeft + list.clientWidth >= list.scrollWidth - 2);
+};
+const showCurrentMenuEntry = () => {
+  const list = document.querySelector("#site-nav ul");
+  if (!list) {
+    return;
+  }
+  const current = list.querySelector("[aria-current=page]");
+  if (current && list.scrollWidth > list.clientWidth) {
+    const entry = current.parentElement;
+    list.scrollLeft = entry.offsetLeft - (list.clientWidth - entry.offsetWidth) / 2;
+  }
+  markMenuEnd(list);
+  list.addEventListener("scroll", () => markMenuEnd(list), { passive: true });
+};
+document.addEventListener("DOMContentLoaded", showCurrentMenuEntry);
+document.addEventListener("htmx:afterSettle", showCurrentMenuEntry);
