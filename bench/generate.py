@@ -44,14 +44,7 @@ from domain.grids.codes import GridKind
 from domain.grids.models import path_segment
 from domain.leaders.models import LeaderStatus, SourceRole
 from seeds import pinghu
-from seeds.generate import (
-    COMMUNITY_STEMS,
-    GIVEN_NAMES,
-    HAMLETS,
-    MOBILE_SECOND_DIGITS,
-    SURNAMES,
-    VILLAGE_STEMS,
-)
+from seeds.generate import CYCLE, GIVEN_NAMES, HAMLETS, MOBILE_SECOND_DIGITS, SURNAMES
 
 SHANGHAI = timezone(timedelta(hours=8), "Asia/Shanghai")
 ANCHOR = datetime(2026, 11, 28, 12, 0, tzinfo=SHANGHAI)
@@ -279,9 +272,9 @@ def build_tree(rng: random.Random, scale: Scale) -> list[Cell]:
         plan += [(GridKind.VILLAGE, 200 + n) for n in range(1, unit_count - communities + 1)]
         for kind, number in plan:
             stem_index += 1
-            stems, suffix = (COMMUNITY_STEMS, "社区") if kind is GridKind.COMMUNITY else (VILLAGE_STEMS, "村")
-            stem = stems[stem_index % len(stems)]
-            lap = stem_index // len(stems)
+            suffix = "社区" if kind is GridKind.COMMUNITY else "村"
+            stem = CYCLE[stem_index % len(CYCLE)]
+            lap = stem_index // len(CYCLE)
             unit = add(kind, f"{town.code}{number:03d}", f"{stem}{lap or ''}{suffix}", town)
             for g in range(1, next(grids_per_unit) + 1):
                 grid = add(GridKind.GRID, f"{unit.code}{g:03d}", f"第{g}网格", unit)

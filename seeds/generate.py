@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import math
 import random
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from itertools import accumulate
 
@@ -51,7 +51,9 @@ UNIT_MIX: dict[str, tuple[int, int]] = {
     "330482107": (4, 10),
     "330482108": (5, 15),
 }
-FIRST_UNIT_NUMBER: dict[GridKind, int] = {GridKind.COMMUNITY: 1, GridKind.VILLAGE: 201}
+# Generated units take unit numbers from the top of each range, counting down, so they never take
+# a low number a real unit is likely to hold (real codes are handed out upwards from 001 / 201).
+TOP_UNIT_NUMBER: dict[GridKind, int] = {GridKind.COMMUNITY: 199, GridKind.VILLAGE: 399}
 
 DEPTH: dict[GridKind, int] = {
     GridKind.CITY: 0,
@@ -68,17 +70,15 @@ def _words(text: str) -> tuple[str, ...]:
     return tuple(text.split())
 
 
-COMMUNITY_STEMS = _words(
-    "东湖 新华 梅园 桃园 锦绣 金桥 荷花 解放 胜利 城东 城南 城西 城北 万寿 虹霞 东门 西门 南门 "
-    "北门 湖滨 景苑 兴平 新园 和平 百寿 春晖 玉兰 紫金 滨河 明珠 翠苑 青龙 福臻 康乐 新城 港湾 "
-    "海湾 长兴 万家 阳光 星湖 南市 华庭 汇丰 文昌 东升 朝阳"
-)
-VILLAGE_STEMS = _words(
-    "新华 红星 永丰 和平 胜利 建设 光明 民主 兴隆 长安 金桥 白马 清河 南塘 北港 东方 徐家埭 新港 "
-    "钱家浜 姚家桥 大齐塘 南桥 金星 红旗 友谊 群丰 永红 东风 黎明 星火 民丰 建新 农兴 联星 三叉河 "
-    "杨庄浜 油车港 虹霓 秀溪 兴旺 勤丰 北庄 全丰 乌桥 明星 南陈 大力 花园 古横桥 新庙 林家埭 泖口 "
-    "金家桥 梅兰 勤俭 五星 新明"
-)
+# Generated units have plainly invented names, so none can pass for (or borrow) a real Pinghu unit:
+# the sixty terms of the sexagenary cycle (甲子, 乙丑 ... 癸亥) with 社区 or 村, then 新村.
+STEMS = "甲乙丙丁戊己庚辛壬癸"
+BRANCHES = "子丑寅卯辰巳午未申酉戌亥"
+CYCLE = tuple(STEMS[i % 10] + BRANCHES[i % 12] for i in range(60))
+INVENTED_UNIT_NAMES: dict[GridKind, tuple[str, ...]] = {
+    GridKind.COMMUNITY: tuple(f"{term}社区" for term in CYCLE),
+    GridKind.VILLAGE: tuple(f"{term}{suffix}" for suffix in ("村", "新村") for term in CYCLE),
+}
 ESTATE_STEMS = _words(
     "梅园 锦绣 金色 东湖 明珠 翠竹 丽都 紫薇 阳光 香樟 银杏 海棠 桂花 嘉和 怡景 新港 乐居 泰和 "
     "景湖 书香 玉兰 凤凰 金都 华府 滨江 天鹅 运河 东方 龙湖 名仕 荷风 清水湾"
@@ -150,7 +150,8 @@ def generate(seed: int = DEFAULT_SEED) -> SeedTree:
     """The whole demo tree for `seed`; only iteration over lists, so the result is stable across
     processes (no set or hash ordering leaks in)."""
     rng = random.Random(seed)
-    units = [unit for town in pinghu.TOWNS for unit in _town_units(rng, town)]
+    names = {kind: iter(rng.sample(pool, len(pool))) for kind, pool in INVENTED_UNIT_NAMES.items()}
+    units = [unit for town in pinghu.TOWNS for unit in _town_units(town, names)]
     grid_counts = _allocate_grids(rng, units)
     people = _PeopleFactory(rng)
     below_towns = [
@@ -162,34 +163,29 @@ def generate(seed: int = DEFAULT_SEED) -> SeedTree:
     return SeedTree(tuple(sorted([*upper, *below_towns], key=lambda c: (c.depth, c.code))))
 
 
-def _town_units(rng: random.Random, town: Division) -> list[Division]:
-    """The town's real units plus generated ones up to its UNIT_MIX, on free unit numbers."""
+def _town_units(town: Division, names: dict[GridKind, Iterator[str]]) -> list[Division]:
+    """The town's real units plus generated ones up to its UNIT_MIX, on the highest free unit
+    numbers, named from the city-wide pools of invented names."""
     real = [unit for unit in pinghu.UNITS if unit.parent_code == town.code]
     taken_numbers = [int(unit.code[-3:]) for unit in real]
-    taken_names = [unit.name for unit in real]
     generated: list[Division] = []
-    for kind, wanted, stems, suffix in (
-        (GridKind.COMMUNITY, UNIT_MIX[town.code][0], COMMUNITY_STEMS, "社区"),
-        (GridKind.VILLAGE, UNIT_MIX[town.code][1], VILLAGE_STEMS, "村"),
-    ):
+    for kind, wanted in zip((GridKind.COMMUNITY, GridKind.VILLAGE), UNIT_MIX[town.code], strict=True):
         missing = wanted - sum(1 for unit in real if unit.kind is kind)
-        numbers = _free_numbers(FIRST_UNIT_NUMBER[kind], missing, taken_numbers)
-        names = rng.sample([s + suffix for s in stems if s + suffix not in taken_names], missing)
+        numbers = _free_numbers(TOP_UNIT_NUMBER[kind], missing, taken_numbers)
         generated += [
-            Division(f"{town.code}{number:03d}", name, kind, town.code)
-            for number, name in zip(numbers, names, strict=True)
+            Division(f"{town.code}{number:03d}", next(names[kind]), kind, town.code) for number in numbers
         ]
     return sorted([*real, *generated], key=lambda unit: unit.code)
 
 
-def _free_numbers(start: int, count: int, taken: Sequence[int]) -> list[int]:
-    """The first `count` unit numbers from `start` that no real unit already holds."""
+def _free_numbers(top: int, count: int, taken: Sequence[int]) -> list[int]:
+    """The first `count` unit numbers counting down from `top` that no real unit already holds."""
     numbers: list[int] = []
-    candidate = start
+    candidate = top
     while len(numbers) < count:
         if candidate not in taken:
             numbers.append(candidate)
-        candidate += 1
+        candidate -= 1
     return numbers
 
 

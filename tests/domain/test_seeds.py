@@ -10,8 +10,10 @@ from typing import Any
 import pytest
 from tortoise.expressions import F
 
+from domain.activities.models import Activity
 from domain.grids.codes import GridKind, validate_code
 from domain.grids.models import GridCell, path_ids, path_segment
+from domain.leaders.models import MicroLeader
 from domain.people.models import Person
 from seeds import load_all, load_grid_seeds, pinghu
 from seeds.generate import DEFAULT_SEED, generate
@@ -95,6 +97,35 @@ def test_real_unit_codes_are_kept_and_never_reused() -> None:
         assert (cell.name, cell.kind, cell.is_demo) == (division.name, division.kind, False)
     assert by_code[pinghu.QIYUAN.code].code_verified is False
     assert set(pinghu.NOTES) <= set(by_code)
+
+
+@pytest.mark.parametrize("seed", [DEFAULT_SEED, 1])
+def test_generated_units_have_invented_names_on_the_top_numbers_of_their_range(seed: int) -> None:
+    # Names: the sexagenary cycle (甲子社区, 乙丑村, 丙寅新村 ...), which no real unit borrows;
+    # the names the assessment found in the wrong towns are gone.
+    terms = {s + b for s in "甲乙丙丁戊己庚辛壬癸" for b in "子丑寅卯辰巳午未申酉戌亥"}
+    tree = generate(seed)
+    real = {division.code for division in pinghu.REAL_DIVISIONS}
+    generated = [c for c in tree.cells if c.kind in UNIT_KINDS and c.code not in real]
+    for unit in generated:
+        suffixes = ("社区",) if unit.kind is GridKind.COMMUNITY else ("新村", "村")
+        suffix = next(s for s in suffixes if unit.name.endswith(s))
+        assert unit.name.removesuffix(suffix) in terms, unit
+        assert unit.is_demo
+    names = {c.name for c in tree.cells}
+    assert names.isdisjoint({"大齐塘村", "三叉河村", "虹霓村"})
+    # Codes: each town's generated units count down from 199 (communities) and 399 (villages),
+    # skipping the real units' numbers, so a low number a real unit may hold stays free.
+    for town in pinghu.TOWNS:
+        for kind, top in ((GridKind.COMMUNITY, 199), (GridKind.VILLAGE, 399)):
+            numbers = sorted(
+                (int(u.code[-3:]) for u in generated if u.parent_code == town.code and u.kind is kind),
+                reverse=True,
+            )
+            taken = {int(d.code[-3:]) for d in pinghu.UNITS if d.parent_code == town.code}
+            expected = [n for n in range(top, top - len(numbers) - len(taken) - 1, -1) if n not in taken]
+            assert numbers == expected[: len(numbers)], (town.name, kind)
+            assert min(numbers) > top - 60
 
 
 # --- the loader (SQLite and PostgreSQL) --------------------------------------------------------
@@ -197,7 +228,17 @@ async def test_reload_restores_a_missing_subtree_and_its_rollups(db: None) -> No
     next load, and the ancestors' totals with it."""
     await load_all()
     before = await _rows()
-    leaf = await GridCell.filter(kind=GridKind.MICRO_GRID).order_by("code").first()
+    # A micro-grid nothing else refers to (no leader lives there, no activity was logged there).
+    referenced = {
+        *await MicroLeader.all().values_list("home_cell_id", flat=True),
+        *await Activity.all().values_list("cell_id", flat=True),
+    }
+    leaf = (
+        await GridCell.filter(kind=GridKind.MICRO_GRID)
+        .exclude(id__in=list(referenced))
+        .order_by("code")
+        .first()
+    )
     assert leaf is not None
     await GridCell.filter(id__in=path_ids(leaf.path)[:-1]).update(
         households=F("households") - leaf.households
