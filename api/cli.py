@@ -58,8 +58,13 @@ async def migrate(settings: Settings) -> None:
 async def seed(settings: Settings) -> None:
     import seeds
 
+    from seeds.loader import StaleDemoData
+
     async def work() -> None:
-        report = await seeds.load_all()
+        try:
+            report = await seeds.load_all()
+        except StaleDemoData as stale:
+            raise SystemExit(str(stale)) from None
         print(report)
 
     await _with_orm(settings, work)

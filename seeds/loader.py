@@ -22,7 +22,7 @@ from domain.grids.codes import GridKind, validate_code
 from domain.grids.models import GridCell, path_ids, path_segment
 from domain.people.models import Person
 from seeds import pinghu
-from seeds.generate import DEFAULT_SEED, SeedCell, SeedTree, generate
+from seeds.generate import DEFAULT_SEED, DEPTH, SeedCell, SeedTree, generate
 
 INSERT_BATCH = 1000
 # bulk_update writes `CASE id WHEN ... END`, evaluated branch by branch for every row: small
@@ -72,8 +72,13 @@ async def load_grid_seeds(*, seed: int = DEFAULT_SEED) -> SeedReport:
     tree = generate(seed)
     _validate(tree)
     async with in_transaction():
-        rows = await GridCell.filter(code__startswith=pinghu.CITY.code).values_list("code")
-        existing: set[str] = {code for (code,) in rows}
+        rows = await GridCell.filter(code__startswith=pinghu.CITY.code).values_list(
+            "code", "is_demo", "depth"
+        )
+        existing: set[str] = {code for code, _, _ in rows}
+        _refuse_stale_demo_tree(
+            tree, [code for code, demo, depth in rows if demo and depth == DEPTH[GridKind.VILLAGE]]
+        )
         missing = [cell for cell in tree.cells if cell.code not in existing]
         placed: dict[str, _Placed] = {}
         people = 0
@@ -86,6 +91,21 @@ async def load_grid_seeds(*, seed: int = DEFAULT_SEED) -> SeedReport:
                 people += len(heads)
         await _roll_into_existing(missing, existing, placed)
     return SeedReport(_count_by_kind(missing), people)
+
+
+class StaleDemoData(RuntimeError):
+    """The database holds generated units this generator no longer makes (an older demo)."""
+
+
+def _refuse_stale_demo_tree(tree: SeedTree, demo_units: list[str]) -> None:
+    """Seeding adds what is missing; over an older demo tree it would add a second one beside it."""
+    wanted = {cell.code for cell in tree.cells}
+    stale = [code for code in demo_units if code not in wanted]
+    if stale:
+        raise StaleDemoData(
+            f"数据库里有 {len(stale)} 个旧版演示单元（如 {min(stale)}），与当前的演示数据生成规则不符："
+            "请删除演示数据库（默认 data/linzhi.sqlite3）后重新运行 make run。"
+        )
 
 
 def _validate(tree: SeedTree) -> None:

@@ -17,6 +17,7 @@ from domain.leaders.models import MicroLeader
 from domain.people.models import Person
 from seeds import load_all, load_grid_seeds, pinghu
 from seeds.generate import DEFAULT_SEED, generate
+from seeds.loader import StaleDemoData
 from tests.conftest import SqlLog
 
 MOBILE = re.compile(r"^1[3-9]\d{9}$")
@@ -254,3 +255,24 @@ async def test_reload_restores_a_missing_subtree_and_its_rollups(db: None) -> No
     assert [{k: v for k, v in r.items() if k not in strip} for r in after] == [
         {k: v for k, v in r.items() if k not in strip} for r in before
     ]
+
+
+async def test_seeding_over_an_older_demo_tree_is_refused_with_what_to_do(db: None) -> None:
+    # GIVEN a database seeded by an older generator (a demo unit on a code the tree does not make)
+    town = await GridCell.create(
+        kind=GridKind.TOWN, code="330482001", name="当湖街道", parent=None, path="x", depth=1
+    )
+    await GridCell.create(
+        kind=GridKind.VILLAGE,
+        code="330482001201",
+        name="大齐塘村",
+        parent=town,
+        path="y",
+        depth=2,
+        is_demo=True,
+    )
+
+    # WHEN the seeds are loaded THEN they refuse, name the way out, and add nothing
+    with pytest.raises(StaleDemoData, match=r"data/linzhi\.sqlite3"):
+        await load_all()
+    assert await GridCell.all().count() == 2
