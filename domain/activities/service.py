@@ -30,7 +30,7 @@ from domain.activities.models import (
     ProblemCategory,
     location,
 )
-from domain.activities.validation import ActivityInput, clean
+from domain.activities.validation import MAX_AGE, ActivityInput, clean
 from domain.audit import service as audit
 from domain.errors import DomainError, ErrorCode, NotFound, ValidationError
 from domain.grids import queries as grid_queries
@@ -121,7 +121,8 @@ async def create_activity(
         follow_up=follow_up,
         project_id=project_id,
     )
-    columns = clean(content, now=_now())
+    now = _now()
+    columns = clean(content, now=now, earliest=_earliest(actor, cell, now))
     async with in_transaction():
         activity = await Activity.create(
             author_user_id=actor.user_id,
@@ -135,6 +136,12 @@ async def create_activity(
     return activity
 
 
+def _earliest(actor: Actor, cell: GridCell, made_at: datetime) -> datetime | None:
+    """The earliest start `actor` may log at `cell` for a record first made at `made_at`: staff
+    covering the cell enter old paper logs; everyone else logs within MAX_AGE."""
+    return None if policy.covers(actor, cell.path) else made_at - MAX_AGE
+
+
 async def update_activity(*, actor: Actor, activity_id: int, **changes: Unpack[ActivityChanges]) -> Activity:
     """The author edits a DRAFT or RETURNED record; the whole result is validated again. A
     returned record stays RETURNED until it is resubmitted."""
@@ -145,7 +152,8 @@ async def update_activity(*, actor: Actor, activity_id: int, **changes: Unpack[A
         content: dict[str, Any] = dict(changes)
         cell = await _cell(content.pop("cell_id", activity.cell_id))
         leader = await _authoring(actor, cell)
-        columns = clean(replace(ActivityInput.of(activity), **content), now=_now())
+        earliest = _earliest(actor, cell, activity.created_at)
+        columns = clean(replace(ActivityInput.of(activity), **content), now=_now(), earliest=earliest)
         placement = {**location(cell.id, cell.path), "leader_id": leader.id if leader else None}
         changed = _assign(activity, {**columns, **placement})
         await activity.save()

@@ -8,7 +8,9 @@ editing one share every rule. Each broken rule is a `ValidationError` with the i
 | place                            | at most 100 characters                                        |
 | follow_up                        | at most 2,000 characters                                      |
 | started_at, ended_at             | with a time zone; not in the future (5 minutes of clock skew  |
-|                                  | allowed); ended_at >= started_at; at most 7 days apart        |
+|                                  | allowed); ended_at >= started_at; at most 7 days apart;       |
+|                                  | started_at at most 60 days before the record was first made,  |
+|                                  | unless the writer is staff covering the cell (paper logs)     |
 | participants, households_reached | 0–10,000                                                      |
 | problems                         | categories of `ProblemCategory`, each 0–999 (zeros dropped)   |
 | project_id                       | positive, when given                                          |
@@ -41,6 +43,9 @@ from domain.errors import ErrorCode, ValidationError
 
 CLOCK_SKEW = timedelta(minutes=5)
 MAX_DURATION = timedelta(days=7)
+# How far back a micro-leader may log: memory fades, and a late record cannot be checked. Staff
+# covering the cell enter older paper logs.
+MAX_AGE = timedelta(days=60)
 MAX_COUNT = 10_000
 MAX_PROBLEMS = 999
 TEXT_LIMITS = {"title": 100, "narrative": 5000, "place": 100, "follow_up": 2000}
@@ -98,10 +103,17 @@ def _invalid(code: ErrorCode, message: str, *path: str) -> ValidationError:
     return ValidationError(code, message, list(path))
 
 
-def clean(raw: ActivityInput, *, now: datetime) -> dict[str, Any]:
-    """The columns to store, cleaned; raises for the first rule the input breaks."""
+def clean(raw: ActivityInput, *, now: datetime, earliest: datetime | None) -> dict[str, Any]:
+    """The columns to store, cleaned; raises for the first rule the input breaks. `earliest` is
+    the earliest start the writer may log (None: no limit)."""
     kind = _choice(ActivityType, raw.activity_type, "activityType", "活动类型")
     started_at, ended_at = _period(raw.started_at, raw.ended_at, now)
+    if earliest is not None and started_at < earliest:
+        raise _invalid(
+            ErrorCode.TOO_OLD,
+            f"只能记录 {MAX_AGE.days} 天以内的活动；更早的纸质记录请交网格员或民政局工作人员补录",
+            "startedAt",
+        )
     columns: dict[str, Any] = {
         "activity_type": kind,
         "title": _text("title", " ".join(raw.title.split()), minimum=1),

@@ -171,6 +171,12 @@ INVALID = [
     ),
     ("eight_days", {"started_at": hours_ago(24 * 8 + 1)}, ErrorCode.DURATION_TOO_LONG, "endedAt"),
     ("naive_time", {"started_at": datetime(2026, 1, 1, 9)}, ErrorCode.INVALID, "startedAt"),
+    (
+        "sixty_one_days_back",
+        {"started_at": hours_ago(24 * 61), "ended_at": hours_ago(24 * 61 - 2)},
+        ErrorCode.TOO_OLD,
+        "startedAt",
+    ),
     ("negative_participants", {"participants": -1}, ErrorCode.OUT_OF_RANGE, "participants"),
     ("too_many_households", {"households_reached": 10_001}, ErrorCode.OUT_OF_RANGE, "householdsReached"),
     ("visit_without_households", {"households_reached": 0}, ErrorCode.OUT_OF_RANGE, "householdsReached"),
@@ -234,6 +240,45 @@ async def test_invalid_records_are_refused_with_a_field_and_nothing_is_stored(
     assert raised.value.message
     assert await Activity.all().count() == 0
     assert await _audit_actions() == []
+
+
+async def test_a_leader_logs_up_to_60_days_back_and_staff_covering_the_cell_enter_older_paper_logs() -> None:
+    cast = await build_cast()
+    micro = cast.tree.micro_grids[0]
+    back = {"started_at": hours_ago(24 * 59), "ended_at": hours_ago(24 * 59 - 2)}
+    assert (await log_activity(cast.leader, micro, **back)).started_at < hours_ago(24 * 58)
+    paper_log = {
+        "started_at": datetime(2016, 1, 1, 9, tzinfo=UTC),
+        "ended_at": datetime(2016, 1, 1, 11, tzinfo=UTC),
+    }
+    assert (await log_activity(cast.staff, micro, **paper_log)).started_at.year == 2016
+
+
+async def test_the_age_limit_counts_from_when_a_record_was_first_made() -> None:
+    # GIVEN a record made 30 days ago about an activity 50 days before it, returned for a fix
+    cast = await build_cast()
+    micro = cast.tree.micro_grids[0]
+    activity = await returned_activity(cast.leader, cast.staff, micro)
+    made = datetime.now(UTC) - timedelta(days=30)
+    await Activity.filter(id=activity.id).update(
+        created_at=made,
+        started_at=made - timedelta(days=50),
+        ended_at=made - timedelta(days=50) + timedelta(hours=1),
+    )
+    # WHEN the leader edits it today THEN the old start still stands (80 days back from today)
+    edited = await service.update_activity(
+        actor=cast.leader, activity_id=activity.id, title="补充走访户数后的记录"
+    )
+    assert edited.title == "补充走访户数后的记录"
+    # BUT moving it further back than 60 days before it was made is refused
+    with pytest.raises(ValidationError) as moved:
+        await service.update_activity(
+            actor=cast.leader,
+            activity_id=activity.id,
+            started_at=made - timedelta(days=61),
+            ended_at=made - timedelta(days=61) + timedelta(hours=1),
+        )
+    assert moved.value.code is ErrorCode.TOO_OLD
 
 
 async def test_valid_type_specific_records_are_cleaned() -> None:

@@ -180,6 +180,7 @@ ActivityErrorCode = error_codes(
         ErrorCode.FUTURE_TIME,
         ErrorCode.END_BEFORE_START,
         ErrorCode.DURATION_TOO_LONG,
+        ErrorCode.TOO_OLD,
         ErrorCode.OUT_OF_RANGE,
         ErrorCode.INVALID_LENGTH,
         ErrorCode.REQUIRED_FOR_TYPE,
