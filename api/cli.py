@@ -57,7 +57,6 @@ async def migrate(settings: Settings) -> None:
 
 async def seed(settings: Settings) -> None:
     import seeds
-
     from seeds.loader import StaleDemoData
 
     async def work() -> None:

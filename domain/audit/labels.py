@@ -61,3 +61,38 @@ def require_labelled(action: str, object_type: str | None) -> None:
         raise ValueError(f"audit action {action!r} has no label in domain/audit/labels.py")
     if object_type is not None and object_type not in OBJECT_TYPES:
         raise ValueError(f"audit object type {object_type!r} has no label in domain/audit/labels.py")
+
+
+# Keys of an audit row's summary, as the audit page names them; an unknown key is shown as is.
+SUMMARY_KEYS: dict[str, str] = {
+    "username": "用户名",
+    "app": "应用账号",
+    "identifier": "登录名",
+    "attempts": "失败次数",
+    "reason": "原因",
+    "role": "角色",
+    "cell": "网格",
+    "organisation_id": "组织编号",
+    "scopes": "权限范围",
+    "name": "名称",
+    "code": "编码",
+    "fields": "修改的字段",
+    "changes": "修改",
+    "type": "类型",
+    "photo": "照片",
+    "before": "修改前",
+    "after": "修改后",
+    "from": "原状态",
+    "to": "新状态",
+    "automatic": "自动",
+    "cohort_id": "培训期",
+    "leader_id": "微领袖",
+    "person_id": "人员",
+    "source_role": "来源身份",
+    "min_share": "最低出勤比例",
+    "min_hours": "最低学时",
+    "minutes": "分钟",
+    "until": "截止",
+    "expires_at": "到期时间",
+    "cancelled_sessions": "取消的报名",
+}

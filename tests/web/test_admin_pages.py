@@ -386,7 +386,7 @@ async def test_the_audit_log_lists_newest_first_in_words(client: httpx.AsyncClie
     assert cell(first, "来源").startswith("127.0.0.1")
     assert cell(last, "操作") == "新建用户 user.create"
     assert cell(last, "操作人") == "命令行"
-    assert cell(last, "摘要") == "app: 否，username: zhou.min"
+    assert cell(last, "摘要") == "应用账号: 否，用户名: zhou.min"
     assert cell(last, "对象").startswith("用户 #")
     assert len(cell(first, "时间").split(" #")[0]) == len("2026-03-01 09:05:07")
 
@@ -437,7 +437,7 @@ async def test_audit_pages_stay_put_while_new_entries_arrive(client: httpx.Async
         await record(SYSTEM, "grid.update", "GridCell", n, name=f"第{n}网格")
     browser = await bureau(client)
     _, first = await browser.open("/admin/audit?action=grid.update")
-    assert [cell(r, "摘要") for r in rows(first)][:2] == ["name: 第69网格", "name: 第68网格"]
+    assert [cell(r, "摘要") for r in rows(first)][:2] == ["名称: 第69网格", "名称: 第68网格"]
     next_href = first.find("a", class_="pager__next").attrs["href"]
 
     # WHEN more entries are written before the next page is opened
@@ -446,7 +446,7 @@ async def test_audit_pages_stay_put_while_new_entries_arrive(client: httpx.Async
 
     # THEN the next page continues exactly where the first stopped
     _, second = await browser.open(next_href)
-    assert [cell(r, "摘要") for r in rows(second)] == [f"name: 第{n}网格" for n in range(19, -1, -1)]
+    assert [cell(r, "摘要") for r in rows(second)] == [f"名称: 第{n}网格" for n in range(19, -1, -1)]
     assert not second.find_all("a", class_="pager__next")
     assert second.find("nav", class_="pager").find("a").text == "回到最新"
 
@@ -528,3 +528,27 @@ async def test_every_object_type_is_offered_in_the_filter_with_its_chinese_name(
     assert [o.text for o in offered][1:] == list(OBJECT_TYPES.values())
     assert "微领袖" in [o.text for o in offered]
     assert "活动记录" in [o.text for o in offered]
+
+
+async def test_summaries_speak_chinese_with_role_names_and_beijing_time(client: httpx.AsyncClient) -> None:
+    # GIVEN a role grant and a record whose summary holds a UTC time (as the services store them)
+    from datetime import UTC, datetime
+
+    from domain.access import Actor
+
+    await record(
+        Actor(display_name="命令行", system=True),
+        "role.grant",
+        "User",
+        7,
+        role="GRID_STAFF",
+        until=datetime(2026, 3, 1, 1, 5, 7, tzinfo=UTC),
+    )
+    browser = await bureau(client)
+
+    # WHEN bureau staff read the audit log
+    _, doc = await browser.open("/admin/audit?action=role.grant")
+
+    # THEN keys and the role are in words, and 01:05 UTC reads as 09:05 Beijing time
+    oldest = rows(doc)[-1]
+    assert cell(oldest, "摘要") == "角色: 网格员/社区工作者，截止: 2026-03-01 09:05:07"

@@ -3,19 +3,36 @@
 from __future__ import annotations
 
 import json
+import re
 from dataclasses import asdict, dataclass
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 from urllib.parse import urlencode
 
+from domain.access import ROLE_LABELS
 from domain.accounts import queries as accounts
+from domain.activities.models import ACTIVITY_STATUS_LABELS, ACTIVITY_TYPE_LABELS
 from domain.audit import queries
-from domain.audit.labels import ACTIONS, OBJECT_TYPES
+from domain.audit.labels import ACTIONS, OBJECT_TYPES, SUMMARY_KEYS
 from domain.audit.models import AuditEntry
 from domain.audit.queries import AuditFilter
-from web.localtime import start_of_day
+from domain.leaders.models import LEADER_STATUS_LABELS, SOURCE_ROLE_LABELS
+from web.localtime import local_datetime, start_of_day
 
 ACTION_LABELS = ACTIONS
 OBJECT_LABELS = OBJECT_TYPES
+# Coded values in a summary (roles, statuses, types), in words.
+VALUE_LABELS: dict[str, str] = {
+    str(code): label
+    for labels in (
+        ROLE_LABELS,
+        LEADER_STATUS_LABELS,
+        SOURCE_ROLE_LABELS,
+        ACTIVITY_TYPE_LABELS,
+        ACTIVITY_STATUS_LABELS,
+    )
+    for code, label in labels.items()
+}
+_TIMESTAMP = re.compile(r"^\d{4}-\d{2}-\d{2}[ T]\d{2}:\d{2}:\d{2}(\.\d+)?([+-]\d{2}:\d{2}|Z)$")
 MAX_INPUT = 60
 
 
@@ -96,7 +113,9 @@ class AuditRow:
         """`key: value` pairs in key order (PostgreSQL's jsonb keeps no other), lists joined,
         empty values left out."""
         pairs = sorted(self.entry.summary.items())
-        return "，".join(f"{key}: {_plain(value)}" for key, value in pairs if value is not None)
+        return "，".join(
+            f"{SUMMARY_KEYS.get(key, key)}: {_plain(value)}" for key, value in pairs if value is not None
+        )
 
 
 def _plain(value: object) -> str:
@@ -104,7 +123,11 @@ def _plain(value: object) -> str:
         return "、".join(_plain(v) for v in value)
     if isinstance(value, bool):
         return "是" if value else "否"
-    return value if isinstance(value, str) else json.dumps(value, ensure_ascii=False)
+    if not isinstance(value, str):
+        return json.dumps(value, ensure_ascii=False)
+    if _TIMESTAMP.match(value):
+        return local_datetime(datetime.fromisoformat(value.replace("Z", "+00:00")))  # Beijing time
+    return VALUE_LABELS.get(value, value)
 
 
 @dataclass(frozen=True)
