@@ -62,13 +62,13 @@ async def test_signing_in_sets_a_protected_session_cookie_and_goes_to_next(clien
     assert account.find("form", action="/signout").find("button").text == "退出"
 
 
-async def test_signing_in_with_the_mobile_number_goes_to_my_account(client: httpx.AsyncClient) -> None:
+async def test_signing_in_with_the_mobile_number_lands_on_the_workbench(client: httpx.AsyncClient) -> None:
     await make_user("li.na", mobile="13812341234")
 
     response = await Browser(client).sign_in("13812341234")
 
     assert response.status_code == 303
-    assert response.headers["location"] == "/account"
+    assert response.headers["location"] == "/workbench"
 
 
 async def test_an_htmx_sign_in_loads_the_next_page_afresh(client: httpx.AsyncClient) -> None:
@@ -83,9 +83,9 @@ async def test_an_htmx_sign_in_loads_the_next_page_afresh(client: httpx.AsyncCli
         headers={**HTMX, "X-CSRF-Token": browser.token},
     )
 
-    # THEN htmx is told to load my account as a new page (the header changes with it)
+    # THEN htmx is told to load the workbench as a new page (the header changes with it)
     assert response.status_code == 200
-    assert response.headers["hx-redirect"] == "/account"
+    assert response.headers["hx-redirect"] == "/workbench"
     assert browser.session_cookie
 
 
@@ -97,7 +97,7 @@ async def test_sign_in_never_sends_the_user_to_another_site(client: httpx.AsyncC
 
     response = await Browser(client).sign_in("zhang.wei", next_url=next_url)
 
-    assert response.headers["location"] == "/account"
+    assert response.headers["location"] == "/workbench"
 
 
 async def test_a_wrong_password_says_so_and_keeps_the_identifier(client: httpx.AsyncClient) -> None:

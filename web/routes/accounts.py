@@ -22,6 +22,8 @@ from web.render import redirect, render
 
 MAX_IDENTIFIER = 100
 ACCOUNT_URL = "/account"
+# Where a sign-in lands when no page asked for it: the role-aware 工作台.
+LANDING_URL = "/workbench"
 SIGN_IN_ERRORS = frozenset({ErrorCode.BAD_CREDENTIALS, ErrorCode.ACCOUNT_LOCKED})
 NOTICES = {
     "password": "密码已修改。您在其他设备上的登录已全部退出。",
@@ -32,8 +34,8 @@ NOTICES = {
 def safe_next(value: str | None) -> str:
     """Only a path on this site: never another host (`//evil.example`, `/\\evil.example`)."""
     if value and value.startswith("/") and not value.startswith("//") and "\\" not in value:
-        return value if value.isprintable() else ACCOUNT_URL
-    return ACCOUNT_URL
+        return value if value.isprintable() else LANDING_URL
+    return LANDING_URL
 
 
 def sign_in_redirect(request: Request) -> Response:
@@ -58,7 +60,7 @@ def _sign_in_form(
         "lockout_minutes": int(rules.lockout_duration.total_seconds() // 60),
     }
     status = 422 if errors else 200
-    url = "/signin" if next_url == ACCOUNT_URL else f"/signin?next={quote(next_url, safe='/')}"
+    url = "/signin" if next_url == LANDING_URL else f"/signin?next={quote(next_url, safe='/')}"
     return render(
         request,
         "accounts/signin.html",
