@@ -14,6 +14,7 @@ from tortoise.contrib.starlette import RegisterTortoise
 
 from api.auth import AuthenticationMiddleware
 from api.graphql_view import GraphQLView
+from api.guards import BodyLimit, DatabaseOutage
 from api.middleware import SecurityHeaders
 from api.schema import build_schema
 from api.settings import Settings
@@ -44,7 +45,12 @@ def create_app(settings: Settings | None = None) -> Starlette:
             Route("/healthz", healthz, methods=["GET"]),
             *web_routes(),
         ],
-        middleware=[Middleware(SecurityHeaders), Middleware(AuthenticationMiddleware)],
+        middleware=[
+            Middleware(SecurityHeaders),
+            Middleware(BodyLimit),
+            Middleware(DatabaseOutage),
+            Middleware(AuthenticationMiddleware),
+        ],
         exception_handlers=exception_handlers(),
         lifespan=lifespan,
     )
