@@ -82,11 +82,12 @@ async def _graphql_error(
     scope: Scope, send: Send, status: int, message: str, code: str, headers: dict[str, str]
 ) -> None:
     media = GRAPHQL_RESPONSE if wants_graphql_response(Request(scope)) else JSON
-    body = json.dumps({"errors": [{"message": message, "extensions": {"code": code}}]}, ensure_ascii=False)
-    raw_headers = [(b"content-type", CONTENT_TYPES[media].encode())]
+    errors_ = [{"message": message, "extensions": {"code": code}}]
+    body = json.dumps({"errors": errors_}, ensure_ascii=False).encode()
+    raw_headers = [(b"content-type", CONTENT_TYPES[media].encode()), (b"content-length", b"%d" % len(body))]
     raw_headers += [(k.encode(), v.encode()) for k, v in headers.items()]
     await send({"type": "http.response.start", "status": status, "headers": raw_headers})
-    await send({"type": "http.response.body", "body": body.encode()})
+    await send({"type": "http.response.body", "body": body})
 
 
 async def _refuse(scope: Scope, receive: Receive, send: Send, status: int, **kwargs: Any) -> None:
