@@ -146,6 +146,29 @@ class BodyLimit:
         await _refuse(scope, receive, send, 413, **details)
 
 
+class OutageTracebacks(logging.Filter):
+    """Drops the stack trace from a library's log record about an unreachable database (asyncpg
+    retrying its pool's connection floor), keeping the line and the reason."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        error = record.exc_info[1] if record.exc_info else None
+        reason = unavailable_reason(error) if error is not None else None
+        if reason is not None:
+            record.msg, record.args = f"{record.getMessage()}: {reason}", None
+            record.exc_info, record.exc_text = None, None
+        return True
+
+
+OUTAGE_LOGGERS = ("asyncpg.pool",)
+
+
+def quiet_outage_tracebacks() -> None:
+    for name in OUTAGE_LOGGERS:
+        logger = logging.getLogger(name)
+        if not any(isinstance(f, OutageTracebacks) for f in logger.filters):
+            logger.addFilter(OutageTracebacks())
+
+
 class DatabaseOutage:
     def __init__(self, app: ASGIApp) -> None:
         self.app = app
