@@ -14,6 +14,7 @@ from tortoise.contrib.starlette import RegisterTortoise
 
 from api.auth import AuthenticationMiddleware
 from api.graphql_view import GraphQLView
+from api.guards import BodyLimit, DatabaseOutage, quiet_outage_tracebacks
 from api.middleware import SecurityHeaders
 from api.schema import build_schema
 from api.settings import Settings
@@ -24,6 +25,7 @@ from web.app import exception_handlers, web_routes
 
 def create_app(settings: Settings | None = None) -> Starlette:
     settings = settings or Settings.from_env()
+    quiet_outage_tracebacks()
 
     @asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
@@ -44,7 +46,12 @@ def create_app(settings: Settings | None = None) -> Starlette:
             Route("/healthz", healthz, methods=["GET"]),
             *web_routes(),
         ],
-        middleware=[Middleware(SecurityHeaders), Middleware(AuthenticationMiddleware)],
+        middleware=[
+            Middleware(SecurityHeaders),
+            Middleware(BodyLimit),
+            Middleware(DatabaseOutage),
+            Middleware(AuthenticationMiddleware),
+        ],
         exception_handlers=exception_handlers(),
         lifespan=lifespan,
     )

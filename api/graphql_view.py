@@ -37,6 +37,9 @@ from api.auth import actor_of
 from api.compiler.runtime import CompiledReadPath
 from api.compiler.sql import Fallback
 from api.context import Context
+from api.schema.errors import is_unavailable
+from domain.db import RETRY_AFTER_SECONDS
+from domain.input import GRAPHQL_NUL_ESCAPE, NUL_MESSAGE, contains_nul
 
 GRAPHQL_RESPONSE = "application/graphql-response+json"
 JSON = "application/json"
@@ -64,6 +67,25 @@ def is_request_error(result: ExecutionResult) -> bool:
 
 
 READ_PATH_HEADER = "x-linzhi-read-path"
+NOT_UTF8 = "请求体不是有效的 UTF-8 编码"
+TOO_DEEP = "请求的 JSON 嵌套层数过多"
+
+
+def decode_request_json(data: str | bytes) -> object:
+    """`json.loads`, with the bad input it does not report as JSON errors turned into 400s:
+    bytes that are not UTF-8, and nesting deeper than the interpreter's stack."""
+    try:
+        return json.loads(data)
+    except UnicodeDecodeError as error:
+        raise HTTPException(400, NOT_UTF8) from error
+    except RecursionError as error:
+        raise HTTPException(400, TOO_DEEP) from error
+
+
+def has_nul(query: object, variables: object) -> bool:
+    """A NUL in the variables, or spelled as an escape in one of the query's string literals."""
+    escaped = isinstance(query, str) and GRAPHQL_NUL_ESCAPE.search(query) is not None
+    return escaped or contains_nul(variables)
 
 # GraphiQL from vendored files under web/static (strawberry's page loads them from a CDN, which a
 # government intranet cannot reach).
@@ -91,6 +113,16 @@ class GraphQLView(GraphQL[Context, None]):
     def encode_json(self, data: object) -> str:
         return json.dumps(data, ensure_ascii=False, separators=(",", ":"))
 
+    def decode_json(self, data: str | bytes) -> object:
+        return decode_request_json(data)
+
+    async def parse_http_body(self, request: Any) -> Any:
+        data = await super().parse_http_body(request)
+        for item in data if isinstance(data, list) else [data]:
+            if has_nul(item.query, item.variables):
+                raise HTTPException(400, NUL_MESSAGE)
+        return data
+
     async def get_context(self, request: Request | WebSocket, response: Response | WebSocket) -> Context:
         return Context(
             request=request,  # type: ignore[arg-type]
@@ -104,6 +136,7 @@ class GraphQLView(GraphQL[Context, None]):
         media_type = GRAPHQL_RESPONSE if wants_graphql_response(request) else JSON
         request.state.graphql_media_type, request.state.graphql_request_error = media_type, False
         request.state.read_path_fallback = None
+        request.state.graphql_unavailable = False
         if context is UNSET and request.method == "POST":
             compiled = await self._compiled(request, media_type)
             if compiled is not None:
@@ -114,6 +147,9 @@ class GraphQLView(GraphQL[Context, None]):
             return self._http_error(request, error, media_type)
         if _debug(request):
             response.headers[READ_PATH_HEADER] = "resolvers"
+        if request.state.graphql_unavailable:
+            response.status_code = 503
+            response.headers["retry-after"] = str(RETRY_AFTER_SECONDS)
         if media_type == GRAPHQL_RESPONSE and response.media_type == JSON:
             response.headers["content-type"] = CONTENT_TYPES[GRAPHQL_RESPONSE]
             if request.state.graphql_request_error:
@@ -126,7 +162,7 @@ class GraphQLView(GraphQL[Context, None]):
             return None
         try:
             payload = json.loads(await request.body())
-        except ValueError:
+        except (ValueError, RecursionError):
             return None  # strawberry answers malformed bodies
         if not isinstance(payload, dict) or not isinstance(payload.get("query"), str):
             return None
@@ -140,6 +176,8 @@ class GraphQLView(GraphQL[Context, None]):
                 raise Fallback("request error (parameters)")
             if payload.get("extensions"):
                 raise Fallback("request extensions")
+            if has_nul(query, variables):
+                raise Fallback("request error (NUL)")
             if _debug(request) and request.headers.get(READ_PATH_HEADER) == "resolvers":
                 raise Fallback("resolvers requested")
             actor = actor_of(request.scope.get("state", {}))
@@ -161,6 +199,8 @@ class GraphQLView(GraphQL[Context, None]):
         if reason is not None and _report(request):
             extensions = data.get("extensions") or {}
             data["extensions"] = {**extensions, "readPath": "resolvers", "fallback": reason}
+        if any(is_unavailable(error) for error in result.errors or ()):
+            request.state.graphql_unavailable = True
         if request.state.graphql_media_type == GRAPHQL_RESPONSE and is_request_error(result):
             data.pop("data", None)
             request.state.graphql_request_error = True

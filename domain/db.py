@@ -82,3 +82,47 @@ class _LazyConfig(dict[str, Any]):
 
 
 TORTOISE_ORM = _LazyConfig()
+
+
+# --- the database is unavailable -----------------------------------------------------------------
+
+# What a client is told to wait before retrying while the database cannot be reached.
+RETRY_AFTER_SECONDS = 5
+# SQLite's own words when the file cannot be used (locked beyond the busy timeout, gone, unreadable).
+_SQLITE_UNAVAILABLE = ("database is locked", "unable to open database file", "disk i/o error")
+# asyncpg's InterfaceError also reports misuse (a bug); only these messages mean a lost connection.
+_ASYNCPG_CLOSED = ("connection is closed", "pool is closing", "pool is closed")
+
+
+def _is_unavailable(error: BaseException) -> bool:
+    import sqlite3
+
+    import asyncpg  # type: ignore[import-untyped]
+    from tortoise.exceptions import DBConnectionError
+
+    if isinstance(error, ConnectionError | DBConnectionError):  # refused, reset, broken pipe
+        return True
+    if isinstance(
+        error,
+        asyncpg.PostgresConnectionError
+        | asyncpg.exceptions.OperatorInterventionError
+        | asyncpg.exceptions.TooManyConnectionsError,
+    ):
+        return True
+    message = str(error).lower()
+    if isinstance(error, asyncpg.InterfaceError):
+        return any(words in message for words in _ASYNCPG_CLOSED)
+    return isinstance(error, sqlite3.OperationalError) and message.startswith(_SQLITE_UNAVAILABLE)
+
+
+def unavailable_reason(error: BaseException) -> str | None:
+    """A one-line reason when `error`, or an exception it was raised from, says the database
+    cannot be reached or used right now (not a bug of ours); None for any other error."""
+    seen: set[int] = set()
+    current: BaseException | None = error
+    while current is not None and id(current) not in seen:
+        seen.add(id(current))
+        if _is_unavailable(current):
+            return f"{type(current).__name__}: {current}"
+        current = current.__cause__ or current.__context__
+    return None

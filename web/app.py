@@ -10,7 +10,7 @@ from starlette.routing import BaseRoute, Mount
 from starlette.staticfiles import StaticFiles
 
 from domain.errors import DomainError
-from web import csrf, errors
+from web import csrf, errors, forms
 from web.csrf import CsrfRejected
 from web.routes import accounts, activities, admin, audit, grids, home, leaders, workbench
 
@@ -18,7 +18,8 @@ STATIC_DIR = Path(__file__).parent / "static"
 
 
 def web_routes() -> list[BaseRoute]:
-    """Every page route; each one that changes state is CSRF-protected here, so none can forget."""
+    """Every page route; each one that changes state is CSRF-protected here, so none can forget,
+    and none receives a NUL in its input."""
     pages = [
         *home.routes(),
         *grids.routes(),
@@ -30,7 +31,7 @@ def web_routes() -> list[BaseRoute]:
         *workbench.routes(),
     ]
     return [
-        *(csrf.protect(route) for route in pages),
+        *(csrf.protect(forms.guarded(route)) for route in pages),
         Mount("/static", StaticFiles(directory=STATIC_DIR), name="static"),
     ]
 

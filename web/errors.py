@@ -27,6 +27,8 @@ UNAUTHENTICATED = ErrorText("请先登录", "请登录后再访问此页面。")
 TOO_MANY_REQUESTS = ErrorText("请求过于频繁", "请稍后再试。")
 BAD_REQUEST = ErrorText("无法处理该请求", "请求的方法或参数不受支持。")
 STALE_FORM = ErrorText("请求已过期", "请求已过期，请刷新页面后重试")
+PAYLOAD_TOO_LARGE = ErrorText("提交的内容过大", "提交的内容超过了大小上限，服务器未处理该请求。")
+SERVICE_UNAVAILABLE = ErrorText("服务暂时不可用", "数据库暂时无法访问，请稍后再试。您提交的内容未被处理。")
 SERVER_ERROR = ErrorText("服务器出错了", "请稍后再试。如果问题持续存在，请联系平湖市民政局信息管理员。")
 
 DOMAIN_ERRORS: dict[type[DomainError], tuple[HTTPStatus, ErrorText]] = {

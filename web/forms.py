@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
-from collections.abc import Collection, Mapping
+from collections.abc import Awaitable, Callable, Collection, Mapping
 
 from starlette.datastructures import FormData
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.routing import Route
 
+from domain import input as user_input
 from domain.errors import DomainError
 
 FORM = ""  # the key of an error about the whole form rather than one input
@@ -36,3 +40,25 @@ def field_errors(
     name = error.field[-1] if error.field else FORM
     name = (aliases or {}).get(name, name)
     return {name if name in inputs else FORM: error.message}
+
+
+async def refuse_nul(request: Request) -> None:
+    """`domain.input.NulCharacter` (a 400 page saying why) when a query parameter, path
+    parameter, form field or upload's file name carries a NUL, before any route sees it."""
+    values: list[str] = [value for _, value in request.query_params.multi_items()]
+    values += [value for value in request.path_params.values() if isinstance(value, str)]
+    if request.method not in ("GET", "HEAD", "OPTIONS"):
+        for _, value in (await request.form()).multi_items():
+            values.append(value if isinstance(value, str) else value.filename or "")
+    user_input.refuse_nul(values)
+
+
+def guarded(route: Route) -> Route:
+    """The same route, refusing input no page may pass to the database (see `refuse_nul`)."""
+    endpoint: Callable[[Request], Awaitable[Response]] = route.endpoint
+
+    async def checked(request: Request) -> Response:
+        await refuse_nul(request)
+        return await endpoint(request)
+
+    return Route(route.path, checked, methods=list(route.methods or ()), name=route.name)

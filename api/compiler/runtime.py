@@ -43,6 +43,7 @@ from api.compiler.sql import SQLITE_FUNCTIONS, Fallback, dialect_named, to_numbe
 from api.schema.limits import MAX_COST, QueryCost, operation_cost
 from domain import sql as domain_sql
 from domain.access import Actor
+from domain.db import unavailable_reason
 
 log = logging.getLogger("linzhi.compiler")
 
@@ -268,6 +269,8 @@ class CompiledReadPath:
                 # four levels of lists of objects) cannot be one statement. Not a bug: remembered.
                 plan.refused = "statement nests too deep for SQLite"
                 raise Fallback(plan.refused) from error
+            if unavailable_reason(error) is not None:
+                raise  # the database is unreachable: no path can answer (api/guards.py: 503)
             log.exception("compiled statement failed")
             raise Fallback(f"statement error ({type(error).__name__})") from error
         if not rows:

@@ -3,6 +3,7 @@ safety extensions always on."""
 
 from __future__ import annotations
 
+import logging
 from typing import Any
 
 import strawberry
@@ -22,7 +23,10 @@ from api.schema.leaders.queries import LeaderQueries
 from api.schema.limits import MAX_TOKENS, QueryCost, limit_rules
 from api.schema.node import NodeQueries
 from api.schema.people.types import PersonType
+from domain.db import unavailable_reason
 from domain.errors import DomainError
+
+log = logging.getLogger("linzhi.graphql")
 
 
 @strawberry.type(description="查询")
@@ -37,8 +41,14 @@ class Mutation(AccountMutations, GridMutations, LeaderMutations, ActivityMutatio
 
 class Schema(strawberry.Schema):
     def process_errors(self, errors: list[GraphQLError], execution_context: Any = None) -> None:
-        """Log unexpected errors only; domain errors are answers, not incidents."""
+        """Log unexpected errors only; domain errors are answers, not incidents. An unreachable
+        database is an incident of its own: one line, without a stack trace per field."""
         unexpected = [e for e in errors if e.original_error and not isinstance(e.original_error, DomainError)]
+        reasons = [unavailable_reason(e.original_error) for e in unexpected if e.original_error]
+        outages = [reason for reason in reasons if reason]
+        if outages:
+            log.warning("database unavailable (%d GraphQL errors): %s", len(outages), outages[0])
+            unexpected = [e for e, reason in zip(unexpected, reasons, strict=True) if not reason]
         if unexpected:
             super().process_errors(unexpected, execution_context)
 

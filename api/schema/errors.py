@@ -12,7 +12,12 @@ import strawberry
 from graphql import GraphQLError
 from strawberry.extensions import MaskErrors
 
+from domain.db import unavailable_reason
 from domain.errors import DomainError, ErrorCode, PermissionDenied, Unauthenticated
+
+# The database cannot be reached: the request may be retried later (HTTP 503 + Retry-After).
+SERVICE_UNAVAILABLE = "SERVICE_UNAVAILABLE"
+UNAVAILABLE_MESSAGE = "数据库暂时不可用，请稍后再试"
 
 E = TypeVar("E", bound=Enum)
 T = TypeVar("T")
@@ -72,6 +77,23 @@ class PublicErrors(MaskErrors):
 
     def _process_errors(self, errors: list[GraphQLError]) -> list[GraphQLError]:
         return [_with_code(e) for e in super()._process_errors(errors)]
+
+    def anonymise_error(self, error: GraphQLError) -> GraphQLError:
+        if error.original_error is None or unavailable_reason(error.original_error) is None:
+            return super().anonymise_error(error)
+        return GraphQLError(
+            UNAVAILABLE_MESSAGE,
+            nodes=error.nodes,
+            source=error.source,
+            positions=error.positions,
+            path=error.path,
+            extensions={"code": SERVICE_UNAVAILABLE},
+        )
+
+
+def is_unavailable(error: GraphQLError) -> bool:
+    """The error says the database was unreachable (see `PublicErrors`)."""
+    return (error.extensions or {}).get("code") == SERVICE_UNAVAILABLE
 
 
 def _with_code(error: GraphQLError) -> GraphQLError:

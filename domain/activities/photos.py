@@ -3,23 +3,31 @@
 - At most `MAX_BYTES` (5 MB) per upload, checked before anything is decoded.
 - JPEG, PNG or WebP as Pillow reads the bytes. The name the user gave is never trusted, so a
   renamed text file (or a GIF called `.jpg`) is refused.
-- At most `MAX_PIXELS` (40 megapixels, a modern phone takes 12–50): a small file that would
-  decode to a huge bitmap (a decompression bomb) is refused from its header, before decoding.
+- At most `MAX_PIXELS` (25 megapixels; a phone photo is 12 at its default setting): a small file
+  that would decode to a huge bitmap (a decompression bomb: a 131 KB PNG can declare 40 MP, 160 MB
+  of RGBA) is refused from its header, before decoding. Pillow's own bomb check is set to the
+  same limit, so nothing else in the process decodes more either.
+- At most `MAX_CONCURRENT_DECODES` decodes at once per process (`clean_image_async`), each in a
+  worker thread: a burst of uploads waits its turn instead of multiplying the memory, and the
+  event loop keeps serving meanwhile.
 - The pixels are re-encoded after the EXIF orientation is applied, so no EXIF (the GPS location
   included), XMP or comment travels on; only the ICC colour profile is kept.
 - Files are written under `storage.photos_dir()` as `<32 hex digits>.<ext>`; the name says nothing
   about the activity or the uploader and cannot be guessed.
 
-These functions block (decoding, disk); the service runs them in a worker thread.
+These functions block (decoding, disk); the service runs them in a worker thread (decoding
+through `clean_image_async`).
 """
 
 from __future__ import annotations
 
+import asyncio
 import io
 import os
 import re
 import secrets
 import warnings
+import weakref
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -30,8 +38,12 @@ from domain import storage
 from domain.errors import ErrorCode, ValidationError
 
 MAX_BYTES = 5 * 1024 * 1024
-MAX_PIXELS = 40_000_000
+MAX_PIXELS = 25_000_000
 MAX_PHOTOS = 6
+# A 25 MP photo decodes to 100 MB of RGBA, and re-encoding holds two or three copies.
+MAX_CONCURRENT_DECODES = 2
+
+Image.MAX_IMAGE_PIXELS = MAX_PIXELS  # Pillow warns above this and refuses above twice this
 
 
 @dataclass(frozen=True)
@@ -79,6 +91,45 @@ def clean_image(data: bytes) -> CleanImage:
         raise _too_many_pixels() from None
     except (UnidentifiedImageError, OSError, SyntaxError, ValueError, EOFError):
         raise _unsupported() from None
+
+
+@dataclass
+class DecodeGate:
+    """At most `limit` decodes at once in this process; `active` and `peak` say how many ran."""
+
+    limit: int
+    active: int = 0
+    peak: int = 0
+
+    def __post_init__(self) -> None:
+        # One semaphore per event loop (an asyncio primitive is bound to the loop that used it).
+        self._semaphores: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, asyncio.Semaphore] = (
+            weakref.WeakKeyDictionary()
+        )
+
+    def _semaphore(self) -> asyncio.Semaphore:
+        loop = asyncio.get_running_loop()
+        semaphore = self._semaphores.get(loop)
+        if semaphore is None:
+            semaphore = self._semaphores[loop] = asyncio.Semaphore(self.limit)
+        return semaphore
+
+    async def clean(self, data: bytes) -> CleanImage:
+        async with self._semaphore():
+            self.active += 1
+            self.peak = max(self.peak, self.active)
+            try:
+                return await asyncio.to_thread(clean_image, data)
+            finally:
+                self.active -= 1
+
+
+decodes = DecodeGate(MAX_CONCURRENT_DECODES)
+
+
+async def clean_image_async(data: bytes) -> CleanImage:
+    """`clean_image` in a worker thread, waiting for a free decode slot first."""
+    return await decodes.clean(data)
 
 
 def _reencode(data: bytes) -> CleanImage:

@@ -247,7 +247,7 @@ async def add_photo(*, actor: Actor, activity_id: int, data: bytes, declared_nam
     activity = await queries.activity_for_viewer(actor, activity_id)
     policy.require_edit(actor, activity)
     _require_room(await queries.photo_count(activity.id))
-    image = await asyncio.to_thread(photos.clean_image, data)
+    image = await photos.clean_image_async(data)
     file_name = await asyncio.to_thread(photos.store, image)
     try:
         async with in_transaction():
