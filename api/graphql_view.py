@@ -87,6 +87,7 @@ def has_nul(query: object, variables: object) -> bool:
     escaped = isinstance(query, str) and GRAPHQL_NUL_ESCAPE.search(query) is not None
     return escaped or contains_nul(variables)
 
+
 # GraphiQL from vendored files under web/static (strawberry's page loads them from a CDN, which a
 # government intranet cannot reach).
 GRAPHIQL_HTML = (Path(__file__).resolve().parents[1] / "web" / "templates" / "graphiql.html").read_text()
