@@ -32,6 +32,15 @@ def _fast_password_hashing() -> None:
     passwords.use_parameters(time_cost=1, memory_cost=1024, parallelism=1)
 
 
+def pytest_report_header() -> str:
+    if POSTGRES_URL:
+        return f"databases: SQLite and PostgreSQL ({POSTGRES_URL})"
+    return (
+        "databases: SQLite only — LINZHI_TEST_POSTGRES is not set, so nothing runs on PostgreSQL: "
+        "no real concurrency, no outage test (CI always sets it)"
+    )
+
+
 def _database_params() -> list[str]:
     return ["sqlite", "postgres"] if POSTGRES_URL else ["sqlite"]
 

@@ -29,7 +29,7 @@ RESOLVERS = {"x-linzhi-read-path": "resolvers"}
 
 
 def _base_url() -> str:
-    return (POSTGRES_URL or "postgres://postgres@127.0.0.1:5432/test").rsplit("/", 1)[0]
+    return POSTGRES_URL.rsplit("/", 1)[0]
 
 
 @pytest_asyncio.fixture
