@@ -154,17 +154,27 @@ async def test_lists_stop_at_their_maximum_on_both_read_paths(app: httpx.AsyncCl
             nominated_at=start,
         )
     cell_id, cohort_id = global_id("GridCell", cell.id), global_id("Cohort", cohort.id)
-    query = (
-        f'{{ cohorts {{ id }} gridCell(id: "{cell_id}") {{ leaders {{ id }} }} '
-        f'cohort(id: "{cohort_id}") {{ sessions {{ id }} }} }}'
-    )
-    # WHEN both read paths list them
-    for headers in ({}, RESOLVERS):
-        data = (await post(app, query, headers))["data"]
-        # THEN each list holds its maximum, never more
-        assert len(data["cohorts"]) == MAX_COHORTS_LISTED
-        assert len(data["gridCell"]["leaders"]) == MAX_LEADERS_PER_CELL
-        assert len(data["cohort"]["sessions"]) == MAX_SESSIONS_PER_COHORT
+    lists = {
+        "{ cohorts { id } }": (lambda d: d["cohorts"], MAX_COHORTS_LISTED, "compiled"),
+        f'{{ gridCell(id: "{cell_id}") {{ leaders {{ id }} }} }}': (
+            lambda d: d["gridCell"]["leaders"],
+            MAX_LEADERS_PER_CELL,
+            "compiled",
+        ),
+        f'{{ cohort(id: "{cohort_id}") {{ sessions {{ id }} }} }}': (
+            lambda d: d["cohort"]["sessions"],
+            MAX_SESSIONS_PER_COHORT,
+            "resolvers",
+        ),
+    }
+    for query, (items, maximum, served_by) in lists.items():
+        # WHEN both read paths list them
+        for headers in (REPORT, RESOLVERS):
+            body = await post(app, query, headers)
+            # THEN each list holds its maximum, never more
+            assert len(items(body["data"])) == maximum, query
+            if headers is REPORT:
+                assert body["extensions"]["readPath"] == served_by
 
 
 async def test_an_activity_shows_at_most_its_maximum_of_photos(app: httpx.AsyncClient) -> None:
@@ -186,10 +196,12 @@ async def test_an_activity_shows_at_most_its_maximum_of_photos(app: httpx.AsyncC
         )
     query = f'{{ activity(id: "{global_id("Activity", record.id)}") {{ photos {{ url }} }} }}'
     # WHEN both read paths list its photos
-    for headers in ({}, RESOLVERS):
+    for headers in (REPORT, RESOLVERS):
         body = await post(app, query, headers)
         # THEN at most the maximum come back
         assert len(body["data"]["activity"]["photos"]) == MAX_PHOTOS, body
+        if headers is REPORT:
+            assert body["extensions"]["readPath"] == "compiled"
 
 
 async def test_nodes_refuses_more_than_a_hundred_ids_with_a_clear_error(app: httpx.AsyncClient) -> None:
