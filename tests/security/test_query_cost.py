@@ -29,7 +29,12 @@ from domain.activities.models import ActivityPhoto
 from domain.activities.photos import MAX_PHOTOS
 from domain.errors import DomainError
 from domain.leaders.models import Cohort, LeaderStatus, MicroLeader, SourceRole, TrainingSession
-from domain.leaders.queries import MAX_COHORTS_LISTED, MAX_LEADERS_PER_CELL, MAX_SESSIONS_PER_COHORT
+from domain.leaders.queries import (
+    MAX_CAPACITY,
+    MAX_COHORTS_LISTED,
+    MAX_LEADERS_PER_CELL,
+    MAX_SESSIONS_PER_COHORT,
+)
 from domain.people.models import Person
 from tests.api.graphql import global_id
 from tests.compiler.conftest import build_world
@@ -119,6 +124,17 @@ async def test_a_cohort_takes_no_more_sessions_than_its_maximum(db: None) -> Non
         await make_session(cohort)
     assert f"每期最多 {MAX_SESSIONS_PER_COHORT} 场培训" in refused.value.message
     assert await TrainingSession.filter(cohort_id=cohort.id).count() == MAX_SESSIONS_PER_COHORT
+
+
+async def test_no_session_seats_more_leaders_than_enrolled_leaders_may_list(db: None) -> None:
+    # GIVEN a cohort
+    cohort = await make_cohort()
+    # WHEN a session is planned with more seats than `enrolledLeaders` may list
+    # THEN it is refused (and a seat is only taken while one is left: tests/domain/test_training.py)
+    with pytest.raises(DomainError) as refused:
+        await make_session(cohort, capacity=MAX_CAPACITY + 1)
+    assert refused.value.code.value == "CAPACITY_OUT_OF_RANGE"
+    assert (await make_session(cohort, capacity=MAX_CAPACITY)).capacity == MAX_CAPACITY
 
 
 async def test_lists_stop_at_their_maximum_on_both_read_paths(app: httpx.AsyncClient) -> None:
