@@ -220,6 +220,57 @@ async def test_an_activity_shows_at_most_its_maximum_of_photos(app: httpx.AsyncC
             assert body["extensions"]["readPath"] == "compiled"
 
 
+async def test_counts_by_unit_stop_at_their_maximum_of_units(app: httpx.AsyncClient) -> None:
+    from datetime import timedelta
+
+    from domain.activities import rollup
+    from domain.activities.models import Activity, ActivityStatus, ActivityType, location
+    from domain.activities.queries import MAX_UNITS_PER_TOWN
+    from domain.grids.codes import GridKind
+    from tests.accounts import make_user
+    from tests.factories import cell
+    from tests.factories_activities import hours_ago
+
+    # GIVEN a town with one community/village more than the list may hold, each with a record
+    city = await cell(GridKind.CITY, "330482", "平湖市")
+    town = await cell(GridKind.TOWN, "330482001", "当湖街道", city)
+    units = [await cell(GridKind.COMMUNITY, f"330482001{i:03d}", f"社区{i}", town) for i in range(1, 151)]
+    units += [await cell(GridKind.VILLAGE, f"330482001{i:03d}", f"村{i}", town) for i in range(201, 252)]
+    assert len(units) == MAX_UNITS_PER_TOWN + 1
+    author = await make_user("staff.count")
+    moment = hours_ago(24).replace(microsecond=0)
+    await Activity.bulk_create(
+        [
+            Activity(
+                author_user_id=author.id,
+                **location(unit.id, unit.path),
+                activity_type=ActivityType.VISIT,
+                title="走访",
+                started_at=moment,
+                ended_at=moment + timedelta(minutes=30),
+                households_reached=1,
+                status=ActivityStatus.VERIFIED,
+                submitted_at=moment,
+                verified_at=moment,
+            )
+            for unit in units
+        ]
+    )
+    await rollup.rebuild()
+    since, until = (moment - timedelta(days=1)).isoformat(), (moment + timedelta(days=1)).isoformat()
+    query = (
+        f'{{ activityCountsByUnit(town: "{global_id("GridCell", town.id)}", since: "{since}", '
+        f'until: "{until}") {{ total }} }}'
+    )
+    # WHEN both read paths count them
+    for headers in (REPORT, RESOLVERS):
+        body = await post(app, query, headers)
+        # THEN the list stops at its maximum
+        assert len(body["data"]["activityCountsByUnit"]) == MAX_UNITS_PER_TOWN, body
+        if headers is REPORT:
+            assert body["extensions"]["readPath"] == "compiled"
+
+
 async def test_nodes_refuses_more_than_a_hundred_ids_with_a_clear_error(app: httpx.AsyncClient) -> None:
     ids = ", ".join(f'"{global_id("GridCell", i)}"' for i in range(1, 102))
     for headers in ({}, RESOLVERS):
