@@ -12,7 +12,7 @@ from starlette.responses import JSONResponse
 from starlette.routing import Route
 from tortoise.contrib.starlette import RegisterTortoise
 
-from api.auth import AuthenticationMiddleware
+from api.auth import AuthenticationMiddleware, GraphQLRateLimits
 from api.graphql_view import GraphQLView
 from api.guards import BodyLimit, DatabaseOutage, quiet_outage_tracebacks
 from api.middleware import SecurityHeaders
@@ -20,6 +20,7 @@ from api.schema import build_schema
 from api.settings import Settings
 from domain import health, storage
 from domain.db import tortoise_config
+from domain.ratelimit import DATABASE, RedisCounters, parse_rule
 from web.app import exception_handlers, web_routes
 
 
@@ -27,17 +28,24 @@ def create_app(settings: Settings | None = None) -> Starlette:
     settings = settings or Settings.from_env()
     quiet_outage_tracebacks()
 
+    limits = rate_limits(settings)
+
     @asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
         storage.configure(settings.data_dir)
-        async with RegisterTortoise(app, config=tortoise_config(settings.database_url)):
+        config = tortoise_config(settings.database_url, statement_timeout=settings.request_timeout)
+        async with RegisterTortoise(app, config=config):
             yield
+        if isinstance(limits.counters, RedisCounters):
+            await limits.counters.close()
 
     graphql = GraphQLView(
         build_schema(introspection=settings.introspection),
         graphql_ide="graphiql" if settings.graphiql else None,
         # Photo uploads. Safe from CSRF: cookie-authenticated POSTs must pass the Origin check.
         multipart_uploads_enabled=True,
+        request_timeout=settings.request_timeout,
+        max_response_bytes=settings.max_response_bytes,
     )
     app = Starlette(
         debug=False,
@@ -50,13 +58,25 @@ def create_app(settings: Settings | None = None) -> Starlette:
             Middleware(SecurityHeaders),
             Middleware(BodyLimit),
             Middleware(DatabaseOutage),
-            Middleware(AuthenticationMiddleware),
+            Middleware(AuthenticationMiddleware, limits=limits),
         ],
         exception_handlers=exception_handlers(),
         lifespan=lifespan,
     )
     app.state.settings = settings
     return app
+
+
+def rate_limits(settings: Settings) -> GraphQLRateLimits:
+    """The GraphQL rate limits of the settings, counted in Redis when one is configured."""
+    token = settings.rate_limit_token
+    return GraphQLRateLimits(
+        anonymous=parse_rule(settings.rate_limit_anonymous or "off"),
+        session=parse_rule(settings.rate_limit_session or "off"),
+        token=parse_rule(token) if token is not None else None,
+        token_from_policy=token is None,
+        counters=RedisCounters(settings.redis_url, settings.redis_prefix) if settings.redis_url else DATABASE,
+    )
 
 
 async def healthz(request: Request) -> JSONResponse:

@@ -1,10 +1,11 @@
 """Authentication middleware: builds the request's Actor once, for pages and GraphQL alike,
-refuses bad tokens, applies the per-token rate limit and the Origin check on cookie-authenticated
-GraphQL requests."""
+refuses bad tokens, applies the GraphQL rate limits (per token, per account for cookie sessions,
+per client IP for anonymous callers) and the Origin check on cookie-authenticated GraphQL requests."""
 
 from __future__ import annotations
 
 import json
+from dataclasses import dataclass, field
 from http.cookies import SimpleCookie
 from urllib.parse import urlsplit
 
@@ -15,6 +16,7 @@ from domain.access import Actor
 from domain.accounts.config import policy
 from domain.accounts.service import Authentication, authenticate
 from domain.errors import RateLimited
+from domain.ratelimit import DATABASE, Counters, Rule
 
 SESSION_COOKIE = "linzhi_session"
 SKIP_PREFIXES = ("/static/", "/healthz")
@@ -62,9 +64,33 @@ async def _send_json(send: Send, status: int, message: str, code: str, extra: di
     await send({"type": "http.response.body", "body": body.encode()})
 
 
+@dataclass(frozen=True)
+class GraphQLRateLimits:
+    """Rules per kind of caller (None: no limit); `token` unset means the account policy's."""
+
+    anonymous: Rule | None = None
+    session: Rule | None = None
+    token: Rule | None = None
+    token_from_policy: bool = True
+    counters: Counters = field(default=DATABASE)
+
+    def rule_for(self, scope: Scope, auth: Authentication) -> tuple[str, Rule] | None:
+        actor = auth.actor
+        if actor.token_id is not None:
+            rule = self.token
+            if self.token_from_policy:
+                rules = policy()
+                rule = Rule(rules.graphql_token_limit, rules.graphql_token_window)
+            return (f"graphql:token:{actor.token_id}", rule) if rule else None
+        if actor.user_id is not None:
+            return (f"graphql:account:{actor.user_id}", self.session) if self.session else None
+        return (f"graphql:ip:{client_ip(scope) or 'unknown'}", self.anonymous) if self.anonymous else None
+
+
 class AuthenticationMiddleware:
-    def __init__(self, app: ASGIApp) -> None:
+    def __init__(self, app: ASGIApp, limits: GraphQLRateLimits | None = None) -> None:
         self.app = app
+        self.limits = limits or GraphQLRateLimits()
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http" or scope["path"].startswith(SKIP_PREFIXES):
@@ -91,13 +117,12 @@ class AuthenticationMiddleware:
         if auth.by_cookie and scope["method"] == "POST" and not same_origin(scope):
             await _send_json(send, 403, "跨站请求被拒绝：Origin 与站点不符", "FORBIDDEN", {})
             return True
-        if auth.actor.token_id is not None:
-            rules = policy()
+        limited_by = self.limits.rule_for(scope, auth)
+        if limited_by is not None:
+            key, rule = limited_by
             try:
                 await ratelimit.hit(
-                    f"graphql:token:{auth.actor.token_id}",
-                    limit=rules.graphql_token_limit,
-                    window_seconds=rules.graphql_token_window,
+                    key, limit=rule.limit, window_seconds=rule.window_seconds, counters=self.limits.counters
                 )
             except RateLimited as limited:
                 retry = {"retry-after": str(limited.retry_after)}

@@ -15,15 +15,22 @@ request strawberry would refuse) the request runs through strawberry as before. 
 every GraphQL response says which path ran in its `X-Linzhi-Read-Path` header; a request sending
 `X-Linzhi-Read-Path: report` also gets `extensions.readPath` (and the fallback reason) in the body,
 and `X-Linzhi-Read-Path: resolvers` forces the resolvers (the differential tests use both).
+
+Denial of service (docs/security.md): a query gets `request_timeout` seconds on both read paths
+together (`domain.timeouts.within`: its running statement is stopped too), else the error code
+TIMEOUT (503 with graphql-response+json, 200 with plain JSON); a response body over
+`max_response_bytes` is replaced by the error RESPONSE_TOO_LARGE (400 / 200), like a refused query.
 """
 
 from __future__ import annotations
 
 import json
+import logging
 from pathlib import Path
 from typing import Any
 
 from cross_web import HTTPException
+from graphql import GraphQLError
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, Response
 from starlette.websockets import WebSocket
@@ -40,6 +47,11 @@ from api.context import Context
 from api.schema.errors import is_unavailable
 from domain.db import RETRY_AFTER_SECONDS
 from domain.input import GRAPHQL_NUL_ESCAPE, NUL_MESSAGE, contains_nul
+from domain.timeouts import BudgetExceeded, deadline_in, within
+
+log = logging.getLogger("linzhi.graphql")
+TIMEOUT = "TIMEOUT"
+TOO_LARGE = "RESPONSE_TOO_LARGE"
 
 GRAPHQL_RESPONSE = "application/graphql-response+json"
 JSON = "application/json"
@@ -104,9 +116,18 @@ def _report(request: Request) -> bool:
 
 
 class GraphQLView(GraphQL[Context, None]):
-    def __init__(self, schema: Any, **kwargs: Any) -> None:
+    def __init__(
+        self,
+        schema: Any,
+        *,
+        request_timeout: float = 10.0,
+        max_response_bytes: int = 5 * 1024 * 1024,
+        **kwargs: Any,
+    ) -> None:
         super().__init__(schema, **kwargs)
         self.read_path = CompiledReadPath(schema)
+        self.request_timeout = request_timeout
+        self.max_response_bytes = max_response_bytes
 
     async def render_graphql_ide(self, request: Request) -> Response:
         return HTMLResponse(GRAPHIQL_HTML)
@@ -138,6 +159,8 @@ class GraphQLView(GraphQL[Context, None]):
         request.state.graphql_media_type, request.state.graphql_request_error = media_type, False
         request.state.read_path_fallback = None
         request.state.graphql_unavailable = False
+        request.state.graphql_deadline = deadline_in(self.request_timeout)
+        request.state.graphql_timeout = False
         if context is UNSET and request.method == "POST":
             compiled = await self._compiled(request, media_type)
             if compiled is not None:
@@ -146,6 +169,8 @@ class GraphQLView(GraphQL[Context, None]):
             response: Response = await super().run(request, context, root_value)
         except HTTPException as error:
             return self._http_error(request, error, media_type)
+        if len(response.body) > self.max_response_bytes:
+            return self._too_large(request, media_type, len(response.body))
         if _debug(request):
             response.headers[READ_PATH_HEADER] = "resolvers"
         if request.state.graphql_unavailable:
@@ -153,9 +178,45 @@ class GraphQLView(GraphQL[Context, None]):
             response.headers["retry-after"] = str(RETRY_AFTER_SECONDS)
         if media_type == GRAPHQL_RESPONSE and response.media_type == JSON:
             response.headers["content-type"] = CONTENT_TYPES[GRAPHQL_RESPONSE]
-            if request.state.graphql_request_error:
+            if request.state.graphql_timeout or request.state.graphql_unavailable:
+                response.status_code = 503
+            elif request.state.graphql_request_error:
                 response.status_code = 400
         return response
+
+    async def execute_single(self, request: Any, *args: Any, **kwargs: Any) -> ExecutionResult:
+        """Queries run within the request's time budget (a mutation is exempted once parsed:
+        `QueryCost.on_execute`, and left to finish)."""
+        deadline = getattr(request.state, "graphql_deadline", None)
+        if deadline is None:
+            return await super().execute_single(request, *args, **kwargs)
+        try:
+            async with within(deadline, self.request_timeout):
+                return await super().execute_single(request, *args, **kwargs)
+        except BudgetExceeded as exceeded:
+            request.state.graphql_timeout = True
+            log.warning("GraphQL query over its time budget (%s s)", self.request_timeout)
+            error = GraphQLError(exceeded.message, extensions={"code": TIMEOUT})
+            return ExecutionResult(data=None, errors=[error])
+
+    def _error(
+        self, request: Request, media_type: str, message: str, code: str, status: int, **extensions: Any
+    ) -> Response:
+        """A request-level error: `status` with graphql-response+json (no `data`), else 200."""
+        body: dict[str, Any] = {"errors": [{"message": message, "extensions": {"code": code, **extensions}}]}
+        if media_type == JSON:
+            body, status = {"data": None, **body}, 200
+        response = Response(self.encode_json(body), status_code=status, media_type=CONTENT_TYPES[media_type])
+        if _debug(request):
+            path = "compiled" if request.state.read_path_fallback is None else "resolvers"
+            response.headers[READ_PATH_HEADER] = path
+        return response
+
+    def _too_large(self, request: Request, media_type: str, size: int) -> Response:
+        log.warning("GraphQL response of %d bytes refused (limit %d)", size, self.max_response_bytes)
+        megabytes = self.max_response_bytes / (1024 * 1024)
+        message = f"响应过大（{size} 字节，上限 {megabytes:g} MB），请减少分页大小或所选字段"
+        return self._error(request, media_type, message, TOO_LARGE, 400, limit=self.max_response_bytes)
 
     async def _compiled(self, request: Request, media_type: str) -> Response | None:
         """The response of the compiled read path, or None to run strawberry (see api/compiler)."""
@@ -182,14 +243,20 @@ class GraphQLView(GraphQL[Context, None]):
             if _debug(request) and request.headers.get(READ_PATH_HEADER) == "resolvers":
                 raise Fallback("resolvers requested")
             actor = actor_of(request.scope.get("state", {}))
-            data = await self.read_path.run(query, operation_name, variables, actor)
+            async with within(request.state.graphql_deadline, self.request_timeout):
+                data = await self.read_path.run(query, operation_name, variables, actor)
         except Fallback as fallback:
             self.read_path.record(fallback.reason, operation_name)
             request.state.read_path_fallback = fallback.reason
             return None
+        except BudgetExceeded as exceeded:
+            log.warning("GraphQL query over its time budget (%s s)", self.request_timeout)
+            return self._error(request, media_type, exceeded.message, TIMEOUT, 503)
         extensions = ',"extensions":{"readPath":"compiled"}' if _report(request) else ""
-        body = '{"data":' + data + extensions + "}"
-        response = Response(body.encode(), status_code=200, media_type=CONTENT_TYPES[media_type])
+        encoded = ('{"data":' + data + extensions + "}").encode()
+        if len(encoded) > self.max_response_bytes:
+            return self._too_large(request, media_type, len(encoded))
+        response = Response(encoded, status_code=200, media_type=CONTENT_TYPES[media_type])
         if _debug(request):
             response.headers[READ_PATH_HEADER] = "compiled"
         return response

@@ -4,10 +4,13 @@ from __future__ import annotations
 
 import os
 import secrets
+from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from pathlib import Path
+from typing import Any
 
 from domain.db import DEFAULT_DATABASE_URL
+from domain.ratelimit import parse_rule
 
 
 class ConfigurationError(RuntimeError):
@@ -18,6 +21,33 @@ def _bool(value: str | None, default: bool) -> bool:
     if value is None or value == "":
         return default
     return value.strip().lower() in {"1", "true", "yes", "on"}
+
+
+Getter = Callable[[str], str | None]
+
+
+def _positive(kind: type[float] | type[int], name: str, get: Getter, default: float) -> Any:
+    value = get(name)
+    if value is None:
+        return default
+    try:
+        number = kind(value)
+    except ValueError:
+        number = 0
+    if number <= 0:
+        raise ConfigurationError(f"LINZHI_{name} 须为正数：{value}")
+    return number
+
+
+def _rate(name: str, get: Getter, default: str | None) -> str | None:
+    value = get(name)
+    if value is None:
+        return default
+    try:
+        parse_rule(value)
+    except ValueError as error:
+        raise ConfigurationError(f"LINZHI_{name} 须为“次数/秒数”或 off：{value}") from error
+    return value
 
 
 @dataclass(frozen=True)
@@ -32,6 +62,15 @@ class Settings:
     graphiql: bool = True
     introspection: bool = True
     access_log: bool = True
+    # Denial of service (docs/security.md): the time and response size of one GraphQL request,
+    # and rate limits ("N/seconds" or "off"; the token limit defaults to the account policy's).
+    request_timeout: float = 10.0
+    max_response_bytes: int = 5 * 1024 * 1024
+    redis_url: str | None = None
+    redis_prefix: str = "linzhi:rate:"
+    rate_limit_anonymous: str | None = "300/60"
+    rate_limit_session: str | None = "600/60"
+    rate_limit_token: str | None = None
 
     @property
     def is_production(self) -> bool:
@@ -61,11 +100,26 @@ class Settings:
             graphiql=_bool(get("GRAPHIQL"), not production),
             introspection=_bool(get("INTROSPECTION"), not production),
             access_log=_bool(get("ACCESS_LOG"), defaults.access_log),
+            request_timeout=_positive(float, "REQUEST_TIMEOUT", get, defaults.request_timeout),
+            max_response_bytes=_positive(int, "MAX_RESPONSE_BYTES", get, defaults.max_response_bytes),
+            redis_url=get("REDIS_URL"),
+            redis_prefix=get("REDIS_PREFIX") or defaults.redis_prefix,
+            rate_limit_anonymous=_rate("RATE_LIMIT_ANONYMOUS", get, defaults.rate_limit_anonymous),
+            rate_limit_session=_rate("RATE_LIMIT_SESSION", get, defaults.rate_limit_session),
+            rate_limit_token=_rate("RATE_LIMIT_TOKEN", get, None),
         )
 
     @classmethod
     def for_tests(cls) -> Settings:
-        return cls(env="test", database_url="sqlite://:memory:", secret_key="test-secret")
+        # Anonymous and session limits off: a counter write per request would change the
+        # statement counts tests assert; the tests of the limits switch them on.
+        return cls(
+            env="test",
+            database_url="sqlite://:memory:",
+            secret_key="test-secret",
+            rate_limit_anonymous="off",
+            rate_limit_session="off",
+        )
 
     def with_(self, **changes: object) -> Settings:
         return replace(self, **changes)  # type: ignore[arg-type]

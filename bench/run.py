@@ -124,7 +124,15 @@ class Server:
 
 def start_linzhi(url: str, workers: int) -> Server:
     port = free_port()
-    env = {**os.environ, "LINZHI_DATABASE_URL": url, "LINZHI_ENV": "development"}
+    # No anonymous or session rate limit: the load generator is one client at full speed
+    # (docs/performance.md); the per-token limit stays, the w1 tokens are spread to stay under it.
+    env = {
+        **os.environ,
+        "LINZHI_DATABASE_URL": url,
+        "LINZHI_ENV": "development",
+        "LINZHI_RATE_LIMIT_ANONYMOUS": "off",
+        "LINZHI_RATE_LIMIT_SESSION": "off",
+    }
     argv = [sys.executable, "-m", "api.cli", "serve", "--host", HOST, "--port", str(port)]
     server = Server(f"linzhi-w{workers}", [*argv, "--workers", str(workers)], port, env)
     server.wait_ready("/graphql?query=%7B__typename%7D")

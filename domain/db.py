@@ -34,10 +34,12 @@ def database_url() -> str:
     return os.environ.get("LINZHI_DATABASE_URL", DEFAULT_DATABASE_URL)
 
 
-def tortoise_config(url: str) -> dict[str, Any]:
-    """The Tortoise config dict for `url`; migrations live in the top-level `migrations` package."""
+def tortoise_config(url: str, *, statement_timeout: float | None = None) -> dict[str, Any]:
+    """The Tortoise config dict for `url`; migrations live in the top-level `migrations` package.
+    `statement_timeout` (seconds, PostgreSQL): the server cancels any longer statement — the app
+    sets it to the request budget, so a statement nobody waits for any more stops by then too."""
     return {
-        "connections": {"default": connection_config(url)},
+        "connections": {"default": connection_config(url, statement_timeout=statement_timeout)},
         "apps": {
             "models": {
                 "models": MODEL_MODULES,
@@ -57,16 +59,21 @@ def _normalise(url: str) -> str:
     return url
 
 
-def connection_config(url: str) -> str | dict[str, Any]:
+def connection_config(url: str, *, statement_timeout: float | None = None) -> str | dict[str, Any]:
     """The URL for SQLite; for PostgreSQL its expanded config with `POSTGRES_SESSION`."""
     if not is_postgres(url):
         return _normalise(url)
-    return with_postgres_session(expand_db_url(_normalise(url)))
+    return with_postgres_session(expand_db_url(_normalise(url)), statement_timeout=statement_timeout)
 
 
-def with_postgres_session(config: dict[str, Any]) -> dict[str, Any]:
+def with_postgres_session(
+    config: dict[str, Any], *, statement_timeout: float | None = None
+) -> dict[str, Any]:
     credentials = config["credentials"]
-    credentials["server_settings"] = {**(credentials.get("server_settings") or {}), **POSTGRES_SESSION}
+    session = dict(POSTGRES_SESSION)
+    if statement_timeout is not None:
+        session["statement_timeout"] = str(max(1, round(statement_timeout * 1000)))  # milliseconds
+    credentials["server_settings"] = {**(credentials.get("server_settings") or {}), **session}
     return config
 
 

@@ -57,6 +57,7 @@ class ToMany:
     column: str  # on the target's rows; equals this row's `id`
     where: Callable[[Builder, str], Sql | None] | None = None  # over the target's alias
     order: tuple[str, ...] = ("id",)
+    limit: int | None = None  # the field's declared maximum (`max_items`), as its resolver cuts
 
 
 NestedCompiler = Callable[["Builder", str, "GraphQLField", "Sequence[FieldNode]"], Sql]

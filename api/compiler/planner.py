@@ -281,6 +281,8 @@ class Builder:
                     conditions.append(extra)
             order = ", ".join(f"{child}.{c}" for c in field_map.order)
             source = f"FROM {target.table} {child} WHERE " + join(conditions, " AND ") + f" ORDER BY {order}"
+            if field_map.limit is not None:
+                source = source + f" LIMIT {int(field_map.limit)}"
             return self.nested(d.many(self.object_columns(target.name, child, nodes), source))
         raise Fallback("unknown field mapping")
 

@@ -16,17 +16,13 @@ from dataclasses import dataclass
 from typing import Any
 
 from graphql import (
-    ArgumentNode,
     DocumentNode,
     FragmentDefinitionNode,
     GraphQLError,
     OperationDefinitionNode,
     OperationType,
-    VariableNode,
-    Visitor,
     get_operation_ast,
     specified_rules,
-    visit,
 )
 from graphql.execution.values import get_variable_values
 from strawberry.extensions import (
@@ -40,27 +36,12 @@ from strawberry.extensions import (
 from api.compiler import mapping
 from api.compiler.planner import Env, NeedLookup, Plan, build_plan
 from api.compiler.sql import SQLITE_FUNCTIONS, Fallback, dialect_named, to_numbered
-from api.schema.limits import MAX_COST, QueryCost, operation_cost
+from api.schema.limits import MAX_COST, QueryCost, cost_and_dependence, operation_cost
 from domain import sql as domain_sql
 from domain.access import Actor
 from domain.db import unavailable_reason
 
 log = logging.getLogger("linzhi.compiler")
-
-
-def _page_size_from_variables(document: DocumentNode) -> bool:
-    """Whether a `first`/`last` argument anywhere in the document is a variable (the query cost
-    then depends on the request)."""
-    found = False
-
-    class Finder(Visitor):
-        def enter_argument(self, node: ArgumentNode, *_: Any) -> None:
-            nonlocal found
-            if node.name.value in ("first", "last") and isinstance(node.value, VariableNode):
-                found = True
-
-    visit(document, Finder())
-    return found
 
 
 PLAN_CACHE_SIZE = 512
@@ -115,7 +96,7 @@ class CellPaths:
 class Checked:
     """What the pre-execution checks found of a document, kept per (query text, operation name):
     parsing, validation and operation selection depend on nothing else, and neither does the
-    query cost when no page size comes from a variable."""
+    query cost when no page size or sizing list (`nodes(ids:)`) comes from a variable."""
 
     document: DocumentNode
     operation: OperationDefinitionNode
@@ -222,8 +203,10 @@ class CompiledReadPath:
             raise Fallback("request error (validation)")
         fragments = {d.name.value: d for d in document.definitions if isinstance(d, FragmentDefinitionNode)}
         cost = None
-        if self.cost and not _page_size_from_variables(document):
-            cost = operation_cost(document.definitions, operation_name, self.graphql_schema, {})
+        if self.cost:
+            definitions, schema = document.definitions, self.graphql_schema
+            static, varies = cost_and_dependence(definitions, operation_name, schema, {})
+            cost = None if varies else static
         return Checked(document, operation, fragments, cost)
 
     # --- planning and execution ------------------------------------------------------------

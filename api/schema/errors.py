@@ -12,6 +12,7 @@ import strawberry
 from graphql import GraphQLError
 from strawberry.extensions import MaskErrors
 
+from api.schema.relay import MAX_FIELD_PATH
 from domain.db import unavailable_reason
 from domain.errors import DomainError, ErrorCode, PermissionDenied, Unauthenticated
 
@@ -33,7 +34,8 @@ def to_user_errors(error: DomainError, error_type: type[Any], codes: type[E]) ->
         code = codes(error.code.value)
     except ValueError:
         code = codes("INVALID")
-    return [error_type(field=error.field, message=error.message, code=code)]
+    field = error.field[:MAX_FIELD_PATH] if error.field is not None else None
+    return [error_type(field=field, message=error.message, code=code)]
 
 
 def error_codes(name: str, codes: Iterable[ErrorCode], description: str) -> Any:

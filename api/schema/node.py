@@ -14,6 +14,7 @@ from api.schema.activities.queries import load_activity
 from api.schema.grids.queries import load_grid_cell
 from api.schema.grids.types import Info
 from api.schema.leaders.queries import load_cohort, load_leader, load_session
+from api.schema.limits import max_items
 from api.schema.people.types import PersonType
 from api.schema.relay import decode_global_id
 from domain.errors import ErrorCode, ValidationError
@@ -56,7 +57,10 @@ class NodeQueries:
     async def node(self, info: Info, id: strawberry.ID) -> relay.Node | None:
         return await resolve_node(info, id, "id")
 
-    @strawberry.field(description="按全局 ID 批量获取对象（最多 100 个），顺序与输入一致")
+    @strawberry.field(
+        description="按全局 ID 批量获取对象（最多 100 个），顺序与输入一致",
+        metadata=max_items(MAX_NODES, sized_by="ids"),
+    )
     async def nodes(self, info: Info, ids: list[strawberry.ID]) -> list[relay.Node | None]:
         if len(ids) > MAX_NODES:
             raise ValidationError(ErrorCode.INVALID, f"一次最多查询 {MAX_NODES} 个 ID", ["ids"])

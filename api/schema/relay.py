@@ -12,8 +12,9 @@ from typing import Any, Generic, TypeVar
 import strawberry
 from strawberry import relay
 
+from api.schema.limits import max_items
 from domain.errors import ErrorCode, ValidationError
-from domain.pagination import Key, Page, PageRequest
+from domain.pagination import MAX_PAGE_SIZE, Key, Page, PageRequest
 
 T = TypeVar("T")
 N = TypeVar("N")
@@ -106,11 +107,11 @@ class Edge(Generic[N]):
 
 @strawberry.type(description="Relay 连接：edges/nodes、分页信息与总数")
 class Connection(Generic[N]):
-    edges: list[Edge[N]]
+    edges: list[Edge[N]] = strawberry.field(metadata=max_items(MAX_PAGE_SIZE, page=True))
     page_info: PageInfo
     count: strawberry.Private[Callable[[], Awaitable[int]]]
 
-    @strawberry.field
+    @strawberry.field(metadata=max_items(MAX_PAGE_SIZE, page=True))
     def nodes(self) -> list[N]:
         return [edge.node for edge in self.edges]
 
@@ -135,7 +136,11 @@ def build_connection(
     )
 
 
+MAX_FIELD_PATH = 8  # `UserError.field`: input, its field, an index, a nested field ... (cut at this)
+USER_ERRORS = max_items(1)  # a payload reports the one domain error that stopped it (`to_user_errors`)
+
+
 @strawberry.interface(description="可预期的业务错误：字段路径、中文提示与错误码")
 class UserError:
-    field: list[str] | None
+    field: list[str] | None = strawberry.field(metadata=max_items(MAX_FIELD_PATH))
     message: str

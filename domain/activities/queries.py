@@ -21,6 +21,7 @@ from domain import sql
 from domain.access import Actor, Role
 from domain.activities import policy, rollup
 from domain.activities.models import Activity, ActivityPhoto, ActivityStatus, ActivityType, in_subtree
+from domain.activities.photos import MAX_PHOTOS
 from domain.errors import ErrorCode, NotFound, ValidationError
 from domain.grids.models import TOWN_DEPTH, GridCell
 from domain.leaders.models import MicroLeader
@@ -29,6 +30,8 @@ from domain.pagination import Page, PageRequest, keyset_page
 FEED_ORDER = ("started_at", "id")
 QUEUE_ORDER = ("submitted_at", "id")
 RETURNED_LIMIT = 50
+# `activityCountsByUnit`: the communities/villages of one town (Pinghu's largest has about 30).
+MAX_UNITS_PER_TOWN = 200
 
 
 @dataclass(frozen=True)
@@ -187,7 +190,7 @@ async def counts_by_type_for_units(
     counts: dict[int, dict[ActivityType, int]] = defaultdict(dict)
     for row in await sql.fetch_all(statement, params):
         counts[int(row["unit_id"])][ActivityType(row["activity_type"])] = int(row["n"])
-    return dict(counts)
+    return {unit: counts[unit] for unit in sorted(counts)[:MAX_UNITS_PER_TOWN]}
 
 
 async def photos_of(activity_ids: Iterable[int]) -> dict[int, list[ActivityPhoto]]:
@@ -197,7 +200,8 @@ async def photos_of(activity_ids: Iterable[int]) -> dict[int, list[ActivityPhoto
     grouped: dict[int, list[ActivityPhoto]] = {activity_id: [] for activity_id in wanted}
     if wanted:
         for photo in await ActivityPhoto.filter(activity_id__in=wanted).order_by("activity_id", "id"):
-            grouped[photo.activity_id].append(photo)
+            if len(grouped[photo.activity_id]) < MAX_PHOTOS:
+                grouped[photo.activity_id].append(photo)
     return grouped
 
 

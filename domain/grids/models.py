@@ -15,6 +15,8 @@ if TYPE_CHECKING:
 # no separator: digit-only strings compare the same under every collation, so a subtree is the
 # index range [path, path + 1) on both SQLite and PostgreSQL.
 PATH_SEGMENT = 8
+# The path column holds 8 segments: a cell and at most 7 ancestors (`GridCell.ancestors`).
+MAX_ANCESTORS = 7
 CODE_MAX_LENGTH = 17  # 6-digit county + 3 township + 3 unit + 3 grid + 2 micro-grid
 
 

@@ -34,6 +34,13 @@ from domain.pagination import Page, PageRequest, keyset_page
 from domain.people.models import Person
 
 LEADER_ORDER = ("id",)
+
+# The most items of each list the leaders' reads return (the GraphQL query cost multiplies by
+# them, so they must hold): every list is cut here, and the services keep the data within them.
+MAX_CAPACITY = 500  # seats of one session, so also its enrolled leaders
+MAX_SESSIONS_PER_COHORT = 40  # the seeded plans have 17; one a week for most of a year
+MAX_COHORTS_LISTED = 50  # `cohorts`: the newest; older ones stay reachable by id
+MAX_LEADERS_PER_CELL = 30  # active leaders homed in one cell (a micro-grid has one or two)
 ACTIVE = (LeaderStatus.NOMINATED, LeaderStatus.ENROLLED)
 
 
@@ -42,7 +49,7 @@ ACTIVE = (LeaderStatus.NOMINATED, LeaderStatus.ENROLLED)
 
 async def cohorts() -> list[Cohort]:
     """Newest intake first."""
-    return list(await Cohort.all().order_by("-year", "-id"))
+    return list(await Cohort.all().order_by("-year", "-id").limit(MAX_COHORTS_LISTED))
 
 
 async def cohort_by_id(cohort_id: int) -> Cohort:
@@ -119,7 +126,8 @@ async def leaders_in_cells(
     if not include_withdrawn:
         qs = qs.exclude(status=LeaderStatus.WITHDRAWN)
     for leader in await qs.order_by("home_cell_id", "id"):
-        grouped[leader.home_cell_id].append(leader)
+        if len(grouped[leader.home_cell_id]) < MAX_LEADERS_PER_CELL:
+            grouped[leader.home_cell_id].append(leader)
     return grouped
 
 
@@ -198,7 +206,8 @@ async def sessions_of_cohorts(cohort_ids: Iterable[int]) -> dict[int, list[Train
     if wanted:
         rows = TrainingSession.filter(cohort_id__in=wanted).order_by("cohort_id", "starts_at", "id")
         for session in await rows:
-            grouped[session.cohort_id].append(session)
+            if len(grouped[session.cohort_id]) < MAX_SESSIONS_PER_COHORT:
+                grouped[session.cohort_id].append(session)
     return grouped
 
 
@@ -225,7 +234,8 @@ async def enrolments_of_sessions(
     if not include_cancelled:
         qs = qs.filter(status=EnrolmentStatus.ENROLLED)
     for enrolment in await qs.order_by("session_id", "enrolled_at", "id"):
-        grouped[enrolment.session_id].append(enrolment)
+        if len(grouped[enrolment.session_id]) < MAX_CAPACITY:
+            grouped[enrolment.session_id].append(enrolment)
     return grouped
 
 

@@ -39,11 +39,10 @@ from domain.leaders.models import (
     SourceRole,
     TrainingSession,
 )
-from domain.leaders.queries import Progress
+from domain.leaders.queries import MAX_CAPACITY, MAX_SESSIONS_PER_COHORT, Progress
 from domain.people.models import Person
 from domain.people.validation import normalise_mobile, normalise_person_name
 
-MAX_CAPACITY = 500
 MAX_HOURS = Decimal(100)  # per session
 MAX_COHORT_HOURS = Decimal(9999)
 MAX_CHECK_IN_MINUTES = 240
@@ -431,6 +430,10 @@ async def create_session(
         "required": required,
     }
     async with in_transaction():
+        # The cohort row is locked so that two sessions added at once cannot both take the last place.
+        await Cohort.select_for_update().get(id=cohort.id)
+        if await TrainingSession.filter(cohort_id=cohort.id).count() >= MAX_SESSIONS_PER_COHORT:
+            raise DomainError(ErrorCode.INVALID, f"每期最多 {MAX_SESSIONS_PER_COHORT} 场培训", ["cohortId"])
         session = await TrainingSession.create(cohort_id=cohort.id, is_demo=is_demo, **values)
         await audit.record(
             actor, "session.create", "TrainingSession", session.id, cohort_id=cohort.id, **values

@@ -6,6 +6,8 @@ from __future__ import annotations
 
 import asyncio
 import json
+import os
+import sys
 from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -140,7 +142,12 @@ async def test_a_live_server_stops_reading_an_oversize_body(tmp_path: Path) -> N
     """Over real TCP (uvicorn): the 413 arrives while the client is still sending, and the server
     reads no further (what the client managed to send is what the kernel buffers held). A raw
     socket reads the answer while writing, as the connection is dropped right after it."""
-    async with serve(f"sqlite://{tmp_path}/linzhi.sqlite3", tmp_path) as server:
+    database_url = f"sqlite://{tmp_path}/linzhi.sqlite3"
+    migrate = await asyncio.create_subprocess_exec(
+        sys.executable, "-m", "api.cli", "migrate", env={**os.environ, "LINZHI_DATABASE_URL": database_url}
+    )
+    assert await migrate.wait() == 0  # as served: the anonymous rate limit counts in the database
+    async with serve(database_url, tmp_path) as server:
         host, port = server.url.removeprefix("http://").split(":")
         reader, writer = await asyncio.open_connection(host, int(port))
         body = graphql_stream(50 * MB)

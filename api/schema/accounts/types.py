@@ -5,9 +5,12 @@ from enum import Enum
 import strawberry
 
 from api.schema.grids.types import GridCellType, Info
+from api.schema.limits import max_items
 from api.schema.people.types import PersonType
-from api.schema.relay import UserError
+from api.schema.relay import USER_ERRORS, UserError
 from domain.access import ALL_SCOPES, Grant, Role
+
+MAX_ROLE_GRANTS = 50  # `Viewer.roles`: an account's grants, cut at this (a few in practice)
 
 RoleEnum = strawberry.enum(Role, name="Role", description="角色")
 
@@ -46,8 +49,10 @@ class AuthenticatedBy(Enum):
 class Viewer:
     username: str
     authenticated_by: AuthenticatedBy
-    roles: list[RoleGrant]
-    scopes: list[str] = strawberry.field(description="本次请求可用的权限范围（会话拥有全部范围）")
+    roles: list[RoleGrant] = strawberry.field(metadata=max_items(MAX_ROLE_GRANTS))
+    scopes: list[str] = strawberry.field(
+        description="本次请求可用的权限范围（会话拥有全部范围）", metadata=max_items(len(ALL_SCOPES))
+    )
     person_id: strawberry.Private[int | None]
 
     @strawberry.field(description="本人（本人信息不脱敏）")
@@ -65,8 +70,10 @@ def viewer_of(info: Info) -> Viewer | None:
     return Viewer(
         username=actor.display_name or "",
         authenticated_by=AuthenticatedBy.TOKEN if actor.token_id else AuthenticatedBy.SESSION,
-        roles=[RoleGrant.from_grant(g) for g in actor.grants],
-        scopes=sorted(actor.token_scopes) if actor.token_scopes is not None else list(ALL_SCOPES),
+        roles=[RoleGrant.from_grant(g) for g in actor.grants[:MAX_ROLE_GRANTS]],
+        scopes=sorted(set(actor.token_scopes) & set(ALL_SCOPES))
+        if actor.token_scopes is not None
+        else list(ALL_SCOPES),
         person_id=actor.person_id,
     )
 
@@ -92,4 +99,4 @@ class PersonUnmaskInput:
 @strawberry.type
 class PersonUnmaskPayload:
     person: PersonType | None
-    user_errors: list[AccountUserError]
+    user_errors: list[AccountUserError] = strawberry.field(metadata=USER_ERRORS)

@@ -28,6 +28,8 @@ from domain.activities.models import (
     ActivityStatus,
     ActivityType,
 )
+from domain.activities.photos import MAX_PHOTOS
+from domain.activities.queries import MAX_UNITS_PER_TOWN
 from domain.grids.models import TOWN_DEPTH
 
 ACTIVITY_COLUMNS = frozenset(
@@ -128,7 +130,7 @@ ACTIVITY = register(
             "volunteerHours": Column("volunteer_hours", "decimal", scale=1),
             "problems": Nested(problems),
             # `domain.activities.queries.photos_of`: upload order; the record's visibility applies
-            "photos": ToMany("ActivityPhoto", "activity_id", order=("id",)),
+            "photos": ToMany("ActivityPhoto", "activity_id", order=("id",), limit=MAX_PHOTOS),
             "mediationOutcome": Column("mediation_outcome"),
             "mediationOutcomeLabel": Column("mediation_outcome", labels=MEDIATION_LABELS),
             "followUp": Column("follow_up"),
@@ -307,6 +309,6 @@ def activity_counts_by_unit(b: Builder, field_def: GraphQLField, nodes: Sequence
             raise Fallback(f"{unit_type.name}.{name} is not compilable")
     source = (
         f"FROM (SELECT unit_id, CAST(sum(n) AS BIGINT) AS total FROM {grouped} GROUP BY unit_id) {unit} "
-        f"ORDER BY {unit}.unit_id"
+        f"ORDER BY {unit}.unit_id LIMIT {MAX_UNITS_PER_TOWN}"
     )
     return b.nested(d.many(columns, Sql(source)))

@@ -19,7 +19,7 @@ from api.schema.activities.types import (
 )
 from api.schema.errors import Outcome, attempt
 from api.schema.grids.types import Info
-from api.schema.relay import node_pk
+from api.schema.relay import USER_ERRORS, node_pk
 from domain.activities import service
 from domain.activities.models import Activity, ActivityPhoto, ActivityType, MediationOutcome, ProblemCategory
 from domain.errors import ErrorCode, ValidationError
@@ -88,13 +88,13 @@ class ActivityPhotoAddInput:
 @strawberry.type
 class ActivityPayload:
     activity: ActivityType_ | None
-    user_errors: list[ActivityUserError]
+    user_errors: list[ActivityUserError] = strawberry.field(metadata=USER_ERRORS)
 
 
 @strawberry.type
 class ActivityPhotoPayload:
     photo: ActivityPhotoType | None
-    user_errors: list[ActivityUserError]
+    user_errors: list[ActivityUserError] = strawberry.field(metadata=USER_ERRORS)
 
 
 def _payload(outcome: Outcome[Activity]) -> ActivityPayload:

@@ -6,6 +6,7 @@ import strawberry
 
 from api.schema.activities.types import ActivityFilter, ActivityType_, ActivityTypeCount, UnitActivityCounts
 from api.schema.grids.types import Info
+from api.schema.limits import max_items
 from api.schema.relay import Connection, build_connection, node_pk, page_request
 from domain.activities import queries
 from domain.activities.models import ActivityStatus, ActivityType
@@ -78,7 +79,10 @@ class ActivityQueries:
         domain_filter = await feed_filter(info, filter)
         return await feed_connection(info, domain_filter, feed_page(first, after, last, before))
 
-    @strawberry.field(description="某镇（街道）各社区/村在一段时间内已核实的活动数（按类型）；一条聚合语句")
+    @strawberry.field(
+        description="某镇（街道）各社区/村在一段时间内已核实的活动数（按类型）；一条聚合语句",
+        metadata=max_items(queries.MAX_UNITS_PER_TOWN),
+    )
     async def activity_counts_by_unit(
         self, info: Info, town: strawberry.ID, since: datetime, until: datetime
     ) -> list[UnitActivityCounts]:

@@ -9,6 +9,7 @@ from strawberry import relay
 
 from api.schema.errors import error_codes
 from api.schema.grids.types import GridCellType, Info
+from api.schema.limits import max_items
 from api.schema.relay import UserError
 from domain.activities.models import (
     Activity,
@@ -18,6 +19,7 @@ from domain.activities.models import (
     MediationOutcome,
     ProblemCategory,
 )
+from domain.activities.photos import MAX_PHOTOS
 from domain.errors import ErrorCode
 
 if TYPE_CHECKING:
@@ -116,7 +118,7 @@ class ActivityType_(relay.Node):
     def mediation_outcome_label(self) -> str | None:
         return self.model.mediation_outcome.label if self.model.mediation_outcome else None
 
-    @strawberry.field(description="发现的问题")
+    @strawberry.field(description="发现的问题", metadata=max_items(len(ProblemCategory)))
     def problems(self) -> list[ProblemCount]:
         rows = [(ProblemCategory(k), int(v)) for k, v in (self.model.problems or {}).items()]
         return [ProblemCount(category=c, label=c.label, count=n) for c, n in rows]
@@ -138,7 +140,7 @@ class ActivityType_(relay.Node):
         leader = await info.context.loaders.leaders.leader_by_id.load(self.model.leader_id)
         return MicroLeaderType.from_model(leader) if leader else None
 
-    @strawberry.field(description="照片")
+    @strawberry.field(description="照片", metadata=max_items(MAX_PHOTOS))
     async def photos(self, info: Info) -> list[ActivityPhotoType]:
         photos = await info.context.loaders.activities.photos_by_activity.load(self.id)
         return [ActivityPhotoType.from_model(p) for p in photos]
@@ -147,7 +149,7 @@ class ActivityType_(relay.Node):
 @strawberry.type(description="一个社区/村的已核实活动数（按类型）")
 class UnitActivityCounts:
     cell_id: strawberry.Private[int]
-    counts: list[ActivityTypeCount]
+    counts: list[ActivityTypeCount] = strawberry.field(metadata=max_items(len(ActivityType)))
 
     @strawberry.field(description="社区或村")
     async def cell(self, info: Info) -> GridCellType:

@@ -20,6 +20,7 @@ from domain.grids.codes import KIND_LABELS, GridKind
 from domain.grids.models import MICRO_GRID_DEPTH, PATH_SEGMENT
 from domain.grids.queries import code_prefix
 from domain.leaders.models import LeaderStatus
+from domain.leaders.queries import MAX_LEADERS_PER_CELL
 
 GRID_CELL_COLUMNS = frozenset(
     {"id", "kind", "code", "name", "parent_id", "path", "depth", "households", "head_id", "retired"}
@@ -190,7 +191,13 @@ GRID_CELL = register(
             "isDemo": Column("is_demo", "bool"),
             "parent": ToOne("GridCell", "parent_id", nullable=True),
             # GridCell.leaders: `domain.leaders.queries.leaders_in_cells` (WITHDRAWN left out, by id)
-            "leaders": ToMany("MicroLeader", "home_cell_id", where=_active_leaders, order=("id",)),
+            "leaders": ToMany(
+                "MicroLeader",
+                "home_cell_id",
+                where=_active_leaders,
+                order=("id",),
+                limit=MAX_LEADERS_PER_CELL,
+            ),
             "children": Nested(_children, arguments=PAGING),
             "activities": Nested(_activities, arguments=PAGING | {"filter"}),
             "ancestors": Nested(_ancestors),

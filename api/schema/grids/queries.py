@@ -8,6 +8,7 @@ from api.schema.grids.types import (
     GridKindInfo,
     Info,
 )
+from api.schema.limits import max_items
 from api.schema.relay import Connection, build_connection, node_pk, page_request
 from domain.grids import queries
 from domain.grids.codes import GridKind
@@ -59,6 +60,6 @@ class GridQueries:
 
         return build_connection(page, GridCellType.from_model, count)
 
-    @strawberry.field(description="网格层级及其中文名称")
+    @strawberry.field(description="网格层级及其中文名称", metadata=max_items(len(GridKind)))
     def grid_kinds(self) -> list[GridKindInfo]:
         return [GridKindInfo(kind=kind, label=kind.label) for kind in GridKind]

@@ -7,11 +7,14 @@ import strawberry
 from strawberry import relay
 
 from api.context import Context
+from api.schema.limits import max_items
 from api.schema.people.types import PersonType
-from api.schema.relay import Connection, UserError, build_connection, page_request
+from api.schema.relay import USER_ERRORS, Connection, UserError, build_connection, page_request
 from domain.grids.codes import GridKind
+from domain.grids.models import MAX_ANCESTORS
 from domain.grids.models import GridCell as GridCellModel
 from domain.grids.queries import CELL_ORDER
+from domain.leaders.queries import MAX_LEADERS_PER_CELL
 from domain.pagination import slice_page
 
 if TYPE_CHECKING:
@@ -39,7 +42,7 @@ class GridKindCount:
 @strawberry.type(description="子树统计：该单元以下（不含自身）各层级单元数")
 class GridSubtreeStats:
     total: int
-    by_kind: list[GridKindCount]
+    by_kind: list[GridKindCount] = strawberry.field(metadata=max_items(len(GridKind)))
 
 
 @strawberry.type(name="GridCell", description="网格单元：市、镇（街道）、社区/村、网格、微网格")
@@ -85,7 +88,9 @@ class GridCellType(relay.Node):
         cell = await info.context.loaders.grids.cell_by_id.load(self.parent_id)
         return GridCellType.from_model(cell) if cell else None
 
-    @strawberry.field(description="从市到上级的所有祖先（面包屑），自上而下")
+    @strawberry.field(
+        description="从市到上级的所有祖先（面包屑），自上而下", metadata=max_items(MAX_ANCESTORS)
+    )
     async def ancestors(self, info: Info) -> list[GridCellType]:
         cells = await info.context.loaders.grids.cell_by_id.load_many(self.ancestor_ids)
         return [GridCellType.from_model(c) for c in cells if c is not None]
@@ -120,7 +125,9 @@ class GridCellType(relay.Node):
             ],
         )
 
-    @strawberry.field(description="以本单元为所在网格的微领袖（不含已退出）")
+    @strawberry.field(
+        description="以本单元为所在网格的微领袖（不含已退出）", metadata=max_items(MAX_LEADERS_PER_CELL)
+    )
     async def leaders(
         self, info: Info
     ) -> list[Annotated[MicroLeaderType, strawberry.lazy("api.schema.leaders.types")]]:
@@ -186,4 +193,4 @@ class GridCellUpdateInput:
 @strawberry.type
 class GridCellUpdatePayload:
     grid_cell: GridCellType | None
-    user_errors: list[GridCellUserError]
+    user_errors: list[GridCellUserError] = strawberry.field(metadata=USER_ERRORS)

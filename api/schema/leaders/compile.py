@@ -20,6 +20,7 @@ from domain.activities.models import ACTIVITY_TYPE_LABELS, ActivityStatus
 from domain.grids.models import subtree_range
 from domain.leaders import policy
 from domain.leaders.models import LEADER_STATUS_LABELS, SESSION_TYPE_LABELS, SOURCE_ROLE_LABELS, LeaderStatus
+from domain.leaders.queries import MAX_COHORTS_LISTED
 from domain.people.policy import name_sql
 
 
@@ -234,12 +235,11 @@ def micro_leaders(b: Builder, field_def: GraphQLField, nodes: Sequence[FieldNode
 
 @root("cohorts")
 def cohorts(b: Builder, field_def: GraphQLField, nodes: Sequence[FieldNode]) -> Sql:
-    """`domain.leaders.queries.cohorts`: newest intake first."""
+    """`domain.leaders.queries.cohorts`: newest intake first, at most MAX_COHORTS_LISTED."""
     alias = b.alias()
     columns = b.object_columns("Cohort", alias, nodes)
-    return b.nested(
-        b.dialect.many(columns, Sql(f"FROM cohort {alias} ORDER BY {alias}.year DESC, {alias}.id DESC"))
-    )
+    order = f"ORDER BY {alias}.year DESC, {alias}.id DESC LIMIT {MAX_COHORTS_LISTED}"
+    return b.nested(b.dialect.many(columns, Sql(f"FROM cohort {alias} {order}")))
 
 
 def seats_left(b: Builder, alias: str) -> Sql:

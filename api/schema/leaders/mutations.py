@@ -15,7 +15,7 @@ from api.schema.leaders.types import (
     SourceRoleEnum,
     TrainingSessionType,
 )
-from api.schema.relay import node_pk
+from api.schema.relay import USER_ERRORS, node_pk
 from domain.accounts import queries as account_queries
 from domain.errors import NotFound
 from domain.leaders import checkin, queries, service
@@ -43,7 +43,7 @@ class LeaderReasonInput:
 @strawberry.type
 class LeaderPayload:
     leader: MicroLeaderType | None
-    user_errors: list[LeaderUserError]
+    user_errors: list[LeaderUserError] = strawberry.field(metadata=USER_ERRORS)
 
 
 @strawberry.input(description="新建培训场次")
@@ -78,7 +78,7 @@ class SessionUpdateInput:
 @strawberry.type
 class TrainingSessionPayload:
     session: TrainingSessionType | None
-    user_errors: list[LeaderUserError]
+    user_errors: list[LeaderUserError] = strawberry.field(metadata=USER_ERRORS)
 
 
 @strawberry.input(description="报名或取消报名")
@@ -91,7 +91,7 @@ class EnrolmentInput:
 class EnrolmentPayload:
     session: TrainingSessionType | None
     leader: MicroLeaderType | None
-    user_errors: list[LeaderUserError]
+    user_errors: list[LeaderUserError] = strawberry.field(metadata=USER_ERRORS)
 
 
 @strawberry.input(description="开放签到")
@@ -107,7 +107,7 @@ class SessionOpenCheckInPayload:
     until: datetime | None
     check_in_url: str | None = strawberry.field(description="签到页面地址（二维码内容）")
     qr_svg: str | None = strawberry.field(description="签到地址的二维码（SVG）")
-    user_errors: list[LeaderUserError]
+    user_errors: list[LeaderUserError] = strawberry.field(metadata=USER_ERRORS)
 
 
 @strawberry.input(description="凭签到码签到")
@@ -129,7 +129,7 @@ class AttendancePayload:
     session: TrainingSessionType | None
     present: bool | None
     checked_in_at: datetime | None
-    user_errors: list[LeaderUserError]
+    user_errors: list[LeaderUserError] = strawberry.field(metadata=USER_ERRORS)
 
 
 def _leader_payload(outcome: Outcome[MicroLeader]) -> LeaderPayload:

@@ -9,6 +9,7 @@ from api.schema.leaders.types import (
     MicroLeaderType,
     TrainingSessionType,
 )
+from api.schema.limits import max_items
 from api.schema.relay import Connection, build_connection, node_pk, page_request
 from domain.leaders import queries
 from domain.leaders.models import LeaderStatus
@@ -47,7 +48,7 @@ async def load_session(info: Info, pk: int) -> TrainingSessionType | None:
 
 @strawberry.type
 class LeaderQueries:
-    @strawberry.field(description="培训期次（新的在前）")
+    @strawberry.field(description="培训期次（新的在前）", metadata=max_items(queries.MAX_COHORTS_LISTED))
     async def cohorts(self) -> list[CohortType]:
         return [CohortType.from_model(c) for c in await queries.cohorts()]
 

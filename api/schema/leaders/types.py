@@ -9,8 +9,10 @@ from strawberry import relay
 
 from api.schema.errors import error_codes
 from api.schema.grids.types import GridCellType, Info
+from api.schema.limits import max_items
 from api.schema.people.types import PersonType
 from api.schema.relay import UserError
+from domain.activities.models import ActivityType as ActivityKind
 from domain.errors import ErrorCode
 from domain.leaders import policy
 from domain.leaders.models import (
@@ -21,7 +23,7 @@ from domain.leaders.models import (
     SourceRole,
     TrainingSession,
 )
-from domain.leaders.queries import Progress
+from domain.leaders.queries import MAX_CAPACITY, MAX_SESSIONS_PER_COHORT, Progress
 from domain.people.policy import view_for
 
 if TYPE_CHECKING:
@@ -80,12 +82,12 @@ class CohortType(relay.Node):
             min_hours=Decimal(str(cohort.min_hours)),
         )
 
-    @strawberry.field(description="培训计划（按时间排序）")
+    @strawberry.field(description="培训计划（按时间排序）", metadata=max_items(MAX_SESSIONS_PER_COHORT))
     async def sessions(self, info: Info) -> list[TrainingSessionType]:
         rows = await info.context.loaders.leaders.sessions_by_cohort.load(self.id)
         return [TrainingSessionType.from_model(s) for s in rows]
 
-    @strawberry.field(description="各状态人数")
+    @strawberry.field(description="各状态人数", metadata=max_items(len(LeaderStatus)))
     async def status_counts(self, info: Info) -> list[LeaderStatusCount]:
         counts = await info.context.loaders.leaders.status_counts_by_cohort.load(self.id)
         return [LeaderStatusCount(status=s, label=s.label, count=counts.get(s, 0)) for s in LeaderStatus]
@@ -141,7 +143,7 @@ class MicroLeaderType(relay.Node):
         assert cell is not None  # a foreign key
         return GridCellType.from_model(cell)
 
-    @strawberry.field(description="已核实的活动记录数（按类型）")
+    @strawberry.field(description="已核实的活动记录数（按类型）", metadata=max_items(len(ActivityKind)))
     async def verified_activity_counts(
         self, info: Info
     ) -> list[Annotated[ActivityTypeCount, strawberry.lazy("api.schema.activities.types")]]:
@@ -207,7 +209,7 @@ class TrainingSessionType(relay.Node):
         assert cohort is not None
         return CohortType.from_model(cohort)
 
-    @strawberry.field(description="已报名的微领袖（按报名顺序）")
+    @strawberry.field(description="已报名的微领袖（按报名顺序）", metadata=max_items(MAX_CAPACITY))
     async def enrolled_leaders(self, info: Info) -> list[MicroLeaderType]:
         enrolments = await info.context.loaders.leaders.enrolments_by_session.load(self.id)
         return [MicroLeaderType.from_model(e.leader) for e in enrolments]
