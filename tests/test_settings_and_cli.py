@@ -75,7 +75,7 @@ def test_migrate_then_seed_twice_changes_nothing_the_second_time(tmp_path: Path)
     assert 220_000 <= households <= 240_000
 
 
-async def test_production_hides_the_schema_but_keeps_type_lookups(db: None) -> None:
+async def test_production_hides_the_schema_but_keeps_typename(db: None) -> None:
     from api.app import create_app
 
     settings = Settings.for_tests().with_(introspection=False, graphiql=False)
@@ -83,9 +83,11 @@ async def test_production_hides_the_schema_but_keeps_type_lookups(db: None) -> N
     async with httpx.AsyncClient(transport=transport, base_url="http://test") as client:
         hidden = await client.post("/graphql", json={"query": "{ __schema { types { name } } }"})
         typed = await client.post("/graphql", json={"query": '{ __type(name: "GridCell") { name } }'})
+        typename = await client.post("/graphql", json={"query": "{ __typename }"})
         ide = await client.get("/graphql", headers={"accept": "text/html"})
     assert "自省" in hidden.json()["errors"][0]["message"]
-    assert typed.json() == {"data": {"__type": {"name": "GridCell"}}}
+    assert "自省" in typed.json()["errors"][0]["message"]
+    assert typename.json() == {"data": {"__typename": "Query"}}
     assert ide.status_code == 404
 
 
