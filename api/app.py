@@ -15,6 +15,7 @@ from tortoise.contrib.starlette import RegisterTortoise
 from api.auth import AuthenticationMiddleware
 from api.graphql_view import GraphQLView
 from api.middleware import SecurityHeaders
+from api.proxies import ForwardedHeaders
 from api.schema import build_schema
 from api.settings import Settings
 from domain import health, storage
@@ -44,7 +45,11 @@ def create_app(settings: Settings | None = None) -> Starlette:
             Route("/healthz", healthz, methods=["GET"]),
             *web_routes(),
         ],
-        middleware=[Middleware(SecurityHeaders), Middleware(AuthenticationMiddleware)],
+        middleware=[
+            Middleware(ForwardedHeaders, trusted=settings.trusted_proxies),
+            Middleware(SecurityHeaders),
+            Middleware(AuthenticationMiddleware),
+        ],
         exception_handlers=exception_handlers(),
         lifespan=lifespan,
     )

@@ -157,7 +157,9 @@ def serve(settings: Settings, host: str, port: int, workers: int) -> None:
         host=host,
         port=port,
         workers=workers,
-        proxy_headers=True,
+        # X-Forwarded-* are believed only from LINZHI_TRUSTED_PROXIES, by the app (api/proxies.py):
+        # uvicorn's own handling would trust any local peer's X-Forwarded-For.
+        proxy_headers=False,
         log_level="info",
         access_log=settings.access_log,
     )

@@ -7,6 +7,7 @@ import secrets
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
+from api.proxies import Network, parse_networks
 from domain.db import DEFAULT_DATABASE_URL
 
 
@@ -32,6 +33,7 @@ class Settings:
     graphiql: bool = True
     introspection: bool = True
     access_log: bool = True
+    trusted_proxies: tuple[Network, ...] = ()
 
     @property
     def is_production(self) -> bool:
@@ -49,6 +51,10 @@ class Settings:
         if mode == "production" and not secret:
             raise ConfigurationError("LINZHI_SECRET_KEY 必须在生产环境 (LINZHI_ENV=production) 中设置")
         production = mode == "production"
+        try:
+            trusted_proxies = parse_networks(get("TRUSTED_PROXIES") or "")
+        except ValueError as error:
+            raise ConfigurationError(f"LINZHI_TRUSTED_PROXIES：{error}") from error
         defaults = cls()
         return cls(
             env=mode,
@@ -61,6 +67,7 @@ class Settings:
             graphiql=_bool(get("GRAPHIQL"), not production),
             introspection=_bool(get("INTROSPECTION"), not production),
             access_log=_bool(get("ACCESS_LOG"), defaults.access_log),
+            trusted_proxies=trusted_proxies,
         )
 
     @classmethod
