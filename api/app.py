@@ -19,12 +19,14 @@ from api.proxies import ForwardedHeaders
 from api.schema import build_schema
 from api.settings import Settings
 from domain import health, storage
+from domain.audit import keys as audit_keys
 from domain.db import tortoise_config
 from web.app import exception_handlers, web_routes
 
 
 def create_app(settings: Settings | None = None) -> Starlette:
     settings = settings or Settings.from_env()
+    audit_keys.configure(settings.audit_keyring())
 
     @asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:

@@ -1,5 +1,5 @@
-"""The `linzhi` command: serve, migrate, seed, createadmin, audit verify, rollup rebuild|verify,
-export-schema."""
+"""The `linzhi` command: serve, migrate, seed, createadmin, audit verify|anchor, rollup
+rebuild|verify, export-schema."""
 
 from __future__ import annotations
 
@@ -18,7 +18,9 @@ from api.settings import Settings
 from domain.access import Role
 from domain.accounts import queries as accounts_queries
 from domain.accounts import service as accounts
-from domain.audit.service import verify_chain
+from domain.audit import anchors
+from domain.audit import keys as audit_keys
+from domain.audit.service import ChainReport, verify_chain
 from domain.db import tortoise_config
 from domain.errors import DomainError
 
@@ -37,6 +39,7 @@ def _ensure_data_dir(settings: Settings) -> None:
 
 async def _with_orm(settings: Settings, work: Callable[[], Awaitable[T]]) -> T:
     _ensure_data_dir(settings)
+    audit_keys.configure(settings.audit_keyring())
     await Tortoise.init(config=tortoise_config(settings.database_url))
     try:
         return await work()
@@ -71,13 +74,60 @@ def export_schema() -> str:
     return schema.as_str() + "\n"
 
 
-async def audit_verify(settings: Settings) -> None:
-    """Walk the audit chain; a broken link is reported and fails the command."""
-    report = await _with_orm(settings, verify_chain)
+def read_anchors(values: list[str]) -> list[str]:
+    """Each `--anchor` is an anchor's JSON, or a file of them, one per line."""
+    tokens: list[str] = []
+    for value in values:
+        if value.lstrip().startswith("{"):
+            tokens.append(value)
+            continue
+        try:
+            lines = Path(value).read_text(encoding="utf-8").splitlines()
+        except OSError as error:
+            raise CommandError(
+                f"无法读取锚点文件 {value}：{error.strerror} / cannot read anchor file"
+            ) from error
+        tokens += [line for line in lines if line.strip()]
+    return tokens
+
+
+async def audit_verify(settings: Settings, anchor_args: list[str] | None = None) -> None:
+    """Walk the audit chain; a broken link, or an anchored head that is gone or changed, is
+    reported and fails the command."""
+    tokens = read_anchors(anchor_args or [])
+    audit_keys.configure(settings.audit_keyring())
+    checked: list[anchors.Anchor] = []
+    for token in tokens:
+        try:
+            checked.append(anchors.parse(token))
+        except anchors.BadAnchor as error:
+            raise CommandError(f"锚点被拒绝 / anchor refused：{error}") from error
+
+    async def work() -> tuple[ChainReport, list[str]]:
+        report = await verify_chain()
+        problems = [p for p in [await anchors.problem(a) for a in checked] if p]
+        return report, problems
+
+    report, problems = await _with_orm(settings, work)
     if not report.ok:
         where = f"第 {report.first_broken_seq} 条记录"
-        raise CommandError(f"审计链断裂：{where}，{report.reason}（此前 {report.checked} 条完好）")
+        raise CommandError(
+            f"审计链断裂：{where}，{report.reason}（此前 {report.checked} 条完好）\n"
+            f"The audit chain is broken at row {report.first_broken_seq}."
+        )
+    if problems:
+        raise CommandError("\n".join(problems))
     print(f"审计链完整：{report.checked} 条记录")
+    if report.legacy:
+        print(f"其中前 {report.legacy} 条为启用密钥前的旧式记录（SHA-256）")
+    for anchor in checked:
+        print(f"与锚点相符：第 {anchor.seq} 条（{anchor.at}）")
+
+
+async def audit_anchor(settings: Settings) -> None:
+    """Print the signed head of the chain: one line of JSON to publish."""
+    anchor = await _with_orm(settings, anchors.current)
+    print(anchor.token())
 
 
 async def rollup_command(settings: Settings, command: str) -> None:
@@ -192,7 +242,18 @@ def _parser(settings: Settings) -> argparse.ArgumentParser:
     admin.add_argument("--password-stdin", action="store_true", help="read the password from stdin")
     audit = commands.add_parser("audit", help="audit log tools")
     audit_commands = audit.add_subparsers(dest="audit_command", required=True)
-    audit_commands.add_parser("verify", help="check the audit hash chain; exit 1 at the first broken link")
+    verify = audit_commands.add_parser(
+        "verify", help="check the audit hash chain; exit 1 at the first broken link"
+    )
+    verify.add_argument(
+        "--anchor",
+        action="append",
+        default=[],
+        help="an anchor from `linzhi audit anchor` (its JSON, or a file of them, one a line); repeatable",
+    )
+    audit_commands.add_parser(
+        "anchor", help="print the chain's head, signed with the audit key (publish it daily)"
+    )
     rollup = commands.add_parser("rollup", help="the monthly rollup of verified activity records")
     rollup_commands = rollup.add_subparsers(dest="rollup_command", required=True)
     rollup_commands.add_parser("rebuild", help="recompute it from the activity log")
@@ -217,8 +278,10 @@ def _run(settings: Settings, args: argparse.Namespace) -> None:
                 settings, username=args.username, name=args.name, mobile=args.mobile, password=password
             )
         )
+    elif args.command == "audit" and args.audit_command == "anchor":
+        asyncio.run(audit_anchor(settings))
     elif args.command == "audit":
-        asyncio.run(audit_verify(settings))
+        asyncio.run(audit_verify(settings, args.anchor))
     elif args.command == "rollup":
         asyncio.run(rollup_command(settings, args.rollup_command))
     elif args.command == "disable-demo-accounts":

@@ -8,6 +8,7 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from api.proxies import Network, parse_networks
+from domain.audit import keys as keyring_rules
 from domain.db import DEFAULT_DATABASE_URL
 
 
@@ -19,6 +20,32 @@ def _bool(value: str | None, default: bool) -> bool:
     if value is None or value == "":
         return default
     return value.strip().lower() in {"1", "true", "yes", "on"}
+
+
+def _audit_keys(
+    many: str | None, one: str | None, secret_key: str | None, *, production: bool
+) -> tuple[tuple[str, str], ...]:
+    """LINZHI_AUDIT_KEYS (`id:key,id:key`, oldest first) or LINZHI_AUDIT_KEY (one key, id "1");
+    required in production; in development a key derived from LINZHI_SECRET_KEY, or a fixed one."""
+    if many and one:
+        raise ConfigurationError("LINZHI_AUDIT_KEYS 与 LINZHI_AUDIT_KEY 只能设置一个")
+    try:
+        if many:
+            pairs = keyring_rules.parse_keys(many)
+        elif one:
+            pairs = [(keyring_rules.SINGLE_KEY_ID, one)]
+        elif production:
+            raise ConfigurationError(
+                "LINZHI_AUDIT_KEY（或 LINZHI_AUDIT_KEYS）必须在生产环境 (LINZHI_ENV=production) 中设置"
+            )
+        else:
+            pairs = keyring_rules.development_keys(secret_key)
+        if many or one:
+            keyring_rules.check_strength(pairs)
+        keyring_rules.Keyring.of(pairs)
+    except keyring_rules.KeyringError as error:
+        raise ConfigurationError(f"LINZHI_AUDIT_KEYS：{error}") from error
+    return tuple(pairs)
 
 
 @dataclass(frozen=True)
@@ -34,6 +61,10 @@ class Settings:
     introspection: bool = True
     access_log: bool = True
     trusted_proxies: tuple[Network, ...] = ()
+    # (key id, key) pairs, oldest first; the last one hashes new audit rows.
+    audit_keys: tuple[tuple[str, str], ...] = field(
+        default=tuple(keyring_rules.development_keys(None)), repr=False
+    )
 
     @property
     def is_production(self) -> bool:
@@ -68,7 +99,11 @@ class Settings:
             introspection=_bool(get("INTROSPECTION"), not production),
             access_log=_bool(get("ACCESS_LOG"), defaults.access_log),
             trusted_proxies=trusted_proxies,
+            audit_keys=_audit_keys(get("AUDIT_KEYS"), get("AUDIT_KEY"), secret, production=production),
         )
+
+    def audit_keyring(self) -> keyring_rules.Keyring:
+        return keyring_rules.Keyring.of(self.audit_keys)
 
     @classmethod
     def for_tests(cls) -> Settings:

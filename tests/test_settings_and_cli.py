@@ -37,7 +37,9 @@ def test_variables_override_defaults() -> None:
 def test_production_requires_a_secret_key_and_hides_graphiql() -> None:
     with pytest.raises(ConfigurationError):
         Settings.from_env({"LINZHI_ENV": "production"})
-    settings = Settings.from_env({"LINZHI_ENV": "production", "LINZHI_SECRET_KEY": "s" * 40})
+    settings = Settings.from_env(
+        {"LINZHI_ENV": "production", "LINZHI_SECRET_KEY": "s" * 40, "LINZHI_AUDIT_KEY": "a" * 40}
+    )
     assert not settings.graphiql
     assert not settings.introspection
 
