@@ -6,10 +6,14 @@ from __future__ import annotations
 import argparse
 import asyncio
 import getpass
+import os
+import signal
 import sys
+import threading
+import time
 from collections.abc import Awaitable, Callable
 from pathlib import Path
-from typing import TypeVar
+from typing import Any, TypeVar
 
 from tortoise import Tortoise
 from tortoise.transactions import in_transaction
@@ -196,13 +200,21 @@ async def disable_demo_accounts(settings: Settings) -> None:
     print(f"已停用演示账号：{', '.join(names)}" if names else "没有启用的演示账号")
 
 
+SUPERVISOR_PID = "LINZHI_SUPERVISOR_PID"
+GRACEFUL_SHUTDOWN_SECONDS = 5
+PR_SET_PDEATHSIG = 1  # linux/prctl.h
+
+
 def serve(settings: Settings, host: str, port: int, workers: int) -> None:
     import uvicorn
 
     if settings.is_production:
         asyncio.run(refuse_demo_accounts(settings))
+    # Worker processes (spawned by uvicorn's supervisor when workers > 1) read this to know
+    # whose death must end them.
+    os.environ[SUPERVISOR_PID] = str(os.getpid())
     uvicorn.run(
-        "api.app:create_app",
+        "api.cli:worker_app",
         factory=True,
         host=host,
         port=port,
@@ -210,9 +222,44 @@ def serve(settings: Settings, host: str, port: int, workers: int) -> None:
         # X-Forwarded-* are believed only from LINZHI_TRUSTED_PROXIES, by the app (api/proxies.py):
         # uvicorn's own handling would trust any local peer's X-Forwarded-For.
         proxy_headers=False,
+        # SIGTERM ends in-flight requests after this long rather than waiting on a slow client.
+        timeout_graceful_shutdown=GRACEFUL_SHUTDOWN_SECONDS,
         log_level="info",
         access_log=settings.access_log,
     )
+
+
+def worker_app() -> Any:
+    """The app factory `linzhi serve` hands uvicorn; in a worker process it first ties the worker's
+    life to the supervisor's, so that no orphan keeps serving on the port."""
+    from api.app import create_app
+
+    supervisor = int(os.environ.get(SUPERVISOR_PID, "0") or 0)
+    if supervisor and supervisor != os.getpid():
+        end_with_parent(supervisor)
+    return create_app()
+
+
+def end_with_parent(supervisor: int) -> None:
+    """SIGTERM this process when the supervisor dies, however it dies (SIGKILL included): Linux's
+    PR_SET_PDEATHSIG, or — where there is no prctl — a thread that watches the parent pid."""
+    armed = False
+    if sys.platform.startswith("linux"):
+        import ctypes
+
+        libc = ctypes.CDLL(None, use_errno=True)
+        armed = libc.prctl(PR_SET_PDEATHSIG, signal.SIGTERM, 0, 0, 0) == 0
+    if os.getppid() != supervisor:  # it died before the death signal was armed
+        os.kill(os.getpid(), signal.SIGTERM)
+        return
+    if not armed:
+
+        def watch() -> None:
+            while os.getppid() == supervisor:
+                time.sleep(1)
+            os.kill(os.getpid(), signal.SIGTERM)
+
+        threading.Thread(target=watch, name="linzhi-parent-watch", daemon=True).start()
 
 
 def main(argv: list[str] | None = None) -> int:
