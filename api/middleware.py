@@ -7,6 +7,8 @@ import uuid
 from starlette.datastructures import MutableHeaders
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from web import cookies
+
 CSP = (
     "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
     "connect-src 'self'; font-src 'self'; object-src 'none'; base-uri 'self'; "
@@ -21,16 +23,17 @@ GRAPHIQL_CSP = (
 
 # No page needs any of these; the 记一笔 photo upload is a plain file input, which needs no
 # camera permission (the phone's own picker offers the camera).
+# (Only features Chromium recognises: an unknown one is logged as an error on every page.)
 PERMISSIONS_POLICY = (
-    "camera=(), microphone=(), geolocation=(), payment=(), usb=(), serial=(), bluetooth=(), hid=(), "
-    "midi=(), magnetometer=(), gyroscope=(), accelerometer=(), display-capture=(), "
-    "publickey-credentials-get=(), interest-cohort=()"
+    "camera=(), microphone=(), geolocation=(), payment=(), usb=(), serial=(), hid=(), midi=(), "
+    "magnetometer=(), gyroscope=(), accelerometer=(), display-capture=(), publickey-credentials-get=()"
 )
 HSTS = "max-age=31536000; includeSubDomains"
 NO_STORE = "no-store"
 # Pages that take a password: never kept by a shared computer's browser cache or a proxy.
 NO_STORE_PATHS = ("/signin", "/signout")
 PUBLIC_PREFIXES = ("/static/",)
+SESSION_COOKIE = f"{cookies.SESSION}=".encode()
 
 
 def _carries_credentials(scope: Scope) -> bool:
@@ -38,7 +41,7 @@ def _carries_credentials(scope: Scope) -> bool:
     for name, value in scope.get("headers", ()):
         if name == b"authorization":
             return True
-        if name == b"cookie" and b"linzhi_session=" in value:
+        if name == b"cookie" and SESSION_COOKIE in value:  # also matches the `__Host-` name
             return True
     return False
 
