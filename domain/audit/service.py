@@ -139,6 +139,7 @@ async def verify_chain() -> ChainReport:
     that does not verify under the key it names."""
     ring = keyring()
     expected_seq, prev_hash, checked, legacy, keyed = 1, GENESIS, 0, 0, False
+    verified_keys: set[str] = set()
 
     def broken(seq: int, reason: str) -> ChainReport:
         return ChainReport(checked, seq, reason, legacy, expected_seq - 1, prev_hash)
@@ -155,7 +156,11 @@ async def verify_chain() -> ChainReport:
         except UnknownKey:
             return broken(row.seq, f"记录使用的密钥 {row.key_id!r} 未配置（缺少旧密钥，或记录被篡改）")
         if not hmac.compare_digest(expected, row.hash):
-            return broken(row.seq, "记录内容与哈希不符（被修改）；或校验所用的密钥不是写入时的密钥")
+            if row.key_id in verified_keys or row.key_id == LEGACY:
+                return broken(row.seq, "记录内容与哈希不符（被修改）")
+            # the first row under this key: as likely a wrong key as an edit
+            return broken(row.seq, f"记录内容与哈希不符（被修改，或密钥 {row.key_id!r} 与写入时的不同）")
+        verified_keys.add(row.key_id)
         keyed = keyed or row.key_id != LEGACY
         legacy += row.key_id == LEGACY
         expected_seq, prev_hash, checked = row.seq + 1, row.hash, checked + 1
