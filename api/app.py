@@ -16,9 +16,11 @@ from api.auth import AuthenticationMiddleware, GraphQLRateLimits
 from api.graphql_view import GraphQLView
 from api.guards import BodyLimit, DatabaseOutage, quiet_outage_tracebacks
 from api.middleware import SecurityHeaders
+from api.proxies import ForwardedHeaders
 from api.schema import build_schema
 from api.settings import Settings
 from domain import health, storage
+from domain.audit import keys as audit_keys
 from domain.db import tortoise_config
 from domain.ratelimit import DATABASE, RedisCounters, parse_rule
 from web.app import exception_handlers, web_routes
@@ -29,6 +31,7 @@ def create_app(settings: Settings | None = None) -> Starlette:
     quiet_outage_tracebacks()
 
     limits = rate_limits(settings)
+    audit_keys.configure(settings.audit_keyring())
 
     @asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
@@ -55,6 +58,7 @@ def create_app(settings: Settings | None = None) -> Starlette:
             *web_routes(),
         ],
         middleware=[
+            Middleware(ForwardedHeaders, trusted=settings.trusted_proxies),
             Middleware(SecurityHeaders),
             Middleware(BodyLimit),
             Middleware(DatabaseOutage),

@@ -17,8 +17,8 @@ from domain.accounts.config import policy
 from domain.accounts.service import Authentication, authenticate
 from domain.errors import RateLimited
 from domain.ratelimit import DATABASE, Counters, Rule
+from web import cookies
 
-SESSION_COOKIE = "linzhi_session"
 SKIP_PREFIXES = ("/static/", "/healthz")
 
 
@@ -33,7 +33,8 @@ def session_secret(scope: Scope) -> str | None:
     raw = _header(scope, b"cookie")
     if not raw:
         return None
-    morsel = SimpleCookie(raw).get(SESSION_COOKIE)
+    https = scope.get("scheme") == "https"
+    morsel = SimpleCookie(raw).get(cookies.name(cookies.SESSION, https=https))
     return morsel.value if morsel else None
 
 
@@ -46,6 +47,9 @@ def bearer_token(scope: Scope) -> str | None:
 
 
 def client_ip(scope: Scope) -> str | None:
+    """The client's address: the TCP peer, or — when the peer is a trusted proxy
+    (LINZHI_TRUSTED_PROXIES) — the right-most X-Forwarded-For address that is not a trusted proxy;
+    api.proxies.ForwardedHeaders has put it in the scope before this runs."""
     client = scope.get("client")
     return str(client[0]) if client else None
 

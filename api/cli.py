@@ -1,15 +1,19 @@
-"""The `linzhi` command: serve, migrate, seed, createadmin, audit verify, rollup rebuild|verify,
-export-schema."""
+"""The `linzhi` command: serve, migrate, seed, createadmin, audit verify|anchor, rollup
+rebuild|verify, export-schema."""
 
 from __future__ import annotations
 
 import argparse
 import asyncio
 import getpass
+import os
+import signal
 import sys
+import threading
+import time
 from collections.abc import Awaitable, Callable
 from pathlib import Path
-from typing import TypeVar
+from typing import Any, TypeVar
 
 from tortoise import Tortoise
 from tortoise.transactions import in_transaction
@@ -18,7 +22,9 @@ from api.settings import Settings
 from domain.access import Role
 from domain.accounts import queries as accounts_queries
 from domain.accounts import service as accounts
-from domain.audit.service import verify_chain
+from domain.audit import anchors
+from domain.audit import keys as audit_keys
+from domain.audit.service import ChainReport, verify_chain
 from domain.db import tortoise_config
 from domain.errors import DomainError
 
@@ -37,6 +43,7 @@ def _ensure_data_dir(settings: Settings) -> None:
 
 async def _with_orm(settings: Settings, work: Callable[[], Awaitable[T]]) -> T:
     _ensure_data_dir(settings)
+    audit_keys.configure(settings.audit_keyring())
     await Tortoise.init(config=tortoise_config(settings.database_url))
     try:
         return await work()
@@ -75,13 +82,60 @@ def export_schema() -> str:
     return schema.as_str() + "\n"
 
 
-async def audit_verify(settings: Settings) -> None:
-    """Walk the audit chain; a broken link is reported and fails the command."""
-    report = await _with_orm(settings, verify_chain)
+def read_anchors(values: list[str]) -> list[str]:
+    """Each `--anchor` is an anchor's JSON, or a file of them, one per line."""
+    tokens: list[str] = []
+    for value in values:
+        if value.lstrip().startswith("{"):
+            tokens.append(value)
+            continue
+        try:
+            lines = Path(value).read_text(encoding="utf-8").splitlines()
+        except OSError as error:
+            raise CommandError(
+                f"无法读取锚点文件 {value}：{error.strerror} / cannot read anchor file"
+            ) from error
+        tokens += [line for line in lines if line.strip()]
+    return tokens
+
+
+async def audit_verify(settings: Settings, anchor_args: list[str] | None = None) -> None:
+    """Walk the audit chain; a broken link, or an anchored head that is gone or changed, is
+    reported and fails the command."""
+    tokens = read_anchors(anchor_args or [])
+    audit_keys.configure(settings.audit_keyring())
+    checked: list[anchors.Anchor] = []
+    for token in tokens:
+        try:
+            checked.append(anchors.parse(token))
+        except anchors.BadAnchor as error:
+            raise CommandError(f"锚点被拒绝 / anchor refused：{error}") from error
+
+    async def work() -> tuple[ChainReport, list[str]]:
+        report = await verify_chain()
+        problems = [p for p in [await anchors.problem(a) for a in checked] if p]
+        return report, problems
+
+    report, problems = await _with_orm(settings, work)
     if not report.ok:
         where = f"第 {report.first_broken_seq} 条记录"
-        raise CommandError(f"审计链断裂：{where}，{report.reason}（此前 {report.checked} 条完好）")
+        raise CommandError(
+            f"审计链断裂：{where}，{report.reason}（此前 {report.checked} 条完好）\n"
+            f"The audit chain is broken at row {report.first_broken_seq}."
+        )
+    if problems:
+        raise CommandError("\n".join(problems))
     print(f"审计链完整：{report.checked} 条记录")
+    if report.legacy:
+        print(f"其中前 {report.legacy} 条为启用密钥前的旧式记录（SHA-256）")
+    for anchor in checked:
+        print(f"与锚点相符：第 {anchor.seq} 条（{anchor.at}）")
+
+
+async def audit_anchor(settings: Settings) -> None:
+    """Print the signed head of the chain: one line of JSON to publish."""
+    anchor = await _with_orm(settings, anchors.current)
+    print(anchor.token())
 
 
 async def rollup_command(settings: Settings, command: str) -> None:
@@ -150,21 +204,66 @@ async def disable_demo_accounts(settings: Settings) -> None:
     print(f"已停用演示账号：{', '.join(names)}" if names else "没有启用的演示账号")
 
 
+SUPERVISOR_PID = "LINZHI_SUPERVISOR_PID"
+GRACEFUL_SHUTDOWN_SECONDS = 5
+PR_SET_PDEATHSIG = 1  # linux/prctl.h
+
+
 def serve(settings: Settings, host: str, port: int, workers: int) -> None:
     import uvicorn
 
     if settings.is_production:
         asyncio.run(refuse_demo_accounts(settings))
+    # Worker processes (spawned by uvicorn's supervisor when workers > 1) read this to know
+    # whose death must end them.
+    os.environ[SUPERVISOR_PID] = str(os.getpid())
     uvicorn.run(
-        "api.app:create_app",
+        "api.cli:worker_app",
         factory=True,
         host=host,
         port=port,
         workers=workers,
-        proxy_headers=True,
+        # X-Forwarded-* are believed only from LINZHI_TRUSTED_PROXIES, by the app (api/proxies.py):
+        # uvicorn's own handling would trust any local peer's X-Forwarded-For.
+        proxy_headers=False,
+        # SIGTERM ends in-flight requests after this long rather than waiting on a slow client.
+        timeout_graceful_shutdown=GRACEFUL_SHUTDOWN_SECONDS,
         log_level="info",
         access_log=settings.access_log,
     )
+
+
+def worker_app() -> Any:
+    """The app factory `linzhi serve` hands uvicorn; in a worker process it first ties the worker's
+    life to the supervisor's, so that no orphan keeps serving on the port."""
+    from api.app import create_app
+
+    supervisor = int(os.environ.get(SUPERVISOR_PID, "0") or 0)
+    if supervisor and supervisor != os.getpid():
+        end_with_parent(supervisor)
+    return create_app()
+
+
+def end_with_parent(supervisor: int) -> None:
+    """SIGTERM this process when the supervisor dies, however it dies (SIGKILL included): Linux's
+    PR_SET_PDEATHSIG, or — where there is no prctl — a thread that watches the parent pid."""
+    armed = False
+    if sys.platform.startswith("linux"):
+        import ctypes
+
+        libc = ctypes.CDLL(None, use_errno=True)
+        armed = libc.prctl(PR_SET_PDEATHSIG, signal.SIGTERM, 0, 0, 0) == 0
+    if os.getppid() != supervisor:  # it died before the death signal was armed
+        os.kill(os.getpid(), signal.SIGTERM)
+        return
+    if not armed:
+
+        def watch() -> None:
+            while os.getppid() == supervisor:
+                time.sleep(1)
+            os.kill(os.getpid(), signal.SIGTERM)
+
+        threading.Thread(target=watch, name="linzhi-parent-watch", daemon=True).start()
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -194,7 +293,18 @@ def _parser(settings: Settings) -> argparse.ArgumentParser:
     admin.add_argument("--password-stdin", action="store_true", help="read the password from stdin")
     audit = commands.add_parser("audit", help="audit log tools")
     audit_commands = audit.add_subparsers(dest="audit_command", required=True)
-    audit_commands.add_parser("verify", help="check the audit hash chain; exit 1 at the first broken link")
+    verify = audit_commands.add_parser(
+        "verify", help="check the audit hash chain; exit 1 at the first broken link"
+    )
+    verify.add_argument(
+        "--anchor",
+        action="append",
+        default=[],
+        help="an anchor from `linzhi audit anchor` (its JSON, or a file of them, one a line); repeatable",
+    )
+    audit_commands.add_parser(
+        "anchor", help="print the chain's head, signed with the audit key (publish it daily)"
+    )
     rollup = commands.add_parser("rollup", help="the monthly rollup of verified activity records")
     rollup_commands = rollup.add_subparsers(dest="rollup_command", required=True)
     rollup_commands.add_parser("rebuild", help="recompute it from the activity log")
@@ -219,8 +329,10 @@ def _run(settings: Settings, args: argparse.Namespace) -> None:
                 settings, username=args.username, name=args.name, mobile=args.mobile, password=password
             )
         )
+    elif args.command == "audit" and args.audit_command == "anchor":
+        asyncio.run(audit_anchor(settings))
     elif args.command == "audit":
-        asyncio.run(audit_verify(settings))
+        asyncio.run(audit_verify(settings, args.anchor))
     elif args.command == "rollup":
         asyncio.run(rollup_command(settings, args.rollup_command))
     elif args.command == "disable-demo-accounts":

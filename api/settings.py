@@ -9,6 +9,8 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
+from api.proxies import Network, parse_networks
+from domain.audit import keys as keyring_rules
 from domain.db import DEFAULT_DATABASE_URL
 from domain.ratelimit import parse_rule
 
@@ -50,6 +52,32 @@ def _rate(name: str, get: Getter, default: str | None) -> str | None:
     return value
 
 
+def _audit_keys(
+    many: str | None, one: str | None, secret_key: str | None, *, production: bool
+) -> tuple[tuple[str, str], ...]:
+    """LINZHI_AUDIT_KEYS (`id:key,id:key`, oldest first) or LINZHI_AUDIT_KEY (one key, id "1");
+    required in production; in development a key derived from LINZHI_SECRET_KEY, or a fixed one."""
+    if many and one:
+        raise ConfigurationError("LINZHI_AUDIT_KEYS 与 LINZHI_AUDIT_KEY 只能设置一个")
+    try:
+        if many:
+            pairs = keyring_rules.parse_keys(many)
+        elif one:
+            pairs = [(keyring_rules.SINGLE_KEY_ID, one)]
+        elif production:
+            raise ConfigurationError(
+                "LINZHI_AUDIT_KEY（或 LINZHI_AUDIT_KEYS）必须在生产环境 (LINZHI_ENV=production) 中设置"
+            )
+        else:
+            pairs = keyring_rules.development_keys(secret_key)
+        if many or one:
+            keyring_rules.check_strength(pairs)
+        keyring_rules.Keyring.of(pairs)
+    except keyring_rules.KeyringError as error:
+        raise ConfigurationError(f"LINZHI_AUDIT_KEYS：{error}") from error
+    return tuple(pairs)
+
+
 @dataclass(frozen=True)
 class Settings:
     env: str = "development"
@@ -71,6 +99,11 @@ class Settings:
     rate_limit_anonymous: str | None = "300/60"
     rate_limit_session: str | None = "600/60"
     rate_limit_token: str | None = None
+    trusted_proxies: tuple[Network, ...] = ()
+    # (key id, key) pairs, oldest first; the last one hashes new audit rows.
+    audit_keys: tuple[tuple[str, str], ...] = field(
+        default=tuple(keyring_rules.development_keys(None)), repr=False
+    )
 
     @property
     def is_production(self) -> bool:
@@ -88,6 +121,10 @@ class Settings:
         if mode == "production" and not secret:
             raise ConfigurationError("LINZHI_SECRET_KEY 必须在生产环境 (LINZHI_ENV=production) 中设置")
         production = mode == "production"
+        try:
+            trusted_proxies = parse_networks(get("TRUSTED_PROXIES") or "")
+        except ValueError as error:
+            raise ConfigurationError(f"LINZHI_TRUSTED_PROXIES：{error}") from error
         defaults = cls()
         return cls(
             env=mode,
@@ -107,7 +144,12 @@ class Settings:
             rate_limit_anonymous=_rate("RATE_LIMIT_ANONYMOUS", get, defaults.rate_limit_anonymous),
             rate_limit_session=_rate("RATE_LIMIT_SESSION", get, defaults.rate_limit_session),
             rate_limit_token=_rate("RATE_LIMIT_TOKEN", get, None),
+            trusted_proxies=trusted_proxies,
+            audit_keys=_audit_keys(get("AUDIT_KEYS"), get("AUDIT_KEY"), secret, production=production),
         )
+
+    def audit_keyring(self) -> keyring_rules.Keyring:
+        return keyring_rules.Keyring.of(self.audit_keys)
 
     @classmethod
     def for_tests(cls) -> Settings:

@@ -25,7 +25,7 @@ from tests.conftest import _free_port
 
 ROOT = Path(__file__).resolve().parents[1]
 PASSWORD = "Admin-Pinghu-2026"
-PRODUCTION = {"LINZHI_ENV": "production", "LINZHI_SECRET_KEY": "s" * 40}
+PRODUCTION = {"LINZHI_ENV": "production", "LINZHI_SECRET_KEY": "s" * 40, "LINZHI_AUDIT_KEY": "a" * 40}
 
 
 def _env(database: Path, **extra: str) -> dict[str, str]:

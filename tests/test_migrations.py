@@ -21,6 +21,7 @@ from tortoise.migrations.autodetector import MigrationAutodetector
 
 from domain.activities import rollup
 from domain.activities.models import Activity, ActivityMonthCount, ActivityStatus, ActivityType, location
+from domain.audit import service as audit_service
 from domain.db import tortoise_config
 from tests.conftest import POSTGRES_URL
 from tests.factories import build_tree
@@ -119,10 +120,17 @@ async def _migrate_to(url: str, target: str | None = None) -> None:
         await Tortoise.close_connections()
 
 
+async def _no_audit(*_: object, **__: object) -> None:
+    return None
+
+
 @pytest.mark.parametrize("database", DATABASES)
 async def test_the_monthly_rollup_is_backfilled_from_the_verified_records(
-    database: str, tmp_path: Path
+    database: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    # Today's models write audit rows with columns a database at 0005 lacks (0007 adds key_id);
+    # the data below needs none.
+    monkeypatch.setattr(audit_service, "record", _no_audit)
     EXECUTOR_CACHE.clear()  # INSERTs are cached per connection name, whatever the dialect
     with _empty_database(database, tmp_path) as url:
         # GIVEN a database at 0005 with verified records (one at 00:30 on Feb 1 in Shanghai, one

@@ -37,7 +37,9 @@ def test_variables_override_defaults() -> None:
 def test_production_requires_a_secret_key_and_hides_graphiql() -> None:
     with pytest.raises(ConfigurationError):
         Settings.from_env({"LINZHI_ENV": "production"})
-    settings = Settings.from_env({"LINZHI_ENV": "production", "LINZHI_SECRET_KEY": "s" * 40})
+    settings = Settings.from_env(
+        {"LINZHI_ENV": "production", "LINZHI_SECRET_KEY": "s" * 40, "LINZHI_AUDIT_KEY": "a" * 40}
+    )
     assert not settings.graphiql
     assert not settings.introspection
 
@@ -75,7 +77,7 @@ def test_migrate_then_seed_twice_changes_nothing_the_second_time(tmp_path: Path)
     assert 220_000 <= households <= 240_000
 
 
-async def test_production_hides_the_schema_but_keeps_type_lookups(db: None) -> None:
+async def test_production_hides_the_schema_but_keeps_typename(db: None) -> None:
     from api.app import create_app
 
     settings = Settings.for_tests().with_(introspection=False, graphiql=False)
@@ -83,9 +85,11 @@ async def test_production_hides_the_schema_but_keeps_type_lookups(db: None) -> N
     async with httpx.AsyncClient(transport=transport, base_url="http://test") as client:
         hidden = await client.post("/graphql", json={"query": "{ __schema { types { name } } }"})
         typed = await client.post("/graphql", json={"query": '{ __type(name: "GridCell") { name } }'})
+        typename = await client.post("/graphql", json={"query": "{ __typename }"})
         ide = await client.get("/graphql", headers={"accept": "text/html"})
     assert "自省" in hidden.json()["errors"][0]["message"]
-    assert typed.json() == {"data": {"__type": {"name": "GridCell"}}}
+    assert "自省" in typed.json()["errors"][0]["message"]
+    assert typename.json() == {"data": {"__typename": "Query"}}
     assert ide.status_code == 404
 
 

@@ -1,10 +1,11 @@
 """CSRF protection for form posts: a double-submit token.
 
-A random token lives in the `linzhi_csrf` cookie; every page renders it into its forms (a hidden
-`csrf_token` input) and into `<body hx-headers>` (the `X-CSRF-Token` header of htmx requests). A
-state-changing request must send the cookie's value back in one of them: another site can make the
-browser send the cookie, but cannot read it to copy it into the form. `/graphql` is not a page
-route and relies on its own Origin check.
+A random token lives in the CSRF cookie (`__Host-linzhi_csrf` over https, `linzhi_csrf` over
+http, see web/cookies.py); every page renders it into its forms (a hidden `csrf_token` input) and
+into `<body hx-headers>` (the `X-CSRF-Token` header of htmx requests). A state-changing request
+must send the cookie's value back in one of them: another site can make the browser send the
+cookie, but cannot read it to copy it into the form. `/graphql` is not a page route and relies on
+its own Origin check.
 """
 
 from __future__ import annotations
@@ -17,7 +18,8 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-COOKIE = "linzhi_csrf"
+from web import cookies
+
 FIELD = "csrf_token"
 HEADER = "x-csrf-token"
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
@@ -40,7 +42,7 @@ def token(request: Request) -> str:
     current: str | None = getattr(request.state, "csrf_token", None)
     if current is not None:
         return current
-    cookie = request.cookies.get(COOKIE, "")
+    cookie = cookies.get(request, cookies.CSRF) or ""
     current = cookie if _well_formed(cookie) else secrets.token_urlsafe(TOKEN_BYTES)
     request.state.csrf_token = current
     request.state.csrf_new = current != cookie
@@ -54,20 +56,13 @@ def hidden_input(request: Request) -> Markup:
 def issue(request: Request, response: Response) -> None:
     """Set the cookie when this response rendered a token the browser does not have yet."""
     if getattr(request.state, "csrf_new", False):
-        response.set_cookie(
-            COOKIE,
-            token(request),
-            path="/",
-            httponly=True,
-            samesite="lax",
-            secure=request.url.scheme == "https",
-        )
+        cookies.put(request, response, cookies.CSRF, token(request))
 
 
 async def verify(request: Request) -> None:
     if request.method in SAFE_METHODS:
         return
-    cookie = request.cookies.get(COOKIE, "")
+    cookie = cookies.get(request, cookies.CSRF) or ""
     sent = request.headers.get(HEADER)
     if sent is None:
         field = (await request.form()).get(FIELD)

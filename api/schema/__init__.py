@@ -20,7 +20,7 @@ from api.schema.grids.mutations import GridMutations
 from api.schema.grids.queries import GridQueries
 from api.schema.leaders.mutations import LeaderMutations
 from api.schema.leaders.queries import LeaderQueries
-from api.schema.limits import MAX_TOKENS, QueryCost, limit_rules
+from api.schema.limits import MAX_TOKENS, QueryCost, QuietExecutionContext, limit_rules
 from api.schema.node import NodeQueries
 from api.schema.people.types import PersonType
 from domain.db import unavailable_reason
@@ -71,6 +71,7 @@ def build_schema(*, introspection: bool = True) -> Schema:
             QueryCost,
             PublicErrors,
         ],
+        execution_context_class=None if introspection else QuietExecutionContext,
     )
 
 

@@ -31,6 +31,7 @@ from graphql import (
     ListValueNode,
     OperationDefinitionNode,
     SelectionSetNode,
+    ValidationContext,
     ValidationRule,
     VariableNode,
     get_named_type,
@@ -40,6 +41,7 @@ from graphql import (
 from strawberry.extensions import AddValidationRules, SchemaExtension
 from strawberry.extensions.max_aliases import create_validator as alias_rule
 from strawberry.extensions.query_depth_limiter import create_validator as depth_rule
+from strawberry.schema.schema import StrawberryGraphQLCoreExecutionContext
 from strawberry.types.graphql import OperationType
 
 from domain import timeouts
@@ -123,11 +125,38 @@ def list_bound(schema: GraphQLSchema, parent: GraphQLNamedType, name: str) -> Li
 
 
 class NoSchemaIntrospection(ValidationRule):
-    """Production may hide the schema; `__type` and `__typename` stay (clients rely on them)."""
+    """Production hides the schema: `__schema` and `__type` are refused (`__typename` stays, as
+    clients rely on it), and validation errors carry no "Did you mean …?" suggestions, which would
+    otherwise spell out field, argument, type and enum names one typo at a time.
+
+    graphql-core reads `hide_suggestions` from the validation context while the rules visit the
+    document; strawberry's `validate_document` does not pass it, so this rule — instantiated with
+    the others before the visit — switches it on. Both read paths (strawberry's and the compiled
+    one) validate with the same rules, so both hide them."""
+
+    HIDDEN = frozenset({"__schema", "__type"})
+
+    def __init__(self, context: ValidationContext) -> None:
+        super().__init__(context)
+        context._hide_suggestions = True
 
     def enter_field(self, node: FieldNode, *_: Any) -> None:
-        if node.name.value == "__schema":
-            self.report_error(GraphQLError("此服务器未开放 schema 自省", node))
+        if node.name.value in self.HIDDEN:
+            self.report_error(
+                GraphQLError(
+                    "此服务器未开放 schema 自省", node, extensions={"code": "INTROSPECTION_DISABLED"}
+                )
+            )
+
+
+class QuietExecutionContext(StrawberryGraphQLCoreExecutionContext):
+    """Production's executor: variable values are coerced without suggestions too (an unknown
+    enum value or input field in `variables` would otherwise be answered with the real names)."""
+
+    @classmethod
+    def build(cls, *args: Any, **kwargs: Any) -> Any:
+        kwargs["hide_suggestions"] = True
+        return super().build(*args, **kwargs)
 
 
 LIMIT_RULES: tuple[type[ASTValidationRule], ...] = (

@@ -10,8 +10,9 @@ from tortoise.models import Model
 class AuditEntry(Model):
     """One append-only audit record.
 
-    `hash` covers the row's content and `prev_hash`, so an edited or deleted row breaks the chain,
-    and `seq` is unique, so concurrent writers cannot fork it."""
+    `hash` (an HMAC under the key `key_id` names) covers the row's content and `prev_hash`, so an
+    edited or deleted row breaks the chain, and `seq` is unique, so concurrent writers cannot fork
+    it."""
 
     id = fields.BigIntField(primary_key=True)
     seq = fields.BigIntField(unique=True)
@@ -27,6 +28,9 @@ class AuditEntry(Model):
     ip = fields.CharField(max_length=45, null=True)
     prev_hash = fields.CharField(max_length=64)
     hash = fields.CharField(max_length=64)
+    # The id of the key `hash` was computed with (domain/audit/keys.py); rows from before keyed
+    # hashes existed take the database default and verify as plain SHA-256.
+    key_id = fields.CharField(max_length=40, db_default="sha256-legacy")
 
     class Meta:
         table = "audit_log"

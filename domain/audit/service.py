@@ -1,5 +1,9 @@
 """The tamper-evident audit log: every row's hash chains to the previous one.
 
+Each row's hash is an HMAC-SHA256 of its content (the previous hash and its key id included)
+under a server-side key (domain/audit/keys.py), so only the key's holder can write a chain that
+verifies. Rows from before keys existed (key id `sha256-legacy`) keep their plain SHA-256.
+
 Writers call `record` inside the transaction of the change they describe, so a change and its
 audit row commit or roll back together. The chain head is read under a lock (an advisory lock on
 PostgreSQL; SQLite serialises writers), and `seq` is unique, so two writers can never both
@@ -9,6 +13,7 @@ append after the same row.
 from __future__ import annotations
 
 import hashlib
+import hmac
 import json
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
@@ -19,6 +24,7 @@ from tortoise import connections
 from tortoise.transactions import in_transaction
 
 from domain.access import Actor
+from domain.audit.keys import LEGACY, Keyring, keyring
 from domain.audit.labels import require_labelled
 from domain.audit.models import AuditEntry
 
@@ -28,7 +34,7 @@ VERIFY_BATCH = 1000
 
 
 def _canonical(entry: AuditEntry) -> bytes:
-    content = {
+    content: dict[str, Any] = {
         "seq": entry.seq,
         "at": entry.at.astimezone(UTC).isoformat(timespec="microseconds"),
         "actor_user_id": entry.actor_user_id,
@@ -42,11 +48,23 @@ def _canonical(entry: AuditEntry) -> bytes:
         "ip": entry.ip,
         "prev_hash": entry.prev_hash,
     }
+    if entry.key_id != LEGACY:
+        content["key_id"] = entry.key_id
     return json.dumps(content, ensure_ascii=False, sort_keys=True, separators=(",", ":")).encode()
 
 
-def compute_hash(entry: AuditEntry) -> str:
-    return hashlib.sha256(_canonical(entry)).hexdigest()
+class UnknownKey(LookupError):
+    pass
+
+
+def compute_hash(entry: AuditEntry, ring: Keyring | None = None) -> str:
+    """The row's hash under the key its `key_id` names (UnknownKey when the keyring lacks it)."""
+    if entry.key_id == LEGACY:
+        return hashlib.sha256(_canonical(entry)).hexdigest()
+    key = (ring or keyring()).key(entry.key_id)
+    if key is None:
+        raise UnknownKey(entry.key_id)
+    return hmac.new(key, _canonical(entry), hashlib.sha256).hexdigest()
 
 
 async def _lock_chain() -> None:
@@ -80,6 +98,7 @@ async def record(
             request_id=actor.request_id,
             ip=actor.ip,
             prev_hash=head.hash if head else GENESIS,
+            key_id=keyring().current,
         )
         entry.hash = compute_hash(entry)
         await entry.save(force_create=True)
@@ -96,6 +115,10 @@ class ChainReport:
     checked: int
     first_broken_seq: int | None = None
     reason: str | None = None
+    legacy: int = 0
+    """Rows hashed before keys existed (plain SHA-256), all at the start of the chain."""
+    head_seq: int = 0
+    head_hash: str = GENESIS
 
     @property
     def ok(self) -> bool:
@@ -114,14 +137,33 @@ async def _rows() -> AsyncIterator[AuditEntry]:
 
 
 async def verify_chain() -> ChainReport:
-    """Walk the chain in order; report the first row that was edited, deleted or inserted."""
-    expected_seq, prev_hash, checked = 1, GENESIS, 0
+    """Walk the chain in order; report the first row that was edited, deleted or inserted, or
+    that does not verify under the key it names."""
+    ring = keyring()
+    expected_seq, prev_hash, checked, legacy, keyed = 1, GENESIS, 0, 0, False
+    verified_keys: set[str] = set()
+
+    def broken(seq: int, reason: str) -> ChainReport:
+        return ChainReport(checked, seq, reason, legacy, expected_seq - 1, prev_hash)
+
     async for row in _rows():
         if row.seq != expected_seq:
-            return ChainReport(checked, expected_seq, f"第 {expected_seq} 条记录缺失（被删除）")
+            return broken(expected_seq, f"第 {expected_seq} 条记录缺失（被删除）")
         if row.prev_hash != prev_hash:
-            return ChainReport(checked, row.seq, "与上一条记录的哈希不衔接")
-        if compute_hash(row) != row.hash:
-            return ChainReport(checked, row.seq, "记录内容与哈希不符（被修改）")
+            return broken(row.seq, "与上一条记录的哈希不衔接")
+        if row.key_id == LEGACY and keyed:
+            return broken(row.seq, "无密钥的旧式记录出现在带密钥的记录之后（被降级改写）")
+        try:
+            expected = compute_hash(row, ring)
+        except UnknownKey:
+            return broken(row.seq, f"记录使用的密钥 {row.key_id!r} 未配置（缺少旧密钥，或记录被篡改）")
+        if not hmac.compare_digest(expected, row.hash):
+            if row.key_id in verified_keys or row.key_id == LEGACY:
+                return broken(row.seq, "记录内容与哈希不符（被修改）")
+            # the first row under this key: as likely a wrong key as an edit
+            return broken(row.seq, f"记录内容与哈希不符（被修改，或密钥 {row.key_id!r} 与写入时的不同）")
+        verified_keys.add(row.key_id)
+        keyed = keyed or row.key_id != LEGACY
+        legacy += row.key_id == LEGACY
         expected_seq, prev_hash, checked = row.seq + 1, row.hash, checked + 1
-    return ChainReport(checked)
+    return ChainReport(checked, legacy=legacy, head_seq=expected_seq - 1, head_hash=prev_hash)

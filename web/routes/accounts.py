@@ -9,12 +9,12 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from api.auth import SESSION_COOKIE
 from domain import ratelimit
 from domain.access import READ, WRITE_SCOPES, Actor
 from domain.accounts import policy, service
 from domain.accounts.config import policy as account_policy
 from domain.errors import DomainError, ErrorCode, ValidationError
+from web import cookies
 from web.actor import actor
 from web.forms import FORM, MAX_PASSWORD, field_errors, text, texts, whole_number
 from web.pages import accounts as pages
@@ -100,15 +100,8 @@ async def sign_in(request: Request) -> Response:
             raise
         return _sign_in_form(request, next_url=next_url, identifier=identifier, errors={FORM: error.message})
     response = redirect(request, next_url, reload=True)
-    response.set_cookie(
-        SESSION_COOKIE,
-        signed_in.session_secret,
-        max_age=int(rules.session_absolute.total_seconds()),
-        path="/",
-        httponly=True,
-        samesite="lax",
-        secure=request.url.scheme == "https",
-    )
+    max_age = int(rules.session_absolute.total_seconds())
+    cookies.put(request, response, cookies.SESSION, signed_in.session_secret, max_age=max_age)
     return response
 
 
@@ -120,9 +113,7 @@ def _missing_credentials(identifier: str, password: str) -> dict[str, str]:
 async def sign_out(request: Request) -> Response:
     await service.sign_out(actor=actor(request))
     response = redirect(request, "/", reload=True)
-    response.delete_cookie(
-        SESSION_COOKIE, path="/", httponly=True, samesite="lax", secure=request.url.scheme == "https"
-    )
+    cookies.delete(request, response, cookies.SESSION)
     return response
 
 
