@@ -18,12 +18,14 @@ from api.middleware import SecurityHeaders
 from api.schema import build_schema
 from api.settings import Settings
 from domain import health, storage
+from domain.accounts import config as accounts_config
 from domain.db import tortoise_config
 from web.app import exception_handlers, web_routes
 
 
 def create_app(settings: Settings | None = None) -> Starlette:
     settings = settings or Settings.from_env()
+    accounts_config.configure_production(settings.is_production)
 
     @asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
