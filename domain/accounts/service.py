@@ -108,24 +108,26 @@ async def sign_in(*, actor: Actor, identifier: str, password: str, user_agent: s
     """
     ident = _check_sign_in_input(identifier, password)
     user = await queries.user_by_identifier(ident)
-    if user is None:
-        await asyncio.to_thread(passwords.verify_password, None, password)
-        await record(actor, "auth.sign_in_failed", "User", None, account="unknown")
-        raise _bad_credentials()
-    slot = await _claim_attempt(user.id)
+    slot = await _claim_attempt(user.id if user else None)
     if isinstance(slot, datetime):
-        await record(actor, "auth.sign_in_refused", "User", user.id, reason="locked")
+        await record(actor, "auth.sign_in_refused", "User", user.id if user else None, reason="locked")
         raise _locked(slot - _now())
-    right = await asyncio.to_thread(passwords.verify_password, user.password_hash, password)
-    refusal = _refusal(user, right=right)
+    right = await asyncio.to_thread(passwords.verify_password, user.password_hash if user else None, password)
+    refusal = "unknown_account" if user is None else _refusal(user, right=right)
     if refusal is not None:
         async with in_transaction():
-            await record(actor, "auth.sign_in_failed", "User", user.id, reason=refusal, attempt=slot.attempt)
+            if user is None:  # nothing typed is kept: it may be a password typed in the wrong box
+                await record(actor, "auth.sign_in_failed", "User", None, account="unknown")
+            else:
+                await record(
+                    actor, "auth.sign_in_failed", "User", user.id, reason=refusal, attempt=slot.attempt
+                )
             if slot.locks:
-                await record(actor, "auth.locked", "User", user.id, attempts=slot.attempt)
+                await record(actor, "auth.locked", "User", user.id if user else None, attempts=slot.attempt)
         if slot.locks:
             raise _locked(account_policy().lockout_duration)
         raise _bad_credentials()
+    assert user is not None
     if actor.session_id:
         await _end_session(actor.session_id)
     return await _start_session(actor, user, user_agent)
@@ -184,23 +186,27 @@ class _Slot:
     locks: bool  # the last slot: the account is locked from now on unless this password is right
 
 
-async def _claim_attempt(user_id: int) -> _Slot | datetime:
+async def _claim_attempt(user_id: int | None) -> _Slot | datetime:
     """Count this attempt as a failure before its password is checked, under the user row's lock
     (SELECT ... FOR UPDATE on PostgreSQL; SQLite runs one write transaction at a time). The slot
     that reaches the limit locks the account at once, so concurrent attempts find it locked.
     A right password then clears the count (`_start_session`). Returns the lock's end instead
-    when the account is locked."""
+    when the account is locked. For an unknown account (None) the same statements run and touch
+    no row, so that it costs the same time as a known one."""
     rules = account_policy()
     now = _now()
     async with in_transaction():
-        row = await User.select_for_update().get(id=user_id)
+        row = await User.select_for_update().get_or_none(id=user_id or 0)
+        if row is None:
+            await User.filter(id=0).update(failed_attempts=0)
+            return _Slot(0, locks=False)
         if row.locked_until is not None and row.locked_until > now:
             return row.locked_until
         attempt = row.failed_attempts + 1
         if attempt >= rules.lockout_attempts:
-            await User.filter(id=user_id).update(failed_attempts=0, locked_until=now + rules.lockout_duration)
+            await User.filter(id=row.id).update(failed_attempts=0, locked_until=now + rules.lockout_duration)
             return _Slot(attempt, locks=True)
-        await User.filter(id=user_id).update(failed_attempts=attempt, locked_until=None)
+        await User.filter(id=row.id).update(failed_attempts=attempt, locked_until=None)
         return _Slot(attempt, locks=False)
 
 

@@ -1,0 +1,130 @@
+"""What a failed sign-in reveals: nothing typed is kept in the audit log, an unknown account costs
+the same time as a wrong password, and input no account can have (too long, NUL bytes) is a clear
+client error, never a 500. Both databases."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterator
+
+import httpx
+import pytest
+
+from domain.access import ANONYMOUS
+from domain.accounts import config, passwords, service
+from domain.audit.models import AuditEntry
+from domain.errors import DomainError, ErrorCode, ValidationError
+from tests.accounts import make_user
+from tests.web.html import parse
+from tests.web.session import Browser
+
+pytestmark = pytest.mark.usefixtures("db")
+
+TYPED_PASSWORD = "Secret-typed-2026"
+
+
+def _field_error(response: httpx.Response, name: str) -> str:
+    return parse(response.text).find(id=f"signin-{name}-error").text
+
+
+@pytest.mark.parametrize(
+    ("identifier", "password", "field", "message"),
+    [
+        ("z" * 41, "Wrong-pass-1", "identifier", "用户名或手机号不能超过 40 个字符"),
+        ("1" * 5000, "Wrong-pass-1", "identifier", "用户名或手机号不能超过 40 个字符"),
+        ("zhang\x00wei", "Wrong-pass-1", "identifier", "用户名或手机号含有无效字符"),
+        ("zhang.wei", "Pinghu\x002026", "password", "密码不能超过 1024 个字符，也不能含空字符"),
+        ("zhang.wei", "P" * 100_000, "password", "密码不能超过 1024 个字符，也不能含空字符"),
+    ],
+    ids=["41-chars", "5000-digits", "nul-identifier", "nul-password", "100k-password"],
+)
+async def test_impossible_credentials_are_a_clear_client_error(
+    client: httpx.AsyncClient, identifier: str, password: str, field: str, message: str
+) -> None:
+    # GIVEN an account
+    await make_user("zhang.wei")
+    # WHEN the sign-in form carries what no account can have
+    response = await Browser(client).sign_in(identifier, password)
+    # THEN the form comes back with a message beside the input, and nothing was counted
+    assert response.status_code == 422
+    assert _field_error(response, field) == message
+    assert not await AuditEntry.filter(action__startswith="auth.").exists()
+    # AND the domain refuses it the same way for any other adapter
+    with pytest.raises(ValidationError) as refused:
+        await service.sign_in(actor=ANONYMOUS, identifier=identifier, password=password)
+    assert refused.value.field == [field]
+
+
+async def test_a_failed_sign_in_keeps_nothing_that_was_typed(client: httpx.AsyncClient) -> None:
+    # GIVEN an account
+    user = await make_user("zhang.wei")
+    # WHEN someone types a password into the username box, and another a wrong password
+    await Browser(client).sign_in(TYPED_PASSWORD, "x")
+    await Browser(client).sign_in("zhang.wei", TYPED_PASSWORD)
+    # THEN the audit log has both failures, the known one by user ID, and none of what was typed
+    failures = await AuditEntry.filter(action="auth.sign_in_failed").order_by("seq")
+    assert [(f.object_id, f.summary) for f in failures] == [
+        (None, {"account": "unknown"}),
+        (str(user.id), {"reason": "wrong_password", "attempt": 1}),
+    ]
+    everything = str(await AuditEntry.all().values())
+    assert TYPED_PASSWORD not in everything
+
+
+@pytest.fixture
+def real_hashing() -> Iterator[None]:
+    """argon2id strong enough that a skipped verification would stand out of the database's own
+    timing noise on a loaded machine (~15-40 ms each), and a lockout limit that the timing samples
+    do not reach; restored afterwards."""
+    before = config.policy()
+    config.configure(config.AccountPolicy(lockout_attempts=1000))
+    passwords.dummy_hash()  # made with the fast parameters: it must be remade for the new ones
+    passwords.use_parameters(time_cost=2, memory_cost=16384, parallelism=1)
+    yield
+    passwords.use_parameters(time_cost=1, memory_cost=1024, parallelism=1)
+    config.configure(before)
+
+
+async def _seconds(identifier: str) -> float:
+    started = time.perf_counter()
+    with pytest.raises(DomainError) as refused:
+        await service.sign_in(actor=ANONYMOUS, identifier=identifier, password="Wrong-pass-1")
+    assert refused.value.code is ErrorCode.BAD_CREDENTIALS
+    return time.perf_counter() - started
+
+
+async def _fastest(identifiers: list[str], rounds: int) -> list[float]:
+    """The fastest failed sign-in with each identifier, sampled in turns. The fastest of several
+    tries is what the work costs: the machine's load (tests share it) only ever adds time, and
+    a median moves with it."""
+    timings: list[list[float]] = [[] for _ in identifiers]
+    for _ in range(rounds):
+        for i, identifier in enumerate(identifiers):
+            timings[i].append(await _seconds(identifier))
+    return [min(t) for t in timings]
+
+
+def _one_verification() -> float:
+    """The fastest of a few argon2 verifications with the current parameters."""
+    hashed, timings = passwords.hash_password("Pinghu-2026"), []
+    for _ in range(5):
+        started = time.perf_counter()
+        passwords.verify_password(hashed, "Wrong-pass-1")
+        timings.append(time.perf_counter() - started)
+    return min(timings)
+
+
+@pytest.mark.usefixtures("real_hashing")
+async def test_an_unknown_account_costs_the_same_time_as_a_wrong_password() -> None:
+    # GIVEN an account (hashed with the current parameters) with a mobile number
+    await make_user("zhang.wei", mobile="13812341234")
+    one_hash = _one_verification()
+    # WHEN wrong passwords are tried for it (by username and by mobile), for an unknown username
+    # and for an unknown mobile number
+    await _fastest(["nobody", "zhang.wei"], 1)  # warm-up: the dummy hash is made on first use
+    known, unknown, known_mobile, unknown_mobile = await _fastest(
+        ["zhang.wei", "nobody.here", "13812341234", "13900009999"], 7
+    )
+    # THEN an unknown account costs what a known one does: well within one password hash
+    assert abs(unknown - known) < one_hash / 2, (known, unknown, one_hash)
+    assert abs(unknown_mobile - known_mobile) < one_hash / 2, (known_mobile, unknown_mobile, one_hash)
