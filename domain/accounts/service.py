@@ -101,10 +101,11 @@ async def sign_in(*, actor: Actor, identifier: str, password: str, user_agent: s
     """Check the password; five failures lock the account. A new session replaces `actor`'s.
 
     Each attempt on a known account claims an attempt slot *before* its password is checked (see
-    `_claim_attempt`), so however many requests arrive at once, at most `lockout_attempts`
+    `_claim_attempt`), so however many requests arrive at once, at most `lockout_attempts` wrong
     passwords are checked per lockout window, and a locked account refuses even the right one.
-    An unknown identifier is checked against a dummy hash of the same parameters, so it costs the
-    same time. Nothing typed is written to the audit log: the user's ID when known, else a marker.
+    An unknown identifier runs the same statements and is checked against a dummy hash of the
+    same parameters, so it costs the same time. Nothing typed is written to the audit log: the
+    user's ID when known, else a marker.
     """
     ident = _check_sign_in_input(identifier, password)
     user = await queries.user_by_identifier(ident)
