@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Iterator
+from dataclasses import dataclass
 
 import httpx
 import pytest
@@ -93,38 +94,51 @@ async def _seconds(identifier: str) -> float:
     return time.perf_counter() - started
 
 
-async def _fastest(identifiers: list[str], rounds: int) -> list[float]:
-    """The fastest failed sign-in with each identifier, sampled in turns. The fastest of several
-    tries is what the work costs: the machine's load (tests share it) only ever adds time, and
-    a median moves with it."""
+def _verification_seconds(hashed: str) -> float:
+    started = time.perf_counter()
+    passwords.verify_password(hashed, "Wrong-pass-1")
+    return time.perf_counter() - started
+
+
+@dataclass(frozen=True)
+class Measurement:
+    """The fastest of several tries of each (the machine's load, shared with other tests, only
+    ever adds time): one bare argon2 verification, and a failed sign-in for each identifier."""
+
+    one_hash: float
+    sign_ins: list[float]
+
+    def alike(self, first: int, second: int) -> bool:
+        return abs(self.sign_ins[first] - self.sign_ins[second]) < self.one_hash / 2
+
+
+async def _measure(identifiers: list[str], rounds: int) -> Measurement:
+    """Sampled in turns, so that a burst of load weighs on every kind of attempt alike."""
+    hashed = passwords.hash_password("Pinghu-2026")
+    hashes: list[float] = []
     timings: list[list[float]] = [[] for _ in identifiers]
     for _ in range(rounds):
+        hashes.append(_verification_seconds(hashed))
         for i, identifier in enumerate(identifiers):
             timings[i].append(await _seconds(identifier))
-    return [min(t) for t in timings]
-
-
-def _one_verification() -> float:
-    """The fastest of a few argon2 verifications with the current parameters."""
-    hashed, timings = passwords.hash_password("Pinghu-2026"), []
-    for _ in range(5):
-        started = time.perf_counter()
-        passwords.verify_password(hashed, "Wrong-pass-1")
-        timings.append(time.perf_counter() - started)
-    return min(timings)
+    return Measurement(min(hashes), [min(t) for t in timings])
 
 
 @pytest.mark.usefixtures("real_hashing")
 async def test_an_unknown_account_costs_the_same_time_as_a_wrong_password() -> None:
     # GIVEN an account (hashed with the current parameters) with a mobile number
     await make_user("zhang.wei", mobile="13812341234")
-    one_hash = _one_verification()
+    await _measure(["nobody", "zhang.wei"], 1)  # warm-up: the dummy hash is made on first use
     # WHEN wrong passwords are tried for it (by username and by mobile), for an unknown username
     # and for an unknown mobile number
-    await _fastest(["nobody", "zhang.wei"], 1)  # warm-up: the dummy hash is made on first use
-    known, unknown, known_mobile, unknown_mobile = await _fastest(
-        ["zhang.wei", "nobody.here", "13812341234", "13900009999"], 7
-    )
-    # THEN an unknown account costs what a known one does: well within one password hash
-    assert abs(unknown - known) < one_hash / 2, (known, unknown, one_hash)
-    assert abs(unknown_mobile - known_mobile) < one_hash / 2, (known_mobile, unknown_mobile, one_hash)
+    identifiers = ["zhang.wei", "nobody.here", "13812341234", "13900009999"]
+    # THEN an unknown account costs what a known one does: within half an argon2 verification.
+    # A skipped or cheaper dummy check differs by about a whole one every time; on a machine
+    # loaded by other tests a single measurement can be thrown off, so up to three are taken.
+    measurements: list[Measurement] = []
+    for _ in range(3):
+        measurements.append(await _measure(identifiers, 7))
+        if measurements[-1].alike(0, 1) and measurements[-1].alike(2, 3):
+            break
+    else:
+        pytest.fail(f"unknown accounts answer at another speed: {measurements}")
