@@ -20,6 +20,7 @@ from api.proxies import ForwardedHeaders
 from api.schema import build_schema
 from api.settings import Settings
 from domain import health, storage
+from domain.accounts import config as accounts_config
 from domain.audit import keys as audit_keys
 from domain.db import tortoise_config
 from domain.ratelimit import DATABASE, RedisCounters, parse_rule
@@ -32,6 +33,7 @@ def create_app(settings: Settings | None = None) -> Starlette:
 
     limits = rate_limits(settings)
     audit_keys.configure(settings.audit_keyring())
+    accounts_config.configure_production(settings.is_production)
 
     @asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:

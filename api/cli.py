@@ -1,5 +1,5 @@
 """The `linzhi` command: serve, migrate, seed, createadmin, audit verify|anchor, rollup
-rebuild|verify, export-schema."""
+rebuild|verify, disable-demo-accounts, check-accounts, export-schema."""
 
 from __future__ import annotations
 
@@ -20,6 +20,7 @@ from tortoise.transactions import in_transaction
 
 from api.settings import Settings
 from domain.access import Role
+from domain.accounts import config as accounts_config
 from domain.accounts import queries as accounts_queries
 from domain.accounts import service as accounts
 from domain.audit import anchors
@@ -27,6 +28,7 @@ from domain.audit import keys as audit_keys
 from domain.audit.service import ChainReport, verify_chain
 from domain.db import tortoise_config
 from domain.errors import DomainError
+from domain.permissions import DATA_ROLES
 
 SCHEMA_FILE = Path(__file__).parent / "schema.graphql"
 T = TypeVar("T")
@@ -204,6 +206,23 @@ async def disable_demo_accounts(settings: Settings) -> None:
     print(f"已停用演示账号：{', '.join(names)}" if names else "没有启用的演示账号")
 
 
+DUTY_REFUSAL = """\
+职责分离：以下账号同时拥有系统管理员角色和业务角色：{names}。
+请撤销其中一个角色（系统管理员不能同时担任{roles}）。
+Separation of duties: these accounts hold ADMIN together with a data role: {names}."""
+
+
+async def check_accounts(settings: Settings) -> None:
+    """Report accounts that break separation of duties (granted before the rule held at every
+    grant); exit 1 when there is any."""
+    roles = DATA_ROLES
+    names = await _with_orm(settings, lambda: accounts_queries.duty_violations(roles))
+    if names:
+        labels = "、".join(role.label for role in Role if role in roles)
+        raise CommandError(DUTY_REFUSAL.format(names=", ".join(names), roles=labels))
+    print("账号检查通过：没有同时担任系统管理员和业务角色的账号")
+
+
 SUPERVISOR_PID = "LINZHI_SUPERVISOR_PID"
 GRACEFUL_SHUTDOWN_SECONDS = 5
 PR_SET_PDEATHSIG = 1  # linux/prctl.h
@@ -214,6 +233,7 @@ def serve(settings: Settings, host: str, port: int, workers: int) -> None:
 
     if settings.is_production:
         asyncio.run(refuse_demo_accounts(settings))
+        asyncio.run(check_accounts(settings))
     # Worker processes (spawned by uvicorn's supervisor when workers > 1) read this to know
     # whose death must end them.
     os.environ[SUPERVISOR_PID] = str(os.getpid())
@@ -268,6 +288,7 @@ def end_with_parent(supervisor: int) -> None:
 
 def main(argv: list[str] | None = None) -> int:
     settings = Settings.from_env()
+    accounts_config.configure_production(settings.is_production)
     args = _parser(settings).parse_args(argv)
     try:
         _run(settings, args)
@@ -310,6 +331,9 @@ def _parser(settings: Settings) -> argparse.ArgumentParser:
     rollup_commands.add_parser("rebuild", help="recompute it from the activity log")
     rollup_commands.add_parser("verify", help="compare it with the activity log; exit 1 when they differ")
     commands.add_parser("disable-demo-accounts", help="disable every demo account (before production)")
+    commands.add_parser(
+        "check-accounts", help="list accounts holding ADMIN with a data role; exit 1 if there is any"
+    )
     export = commands.add_parser("export-schema", help="print or write the GraphQL SDL")
     export.add_argument("--output", type=Path, default=None)
     return parser
@@ -337,6 +361,8 @@ def _run(settings: Settings, args: argparse.Namespace) -> None:
         asyncio.run(rollup_command(settings, args.rollup_command))
     elif args.command == "disable-demo-accounts":
         asyncio.run(disable_demo_accounts(settings))
+    elif args.command == "check-accounts":
+        asyncio.run(check_accounts(settings))
     elif args.command == "export-schema":
         sdl = export_schema()
         if args.output:

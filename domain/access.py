@@ -36,11 +36,14 @@ ROLE_LABELS: dict[Role, str] = {
 }
 
 # Token scopes. A session acts with every scope of its user; a token only with the ones granted.
+# Managing accounts, passwords, roles and tokens has no scope: it needs a signed-in browser session
+# (see `domain.accounts.policy.require_session`), so a leaked token can never mint another.
 READ = "read"
+UNMASK_PEOPLE = "unmask:people"
 WRITE_SCOPES: dict[str, str] = {
     "write:grids": "修改网格",
-    "write:accounts": "管理账号与令牌",
     "write:activities": "记录与审核活动",
+    UNMASK_PEOPLE: "查看完整个人信息（留痕）",
 }
 ALL_SCOPES: tuple[str, ...] = (READ, *WRITE_SCOPES)
 
@@ -88,6 +91,11 @@ class Actor:
     def has_role_over(self, path: str | None, *roles: Role) -> bool:
         """True when a grant of one of `roles` covers the cell at `path`."""
         return any(g.role in roles and g.covers(path) for g in self.grants)
+
+    @property
+    def by_token(self) -> bool:
+        """Acting through a bearer token (not a browser session, nor the command line)."""
+        return self.token_id is not None or self.token_scopes is not None
 
     def may_use(self, scope: str) -> bool:
         """Sessions carry every scope; tokens only those they were given."""

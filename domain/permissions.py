@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from enum import StrEnum
 
-from domain.access import Role
+from domain.access import UNMASK_PEOPLE, Role
 
 
 class Access(StrEnum):
@@ -28,6 +28,8 @@ class Permission:
     anonymous: Access
     roles: dict[Role, Access]
     token_scope: str | None = None
+    session_only: bool = False
+    """Only from a signed-in browser session (or the command line): refused to any API token."""
 
     def access(self, role: Role | None) -> Access:
         return self.anonymous if role is None else self.roles.get(role, Access.DENIED)
@@ -39,6 +41,14 @@ def _only(**granted: Access) -> dict[Role, Access]:
 
 _SIGNED_IN_OWN = {role: Access.OWN for role in Role}
 ACTIVITIES = "write:activities"
+
+# Separation of duties. Roles that work with residents' personal data or casework: no account
+# holds ADMIN together with any of them (checked at every grant; `linzhi check-accounts` finds
+# older violations). RESIDENT is not one: it concerns only the account's own person.
+DATA_ROLES: frozenset[Role] = frozenset(
+    {Role.BUREAU_STAFF, Role.GRID_STAFF, Role.REVIEWER, Role.ORGANISER, Role.MICRO_LEADER}
+)
+SESSION_ONLY = "仅浏览器会话"
 
 MATRIX: tuple[Permission, ...] = (
     Permission("grid.view", "浏览网格树与统计", Access.ALLOWED, {role: Access.ALLOWED for role in Role}),
@@ -57,26 +67,27 @@ MATRIX: tuple[Permission, ...] = (
         "查看完整个人信息（留痕）",
         Access.DENIED,
         _only(GRID_STAFF=Access.IN_SCOPE, BUREAU_STAFF=Access.ALLOWED),
+        UNMASK_PEOPLE,
     ),
     Permission("account.sign_out", "退出登录（结束本人会话）", Access.DENIED, _SIGNED_IN_OWN),
-    Permission("account.password", "修改本人密码", Access.DENIED, _SIGNED_IN_OWN, "write:accounts"),
-    Permission("token.manage", "创建、撤销本人 API 令牌", Access.DENIED, _SIGNED_IN_OWN, "write:accounts"),
+    Permission("account.password", "修改本人密码", Access.DENIED, _SIGNED_IN_OWN, session_only=True),
+    Permission("token.manage", "创建、撤销本人 API 令牌", Access.DENIED, _SIGNED_IN_OWN, session_only=True),
     Permission(
-        "token.app", "为应用账号创建令牌", Access.DENIED, _only(ADMIN=Access.ALLOWED), "write:accounts"
+        "token.app", "为应用账号创建令牌", Access.DENIED, _only(ADMIN=Access.ALLOWED), session_only=True
     ),
     Permission(
         "user.manage",
-        "新建、停用、启用用户",
+        "新建、停用、启用用户（管理员账号仅限管理员）",
         Access.DENIED,
-        _only(BUREAU_STAFF=Access.ALLOWED, ADMIN=Access.ALLOWED),
-        "write:accounts",
+        _only(BUREAU_STAFF=Access.LIMITED, ADMIN=Access.ALLOWED),
+        session_only=True,
     ),
     Permission(
         "role.grant",
-        "授予、撤销角色（民政局工作人员不能授予管理员与民政局角色）",
+        "授予、撤销角色（民政局工作人员不能授予管理员与民政局角色，也不能改动管理员的角色）",
         Access.DENIED,
         _only(BUREAU_STAFF=Access.LIMITED, ADMIN=Access.ALLOWED),
-        "write:accounts",
+        session_only=True,
     ),
     Permission(
         "audit.view", "查看审计日志", Access.DENIED, _only(BUREAU_STAFF=Access.ALLOWED, ADMIN=Access.ALLOWED)
@@ -137,11 +148,31 @@ MATRIX: tuple[Permission, ...] = (
 )
 
 
+# Rules that hold at every change, whoever acts (the command line included).
+DUTY_RULES: tuple[str, ...] = (
+    "系统管理员（ADMIN）不能同时担任业务角色："
+    + "、".join(f"{role.label}（{role.value}）" for role in Role if role in DATA_ROLES)
+    + "。授予时检查，`linzhi check-accounts` 列出历史遗留的违规账号，生产环境有违规账号时拒绝启动。",
+    "只有系统管理员可以停用、启用管理员账号，或为其授予、撤销角色。",
+    "生产环境（LINZHI_ENV=production）中不能启用或新建演示账号，演示账号也不能登录。",
+    "账号、密码、角色与令牌只能在浏览器登录会话中管理（带 CSRF 令牌）；API 令牌一律拒绝，"
+    "因此令牌不能创建令牌，更不能创建权限范围超出自身的令牌。",
+)
+
+
+def _scope_cell(p: Permission) -> str:
+    if p.session_only:
+        return SESSION_ONLY
+    return f"`{p.token_scope}`" if p.token_scope else ""
+
+
 def render_markdown() -> str:
-    """The table as it stands in docs/permissions.md."""
+    """The table and the separation-of-duties rules as they stand in docs/permissions.md."""
     header = ["操作", "说明", "匿名", *(role.label for role in Role), "令牌范围"]
     lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
     for p in MATRIX:
         cells = [f"`{p.action}`", p.description, p.anonymous.value, *(p.access(r).value for r in Role)]
-        lines.append("| " + " | ".join([*cells, f"`{p.token_scope}`" if p.token_scope else ""]) + " |")
+        lines.append("| " + " | ".join([*cells, _scope_cell(p)]) + " |")
+    lines += ["", "职责分离与会话规则（每次变更时检查）：", ""]
+    lines += [f"- {rule}" for rule in DUTY_RULES]
     return "\n".join(lines) + "\n"

@@ -18,7 +18,7 @@ from domain.accounts.service import SYSTEM
 from domain.audit.models import AuditEntry
 from domain.grids.models import GridCell
 from domain.people.models import Person
-from domain.permissions import MATRIX, Access
+from domain.permissions import MATRIX, Access, Permission
 from tests.accounts import PASSWORD, actor_of, make_user
 from tests.api.graphql import bearer, global_id, gql
 from tests.factories import Tree, build_tree
@@ -86,6 +86,17 @@ def _expected(action: str, role: Role | None, *, limited_allowed: bool = False) 
     )
 
 
+async def test_unmasking_with_a_token_needs_its_scope(client: httpx.AsyncClient) -> None:
+    # GIVEN bureau staff (allowed to unmask anyone) with a token of every scope but unmask:people
+    world = await _world()
+    staff = await make_user("matrix.bureau", Role.BUREAU_STAFF)
+    others = [scope for scope in ALL_SCOPES if scope != "unmask:people"]
+    # WHEN they unmask with it, THEN it is refused; with the scope it is allowed
+    assert not await _unmask(client, await bearer(staff, *others), world)
+    assert not await AuditEntry.filter(action="person.unmask").exists()
+    assert await _unmask(client, await bearer(staff, "unmask:people"), world)
+
+
 @pytest.mark.parametrize("action", sorted(GRAPHQL_OPERATIONS))
 @pytest.mark.parametrize("role", ACTORS, ids=lambda r: "anonymous" if r is None else r.value)
 async def test_graphql_mutations_follow_the_matrix(
@@ -119,6 +130,9 @@ class PageWorld:
     target_token: ApiToken
     reviewer_role: RoleAssignment
     admin_role: RoleAssignment
+    plain: User
+    """A resident without any data role: one an ADMIN role may be granted to."""
+    other_admin: User
 
 
 async def _page_world(client: httpx.AsyncClient, role: Role | None) -> PageWorld:
@@ -128,17 +142,19 @@ async def _page_world(client: httpx.AsyncClient, role: Role | None) -> PageWorld
     reviewer_role = await service.grant_role(actor=SYSTEM, user_id=target.id, role=Role.REVIEWER)
     other_admin = await make_user("matrix.admin.other", Role.ADMIN)
     admin_role = await RoleAssignment.get(user_id=other_admin.id)
+    plain = await make_user("matrix.plain", Role.RESIDENT)
+    people = (target, target_token, reviewer_role, admin_role, plain, other_admin)
     if role is None:
         browser = Browser(client)
         await browser.open("/signin")
-        return PageWorld(browser, None, None, target, target_token, reviewer_role, admin_role)
+        return PageWorld(browser, None, None, *people)
     actor = await make_user(
         f"matrix.{role.value.lower()}", role, cell=tree.community if role is Role.GRID_STAFF else None
     )
     own_token = (await service.create_token(actor=await actor_of(actor), name="本人令牌")).token
     browser = await signed_in(client, actor.username)
     await browser.open("/account")
-    return PageWorld(browser, actor, own_token, target, target_token, reviewer_role, admin_role)
+    return PageWorld(browser, actor, own_token, *people)
 
 
 async def _page_snapshot(world: PageWorld) -> tuple[object, ...]:
@@ -150,6 +166,7 @@ async def _page_snapshot(world: PageWorld) -> tuple[object, ...]:
         await ApiToken.filter(revoked_at__isnull=True).count(),
         await RoleAssignment.filter(revoked_at__isnull=True).count(),
         (await User.get(id=world.target.id)).is_active,
+        (await User.get(id=world.other_admin.id)).is_active,
         actor.password_hash if actor else None,
         await AuditEntry.all().count(),
     )
@@ -189,17 +206,20 @@ async def _create_user(world: PageWorld) -> bool:
     return await User.filter(username="matrix.new").exists()
 
 
-async def _disable_user(world: PageWorld) -> bool:
-    await world.browser.submit(f"/admin/users/{world.target.id}/active", {"active": "0"})
-    return not (await User.get(id=world.target.id)).is_active
+def _disable(who: str) -> Callable[[PageWorld], Awaitable[bool]]:
+    async def disable(world: PageWorld) -> bool:
+        user: User = getattr(world, who)
+        await world.browser.submit(f"/admin/users/{user.id}/active", {"active": "0"})
+        return not (await User.get(id=user.id)).is_active
+
+    return disable
 
 
-def _grant(role: Role) -> Callable[[PageWorld], Awaitable[bool]]:
+def _grant(role: Role, to: str = "target") -> Callable[[PageWorld], Awaitable[bool]]:
     async def grant(world: PageWorld) -> bool:
-        await world.browser.submit(f"/admin/users/{world.target.id}/roles", {"role": role.value})
-        return await RoleAssignment.filter(
-            user_id=world.target.id, role=role, revoked_at__isnull=True
-        ).exists()
+        user: User = getattr(world, to)
+        await world.browser.submit(f"/admin/users/{user.id}/roles", {"role": role.value})
+        return await RoleAssignment.filter(user_id=user.id, role=role, revoked_at__isnull=True).exists()
 
     return grant
 
@@ -227,12 +247,17 @@ PAGE_ROUTES: dict[str, PageCase] = {
     "POST /account/password": PageCase("account.password", _change_password),
     "POST /account/tokens": PageCase("token.manage", _create_token),
     "POST /account/tokens/{id}/revoke": PageCase("token.manage", _revoke_token),
-    "POST /admin/users": PageCase("user.manage", _create_user),
-    "POST /admin/users/{id}/active": PageCase("user.manage", _disable_user),
+    "POST /admin/users": PageCase("user.manage", _create_user, limited_allowed=True),
+    "POST /admin/users/{id}/active": PageCase("user.manage", _disable("target"), limited_allowed=True),
+    # Only an ADMIN manages an ADMIN's account (the part of user.manage bureau staff lack).
+    "POST /admin/users/{id}/active (an ADMIN)": PageCase("user.manage", _disable("other_admin")),
     "POST /admin/users/{id}/roles (ORGANISER)": PageCase(
         "role.grant", _grant(Role.ORGANISER), limited_allowed=True
     ),
-    "POST /admin/users/{id}/roles (ADMIN)": PageCase("role.grant", _grant(Role.ADMIN)),
+    "POST /admin/users/{id}/roles (ADMIN)": PageCase("role.grant", _grant(Role.ADMIN, "plain")),
+    "POST /admin/users/{id}/roles (RESIDENT to an ADMIN)": PageCase(
+        "role.grant", _grant(Role.RESIDENT, "other_admin")
+    ),
     "POST /admin/roles/{id}/revoke (REVIEWER)": PageCase(
         "role.grant", _revoke("reviewer_role"), limited_allowed=True
     ),
@@ -259,6 +284,33 @@ async def test_page_routes_follow_the_matrix(
     assert "请求已过期" not in answer.text  # refused by the policy, not by the CSRF check
     if not allowed:
         assert await _page_snapshot(world) == before
+
+
+def _permission(action: str) -> Permission:
+    return next(p for p in MATRIX if p.action == action)
+
+
+SESSION_ONLY_ROUTES = [route for route, case in PAGE_ROUTES.items() if _permission(case.action).session_only]
+
+
+@pytest.mark.parametrize("route", SESSION_ONLY_ROUTES)
+async def test_session_only_page_routes_refuse_bearer_tokens(client: httpx.AsyncClient, route: str) -> None:
+    # GIVEN an administrator (allowed every one of these in a browser) whose browser holds the
+    # page's CSRF cookie and token, but who acts with an API token carrying every scope
+    case = PAGE_ROUTES[route]
+    world = await _page_world(client, Role.ADMIN)
+    assert world.actor is not None
+    client.headers["authorization"] = (await bearer(world.actor, *ALL_SCOPES))["authorization"]
+    client.cookies.delete("linzhi_session")
+    before = await _page_snapshot(world)
+    # WHEN they post the route's form
+    allowed = await case.attempt(world)
+    # THEN it is refused (not by the CSRF check), and nothing changed
+    answer = world.browser.last
+    assert answer is not None
+    assert (allowed, answer.status_code) == (False, 403)
+    assert "请求已过期" not in answer.text
+    assert await _page_snapshot(world) == before
 
 
 def _route_shape(path: str) -> str:

@@ -32,3 +32,17 @@ def configure(policy: AccountPolicy) -> None:
 
 def policy() -> AccountPolicy:
     return _policy
+
+
+_production = False
+
+
+def configure_production(production: bool) -> None:
+    """Told by the app factory and the command line (from `LINZHI_ENV`): rules such as "no demo
+    account may be enabled" hold at every change in production, not only at start-up."""
+    global _production
+    _production = production
+
+
+def is_production() -> bool:
+    return _production

@@ -67,6 +67,22 @@ async def active_grants(user_ids: Iterable[int]) -> dict[int, list[Grant]]:
     return grouped
 
 
+async def roles_of(user_id: int) -> set[Role]:
+    """The user's unrevoked roles, whatever their scope."""
+    held = RoleAssignment.filter(user_id=user_id, revoked_at__isnull=True)
+    return {Role(str(role)) for role in await held.values_list("role", flat=True)}
+
+
+async def duty_violations(data_roles: Iterable[Role]) -> list[str]:
+    """Usernames of accounts holding ADMIN together with one of `data_roles` (separation of duties;
+    the rule is enforced at every grant, this finds what was granted before it was)."""
+    admins = RoleAssignment.filter(role=Role.ADMIN, revoked_at__isnull=True).values_list("user_id", flat=True)
+    both = RoleAssignment.filter(
+        user_id__in=list(await admins), role__in=list(data_roles), revoked_at__isnull=True
+    ).values_list("user__username", flat=True)
+    return sorted({str(name) for name in await both})
+
+
 @dataclass(frozen=True)
 class UserFilter:
     search: str | None = None

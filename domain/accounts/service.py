@@ -3,16 +3,17 @@ pair that turns a session cookie or a bearer token into the request's Actor."""
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import secrets
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
-from tortoise.expressions import F
 from tortoise.transactions import in_transaction
 
-from domain.access import ALL_SCOPES, READ, Actor, Grant, Role
+from domain.access import ALL_SCOPES, READ, UNMASK_PEOPLE, Actor, Grant, Role
 from domain.accounts import passwords, policy, queries
+from domain.accounts.config import is_production
 from domain.accounts.config import policy as account_policy
 from domain.accounts.models import ApiToken, RoleAssignment, Session, TokenStatus, User
 from domain.audit.service import record
@@ -97,18 +98,78 @@ class SignedIn:
 
 
 async def sign_in(*, actor: Actor, identifier: str, password: str, user_agent: str | None = None) -> SignedIn:
-    """Check the password; five failures lock the account. A new session replaces `actor`'s."""
-    user = await queries.user_by_identifier(identifier)
-    now = _now()
-    if user is not None and user.locked_until is not None and user.locked_until > now:
-        await record(actor, "auth.sign_in_refused", "User", user.id, identifier=identifier, reason="locked")
-        raise _locked(user.locked_until - now)
-    if user is None or not user.is_active or not passwords.verify_password(user.password_hash, password):
-        await _count_failure(actor, user, identifier)
-        raise DomainError(ErrorCode.BAD_CREDENTIALS, "用户名或密码错误", ["password"])
+    """Check the password; five failures lock the account. A new session replaces `actor`'s.
+
+    Each attempt on a known account claims an attempt slot *before* its password is checked (see
+    `_claim_attempt`), so however many requests arrive at once, at most `lockout_attempts` wrong
+    passwords are checked per lockout window, and a locked account refuses even the right one.
+    An unknown identifier runs the same statements and is checked against a dummy hash of the
+    same parameters, so it costs the same time. Nothing typed is written to the audit log: the
+    user's ID when known, else a marker.
+    """
+    ident = _check_sign_in_input(identifier, password)
+    user = await queries.user_by_identifier(ident)
+    slot = await _claim_attempt(user.id if user else None)
+    if isinstance(slot, datetime):
+        await record(actor, "auth.sign_in_refused", "User", user.id if user else None, reason="locked")
+        raise _locked(slot - _now())
+    right = await asyncio.to_thread(passwords.verify_password, user.password_hash if user else None, password)
+    refusal = "unknown_account" if user is None else _refusal(user, right=right)
+    if refusal is not None:
+        async with in_transaction():
+            if user is None:  # nothing typed is kept: it may be a password typed in the wrong box
+                await record(actor, "auth.sign_in_failed", "User", None, account="unknown")
+            else:
+                await record(
+                    actor, "auth.sign_in_failed", "User", user.id, reason=refusal, attempt=slot.attempt
+                )
+            if slot.locks:
+                await record(actor, "auth.locked", "User", user.id if user else None, attempts=slot.attempt)
+        if slot.locks:
+            raise _locked(account_policy().lockout_duration)
+        raise _bad_credentials()
+    assert user is not None
     if actor.session_id:
         await _end_session(actor.session_id)
     return await _start_session(actor, user, user_agent)
+
+
+MAX_IDENTIFIER = 40  # usernames are at most 40 characters, mobile numbers 11 digits
+
+
+def _check_sign_in_input(identifier: str, password: str) -> str:
+    """What no account can match is a client error, refused before any lookup or hash."""
+    ident = identifier.strip()
+    if not ident:
+        raise ValidationError(ErrorCode.INVALID, "请输入用户名或手机号", ["identifier"])
+    if len(ident) > MAX_IDENTIFIER:
+        raise ValidationError(
+            ErrorCode.INVALID, f"用户名或手机号不能超过 {MAX_IDENTIFIER} 个字符", ["identifier"]
+        )
+    if not ident.isprintable():
+        raise ValidationError(ErrorCode.INVALID, "用户名或手机号含有无效字符", ["identifier"])
+    if not password:
+        raise ValidationError(ErrorCode.INVALID, "请输入密码", ["password"])
+    if len(password) > passwords.MAX_LENGTH or "\x00" in password:
+        raise ValidationError(
+            ErrorCode.INVALID, f"密码不能超过 {passwords.MAX_LENGTH} 个字符，也不能含空字符", ["password"]
+        )
+    return ident
+
+
+def _refusal(user: User, *, right: bool) -> str | None:
+    """Why a checked attempt fails (for the audit log), or None when it signs in."""
+    if not right:
+        return "wrong_password"
+    if not user.is_active:
+        return "disabled"
+    if user.is_demo and is_production():
+        return "demo_in_production"
+    return None
+
+
+def _bad_credentials() -> DomainError:
+    return DomainError(ErrorCode.BAD_CREDENTIALS, "用户名或密码错误", ["password"])
 
 
 def _locked(remaining: timedelta) -> DomainError:
@@ -120,23 +181,34 @@ def _locked(remaining: timedelta) -> DomainError:
     )
 
 
-async def _count_failure(actor: Actor, user: User | None, identifier: str) -> None:
-    """Count a failed attempt; the one that reaches the limit locks the account."""
+@dataclass(frozen=True)
+class _Slot:
+    attempt: int  # 1 .. lockout_attempts
+    locks: bool  # the last slot: the account is locked from now on unless this password is right
+
+
+async def _claim_attempt(user_id: int | None) -> _Slot | datetime:
+    """Count this attempt as a failure before its password is checked, under the user row's lock
+    (SELECT ... FOR UPDATE on PostgreSQL; SQLite runs one write transaction at a time). The slot
+    that reaches the limit locks the account at once, so concurrent attempts find it locked.
+    A right password then clears the count (`_start_session`). Returns the lock's end instead
+    when the account is locked. For an unknown account (None) the same statements run and touch
+    no row, so that it costs the same time as a known one."""
     rules = account_policy()
-    locked = False
+    now = _now()
     async with in_transaction():
-        if user is not None:
-            await User.filter(id=user.id).update(failed_attempts=F("failed_attempts") + 1)
-            attempts = (await User.get(id=user.id)).failed_attempts
-            locked = attempts >= rules.lockout_attempts
-            if locked:
-                until = _now() + rules.lockout_duration
-                await User.filter(id=user.id).update(locked_until=until, failed_attempts=0)
-                await record(actor, "auth.locked", "User", user.id, attempts=attempts)
-        user_id = user.id if user else None
-        await record(actor, "auth.sign_in_failed", "User", user_id, identifier=identifier[:40])
-    if locked:
-        raise _locked(rules.lockout_duration)
+        row = await User.select_for_update().get_or_none(id=user_id or 0)
+        if row is None:
+            await User.filter(id=0).update(failed_attempts=0)
+            return _Slot(0, locks=False)
+        if row.locked_until is not None and row.locked_until > now:
+            return row.locked_until
+        attempt = row.failed_attempts + 1
+        if attempt >= rules.lockout_attempts:
+            await User.filter(id=row.id).update(failed_attempts=0, locked_until=now + rules.lockout_duration)
+            return _Slot(attempt, locks=True)
+        await User.filter(id=row.id).update(failed_attempts=attempt, locked_until=None)
+        return _Slot(attempt, locks=False)
 
 
 async def _start_session(actor: Actor, user: User, user_agent: str | None) -> SignedIn:
@@ -172,9 +244,8 @@ async def sign_out(*, actor: Actor) -> None:
 
 
 async def change_password(*, actor: Actor, current: str, new: str) -> None:
-    """Needs the current password; ends every other session of the user."""
-    policy.require_signed_in(actor)
-    policy.require_scope(actor, "write:accounts")
+    """Needs the current password and a browser session; ends every other session of the user."""
+    policy.require_session(actor)
     user = await queries.user_by_id(actor.user_id or 0)
     if not passwords.verify_password(user.password_hash, current):
         raise ValidationError(ErrorCode.BAD_CREDENTIALS, "当前密码不正确", ["current"])
@@ -204,8 +275,11 @@ async def create_user(
     is_app: bool = False,
     is_demo: bool = False,
 ) -> User:
-    """A person and their account. App accounts have no password (tokens only)."""
+    """A person and their account. App accounts have no password (tokens only). Production
+    refuses new demo accounts: their password is public."""
     policy.require_manage_users(actor)
+    if is_demo and is_production():
+        raise PermissionDenied("生产环境中不能创建演示账号")
     clean_name = normalise_person_name(name)
     clean_username = _check_username(username)
     clean_mobile = normalise_mobile(mobile) if mobile else None
@@ -239,11 +313,15 @@ def _check_username(raw: str) -> str:
 
 
 async def set_user_active(*, actor: Actor, user_id: int, active: bool) -> User:
-    """Disable (ending every session and token use) or re-enable an account; enabling unlocks."""
+    """Disable (ending every session and token use) or re-enable an account; enabling unlocks.
+    Only an ADMIN manages an ADMIN's account; production never enables a demo account."""
     policy.require_manage_users(actor)
     user = await queries.user_by_id(user_id)
+    policy.require_manage_account(actor, await queries.roles_of(user.id))
     if user.id == actor.user_id and not active:
         raise ValidationError(ErrorCode.INVALID, "不能停用自己的账号", ["userId"])
+    if active and user.is_demo and is_production():
+        raise PermissionDenied("生产环境中不能启用演示账号（其密码是公开的）")
     async with in_transaction():
         await User.filter(id=user.id).update(is_active=active, failed_attempts=0, locked_until=None)
         if not active:
@@ -273,6 +351,12 @@ async def grant_role(
     if cell_id is not None and cell is None:
         raise NotFound("网格单元不存在", ["cellId"])
     async with in_transaction():
+        # The user's row is locked while their roles are checked and the grant is written, so two
+        # concurrent grants (ADMIN and a data role) cannot both pass the separation-of-duties check.
+        await User.select_for_update().get(id=user.id)
+        held = await queries.roles_of(user.id)
+        policy.require_manage_account(actor, held)
+        policy.require_compatible(held, role)
         assignment = await RoleAssignment.create(
             user_id=user.id,
             role=role,
@@ -296,6 +380,7 @@ async def grant_role(
 async def revoke_role(*, actor: Actor, assignment_id: int) -> RoleAssignment:
     assignment = await queries.assignment_by_id(assignment_id)
     policy.require_grant(actor, assignment.role)
+    policy.require_manage_account(actor, await queries.roles_of(assignment.user_id))
     if assignment.revoked_at is not None:
         return assignment
     async with in_transaction():
@@ -322,15 +407,17 @@ async def create_token(
     expires_in_days: int = 90,
     for_user_id: int | None = None,
 ) -> IssuedToken:
-    """A token for yourself, or (ADMIN only) for an app account."""
-    policy.require_signed_in(actor)
-    policy.require_scope(actor, "write:accounts")
+    """A token for yourself, or (ADMIN only) for an app account. Only from a browser session:
+    a token never mints a token (and could never give one scopes beyond its own)."""
+    policy.require_session(actor)
     owner_id = actor.user_id if for_user_id is None else for_user_id
     if owner_id != actor.user_id:
         owner = await queries.user_by_id(owner_id or 0)
         if not (owner.is_app and policy.can_create_app_tokens(actor)):
             raise NotFound("用户不存在", ["forUserId"])
     clean_name, clean_scopes = _token_name(name), _token_scopes(scopes)
+    if actor.token_scopes is not None and not set(clean_scopes) <= actor.token_scopes:
+        raise PermissionDenied("令牌不能创建权限范围超出自身的令牌")
     lifetime = timedelta(days=expires_in_days)
     if not timedelta(days=1) <= lifetime <= account_policy().token_max_lifetime:
         raise ValidationError(ErrorCode.INVALID_EXPIRY, "有效期须在 1 到 366 天之间", ["expiresInDays"])
@@ -378,8 +465,10 @@ async def revoke_token(*, actor: Actor, token_id: int) -> ApiToken:
 
 
 async def unmask_person(*, actor: Actor, person_id: int, reason: str) -> Person:
-    """The unmasked person, for an actor allowed to see it; every unmask is audited."""
+    """The unmasked person, for an actor allowed to see it; every unmask is audited. A token
+    needs the `unmask:people` scope."""
     policy.require_signed_in(actor)
+    policy.require_scope(actor, UNMASK_PEOPLE)
     person = await queries.person_by_id(person_id)
     if not policy.can_unmask(actor, await queries.cell_paths_headed_by(person.id)):
         raise PermissionDenied("没有查看完整个人信息的权限")

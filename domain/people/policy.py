@@ -1,5 +1,7 @@
 """What of a person an actor sees. Masked by default: full names for staff and for oneself,
-mobile numbers and resident IDs only for oneself, or through an audited unmask."""
+mobile numbers and resident IDs in full only for oneself, or through an audited unmask. Others'
+mobile numbers and resident IDs are shown masked to staff only: anyone else (anonymous readers,
+residents, micro-leaders) gets null, since even a masked number narrows who someone is."""
 
 from __future__ import annotations
 
@@ -26,16 +28,22 @@ class PersonView:
     masked: bool
 
 
+def sees_masked_contact(actor: Actor) -> bool:
+    """Whether the actor sees other people's mobile numbers and resident IDs (masked) at all."""
+    return actor.is_staff
+
+
 def view_for(actor: Actor, person: Person) -> PersonView:
     own = actor.person_id is not None and actor.person_id == person.id
     name = person.name if own or actor.is_staff else mask_name(person.name)
     if own:
         return PersonView(person.id, name, person.mobile, person.resident_id, masked=False)
+    staff = sees_masked_contact(actor)
     return PersonView(
         person.id,
         name,
-        mask_mobile(person.mobile) if person.mobile else None,
-        mask_resident_id(person.resident_id) if person.resident_id else None,
+        mask_mobile(person.mobile) if staff and person.mobile else None,
+        mask_resident_id(person.resident_id) if staff and person.resident_id else None,
         masked=True,
     )
 
@@ -59,13 +67,14 @@ def _own_sql(actor: Actor, id_column: str) -> tuple[str | None, list[int]]:
 
 
 def _private_sql(actor: Actor, column: str, id_column: str, masked: str) -> tuple[str, list[int]]:
-    """A personal field: the value for oneself, else `masked` (None for NULL or empty, as
-    `view_for` does)."""
+    """A personal field: the value for oneself, else `masked` for staff (None for NULL or empty,
+    as `view_for` does), else NULL."""
     own, params = _own_sql(actor, id_column)
     absent = f"{column} IS NULL OR {column} = ''"
+    other = f"CASE WHEN {absent} THEN NULL ELSE {masked} END" if sees_masked_contact(actor) else "NULL"
     if own is None:
-        return f"CASE WHEN {absent} THEN NULL ELSE {masked} END", []
-    return f"CASE WHEN {own} THEN {column} WHEN {absent} THEN NULL ELSE {masked} END", params
+        return other, []
+    return f"CASE WHEN {own} THEN {column} ELSE {other} END", params
 
 
 def mobile_sql(actor: Actor, mobile_column: str, id_column: str, dialect: str) -> tuple[str, list[int]]:

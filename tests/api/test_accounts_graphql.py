@@ -56,13 +56,13 @@ async def test_viewer_shows_own_person_roles_and_token_scopes(client: httpx.Asyn
     }
 
 
-async def test_the_public_sees_heads_masked(client: httpx.AsyncClient) -> None:
+async def test_the_public_sees_heads_masked_and_no_mobile(client: httpx.AsyncClient) -> None:
     grid, head, _ = await _grid_with_head()
     body = await gql(client, HEAD, code=grid.code)
     assert body["data"]["gridCellByCode"]["head"] == {
         "id": global_id("Person", head.id),
         "name": "周**",
-        "mobile": "139****1111",
+        "mobile": None,
         "masked": True,
     }
 
@@ -91,7 +91,7 @@ async def test_unmasking_in_scope_returns_the_number_and_is_audited(client: http
     body = await gql(
         client,
         UNMASK,
-        headers=await bearer(staff),
+        headers=await bearer(staff, "unmask:people"),
         input={"id": global_id("Person", head.id), "reason": "上门走访前核实电话"},
     )
     assert body["data"]["personUnmask"] == {
@@ -114,7 +114,7 @@ async def test_unmasking_out_of_scope_is_forbidden_and_leaves_no_trace_of_data(
     body = await gql(
         client,
         UNMASK,
-        headers=await bearer(resident),
+        headers=await bearer(resident, "unmask:people"),
         input={"id": global_id("Person", head.id), "reason": "想联系"},
     )
     assert body["data"] is None
@@ -129,7 +129,7 @@ async def test_unmasking_needs_a_reason(client: httpx.AsyncClient) -> None:
     body = await gql(
         client,
         UNMASK,
-        headers=await bearer(bureau),
+        headers=await bearer(bureau, "unmask:people"),
         input={"id": global_id("Person", head.id), "reason": " "},
     )
     assert body["data"]["personUnmask"]["userErrors"][0]["field"] == ["reason"]

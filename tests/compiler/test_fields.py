@@ -140,14 +140,20 @@ async def test_people_behind_leaders_and_grid_heads_are_masked_alike(app: App, s
     for leader in (cast.leader_row, cast.other_leader_row):
         variables = {"leader": global_id("MicroLeader", leader.id), "first": 20}
         await check(app, sql_log, world, PEOPLE, variables)
-    # THEN (in `check`) both paths agree; the public sees masks, the leader themself does not
+    # THEN (in `check`) both paths agree; staff see masks, the public sees no contact at all, and
+    # the leader themself sees their own in full
     variables = {"leader": global_id("MicroLeader", cast.leader_row.id), "first": 20}
     public = await app.post(PEOPLE, variables)
+    staff = await app.post(PEOPLE, variables, **world.headers["staff"])
     own = await app.post(PEOPLE, variables, **world.headers["author"])
     heads = {n["code"]: n["head"] for n in public["data"]["gridCells"]["nodes"]}
-    assert heads[micro[0].code]["mobile"] == "138****1234"
-    assert heads[micro[0].code]["residentId"] == "330482********0027"
-    assert heads[micro[1].code]["mobile"] is None
+    assert heads[micro[0].code]["mobile"] is None
+    assert heads[micro[0].code]["residentId"] is None
+    assert heads[micro[0].code]["masked"] is True
+    staff_heads = {n["code"]: n["head"] for n in staff["data"]["gridCells"]["nodes"]}
+    assert staff_heads[micro[0].code]["mobile"] == "138****1234"
+    assert staff_heads[micro[0].code]["residentId"] == "330482********0027"
+    assert staff_heads[micro[1].code]["mobile"] is None
     own_heads = {n["code"]: n["head"] for n in own["data"]["gridCells"]["nodes"]}
     assert own_heads[micro[0].code]["mobile"] == "13812341234"
     assert own_heads[micro[0].code]["masked"] is False

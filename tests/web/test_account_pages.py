@@ -464,13 +464,13 @@ async def test_a_token_form_error_keeps_what_was_filled_in(client: httpx.AsyncCl
     await browser.open("/account")
 
     response = await browser.submit(
-        "/account/tokens", {"name": "  ", "scopes": ["write:accounts"], "days": "400"}
+        "/account/tokens", {"name": "  ", "scopes": ["write:grids"], "days": "400"}
     )
 
     doc = parse(response.text)
     assert response.status_code == 422
     assert field_error(doc, "token-name") == "令牌名称须为 1–60 个字符"
-    assert doc.find("input", value="write:accounts").attrs.get("checked") == ""
+    assert doc.find("input", value="write:grids").attrs.get("checked") == ""
     assert doc.find("input", id="token-days").attrs["value"] == "400"
     assert await ApiToken.all().count() == 0
 

@@ -80,8 +80,15 @@ class UserDetail:
 
 async def user_detail(actor: Actor, user_id: int) -> UserDetail:
     user = await queries.user_by_id(user_id)
-    rows = [AssignmentRow(a, policy.can_grant(actor, a.role)) for a in await queries.assignments_of(user.id)]
-    grantable = [role for role in Role if policy.can_grant(actor, role)]
+    assignments = await queries.assignments_of(user.id)
+    held = {a.role for a in assignments}
+    manages = policy.can_manage_account(actor, held)
+    rows = [AssignmentRow(a, manages and policy.can_grant(actor, a.role)) for a in assignments]
+    grantable = [
+        role
+        for role in Role
+        if manages and policy.can_grant(actor, role) and not policy.roles_conflict(held, role)
+    ]
     now = datetime.now(UTC)
     locked = user.locked_until if user.locked_until and user.locked_until > now else None
     return UserDetail(user, view_for(actor, user.person), rows, grantable, locked, user.id == actor.user_id)

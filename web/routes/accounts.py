@@ -79,7 +79,7 @@ async def sign_in(request: Request) -> Response:
     viewer = actor(request)
     form = await request.form()
     identifier = text(form, "identifier", MAX_IDENTIFIER).strip()
-    password = text(form, "password", MAX_PASSWORD)
+    password = text(form, "password", MAX_PASSWORD + 1)  # one more: too long is refused, not cut
     next_url = safe_next(text(form, "next"))
     rules = account_policy()
     await ratelimit.hit(
@@ -95,6 +95,10 @@ async def sign_in(request: Request) -> Response:
             password=password,
             user_agent=request.headers.get("user-agent"),
         )
+    except ValidationError as error:  # an identifier or password no account can have
+        shown = identifier if identifier.isprintable() else ""
+        errors = field_errors(error, {"identifier", "password"})
+        return _sign_in_form(request, next_url=next_url, identifier=shown, errors=errors)
     except DomainError as error:
         if error.code not in SIGN_IN_ERRORS:
             raise

@@ -12,8 +12,12 @@ from domain.people.policy import PersonView, view_for
 class PersonType(relay.Node):
     id: relay.NodeID[int]
     name: str = strawberry.field(description="姓名（对公众脱敏，如 张**）")
-    mobile: str | None = strawberry.field(description="手机号（脱敏，如 138****1234）")
-    resident_id: str | None = strawberry.field(description="身份证号（脱敏，前 6 后 4）")
+    mobile: str | None = strawberry.field(
+        description="手机号：本人可见完整号码；工作人员可见脱敏号码（如 138****1234）；其他人为 null"
+    )
+    resident_id: str | None = strawberry.field(
+        description="身份证号：本人可见完整号码；工作人员可见脱敏号码（前 6 后 4）；其他人为 null"
+    )
     masked: bool = strawberry.field(description="以上信息是否经过脱敏")
 
     @classmethod
