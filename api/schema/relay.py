@@ -13,6 +13,7 @@ import strawberry
 from strawberry import relay
 
 from domain.errors import ErrorCode, ValidationError
+from domain.ids import parse_id
 from domain.pagination import Key, Page, PageRequest
 
 T = TypeVar("T")
@@ -85,9 +86,10 @@ def decode_global_id(value: str, argument: str = "id") -> relay.GlobalID:
 def node_pk(value: str, type_name: str, argument: str = "id") -> int:
     """The integer primary key of a global ID that must name a `type_name`."""
     gid = decode_global_id(value, argument)
-    if gid.type_name != type_name or not gid.node_id.isdigit():
+    pk = parse_id(gid.node_id, type_name) if gid.type_name == type_name else None
+    if pk is None:
         raise ValidationError(ErrorCode.INVALID, f"ID 不是{type_name}的 ID", [argument])
-    return int(gid.node_id)
+    return pk
 
 
 @strawberry.type(description="分页信息")
