@@ -45,7 +45,7 @@ from domain import storage
 from domain.access import ALL_SCOPES, Role
 from domain.accounts import config as account_config
 from domain.accounts import service as account_service
-from domain.activities.models import Activity
+from domain.activities.models import Activity, ActivityPhoto
 from domain.grids.models import GridCell
 from domain.leaders.models import Cohort, MicroLeader, TrainingSession
 from domain.people.models import Person
@@ -407,3 +407,119 @@ async def test_no_generated_operation_makes_a_server_error(
     # and every operation was executed at least once (not only refused by validation), so the
     # fuzz reached the resolvers and the database behind each field
     assert sender.executed == {operation.label for operation in OPERATIONS}
+
+
+# --- what the fuzz found: each fixed at its root, each kept by an explicit test --------------
+
+
+def _keys() -> list[str]:
+    """Keys no row can have: past PostgreSQL INTEGER (every id but the activity tables'), past
+    BIGINT and SQLite's INTEGER, far past both, and digits `str.isdigit` accepts but `int` refuses."""
+    return [str(2**31), str(2**63), "9" * 40, "²", "١٢"]
+
+
+LOOKUPS = {
+    "gridCell": ("GridCell", "{ gridCell(id: $id) { id } }"),
+    "cohort": ("Cohort", "{ cohort(id: $id) { id } }"),
+    "microLeader": ("MicroLeader", "{ microLeader(id: $id) { id } }"),
+    "trainingSession": ("TrainingSession", "{ trainingSession(id: $id) { id } }"),
+    "node": ("GridCell", "{ node(id: $id) { id } }"),
+    "nodes": ("Cohort", "{ nodes(ids: [$id]) { id } }"),
+}
+FILTERS = {
+    "activities": ("GridCell", "{ activities(filter: {subtree: $id}) { totalCount } }"),
+    "gridCells": ("GridCell", "{ gridCells(filter: {parent: $id}) { totalCount } }"),
+    "microLeaders": ("Cohort", "{ microLeaders(filter: {cohort: $id}) { totalCount } }"),
+}
+MUTATIONS = {
+    "personUnmask": ("Person", 'personUnmask(input: {id: $id, reason: "核对"})'),
+    "gridCellUpdate": ("GridCell", 'gridCellUpdate(input: {id: $id, name: "新名称"})'),
+    "leaderWithdraw": ("MicroLeader", 'leaderWithdraw(input: {id: $id, reason: "搬家"})'),
+    "sessionUpdate": ("TrainingSession", 'sessionUpdate(input: {id: $id, title: "新标题"})'),
+}
+
+
+def _with(template: str, type_name: str, key: str) -> str:
+    return template.replace("$id", json.dumps(global_id(type_name, key)))
+
+
+@pytest.mark.parametrize(
+    "read_path", [{}, {"x-linzhi-read-path": "resolvers"}], ids=["compiled", "resolvers"]
+)
+async def test_an_id_whose_key_no_row_can_have_is_refused_cleanly(
+    client: httpx.AsyncClient, read_path: dict[str, str]
+) -> None:
+    # GIVEN a world, and bureau staff with a token of every scope (they may look at and change anything)
+    world = await build_world()
+    headers = {**world.headers["bureau"], **read_path}
+    for key in _keys():
+        # WHEN a global ID of the right type carries a key no row can have
+        for name, (type_name, template) in LOOKUPS.items():
+            response = await client.post(
+                "/graphql", json={"query": _with(template, type_name, key)}, headers=headers
+            )
+            # THEN a lookup answers "no such object", as for any missing row
+            assert server_errors(response) == [], (name, key, response.text)
+            data = response.json()["data"]
+            assert data[name] in (None, [None]), (name, key, data)
+        for name, (type_name, template) in FILTERS.items():
+            response = await client.post(
+                "/graphql", json={"query": _with(template, type_name, key)}, headers=headers
+            )
+            # a filter by it is the usual invalid-argument error, with its code
+            assert server_errors(response) == [], (name, key, response.text)
+            assert [e["extensions"]["code"] for e in response.json()["errors"]] == ["INVALID"], (name, key)
+        for name, (type_name, call) in MUTATIONS.items():
+            query = "mutation { " + _with(call, type_name, key) + " { userErrors { field code } } }"
+            response = await client.post("/graphql", json={"query": query}, headers=headers)
+            # and a mutation says the ID is invalid (in its payload, or as a top-level error for the
+            # mutations that decode their IDs before running the use case)
+            assert server_errors(response) == [], (name, key, response.text)
+            assert invalid_id(response.json(), name), (name, key, response.text)
+
+
+def invalid_id(body: dict[str, Any], name: str) -> bool:
+    payload = (body.get("data") or {}).get(name)
+    if payload is not None:
+        return bool(payload["userErrors"] == [{"field": ["id"], "code": "INVALID"}])
+    return [e.get("extensions", {}).get("code") for e in body.get("errors", ())] == ["INVALID"]
+
+
+async def test_activity_ids_keep_their_bigint_range(client: httpx.AsyncClient) -> None:
+    # GIVEN the activity tables' BIGINT keys (they grow fastest), past the INTEGER range
+    world = await build_world()
+    query = "{ activity(id: $id) { id } }"
+    for key in (str(2**31), str(2**63 - 1)):
+        # WHEN one is looked up
+        response = await client.post(
+            "/graphql", json={"query": _with(query, "Activity", key)}, headers=world.headers["bureau"]
+        )
+        # THEN it is a well-formed ID of no row (null, no error), not refused as out of range
+        assert response.json() == {"data": {"activity": None}}, key
+
+
+PHOTO_ADD = """mutation($activity: ID!, $file: Upload!) {
+  activityPhotoAdd(input: {activityId: $activity, file: $file}) { photo { url } userErrors { field code } }
+}"""
+PHOTO_ADD_LITERAL = """mutation($activity: ID!) {
+  activityPhotoAdd(input: {activityId: $activity, file: "x.jpg"}) { photo { url } userErrors { field code } }
+}"""
+
+
+@pytest.mark.parametrize("query", [PHOTO_ADD_LITERAL, PHOTO_ADD], ids=["literal", "variable"])
+async def test_a_photo_that_is_not_a_file_part_is_a_user_error(
+    client: httpx.AsyncClient, photo_folder: Path, query: str
+) -> None:
+    # GIVEN a micro-leader's token and their draft record
+    world = await build_world()
+    draft = await Activity.get(title="草稿")
+    variables = {"activity": global_id("Activity", str(draft.id)), "file": "x.jpg"}
+    # WHEN the photo arrives as text in the JSON body instead of as a multipart file part
+    response = await client.post(
+        "/graphql", json={"query": query, "variables": variables}, headers=world.headers["leader"]
+    )
+    # THEN it is refused as an invalid file, and no photo is added
+    assert server_errors(response) == [], response.text
+    payload = response.json()["data"]["activityPhotoAdd"]
+    assert payload == {"photo": None, "userErrors": [{"field": ["file"], "code": "INVALID"}]}
+    assert await ActivityPhoto.filter(activity_id=draft.id).count() == 0
