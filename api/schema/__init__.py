@@ -3,6 +3,7 @@ safety extensions always on."""
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any
 
 import strawberry
@@ -22,6 +23,7 @@ from api.schema.leaders.queries import LeaderQueries
 from api.schema.limits import MAX_TOKENS, QueryCost, limit_rules
 from api.schema.node import NodeQueries
 from api.schema.people.types import PersonType
+from api.schema.relay import DATE_TIME
 from domain.errors import DomainError
 
 
@@ -53,6 +55,7 @@ def build_schema(*, introspection: bool = True) -> Schema:
         mutation=Mutation,
         types=[PersonType],
         config=StrawberryConfig(relay_max_results=100),
+        scalar_overrides={datetime: DATE_TIME},
         extensions=[
             lambda: MaxTokensLimiter(MAX_TOKENS),
             lambda: ParserCache(maxsize=DOCUMENT_CACHE_SIZE),

@@ -2,10 +2,12 @@
 arguments and selections, sent to the real app (the `create_app` factory over a small seeded
 database, on SQLite and PostgreSQL), anonymously and with bearer tokens holding every scope.
 
-The rule: no generated operation makes a server error. No HTTP 5xx, and no GraphQL error that
+The rule: no generated operation makes a server error. No HTTP 5xx, no GraphQL error that
 `api.schema.errors.PublicErrors` masked ("服务器内部错误": an exception that was neither a
-DomainError nor a GraphQLError) or that carries an INTERNAL code. Refusals are answers, not errors:
-validation errors, userErrors, QUERY_TOO_COSTLY, depth/alias/token limits, NOT_FOUND, FORBIDDEN.
+DomainError nor a GraphQLError) or that carries an INTERNAL code, and nothing logged at ERROR
+while answering. Refusals are answers, not errors: validation errors, userErrors,
+QUERY_TOO_COSTLY, depth/alias/token limits, NOT_FOUND, FORBIDDEN. Every field must also have been
+executed at least once, so the fuzz cannot pass by being refused wholesale.
 
 How it runs: hypothesis drives one operation at a time in a worker thread (schemathesis builds the
 strategies; `LINZHI_FUZZ_EXAMPLES` sets the examples per operation), and each example is sent
@@ -92,6 +94,7 @@ def global_id(type_name: str, pk: str) -> str:
 # ASCII (str.isdigit() accepts "²" and "٣", int() does not).
 PRIMARY_KEYS = st.one_of(
     st.integers(min_value=0, max_value=10_000).map(str),
+    st.sampled_from([0, -1, 2**31 - 1, 2**31, 2**63 - 1, 2**63, 2**64]).map(str),  # column bounds
     st.integers(min_value=-(2**70), max_value=2**70).map(str),
     st.text(st.characters(categories=["Nd", "No"]), min_size=1, max_size=4),
     st.text(max_size=8),
@@ -544,3 +547,56 @@ async def test_a_photo_that_is_not_a_file_part_is_a_user_error(
     payload = response.json()["data"]["activityPhotoAdd"]
     assert payload == {"photo": None, "userErrors": [{"field": ["file"], "code": "INVALID"}]}
     assert await ActivityPhoto.filter(activity_id=draft.id).count() == 0
+
+
+# Zoned moments at the ends of the calendar that have no UTC datetime (stored times are UTC).
+EDGE_MOMENTS = ["0001-01-01T00:00:00+14:00", "9999-12-31T23:59:59-14:00"]
+
+
+@pytest.mark.parametrize(
+    "read_path", [{}, {"x-linzhi-read-path": "resolvers"}], ids=["compiled", "resolvers"]
+)
+async def test_a_time_without_a_utc_datetime_is_refused_as_a_bad_value(
+    client: httpx.AsyncClient, read_path: dict[str, str]
+) -> None:
+    # GIVEN a world, and the tokens of bureau staff and of a micro-leader
+    world = await build_world()
+    micro = await GridCell.filter(kind="MICRO_GRID").order_by("id").first().values_list("id", flat=True)
+    first_session = await TrainingSession.all().order_by("id").first().values_list("id", flat=True)
+    cell, session = global_id("GridCell", str(micro)), global_id("TrainingSession", str(first_session))
+    queries = [
+        '{ activities(filter: {since: "$t"}) { totalCount } }',
+        '{ activities(filter: {until: "$t"}) { totalCount } }',
+        'mutation { sessionUpdate(input: {id: "$s", startsAt: "$t"}) { userErrors { code } } }',
+        'mutation { activityCreate(input: {cellId: "$c", activityType: VISIT, title: "走访",'
+        ' startedAt: "$t", endedAt: "$t"}) { userErrors { code } } }',
+    ]
+    queries = [q.replace("$s", session).replace("$c", cell) for q in queries]
+    for moment in EDGE_MOMENTS:
+        for query in queries:
+            for caller in ("bureau", "leader"):
+                # WHEN such a time is sent as an argument
+                response = await client.post(
+                    "/graphql",
+                    json={"query": query.replace("$t", moment)},
+                    headers={**world.headers[caller], **read_path},
+                )
+                # THEN it is refused as a value DateTime cannot represent, before anything runs
+                assert server_errors(response) == [], (moment, query, response.text)
+                errors = response.json()["errors"]
+                assert "DateTime" in errors[0]["message"], (moment, query, errors)
+
+
+@pytest.mark.parametrize("field", ["activities", "myActivities", "verificationQueue"])
+async def test_a_cursor_time_without_a_utc_datetime_is_an_invalid_cursor(
+    client: httpx.AsyncClient, field: str
+) -> None:
+    # GIVEN a micro-leader's token
+    world = await build_world()
+    for moment in EDGE_MOMENTS:
+        # WHEN a feed is paged after a cursor holding such a time
+        query = f'{{ {field}(first: 5, after: "{cursor(moment, 1)}") {{ totalCount }} }}'
+        response = await client.post("/graphql", json={"query": query}, headers=world.headers["leader"])
+        # THEN the cursor is invalid: the usual user error, not a database error
+        assert server_errors(response) == [], (field, moment, response.text)
+        assert [e["extensions"]["code"] for e in response.json()["errors"]] == ["INVALID"], response.text
