@@ -12,8 +12,7 @@ from graphql import FieldNode, GraphQLField
 from api.compiler.mapping import root
 from api.compiler.planner import Builder, Env
 from api.compiler.sql import Fallback, Sql, invalid_argument
-from api.schema.node import MAX_NODES, RESOLVERS
-from api.schema.relay import decode_global_id
+from api.schema.node import MAX_NODES, node_key
 from domain.errors import DomainError
 
 COMPILED_NODE_TYPES = frozenset({"GridCell", "MicroLeader", "Cohort", "Activity", "TrainingSession"})
@@ -22,14 +21,14 @@ COMPILED_NODE_TYPES = frozenset({"GridCell", "MicroLeader", "Cohort", "Activity"
 def _decoded(value: str, argument: str) -> tuple[str | None, int]:
     """(type name, pk) of a global ID, type None when `node` answers null for it."""
     try:
-        gid = decode_global_id(value, argument)
+        key = node_key(value, argument)
     except DomainError as error:
         raise invalid_argument(error) from error
-    if gid.type_name not in RESOLVERS or not gid.node_id.isdigit():
+    if key is None:
         return None, 0
-    if gid.type_name not in COMPILED_NODE_TYPES:
-        raise Fallback(f"node of type {gid.type_name} is not compilable")
-    return gid.type_name, int(gid.node_id)
+    if key[0] not in COMPILED_NODE_TYPES:
+        raise Fallback(f"node of type {key[0]} is not compilable")
+    return key
 
 
 def _one(b: Builder, nodes: Sequence[FieldNode], type_name: str | None, pk: Any) -> Sql:

@@ -4,6 +4,7 @@ safety extensions always on."""
 from __future__ import annotations
 
 import logging
+from datetime import datetime
 from typing import Any
 
 import strawberry
@@ -23,6 +24,7 @@ from api.schema.leaders.queries import LeaderQueries
 from api.schema.limits import MAX_TOKENS, QueryCost, QuietExecutionContext, limit_rules
 from api.schema.node import NodeQueries
 from api.schema.people.types import PersonType
+from api.schema.relay import DATE_TIME
 from domain.db import unavailable_reason
 from domain.errors import DomainError
 
@@ -63,6 +65,7 @@ def build_schema(*, introspection: bool = True) -> Schema:
         mutation=Mutation,
         types=[PersonType],
         config=StrawberryConfig(relay_max_results=100),
+        scalar_overrides={datetime: DATE_TIME},
         extensions=[
             lambda: MaxTokensLimiter(MAX_TOKENS),
             lambda: ParserCache(maxsize=DOCUMENT_CACHE_SIZE),

@@ -18,6 +18,7 @@ from api.schema.limits import max_items
 from api.schema.people.types import PersonType
 from api.schema.relay import decode_global_id
 from domain.errors import ErrorCode, ValidationError
+from domain.ids import parse_id
 from domain.people import policy as people_policy
 
 MAX_NODES = 100
@@ -42,12 +43,22 @@ RESOLVERS: dict[str, Resolver] = {
 }
 
 
-async def resolve_node(info: Info, value: str, argument: str) -> relay.Node | None:
+def node_key(value: str, argument: str) -> tuple[str, int] | None:
+    """(type name, primary key) of a global ID; None when it can name no row `node` resolves (an
+    unknown type, a key that is not a whole number in its column's range). A malformed ID is a
+    user error. The compiled read path decodes with this too."""
     gid = decode_global_id(value, argument)
-    resolver = RESOLVERS.get(gid.type_name)
-    if resolver is None or not gid.node_id.isdigit():
+    pk = parse_id(gid.node_id, gid.type_name)
+    if gid.type_name not in RESOLVERS or pk is None:
         return None
-    node: relay.Node | None = await resolver(info, int(gid.node_id))
+    return gid.type_name, pk
+
+
+async def resolve_node(info: Info, value: str, argument: str) -> relay.Node | None:
+    key = node_key(value, argument)
+    if key is None:
+        return None
+    node: relay.Node | None = await RESOLVERS[key[0]](info, key[1])
     return node
 
 

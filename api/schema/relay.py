@@ -6,20 +6,24 @@ import base64
 import binascii
 import json
 from collections.abc import Awaitable, Callable
-from datetime import datetime
-from typing import Any, Generic, TypeVar
+from datetime import UTC, datetime
+from typing import Any, Generic, TypeVar, cast
 
 import strawberry
 from strawberry import relay
+from strawberry.exceptions import StrawberryInputCoercionError
+from strawberry.schema.types.base_scalars import DateTimeDefinition
 
 from api.schema.limits import max_items
 from domain.errors import ErrorCode, ValidationError
+from domain.ids import parse_id
 from domain.pagination import MAX_PAGE_SIZE, Key, Page, PageRequest
 
 T = TypeVar("T")
 N = TypeVar("N")
 
 _CURSOR_PREFIX = "c1:"
+_strawberry_date_time = cast(Callable[[object], object], DateTimeDefinition.parse_value)
 
 
 def _plain(value: object) -> object:
@@ -37,6 +41,10 @@ def _typed(value: object, kind: type) -> object:
         moment = datetime.fromisoformat(value)
         if moment.tzinfo is None:
             raise ValueError(value)
+        try:  # a moment the databases can hold: year 1 at +14:00 is before 0001-01-01 in UTC
+            moment.astimezone(UTC)
+        except OverflowError as exc:
+            raise ValueError(value) from exc
         return moment
     if isinstance(value, kind) and not isinstance(value, bool):
         return value
@@ -86,9 +94,34 @@ def decode_global_id(value: str, argument: str = "id") -> relay.GlobalID:
 def node_pk(value: str, type_name: str, argument: str = "id") -> int:
     """The integer primary key of a global ID that must name a `type_name`."""
     gid = decode_global_id(value, argument)
-    if gid.type_name != type_name or not gid.node_id.isdigit():
+    pk = parse_id(gid.node_id, type_name) if gid.type_name == type_name else None
+    if pk is None:
         raise ValidationError(ErrorCode.INVALID, f"ID 不是{type_name}的 ID", [argument])
-    return int(gid.node_id)
+    return pk
+
+
+def _parse_date_time(value: object) -> object:
+    """strawberry's DateTime parsing and errors, refusing moments the databases cannot hold too: a
+    zoned time is stored in UTC, and 0001-01-01T00:00+14:00 (or 9999-12-31T23:59-14:00) has no
+    UTC datetime."""
+    moment = _strawberry_date_time(value)
+    if isinstance(moment, datetime) and moment.tzinfo is not None:
+        try:
+            moment.astimezone(UTC)
+        except OverflowError:
+            message = f'Value cannot represent a DateTime: "{value}". 超出可表示的时间范围'
+            raise StrawberryInputCoercionError(message) from None
+    return moment
+
+
+# Used for every `datetime` in the schema (`scalar_overrides`): the same name, description and
+# serialization as strawberry's, so the SDL and the output are unchanged.
+DATE_TIME = strawberry.scalar(
+    name="DateTime",
+    description="Date with time (isoformat)",
+    serialize=datetime.isoformat,
+    parse_value=_parse_date_time,
+)
 
 
 @strawberry.type(description="分页信息")

@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from datetime import datetime
 from decimal import Decimal
-from typing import Any, cast
+from typing import Any
 
 import strawberry
 from starlette.datastructures import UploadFile
@@ -145,7 +145,9 @@ async def _create(info: Info, data: ActivityCreateInput) -> Activity:
 
 
 async def _add_photo(info: Info, data: ActivityPhotoAddInput) -> ActivityPhoto:
-    upload = cast(UploadFile, data.file)  # strawberry types it as bytes; Starlette hands an UploadFile
+    upload: object = data.file  # strawberry types it as bytes; Starlette hands an UploadFile
+    if not isinstance(upload, UploadFile):  # a literal or a JSON variable where a file part belongs
+        raise ValidationError(ErrorCode.INVALID, "照片须作为文件上传（multipart/form-data）", ["file"])
     content = await upload.read(MAX_UPLOAD + 1)
     if len(content) > MAX_UPLOAD:
         raise ValidationError(ErrorCode.FILE_TOO_LARGE, "照片不能超过 5 MB", ["file"])
