@@ -435,12 +435,12 @@ async def test_a_photo_of_an_unverified_record_does_not_exist_for_the_public(
     assert response.content[:3] == b"\xff\xd8\xff"
 
 
-async def test_a_photo_of_a_verified_record_is_public(client: httpx.AsyncClient) -> None:
+async def test_a_photo_of_a_verified_record_with_public_details_is_public(client: httpx.AsyncClient) -> None:
     cast = await build_cast()
     activity = await log_activity(cast.leader, cast.tree.micro_grids[0])
     photo = await _photo(cast, activity)
     await service.submit_activity(actor=cast.leader, activity_id=activity.id)
-    await service.verify_activity(actor=cast.staff, activity_id=activity.id)
+    await service.verify_activity(actor=cast.staff, activity_id=activity.id, public=True, details_public=True)
 
     response = await client.get(f"/photos/{photo.id}")
 
@@ -510,7 +510,9 @@ async def test_only_staff_covering_the_cell_filter_by_status_and_see_unverified_
 ) -> None:
     # GIVEN a verified and a submitted record
     cast = await build_cast()
-    await verified_activity(cast.leader, cast.staff, cast.tree.micro_grids[0], title="已核实的走访")
+    await verified_activity(
+        cast.leader, cast.staff, cast.tree.micro_grids[0], title="已核实的走访", public=True
+    )
     await submitted_activity(cast.leader, cast.tree.micro_grids[0], title="待审核的走访")
     url = f"/grids/{cast.tree.community.code}/activities"
 
