@@ -62,7 +62,7 @@ async def test_the_public_never_reads_a_verified_mediation_on_any_page(client: h
     cards = {card.find(class_="activity-card__title").text: card for card in grid.find_all("article")}
     for card in cards.values():
         assert card.find(class_="activity-card__meta").find("a").text == tree.grids[0].name
-        assert not card.find_all(class_="status--public")  # no badge for the public
+        assert not card.find_all(class_="publicity")  # no badge for the public
     assert not cards["重阳节邻里联欢"].find_all(class_="activity-card__narrative")
     assert "南河头社区活动室" not in cards["重阳节邻里联欢"].text
     assert cards["重阳节邻里联欢"].find(class_="activity-card__withheld").text == "详情不公开。"
