@@ -12,10 +12,11 @@
 - Everyone else (anonymous, residents, other leaders, staff without scope) is a public reader:
   they see a record only once it is VERIFIED and its verifier marked it public (`is_public`,
   defaulting by type: `models.PUBLIC_BY_DEFAULT`), placed at its grid rather than its micro-grid
-  (`shown_cell_id`), and its narrative, place, problems, photos, follow-up and mediation outcome
-  only if the details are public too (`can_see_details`, `details_filter`). A feed filtered by a
-  micro-grid shows a public reader nothing (`cell_filter`, `subtree_filter`): which records sit at
-  a micro-grid of 20-100 households is what would identify the people.
+  (`shown_cell_id`), and its narrative, place, problems, photos, follow-up, mediation outcome and
+  recording leader only if the details are public too (`can_see_details`, `details_filter`). A
+  feed filtered by a micro-grid shows a public reader nothing (`cell_filter`, `subtree_filter`):
+  which records sit at a micro-grid of 20-100 households is what would identify the people; one
+  filtered by a leader only the records whose details they see (`leader_filter`).
 - Each rule is written once as a Python predicate and once as a `Q` (`can_view` /
   `visible_filter`, `can_see_details` / `details_filter`, `has_full_view` / `full_view_filter`);
   `tests/compiler/test_twins.py` checks they agree. ADMIN runs accounts, not casework, so it sees
@@ -102,7 +103,8 @@ def can_view(actor: Actor, activity: Activity) -> bool:
 
 
 def can_see_details(actor: Actor, activity: Activity) -> bool:
-    """Narrative, place, problems, photos, follow-up, mediation outcome."""
+    """Narrative, place, problems, photos, follow-up, mediation outcome, and the recording
+    leader (whose home cell is often a micro-grid)."""
     return has_full_view(actor, activity) or (is_published(activity) and activity.details_public)
 
 
@@ -169,6 +171,15 @@ def cell_filter(actor: Actor, cell_id: int) -> Q:
         return on_cell
     shown_there = Q(full_view_filter(actor), Q(grid_id=cell_id), Q(grid_id__isnull=True), join_type="OR")
     return Q(on_cell, shown_there)
+
+
+def leader_filter(actor: Actor, leader_id: int) -> Q:
+    """A leader's records, as a feed filter: a public reader gets those whose details (the
+    recorder among them) they see, since a leader's home cell is often a micro-grid."""
+    by_leader = Q(leader_id=leader_id)
+    if _sees_all(actor):
+        return by_leader
+    return Q(by_leader, details_filter(actor))
 
 
 def subtree_filter(actor: Actor, path: str) -> Q:

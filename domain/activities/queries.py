@@ -58,7 +58,7 @@ def _feed(actor: Actor, f: FeedFilter) -> QuerySet[Activity]:
     if f.cell_id is not None:
         qs = qs.filter(policy.cell_filter(actor, f.cell_id))
     if f.leader_id is not None:
-        qs = qs.filter(leader_id=f.leader_id)
+        qs = qs.filter(policy.leader_filter(actor, f.leader_id))
     if f.types:
         qs = qs.filter(activity_type__in=list(f.types))
     if f.statuses:

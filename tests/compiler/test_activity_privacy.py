@@ -21,7 +21,7 @@ from tests.factories_privacy import MEDIATION_NARRATIVE, PrivacyWorld, build_pri
 
 FIELDS = """id title isPublic detailsPublic status activityType startedAt participants householdsReached
   narrative place followUp mediationOutcome mediationOutcomeLabel problems { category label count }
-  photos { url width } cell { id code name }"""
+  photos { url width } cell { id code name } leader { id name }"""
 
 FEED = f"""query ($filter: ActivityFilter) {{
   activities(first: 20, filter: $filter) {{ totalCount nodes {{ {FIELDS} }} }} }}"""
@@ -89,6 +89,7 @@ async def test_every_read_of_every_kind_of_record_is_the_same_on_both_paths(
         {"cell": cell["grid0"]},
         {"subtree": cell["micro0"]},
         {"subtree": cell["grid0"]},
+        {"leader": global_id("MicroLeader", world.cast.leader_row.id)},
     ):
         await _same_both_ways(app, sql_log, headers, FEED, {"filter": filter_})
     for record in world.records:
@@ -115,8 +116,10 @@ async def test_every_read_of_every_kind_of_record_is_the_same_on_both_paths(
         [],
     )
     assert (culture["isPublic"], culture["detailsPublic"]) == (True, False)
+    assert culture["leader"] is None  # the recorder's home cell would point to the micro-grid
     assert environment["narrative"] == "清出杂物两车。"
     assert len(environment["photos"]) == 1
+    assert environment["leader"]["id"] == global_id("MicroLeader", world.cast.leader_row.id)
     assert environment["cell"]["code"] == tree.grids[0].code
     # ... the author and staff in scope see everything, at its own cell
     author = {n["title"]: n for n in feed["author"]["data"]["activities"]["nodes"]}
@@ -220,6 +223,18 @@ async def test_the_sql_twins_agree_with_the_predicates_for_every_actor_and_recor
                     row.id for row in rows if row.cell_id == cell.id and policy.has_full_view(actor, row)
                 }
                 assert {r["id"] for r in found} == expected, (actor, cell.code)
+        # ... and a leader filter only those whose details they see
+        rendered = render_q(policy.leader_filter(actor, cast.leader_row.id), "a", ACTIVITY_COLUMNS)
+        assert rendered is not None
+        found = await sql.fetch_all(
+            f"SELECT a.id FROM activity a WHERE {rendered.text}", list(rendered.params)
+        )
+        expected = {
+            row.id
+            for row in rows
+            if row.leader_id == cast.leader_row.id and policy.can_see_details(actor, row)
+        }
+        assert {r["id"] for r in found} == expected, actor
         # ... while a grid's filter keeps what the public sees there
         rendered = render_q(policy.cell_filter(actor, tree.grids[0].id), "a", ACTIVITY_COLUMNS)
         assert rendered is not None

@@ -552,7 +552,9 @@ async def test_feed_filters() -> None:
     assert await ids(ANONYMOUS, subtree_path=cast.tree.grids[0].path) == [mediation.id, visit.id]
     assert await ids(cast.staff, cell_id=micro[2].id) == [far.id]
     assert await ids(ANONYMOUS, cell_id=micro[2].id) == []  # a micro-grid filter shows the public nothing
-    assert await ids(ANONYMOUS, leader_id=cast.leader_row.id) == [mediation.id, visit.id]
+    assert await ids(cast.staff, leader_id=cast.leader_row.id) == [draft.id, mediation.id, visit.id]
+    # (the public gets a leader's records only where their details, the recorder among them, are public)
+    assert await ids(ANONYMOUS, leader_id=cast.leader_row.id) == []
     assert await ids(ANONYMOUS, types=(ActivityType.MEDIATION,)) == [mediation.id]
     assert await ids(cast.staff, statuses=(ActivityStatus.DRAFT,)) == [draft.id]
     assert await ids(ANONYMOUS, statuses=(ActivityStatus.DRAFT,)) == []

@@ -413,7 +413,7 @@ async def activity_rows(
         ActivityRow(
             a,
             cells.get(shown[a.id]),
-            _author(actor, leaders, a.leader_id),
+            _author(actor, leaders, a.leader_id) if details[a.id] else None,
             pictures.get(a.id, []),
             details=details[a.id],
             full=policy.has_full_view(actor, a),

@@ -48,7 +48,7 @@ class ActivityTypeCount:
 
 @strawberry.type(name="ActivityPhoto", description="活动照片（已去除位置信息）")
 class ActivityPhotoType:
-    url: str = strawberry.field(description="仅有权查看该记录的人可以打开")
+    url: str = strawberry.field(description="仅能看到该记录详情的人可以打开")
     content_type: str
     width: int
     height: int
@@ -151,13 +151,13 @@ class ActivityType_(relay.Node):
         assert cell is not None  # a foreign key, or the grid on its path
         return GridCellType.from_model(cell)
 
-    @strawberry.field(description="记录人（微领袖；网格员代录时为空）")
+    @strawberry.field(description="记录人（微领袖；网格员代录时为空；详情不公开时对公众为空）")
     async def leader(
         self, info: Info
     ) -> Annotated[MicroLeaderType, strawberry.lazy("api.schema.leaders.types")] | None:
         from api.schema.leaders.types import MicroLeaderType
 
-        if self.model.leader_id is None:
+        if self.model.leader_id is None or not self._details(info):
             return None
         leader = await info.context.loaders.leaders.leader_by_id.load(self.model.leader_id)
         return MicroLeaderType.from_model(leader) if leader else None
