@@ -124,6 +124,14 @@ def shown_cell(b: Builder, alias: str) -> Sql:
     return "CASE WHEN " + full + f" THEN {alias}.cell_id ELSE {public} END"
 
 
+def shown_leader(b: Builder, alias: str) -> Sql:
+    """The recording leader, for those who see the record's details (`policy.can_see_details`)."""
+    condition = details(b, alias)
+    if condition is None:
+        return Sql(f"{alias}.leader_id")
+    return "CASE WHEN " + condition + f" THEN {alias}.leader_id END"
+
+
 ACTIVITY = register(
     TypeMap(
         name="Activity",
@@ -158,7 +166,7 @@ ACTIVITY = register(
             "submittedAt": Column("submitted_at", "datetime"),
             "verifiedAt": Column("verified_at", "datetime"),
             "cell": ToOne("GridCell", "cell_id", key=shown_cell),
-            "leader": ToOne("MicroLeader", "leader_id", nullable=True),
+            "leader": ToOne("MicroLeader", "leader_id", nullable=True, key=shown_leader),
         },
     )
 )
@@ -188,7 +196,8 @@ def feed_filter(arguments: Any, subtree: bool = True) -> Any:
         if f.get("cell"):
             parts.append(policy.cell_filter(env.actor, node_pk(f["cell"], "GridCell", "filter.cell")))
         if f.get("leader"):
-            parts.append({"leader_id": node_pk(f["leader"], "MicroLeader", "filter.leader")})
+            leader = node_pk(f["leader"], "MicroLeader", "filter.leader")
+            parts.append(policy.leader_filter(env.actor, leader))
         if f.get("types"):
             parts.append({"activity_type__in": [ActivityType(t) for t in f["types"]]})
         if f.get("statuses"):
