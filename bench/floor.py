@@ -54,10 +54,13 @@ Q2_SQL = (
 # The 50 rows are chosen on `activity` alone, then joined: joining before the LIMIT would look up
 # the leader, person and cell of every row in the subtree before the sort. On SQLite (3.40) the
 # CROSS JOIN keeps the subquery a co-routine: a plain JOIN materializes it, ten times slower.
+# What the public sees (`domain.activities.policy`): verified records made public, at their grid,
+# the recording leader only with public details.
 Q3_SQL = (
     "SELECT a.id, a.title, a.started_at, p.name AS leader_name, l.id AS leader_id, g.name AS cell_name "
-    "FROM (SELECT id, title, started_at, cell_id, leader_id FROM activity "
-    "WHERE town_id = ? AND status = 'VERIFIED' {after}"
+    "FROM (SELECT id, title, started_at, coalesce(grid_id, cell_id) AS cell_id, "
+    "CASE WHEN details_public THEN leader_id END AS leader_id FROM activity "
+    "WHERE town_id = ? AND status = 'VERIFIED' AND is_public {after}"
     "ORDER BY started_at DESC, id DESC LIMIT 50) a "
     "{cross}JOIN grid_cell g ON g.id = a.cell_id "
     "LEFT JOIN micro_leader l ON l.id = a.leader_id LEFT JOIN person p ON p.id = l.person_id "

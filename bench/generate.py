@@ -37,6 +37,7 @@ from domain.activities.models import (
     ActivityType,
     MediationOutcome,
     location,
+    public_by_default,
 )
 from domain.activities.rollup import rebuild_statements
 from domain.db import is_postgres, tortoise_config
@@ -222,6 +223,8 @@ ACTIVITY_COLUMNS = [
     "submitted_at",
     "verified_at",
     "reviewed_by_user_id",
+    "is_public",
+    "details_public",
     "is_demo",
     "created_at",
     "updated_at",
@@ -443,6 +446,9 @@ def activity_chunks(
         elif status is ActivityStatus.RETURNED:
             reason = RETURN_REASON
         place = names[cell_id]
+        # public as the verifier's default leaves it; details public on every other public record
+        # (no draw from `rng`, so the rest of the data is what it was)
+        public = status is ActivityStatus.VERIFIED and public_by_default(kind)
         chunk.append(
             (
                 activity_id,
@@ -469,6 +475,8 @@ def activity_chunks(
                 submitted,
                 verified,
                 None,
+                public,
+                public and activity_id % 2 == 0,
                 True,
                 created,
                 verified or submitted or created,

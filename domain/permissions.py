@@ -140,7 +140,7 @@ MATRIX: tuple[Permission, ...] = (
     ),
     Permission(
         "activity.review",
-        "核实、退回活动记录（不能审核本人记录）",
+        "核实、退回活动记录，设置已核实记录的公开范围（不能审核本人记录）",
         Access.DENIED,
         _only(GRID_STAFF=Access.IN_SCOPE, BUREAU_STAFF=Access.ALLOWED),
         ACTIVITIES,

@@ -42,6 +42,7 @@ from domain.activities.models import (
     MediationOutcome,
     ProblemCategory,
     location,
+    public_by_default,
 )
 from domain.grids.codes import GridKind
 from domain.grids.models import GridCell, path_ids
@@ -510,6 +511,8 @@ def _activity(
         submitted_at=review.submitted_at,
         verified_at=review.verified_at,
         reviewed_by_user_id=accounts.reviewer(cell) if review.reviewed else None,
+        # the verifier's default (`PUBLIC_BY_DEFAULT`); details never public in the demo
+        is_public=review.status is ActivityStatus.VERIFIED and public_by_default(activity_type),
         is_demo=True,
     )
 
@@ -651,6 +654,7 @@ def clip_to(rows: Sequence[Activity], now: datetime) -> list[Activity]:
 def _unreview(row: Activity, *, submitted: bool) -> None:
     row.status = ActivityStatus.SUBMITTED if submitted else ActivityStatus.DRAFT
     row.verified_at = row.reviewed_by_user_id = row.return_reason = None
+    row.is_public = row.details_public = False
     if not submitted:
         row.submitted_at = None
 

@@ -120,9 +120,20 @@ async def submitted_activity(actor: Actor, cell: GridCell, **overrides: Any) -> 
     return await service.submit_activity(actor=actor, activity_id=activity.id)
 
 
-async def verified_activity(author: Actor, reviewer: Actor, cell: GridCell, **overrides: Any) -> Activity:
+async def verified_activity(
+    author: Actor,
+    reviewer: Actor,
+    cell: GridCell,
+    *,
+    public: bool | None = None,
+    details_public: bool | None = None,
+    **overrides: Any,
+) -> Activity:
+    """Verified by `reviewer`, public as chosen (by type when `public` is None: a VISIT is not)."""
     activity = await submitted_activity(author, cell, **overrides)
-    return await service.verify_activity(actor=reviewer, activity_id=activity.id)
+    return await service.verify_activity(
+        actor=reviewer, activity_id=activity.id, public=public, details_public=details_public
+    )
 
 
 async def returned_activity(
@@ -142,9 +153,12 @@ async def insert_activities(
     activity_type: ActivityType = ActivityType.VISIT,
     newest: datetime | None = None,
     step: timedelta = timedelta(hours=1),
+    public: bool = True,
+    details_public: bool = False,
 ) -> list[Activity]:
     """`count` rows straight into the table (no service, no audit), one every `step` going back
-    from `newest`; returned newest first."""
+    from `newest`; returned newest first. Verified rows are public (`public`) whatever their type,
+    so paging tests read them as anyone would; their details are not (`details_public`)."""
     top = (newest or hours_ago(1)).astimezone(UTC).replace(microsecond=0)
     last = await Activity.all().order_by("-id").limit(1).values_list("id", flat=True)
     rows = [
@@ -160,6 +174,8 @@ async def insert_activities(
             status=status,
             submitted_at=top if status is not ActivityStatus.DRAFT else None,
             verified_at=top if status is ActivityStatus.VERIFIED else None,
+            is_public=public and status is ActivityStatus.VERIFIED,
+            details_public=details_public and public and status is ActivityStatus.VERIFIED,
         )
         for i in range(count)
     ]

@@ -19,7 +19,7 @@ from domain.permissions import MATRIX, Access
 from tests.accounts import make_user
 from tests.api.graphql import global_id
 from tests.factories import BUREAU, build_tree
-from tests.factories_activities import log_activity, submitted_activity
+from tests.factories_activities import log_activity, submitted_activity, verified_activity
 from tests.factories_leaders import LeaderAccount, build_training, enrol, start_session
 from tests.web.session import Browser, signed_in
 
@@ -37,6 +37,7 @@ class World:
     draft: Activity
     code: str
     cell_id: int
+    verified: Activity | None = None  # by the leader, verified, not public
 
 
 async def _world(client: httpx.AsyncClient, role: Role | None) -> World:
@@ -50,6 +51,7 @@ async def _world(client: httpx.AsyncClient, role: Role | None) -> World:
     window = await service.open_check_in(actor=BUREAU, session_id=started.id, minutes=30)
     submitted = await submitted_activity(account.actor, tree.micro_grids[0])
     draft = await log_activity(account.actor, tree.micro_grids[0], title="草稿")
+    verified = await verified_activity(account.actor, BUREAU, tree.micro_grids[0], title="已核实的走访")
     if role is None:
         browser = Browser(client)
         await browser.open("/signin")
@@ -60,7 +62,16 @@ async def _world(client: httpx.AsyncClient, role: Role | None) -> World:
         browser = await signed_in(client, username)
         await browser.open("/account")
     return World(
-        browser, account, started, upcoming, booked, submitted, draft, window.code, tree.micro_grids[0].id
+        browser,
+        account,
+        started,
+        upcoming,
+        booked,
+        submitted,
+        draft,
+        window.code,
+        tree.micro_grids[0].id,
+        verified,
     )
 
 
@@ -69,7 +80,7 @@ async def _snapshot() -> tuple[object, ...]:
         sorted(await TrainingSession.all().values_list("id", "check_in_code", "enrolled_count")),
         sorted(await Enrolment.all().values_list("id", "status")),
         sorted(await Attendance.all().values_list("leader_id", "present", "correction_reason")),
-        sorted(await Activity.all().values_list("id", "status", "title")),
+        sorted(await Activity.all().values_list("id", "status", "title", "is_public", "details_public")),
         await ActivityPhoto.all().count(),
         await AuditEntry.exclude(action__in=["auth.sign_in"]).count(),
     )
@@ -116,6 +127,12 @@ async def _remove_photo(w: World) -> bool:
 async def _verify(w: World) -> bool:
     await w.browser.submit(f"/review/{w.submitted.id}/verify")
     return (await Activity.get(id=w.submitted.id)).status is ActivityStatus.VERIFIED
+
+
+async def _set_public(w: World) -> bool:
+    assert w.verified is not None
+    await w.browser.submit(f"/activities/{w.verified.id}/publicity", {"publicity": "1", "public": "on"})
+    return (await Activity.get(id=w.verified.id)).is_public
 
 
 async def _return(w: World) -> bool:
@@ -169,6 +186,7 @@ LEADER_PAGE_ROUTES: dict[str, PageCase] = {
     "POST /me/activities/{id}/photos/{id}/remove": PageCase("activity.edit", _remove_photo),
     "POST /review/{id}/verify": PageCase("activity.review", _verify),
     "POST /review/{id}/return": PageCase("activity.review", _return),
+    "POST /activities/{id}/publicity": PageCase("activity.review", _set_public),
     "POST /me/training/sessions/{id}/enrol": PageCase("session.enrol", _enrol, only_self=True),
     "POST /me/training/sessions/{id}/cancel": PageCase("session.enrol", _cancel, only_self=True),
     "POST /training/sessions/{id}/check-in/open": PageCase("session.run_check_in", _open),

@@ -20,7 +20,7 @@ from domain.permissions import MATRIX, Access
 from tests.accounts import make_user
 from tests.api.graphql import bearer, global_id, gql
 from tests.factories import BUREAU, Tree, build_tree
-from tests.factories_activities import hours_ago, log_activity, submitted_activity
+from tests.factories_activities import hours_ago, log_activity, submitted_activity, verified_activity
 from tests.factories_leaders import LeaderAccount, build_training, enrol, start_session
 
 ACTORS: list[Role | None] = [None, *Role]
@@ -37,6 +37,7 @@ class World:
     submitted: Activity  # by the leader, awaiting review
     draft: Activity  # by the leader
     code: str
+    verified: Activity | None = None  # by the leader, verified, not public
 
 
 async def _world() -> World:
@@ -50,7 +51,10 @@ async def _world() -> World:
     window = await service.open_check_in(actor=BUREAU, session_id=started.id, minutes=30)
     activity = await submitted_activity(account.actor, tree.micro_grids[0])
     draft = await log_activity(account.actor, tree.micro_grids[0], title="草稿")
-    return World(tree, account, training.cohort.id, started, upcoming, booked, activity, draft, window.code)
+    verified = await verified_activity(account.actor, BUREAU, tree.micro_grids[0], title="已核实的走访")
+    return World(
+        tree, account, training.cohort.id, started, upcoming, booked, activity, draft, window.code, verified
+    )
 
 
 async def _headers(role: Role | None, world: World) -> dict[str, str]:
@@ -68,7 +72,7 @@ async def _snapshot() -> tuple[object, ...]:
         await TrainingSession.all().count(),
         sorted(await Enrolment.all().values_list("id", "status")),
         sorted(await Attendance.all().values_list("leader_id", "present")),
-        sorted(await Activity.all().values_list("id", "status")),
+        sorted(await Activity.all().values_list("id", "status", "is_public", "details_public")),
         await AuditEntry.filter(action__startswith="leader").count()
         + await AuditEntry.filter(action__startswith="session").count()
         + await AuditEntry.filter(action__startswith="activity").count(),
@@ -164,6 +168,17 @@ async def _review(c: httpx.AsyncClient, h: dict[str, str], w: World) -> bool:
     )
 
 
+async def _set_public(c: httpx.AsyncClient, h: dict[str, str], w: World) -> bool:
+    query = """mutation ($id: ID!) {
+      activitySetPublic(input: {id: $id, public: true}) { activity { id } userErrors { code } } }"""
+    assert w.verified is not None
+    return _ok(
+        await gql(c, query, headers=h, id=global_id("Activity", w.verified.id)),
+        "activitySetPublic",
+        "activity",
+    )
+
+
 async def _withdraw(c: httpx.AsyncClient, h: dict[str, str], w: World) -> bool:
     query = """mutation ($i: LeaderReasonInput!) {
       leaderWithdraw(input: $i) { leader { id } userErrors { code } } }"""
@@ -239,6 +254,7 @@ OPERATIONS: dict[str, tuple[str, Operation]] = {
     "activityUpdate": ("activity.edit", _edit),
     "activitySubmit": ("activity.edit", _submit),
     "activityReturn": ("activity.review", _return),
+    "activitySetPublic": ("activity.review", _set_public),
 }
 
 

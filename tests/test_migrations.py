@@ -19,10 +19,12 @@ from tortoise.context import TortoiseContext
 from tortoise.migrations.api import migrate as run_migrations
 from tortoise.migrations.autodetector import MigrationAutodetector
 
+from domain import sql
 from domain.activities import rollup
 from domain.activities.models import Activity, ActivityMonthCount, ActivityStatus, ActivityType, location
 from domain.audit import service as audit_service
 from domain.db import tortoise_config
+from domain.grids.models import GridCell
 from tests.conftest import POSTGRES_URL
 from tests.factories import build_tree
 
@@ -113,6 +115,27 @@ def _empty_database(database: str, tmp_path: Path) -> Iterator[str]:
         )
 
 
+async def _insert_old_rows(rows: list[tuple[GridCell, datetime, ActivityStatus, ActivityType]]) -> None:
+    """Activity rows in the columns every migration since 0005 has (the model may have more)."""
+    for place, started, status, kind in rows:
+        columns = location(place.id, place.path)
+        await sql.fetch_all(
+            "INSERT INTO activity (author_user_id, cell_id, cell_path, town_id, unit_id, grid_id, "
+            "activity_type, title, narrative, started_at, ended_at, place, participants, "
+            "households_reached, problems, follow_up, status, is_demo, created_at, updated_at) "
+            "VALUES (1, ?, ?, ?, ?, ?, ?, '迁移前的记录', '', ?, ?, '', 0, 0, '{}', '', ?, FALSE, ?, ?)",
+            [
+                *(columns[name] for name in ("cell_id", "cell_path", "town_id", "unit_id", "grid_id")),
+                kind.value,
+                started,
+                started,
+                status.value,
+                started,
+                started,
+            ],
+        )
+
+
 async def _migrate_to(url: str, target: str | None = None) -> None:
     try:
         await run_migrations(config=tortoise_config(url), target=target)
@@ -147,19 +170,8 @@ async def test_the_monthly_rollup_is_backfilled_from_the_verified_records(
                 (tree.town, february, ActivityStatus.VERIFIED),
                 (micro, february, ActivityStatus.SUBMITTED),
             ]
-            await Activity.bulk_create(
-                [
-                    Activity(
-                        author_user_id=1,
-                        **location(place.id, place.path),
-                        activity_type=ActivityType.VISIT,
-                        title="迁移前的记录",
-                        started_at=started,
-                        ended_at=started,
-                        status=status,
-                    )
-                    for place, started, status in rows
-                ]
+            await _insert_old_rows(
+                [(place, started, status, ActivityType.VISIT) for place, started, status in rows]
             )
         # WHEN the remaining migrations run
         await _migrate_to(url)
@@ -172,3 +184,40 @@ async def test_the_monthly_rollup_is_backfilled_from_the_verified_records(
                 (tree.community.id, 202602, 2),
             ]
             assert await rollup.differences() == 0
+
+
+@pytest.mark.parametrize("database", DATABASES)
+async def test_existing_verified_records_are_public_by_their_types_default(
+    database: str, tmp_path: Path
+) -> None:
+    EXECUTOR_CACHE.clear()
+    with _empty_database(database, tmp_path) as url:
+        # GIVEN a database just before 0008 with verified records of a private and a public type,
+        # and a submitted record of a public type
+        await _migrate_to(url, "models.0007_audit_key_id")
+        async with TortoiseContext() as ctx:
+            await ctx.init(config=tortoise_config(url))
+            tree = await build_tree(grids=1, micro_grids_per_grid=1)
+            micro, moment = tree.micro_grids[0], datetime(2026, 3, 1, 2, 0, tzinfo=UTC)
+            await _insert_old_rows(
+                [
+                    (micro, moment, ActivityStatus.VERIFIED, ActivityType.MEDIATION),
+                    (micro, moment, ActivityStatus.VERIFIED, ActivityType.VISIT),
+                    (micro, moment, ActivityStatus.VERIFIED, ActivityType.CULTURE_SPORTS),
+                    (micro, moment, ActivityStatus.VERIFIED, ActivityType.DELIBERATION),
+                    (micro, moment, ActivityStatus.SUBMITTED, ActivityType.CULTURE_SPORTS),
+                ]
+            )
+        # WHEN the remaining migrations run
+        await _migrate_to(url)
+        # THEN the verified records of public types are public, the others not; no details are public
+        async with TortoiseContext() as ctx:
+            await ctx.init(config=tortoise_config(url))
+            rows = await Activity.all().order_by("id").values_list("is_public", "details_public")
+            assert [tuple(row) for row in rows] == [
+                (False, False),
+                (False, False),
+                (True, False),
+                (True, False),
+                (False, False),
+            ]

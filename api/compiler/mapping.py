@@ -11,6 +11,8 @@ Field kinds:
 - `Nested`: a field compiled by a function over the row (nested connections, lists with
   arguments, aggregates); the only kind whose field arguments compile, and only the arguments it
   declares (any other argument falls back);
+- `Guarded`: another field's value where a condition over the row holds, else null (or an empty
+  list): what a reader may not see (a record's details for the public);
 - `Root`: a Query field, compiled by a function (connections, lookups, aggregates).
 A type's `visible` function yields its read policy as a SQL predicate; it is applied wherever the
 type's table is read (lookups, relations, pages, totals).
@@ -49,6 +51,8 @@ class ToOne:
     target: str
     column: str  # on this row; the target's `id` equals it
     nullable: bool = False
+    # the key as SQL over this row instead of `column` (e.g. a cell that depends on the reader)
+    key: Callable[[Builder, str], Sql] | None = None
 
 
 @dataclass(frozen=True)
@@ -73,7 +77,17 @@ class Nested:
     arguments: frozenset[str] = frozenset()
 
 
-FieldMap = Column | Computed | ToOne | ToMany | Nested
+@dataclass(frozen=True)
+class Guarded:
+    """`field` where `when(builder, row alias)` holds (None: always), else null, or `[]` when
+    `empty_list` (a list field); the resolver's twin returns None / [] under the same predicate."""
+
+    field: Column | Computed | ToMany | Nested
+    when: Callable[[Builder, str], Sql | None]
+    empty_list: bool = False
+
+
+FieldMap = Column | Computed | ToOne | ToMany | Nested | Guarded
 
 
 @dataclass

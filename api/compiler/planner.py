@@ -220,27 +220,43 @@ class Builder:
                 columns.append((key, Sql(literal(type_name))))
                 continue
             field_map = type_map.fields.get(name)
-            if isinstance(field_map, mapping.Nested):
-                given = {argument.name.value for node in field_nodes for argument in node.arguments or ()}
-                if not given <= field_map.arguments:
+            if name == "id" and field_map is None and any(i.name == "Node" for i in graphql_type.interfaces):
+                if first.arguments:
                     raise Fallback(f"arguments on {type_name}.{name}")
-                self.below_root += 1
-                try:
-                    columns.append(
-                        (key, field_map.build(self, alias, graphql_type.fields[name], field_nodes))
-                    )
-                finally:
-                    self.below_root -= 1
-                continue
-            if first.arguments:
-                raise Fallback(f"arguments on {type_name}.{name}")
-            if name == "id" and any(i.name == "Node" for i in graphql_type.interfaces):
                 columns.append((key, Sql(self.dialect.b64(f"{literal(type_name + ':')} || {alias}.id"))))
                 continue
             if field_map is None:
                 raise Fallback(f"{type_name}.{name} is not compilable")
-            columns.append((key, self.field_value(type_map, field_map, alias, field_nodes)))
+            columns.append((key, self._value(type_map, field_map, alias, graphql_type, name, field_nodes)))
         return columns
+
+    def _value(
+        self,
+        type_map: mapping.TypeMap,
+        field_map: mapping.FieldMap,
+        alias: str,
+        graphql_type: GraphQLObjectType,
+        name: str,
+        field_nodes: Sequence[FieldNode],
+    ) -> Sql:
+        if isinstance(field_map, mapping.Guarded):
+            value = self._value(type_map, field_map.field, alias, graphql_type, name, field_nodes)
+            condition = field_map.when(self, alias)
+            if condition is None:
+                return value
+            return self.dialect.guarded(condition, value, json=field_map.empty_list)
+        if isinstance(field_map, mapping.Nested):
+            given = {argument.name.value for node in field_nodes for argument in node.arguments or ()}
+            if not given <= field_map.arguments:
+                raise Fallback(f"arguments on {type_map.name}.{name}")
+            self.below_root += 1
+            try:
+                return field_map.build(self, alias, graphql_type.fields[name], field_nodes)
+            finally:
+                self.below_root -= 1
+        if field_nodes[0].arguments:
+            raise Fallback(f"arguments on {type_map.name}.{name}")
+        return self.field_value(type_map, field_map, alias, field_nodes)
 
     def field_value(
         self, type_map: mapping.TypeMap, field_map: mapping.FieldMap, alias: str, nodes: Sequence[FieldNode]
@@ -263,7 +279,8 @@ class Builder:
         if isinstance(field_map, mapping.ToOne):
             target = mapping.TYPES[field_map.target]
             child = self.alias()
-            where: Sql = Sql(f"WHERE {child}.id = {alias}.{field_map.column}")
+            key = field_map.key(self, alias) if field_map.key else Sql(f"{alias}.{field_map.column}")
+            where: Sql = f"WHERE {child}.id = " + key
             visible = target.visible(self, child) if target.visible else None
             if visible is not None:
                 where = where + " AND " + visible

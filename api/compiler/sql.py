@@ -124,6 +124,10 @@ class Dialect:
         """A JSON object of already dialect-shaped values over the current row."""
         raise NotImplementedError
 
+    def guarded(self, condition: Sql, value: Sql, json: bool = False) -> Sql:
+        """`value` where `condition` holds, else NULL; for a JSON list value (`json`), else `[]`."""
+        raise NotImplementedError
+
     def single(self, columns: Sequence[tuple[str, Sql]], source: Sql) -> Sql:
         """The object of the first row of `source` (FROM ... WHERE ...), or NULL."""
         raise NotImplementedError
@@ -188,6 +192,11 @@ class SqliteDialect(Dialect):
     def nested(self, expr: str, compact: bool = False) -> str:
         # `x -> '$'` is json(x) (the JSON text, marked as JSON) for a parser stack entry less.
         return f"{expr} -> '$'" if compact else f"json({expr})"
+
+    def guarded(self, condition: Sql, value: Sql, json: bool = False) -> Sql:
+        if json:  # json(): the CASE's result is text; JSON again for the enclosing object
+            return "json(CASE WHEN " + condition + " THEN " + value + " ELSE '[]' END)"
+        return "CASE WHEN " + condition + " THEN " + value + " END"
 
     def obj(self, columns: Sequence[tuple[str, Sql]]) -> Sql:
         if len(columns) > 60:
@@ -263,6 +272,10 @@ class PostgresDialect(Dialect):
             if len(key) > 63:
                 raise Fallback("response key longer than a PostgreSQL identifier")
         return join([value + f' AS "{key}"' for key, value in columns], ", ")
+
+    def guarded(self, condition: Sql, value: Sql, json: bool = False) -> Sql:
+        empty = " ELSE '[]'::json" if json else ""
+        return "CASE WHEN " + condition + " THEN " + value + empty + " END"
 
     def obj(self, columns: Sequence[tuple[str, Sql]]) -> Sql:
         return "(SELECT row_to_json(_r) FROM (SELECT " + self._columns(columns) + ") _r)"

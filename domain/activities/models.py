@@ -126,6 +126,37 @@ ACTIVITY_TRANSITIONS: dict[ActivityStatus, frozenset[ActivityStatus]] = {
 }
 EDITABLE = frozenset({ActivityStatus.DRAFT, ActivityStatus.RETURNED})
 
+# 公开范围：核实人核实时决定记录是否公开（`is_public`），以及是否连同详情一起公开
+# (`details_public`，默认不公开)。未勾选时按类型取默认值：
+# - 不公开：邻里纠纷调解、走访慰问、便民代办、应急处置、安全隐患排查、其他。这些记录涉及具体
+#   家庭的纠纷、困难和求助（常是老人、残疾人等困难群体），而微网格只有二三十到一百来户，
+#   标题加上位置就足以认出当事人；依《个人信息保护法》和《人民调解法》（调解员应当保守当事人
+#   的个人隐私），默认只有记录人和辖区工作人员可以看到。
+# - 公开：邻里文体活动、志愿服务、政策宣传、环境整治、议事协商、项目活动。这些是面向全体
+#   居民的公共事务，公开有助于监督和参与。
+# 公开的记录对公众只显示类型、时间、标题、计数和所在网格（不显示微网格）；叙述、地点、问题、
+# 照片、后续跟进、调解结果仅在“详情公开”时显示。
+PUBLIC_BY_DEFAULT: dict[ActivityType, bool] = {
+    ActivityType.MEDIATION: False,
+    ActivityType.VISIT: False,
+    ActivityType.ERRAND: False,
+    ActivityType.EMERGENCY: False,
+    ActivityType.SAFETY_CHECK: False,
+    ActivityType.OTHER: False,
+    ActivityType.CULTURE_SPORTS: True,
+    ActivityType.VOLUNTEERING: True,
+    ActivityType.PUBLICITY: True,
+    ActivityType.ENVIRONMENT: True,
+    ActivityType.DELIBERATION: True,
+    ActivityType.PROJECT_WORK: True,
+}
+PUBLIC_TYPES = frozenset(kind for kind, public in PUBLIC_BY_DEFAULT.items() if public)
+
+
+def public_by_default(activity_type: ActivityType) -> bool:
+    """Whether a record of this type is public when its verifier does not say (see above)."""
+    return PUBLIC_BY_DEFAULT[activity_type]
+
 
 class Activity(Model):
     id = fields.BigIntField(primary_key=True)
@@ -159,6 +190,10 @@ class Activity(Model):
     submitted_at = fields.DatetimeField(null=True)
     verified_at = fields.DatetimeField(null=True)
     reviewed_by_user_id = fields.IntField(null=True)
+    # Who sees a verified record (`PUBLIC_BY_DEFAULT`, `policy.can_view` / `can_see_details`):
+    # set by its verifier, changeable later by staff who may verify it.
+    is_public = fields.BooleanField(default=False, db_default=False)
+    details_public = fields.BooleanField(default=False, db_default=False)
     is_demo = fields.BooleanField(default=False)
     created_at = fields.DatetimeField(auto_now_add=True)
     updated_at = fields.DatetimeField(auto_now=True)

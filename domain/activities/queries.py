@@ -20,7 +20,7 @@ from tortoise.queryset import QuerySet
 from domain import sql
 from domain.access import Actor, Role
 from domain.activities import policy, rollup
-from domain.activities.models import Activity, ActivityPhoto, ActivityStatus, ActivityType, in_subtree
+from domain.activities.models import Activity, ActivityPhoto, ActivityStatus, ActivityType
 from domain.activities.photos import MAX_PHOTOS
 from domain.errors import ErrorCode, NotFound, ValidationError
 from domain.grids.models import TOWN_DEPTH, GridCell
@@ -57,11 +57,11 @@ def _utc(value: datetime, path: str) -> datetime:
 def _feed(actor: Actor, f: FeedFilter) -> QuerySet[Activity]:
     qs = Activity.filter(policy.visible_filter(actor))
     if f.subtree_path is not None:
-        qs = qs.filter(in_subtree(f.subtree_path))
+        qs = qs.filter(policy.subtree_filter(actor, f.subtree_path))
     if f.cell_id is not None:
-        qs = qs.filter(cell_id=f.cell_id)
+        qs = qs.filter(policy.cell_filter(actor, f.cell_id))
     if f.leader_id is not None:
-        qs = qs.filter(leader_id=f.leader_id)
+        qs = qs.filter(policy.leader_filter(actor, f.leader_id))
     if f.types:
         qs = qs.filter(activity_type__in=list(f.types))
     if f.statuses:

@@ -2,9 +2,10 @@
 
 Lifecycle (`models.ACTIVITY_TRANSITIONS`):
 DRAFT -> SUBMITTED -> VERIFIED | RETURNED (with a reason) -> edited -> SUBMITTED again.
-A VERIFIED record never changes. Who may do what is in `policy`, what a valid record is in
-`validation`. Each use case checks policy first, writes in one transaction and appends its audit
-record last, inside that transaction.
+A VERIFIED record's content never changes; who may see it (`is_public`, `details_public`) is
+chosen by its verifier and may be changed later (`set_activity_public`). Who may do what is in
+`policy`, what a valid record is in `validation`. Each use case checks policy first, writes in
+one transaction and appends its audit record last, inside that transaction.
 """
 
 from __future__ import annotations
@@ -29,6 +30,7 @@ from domain.activities.models import (
     MediationOutcome,
     ProblemCategory,
     location,
+    public_by_default,
 )
 from domain.activities.validation import MAX_AGE, ActivityInput, clean
 from domain.audit import service as audit
@@ -191,9 +193,20 @@ async def submit_activity(*, actor: Actor, activity_id: int) -> Activity:
     return activity
 
 
-async def verify_activity(*, actor: Actor, activity_id: int) -> Activity:
+def _publicity(activity: Activity, public: bool | None, details_public: bool | None) -> tuple[bool, bool]:
+    """(is_public, details_public): as chosen, else by type (`models.PUBLIC_BY_DEFAULT`); details
+    are public only on a public record."""
+    shown = public_by_default(activity.activity_type) if public is None else public
+    return shown, shown and bool(details_public)
+
+
+async def verify_activity(
+    *, actor: Actor, activity_id: int, public: bool | None = None, details_public: bool | None = None
+) -> Activity:
     """Grid staff of the record's subtree (or bureau staff), never its author, confirm it; from
-    then on it is public and immutable, and counted in its month's rollup (`rollup`)."""
+    then on its content never changes and it is counted in its month's rollup (`rollup`). The
+    verifier decides whether the public sees it (`public`, by type when not given) and its
+    details (`details_public`, not by default)."""
     policy.require_write(actor)
     async with in_transaction():
         activity = await queries.activity_for_update(activity_id)
@@ -201,9 +214,51 @@ async def verify_activity(*, actor: Actor, activity_id: int) -> Activity:
         _move(activity, ActivityStatus.VERIFIED)
         activity.verified_at = _now()
         activity.reviewed_by_user_id = actor.user_id
-        await activity.save(update_fields=["status", "verified_at", "reviewed_by_user_id", "updated_at"])
+        activity.is_public, activity.details_public = _publicity(activity, public, details_public)
+        await activity.save(
+            update_fields=[
+                "status",
+                "verified_at",
+                "reviewed_by_user_id",
+                "is_public",
+                "details_public",
+                "updated_at",
+            ]
+        )
         await rollup.count_verified(activity)
-        await audit.record(actor, "activity.verify", "Activity", activity.id)
+        await audit.record(
+            actor,
+            "activity.verify",
+            "Activity",
+            activity.id,
+            public=activity.is_public,
+            details_public=activity.details_public,
+        )
+    return activity
+
+
+async def set_activity_public(
+    *, actor: Actor, activity_id: int, public: bool, details_public: bool = False
+) -> Activity:
+    """Change who sees a verified record: staff who may verify it (`policy.require_set_public`).
+    Counts are unaffected (they include every verified record)."""
+    policy.require_write(actor)
+    async with in_transaction():
+        activity = await queries.activity_for_update(activity_id)
+        policy.require_set_public(actor, activity)
+        before = (activity.is_public, activity.details_public)
+        activity.is_public, activity.details_public = _publicity(activity, public, details_public)
+        await activity.save(update_fields=["is_public", "details_public", "updated_at"])
+        await audit.record(
+            actor,
+            "activity.set_public",
+            "Activity",
+            activity.id,
+            public=activity.is_public,
+            details_public=activity.details_public,
+            was_public=before[0],
+            was_details_public=before[1],
+        )
     return activity
 
 
@@ -287,6 +342,6 @@ async def photo_for_viewer(*, actor: Actor, photo_id: int) -> tuple[Path, str]:
     """The stored file and its content type, for whoever may see the record; anyone else is
     told the photo does not exist."""
     photo = await queries.photo_with_activity(photo_id)
-    if not policy.can_view(actor, photo.activity):
+    if not policy.can_see_details(actor, photo.activity):
         raise NotFound("照片不存在", ["id"])
     return photos.path_of(photo.file_name), photo.content_type

@@ -40,6 +40,7 @@ ACTIONS: dict[str, str] = {
     "activity.submit": "提交活动记录",
     "activity.verify": "核实活动记录",
     "activity.return": "退回活动记录",
+    "activity.set_public": "设置活动记录公开范围",
     "activity.photo_add": "添加活动照片",
     "activity.photo_remove": "删除活动照片",
 }

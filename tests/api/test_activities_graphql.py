@@ -98,8 +98,11 @@ async def test_a_leader_logs_a_mediation_and_staff_verify_it(client: httpx.Async
         {"title": "调解楼上漏水纠纷", "status": "SUBMITTED"}
     ]
     assert verified["data"]["activityVerify"]["activity"]["status"] == "VERIFIED"
+    # ... and, a mediation, not public unless the verifier says so (the author still sees it)
     public = await gql(client, FEED, first=5)
-    assert [n["title"] for n in public["data"]["activities"]["nodes"]] == ["调解楼上漏水纠纷"]
+    assert public["data"]["activities"]["nodes"] == []
+    own = await gql(client, FEED, headers=leader, first=5)
+    assert [n["title"] for n in own["data"]["activities"]["nodes"]] == ["调解楼上漏水纠纷"]
 
 
 async def test_a_mediation_without_outcome_is_refused_and_nothing_is_saved(client: httpx.AsyncClient) -> None:
@@ -148,7 +151,9 @@ async def test_a_feed_page_costs_the_same_statements(
     client: httpx.AsyncClient, sql_log: SqlLog, rows: int
 ) -> None:
     cast = await build_cast()
-    await insert_activities(cast.tree.micro_grids[0], rows, author_user_id=1, leader_id=cast.leader_row.id)
+    await insert_activities(
+        cast.tree.micro_grids[0], rows, author_user_id=1, leader_id=cast.leader_row.id, details_public=True
+    )
     sql_log.reset()
     resolvers = {"x-linzhi-read-path": "resolvers"}  # the DataLoader batching; tests/compiler: one statement
     body = await gql(client, FEED, headers=resolvers, first=50)

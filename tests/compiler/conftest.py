@@ -77,7 +77,9 @@ class World:
 
 async def build_world() -> World:
     """The activity cast (平湖市 > 当湖街道 > 南河头社区 > 2 grids > 4 micro-grids) with records in
-    every status, a page-worth of verified ones, and a withdrawn leader (left out of lists)."""
+    every status, a page-worth of verified ones, and a withdrawn leader (left out of lists). The
+    verified mediation is not public; the other verified records are (`other_verified` with its
+    details, the inserted ones without)."""
     cast = await build_cast()
     micro = cast.tree.micro_grids
     records = {
@@ -92,8 +94,9 @@ async def build_world() -> World:
         "submitted": await submitted_activity(cast.other_leader, micro[2], title="环境整治'\"\\引号"),
         "draft": await log_activity(cast.leader, micro[1], title="草稿"),
         "returned": await returned_activity(cast.leader, cast.staff, micro[0], title="退回的记录"),
+        # published with its details (a VISIT is not public by default; the mediation above is not)
         "other_verified": await verified_activity(
-            cast.other_leader, cast.far_staff, micro[3], title="第二网格"
+            cast.other_leader, cast.far_staff, micro[3], title="第二网格", public=True, details_public=True
         ),
     }
     await insert_activities(

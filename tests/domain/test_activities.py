@@ -513,7 +513,9 @@ async def _one_of_each(cast: Cast) -> dict[ActivityStatus, Activity]:
         ActivityStatus.DRAFT: await log_activity(cast.leader, micro, title="草稿"),
         ActivityStatus.SUBMITTED: await submitted_activity(cast.leader, micro, title="待审"),
         ActivityStatus.RETURNED: await returned_activity(cast.leader, cast.staff, micro, title="退回"),
-        ActivityStatus.VERIFIED: await verified_activity(cast.leader, cast.staff, micro, title="核实"),
+        ActivityStatus.VERIFIED: await verified_activity(
+            cast.leader, cast.staff, micro, title="核实", public=True
+        ),
     }
 
 
@@ -570,7 +572,7 @@ async def test_feed_filters() -> None:
     cast = await build_cast()
     micro = cast.tree.micro_grids
     visit = await verified_activity(
-        cast.leader, cast.staff, micro[0], started_at=hours_ago(50), ended_at=hours_ago(49)
+        cast.leader, cast.staff, micro[0], started_at=hours_ago(50), ended_at=hours_ago(49), public=True
     )
     mediation = await verified_activity(
         cast.leader,
@@ -580,9 +582,10 @@ async def test_feed_filters() -> None:
         mediation_outcome=MediationOutcome.RESOLVED,
         started_at=hours_ago(30),
         ended_at=hours_ago(29),
+        public=True,
     )
     far = await verified_activity(
-        cast.other_leader, cast.staff, micro[2], started_at=hours_ago(10), ended_at=hours_ago(9)
+        cast.other_leader, cast.staff, micro[2], started_at=hours_ago(10), ended_at=hours_ago(9), public=True
     )
     draft = await log_activity(cast.leader, micro[0], started_at=hours_ago(5), ended_at=hours_ago(4))
 
@@ -592,8 +595,11 @@ async def test_feed_filters() -> None:
 
     assert await ids(ANONYMOUS) == [far.id, mediation.id, visit.id]  # newest first
     assert await ids(ANONYMOUS, subtree_path=cast.tree.grids[0].path) == [mediation.id, visit.id]
-    assert await ids(ANONYMOUS, cell_id=micro[2].id) == [far.id]
-    assert await ids(ANONYMOUS, leader_id=cast.leader_row.id) == [mediation.id, visit.id]
+    assert await ids(cast.staff, cell_id=micro[2].id) == [far.id]
+    assert await ids(ANONYMOUS, cell_id=micro[2].id) == []  # a micro-grid filter shows the public nothing
+    assert await ids(cast.staff, leader_id=cast.leader_row.id) == [draft.id, mediation.id, visit.id]
+    # (the public gets a leader's records only where their details, the recorder among them, are public)
+    assert await ids(ANONYMOUS, leader_id=cast.leader_row.id) == []
     assert await ids(ANONYMOUS, types=(ActivityType.MEDIATION,)) == [mediation.id]
     assert await ids(cast.staff, statuses=(ActivityStatus.DRAFT,)) == [draft.id]
     assert await ids(ANONYMOUS, statuses=(ActivityStatus.DRAFT,)) == []

@@ -216,9 +216,15 @@ async def test_photos_are_served_only_to_those_who_may_see_the_record() -> None:
             await service.photo_for_viewer(actor=outsider, photo_id=photo.id)
     with pytest.raises(NotFound):
         await service.photo_for_viewer(actor=cast.leader, photo_id=photo.id + 1000)
-    # WHEN the record is verified THEN it is public, photos included
+    # WHEN the record is verified (a visit: not public by default) THEN the public still gets nothing
     await service.submit_activity(actor=cast.leader, activity_id=activity.id)
     await service.verify_activity(actor=cast.staff, activity_id=activity.id)
+    with pytest.raises(NotFound):
+        await service.photo_for_viewer(actor=ANONYMOUS, photo_id=photo.id)
+    # WHEN it is made public with its details THEN its photos are public too
+    await service.set_activity_public(
+        actor=cast.staff, activity_id=activity.id, public=True, details_public=True
+    )
     path, _ = await service.photo_for_viewer(actor=ANONYMOUS, photo_id=photo.id)
     assert path.name == photo.file_name
 

@@ -11,7 +11,14 @@ from decimal import Decimal
 from typing import Any
 
 from domain.accounts.models import User
-from domain.activities.models import Activity, ActivityStatus, ActivityType, MediationOutcome, ProblemCategory
+from domain.activities.models import (
+    Activity,
+    ActivityStatus,
+    ActivityType,
+    MediationOutcome,
+    ProblemCategory,
+    public_by_default,
+)
 from domain.grids.codes import GridKind
 from domain.grids.models import GridCell
 from domain.leaders.models import (
@@ -46,7 +53,7 @@ ACTIVITIES = (4_000, 6_000)
 ACTIVITY_FIELDS = (
     "id leader_id author_user_id cell_path activity_type started_at ended_at participants households_reached "
     "problems mediation_outcome volunteer_hours status return_reason created_at submitted_at verified_at "
-    "reviewed_by_user_id is_demo title narrative"
+    "reviewed_by_user_id is_demo title narrative is_public details_public"
 )
 TABLES = (Cohort, MicroLeader, TrainingSession, Enrolment, Attendance, Activity, Person, GridCell)
 
@@ -250,6 +257,10 @@ def _assert_type_fields(row: dict[str, Any]) -> None:
 
 def _assert_review(row: dict[str, Any], users: dict[str, int]) -> None:
     status = ActivityStatus(row["status"])
+    # public as a verifier would leave it by default: verified records of public types, no details
+    kind = ActivityType(row["activity_type"])
+    assert row["is_public"] == (status is ActivityStatus.VERIFIED and public_by_default(kind))
+    assert row["details_public"] is False
     assert row["ended_at"] <= row["created_at"]
     reviewers = {user_id for name, user_id in users.items() if name.startswith("demo.grid.")}
     if status is ActivityStatus.DRAFT:

@@ -1,7 +1,8 @@
 """A micro-leader's day in Chromium, on the seeded demo: the leader logs a mediation with a photo
-on their phone and submits it; the grid staff member verifies it from the review queue; the
-leader sees it verified. Then the public directory and a facilitator's session page. No console
-errors (CSP violations included), no sideways scrolling."""
+on their phone and submits it; the grid staff member verifies it from the review queue (not
+public, a mediation) and then makes it public without its details; the leader sees it verified,
+the public sees its title at its grid without the narrative. Then the public directory and a
+facilitator's session page. No console errors (CSP violations included), no sideways scrolling."""
 
 from __future__ import annotations
 
@@ -101,13 +102,29 @@ def test_a_leader_logs_a_mediation_grid_staff_verify_it_and_the_leader_sees_it_v
     expect(page.locator("main h1")).to_have_text("审核活动记录")
     queued = find_in_queue(page, title)
     expect(queued).to_contain_text("南河头社区居民会客厅")
+    # (a mediation is not public unless the verifier ticks 公开)
+    expect(queued.get_by_role("checkbox", name=re.compile("^公开"))).not_to_be_checked()
+    record_url = queued.locator(".activity-card__title a").get_attribute("href")
+    assert record_url is not None
     queued.scroll_into_view_if_needed()
     shoot(page, screenshots, "review")
 
-    # AND verify it, THEN it leaves the queue
+    # AND verify it, THEN it leaves the queue, not public
     queued.get_by_role("button", name=re.compile("^核实")).click()
-    expect(page.locator(".alert--success")).to_contain_text("已核实")
+    expect(page.locator(".alert--success")).to_contain_text("已核实。记录不公开")
     expect(card(page, title)).to_have_count(0)
+
+    # WHEN they open the record's page, THEN they read it in full with the switch, and make it
+    # public without its details
+    page.goto(f"{base}{record_url}")
+    expect(page.locator("main h1")).to_have_text(title)
+    expect(page.locator(".activity-card__narrative")).to_contain_text("约楼上楼下两户")
+    expect(page.locator(".activity-card__head")).to_contain_text("不公开")
+    shoot(page, screenshots, "activity-staff")
+    page.get_by_role("checkbox", name=re.compile("^公开")).check()
+    page.get_by_role("button", name="保存公开范围").click()
+    expect(page.locator(".alert--success")).to_have_text("已更新公开范围。")
+    expect(page.locator(".activity-card__head")).to_contain_text("公开")
     sign_out(page)
 
     # WHEN the leader signs in again, THEN 我的记录 shows it verified
@@ -115,10 +132,17 @@ def test_a_leader_logs_a_mediation_grid_staff_verify_it_and_the_leader_sees_it_v
     nav(page).get_by_role("link", name="我的记录").click()
     expect(card(page, title).locator(".status")).to_have_text("已核实")
 
-    # AND the public sees it in the grid's feed
+    # AND the public sees it in the grid's feed and on its page, without the narrative, place or photo
     sign_out(page)
     page.goto(f"{base}/grids/330482001005/activities?type=MEDIATION")
     expect(card(page, title)).to_be_visible()
+    page.goto(f"{base}{record_url}")
+    expect(page.locator("main h1")).to_have_text(title)
+    expect(page.locator(".activity-card__withheld")).to_have_text("详情不公开。")
+    expect(page.locator("main")).not_to_contain_text("约楼上楼下两户")
+    expect(page.locator("main")).not_to_contain_text("南河头社区居民会客厅")
+    expect(page.locator("main img")).to_have_count(0)
+    shoot(page, screenshots, "activity-public")
 
     assert console_errors.messages == []
 

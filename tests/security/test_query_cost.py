@@ -194,13 +194,14 @@ async def test_lists_stop_at_their_maximum_on_both_read_paths(app: httpx.AsyncCl
 
 
 async def test_an_activity_shows_at_most_its_maximum_of_photos(app: httpx.AsyncClient) -> None:
-    from domain.activities.models import ActivityStatus
+    from domain.activities.models import Activity, ActivityStatus
     from tests.factories_activities import build_cast, verified_activity
 
     # GIVEN a public record with one photo more than the upload rule allows (written directly)
     cast = await build_cast()
     record = await verified_activity(cast.leader, cast.staff, cast.tree.micro_grids[0])
     assert record.status is ActivityStatus.VERIFIED
+    await Activity.filter(id=record.id).update(is_public=True, details_public=True)  # photos public
     for i in range(MAX_PHOTOS + 1):
         await ActivityPhoto.create(
             activity=record,

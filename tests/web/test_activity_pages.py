@@ -206,7 +206,7 @@ async def test_a_mediation_with_a_jpeg_photo_is_logged_and_submitted(client: htt
 
     # AND the record shows as awaiting review, with its photo
     _, doc = await browser.open(response.headers["location"])
-    assert doc.find(class_="alert--success").text == "已提交审核。网格员核实后，记录将公开显示。"
+    assert doc.find(class_="alert--success").text == "已提交审核。网格员核实后，记录按其选择的公开范围显示。"
     card = doc.find("article")
     assert card.find(class_="activity-card__title").text == "调解1幢楼上楼下漏水纠纷"
     assert card.find(class_="status").text == "待审核"
@@ -435,12 +435,12 @@ async def test_a_photo_of_an_unverified_record_does_not_exist_for_the_public(
     assert response.content[:3] == b"\xff\xd8\xff"
 
 
-async def test_a_photo_of_a_verified_record_is_public(client: httpx.AsyncClient) -> None:
+async def test_a_photo_of_a_verified_record_with_public_details_is_public(client: httpx.AsyncClient) -> None:
     cast = await build_cast()
     activity = await log_activity(cast.leader, cast.tree.micro_grids[0])
     photo = await _photo(cast, activity)
     await service.submit_activity(actor=cast.leader, activity_id=activity.id)
-    await service.verify_activity(actor=cast.staff, activity_id=activity.id)
+    await service.verify_activity(actor=cast.staff, activity_id=activity.id, public=True, details_public=True)
 
     response = await client.get(f"/photos/{photo.id}")
 
@@ -510,7 +510,9 @@ async def test_only_staff_covering_the_cell_filter_by_status_and_see_unverified_
 ) -> None:
     # GIVEN a verified and a submitted record
     cast = await build_cast()
-    await verified_activity(cast.leader, cast.staff, cast.tree.micro_grids[0], title="已核实的走访")
+    await verified_activity(
+        cast.leader, cast.staff, cast.tree.micro_grids[0], title="已核实的走访", public=True
+    )
     await submitted_activity(cast.leader, cast.tree.micro_grids[0], title="待审核的走访")
     url = f"/grids/{cast.tree.community.code}/activities"
 
@@ -529,12 +531,19 @@ async def test_only_staff_covering_the_cell_filter_by_status_and_see_unverified_
 async def test_the_feed_costs_the_same_statements_for_3_or_30_records(
     client: httpx.AsyncClient, sql_log: SqlLog
 ) -> None:
-    # GIVEN two grids with 3 and 30 verified records (from two leaders, with photos on some)
+    # GIVEN two grids with 3 and 30 verified records, public with their details (from two leaders,
+    # with photos on some)
     cast = await build_cast()
     user_id = cast.users["leader.li"].id
-    await insert_activities(cast.tree.grids[0], 3, author_user_id=user_id, leader_id=cast.leader_row.id)
+    await insert_activities(
+        cast.tree.grids[0], 3, author_user_id=user_id, leader_id=cast.leader_row.id, details_public=True
+    )
     many = await insert_activities(
-        cast.tree.grids[1], 30, author_user_id=user_id, leader_id=cast.other_leader_row.id
+        cast.tree.grids[1],
+        30,
+        author_user_id=user_id,
+        leader_id=cast.other_leader_row.id,
+        details_public=True,
     )
     for activity in many[:2]:
         await ActivityPhoto.create(

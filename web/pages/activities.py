@@ -23,6 +23,7 @@ from domain.activities.models import (
     ActivityType,
     MediationOutcome,
     ProblemCategory,
+    public_by_default,
 )
 from domain.activities.queries import FeedFilter
 from domain.grids import queries as grid_queries
@@ -339,12 +340,17 @@ async def log_cells(actor: Actor) -> list[CellOption]:
 
 @dataclass(frozen=True)
 class ActivityRow:
-    """A record as a card shows it: where, by whom (masked as the viewer must see it), photos."""
+    """A record as a card shows it: where (its grid for a public reader), by whom (masked as the
+    viewer must see it), photos; `details` whether the viewer sees its narrative, place, problems,
+    photos, follow-up and mediation outcome (`policy.can_see_details`), `full` whether they see
+    it as its author or staff in scope do (and so its publicity badge)."""
 
     activity: Activity
     cell: GridCell | None
     author: PersonView | None
     photos: list[ActivityPhoto]
+    details: bool = True
+    full: bool = True
 
     @property
     def when(self) -> str:
@@ -362,7 +368,28 @@ class ActivityRow:
         return f"{value.normalize():f}" if value is not None else ""
 
     @property
+    def public_by_default(self) -> bool:
+        """What the verify form's 公开 checkbox starts as (`models.PUBLIC_BY_DEFAULT`)."""
+        return public_by_default(self.activity.activity_type)
+
+    @property
+    def may_set_public(self) -> bool:
+        return self.full and self.activity.status is ActivityStatus.VERIFIED
+
+    @property
+    def publicity(self) -> str:
+        """公开 / 详情公开 / 不公开, for those who see the record in full (empty otherwise)."""
+        a = self.activity
+        if not self.full or a.status is not ActivityStatus.VERIFIED:
+            return ""
+        if not a.is_public:
+            return "不公开"
+        return "公开（含详情）" if a.details_public else "公开"
+
+    @property
     def problems(self) -> list[tuple[str, int]]:
+        if not self.details:
+            return []
         found = self.activity.problems
         return [(c.label, int(found[c.value])) for c in CATEGORIES if found.get(c.value)]
 
@@ -375,15 +402,39 @@ async def activity_rows(
     actor: Actor, activities: list[Activity], *, with_authors: bool = True
 ) -> list[ActivityRow]:
     """Cards for `activities` the actor may already see: cells, leaders and photos, one statement
-    each."""
-    cells = await grid_queries.cells_by_ids({a.cell_id for a in activities})
+    each. A public reader gets each record at its grid, with its details only if they are public."""
+    shown = {a.id: policy.shown_cell_id(actor, a) for a in activities}
+    details = {a.id: policy.can_see_details(actor, a) for a in activities}
+    cells = await grid_queries.cells_by_ids(set(shown.values()))
     leader_ids = {a.leader_id for a in activities if a.leader_id is not None}
     leaders = await leader_queries.leaders_by_ids(leader_ids) if with_authors else {}
-    pictures = await queries.photos_of(a.id for a in activities)
+    pictures = await queries.photos_of(a.id for a in activities if details[a.id])
     return [
-        ActivityRow(a, cells.get(a.cell_id), _author(actor, leaders, a.leader_id), pictures.get(a.id, []))
+        ActivityRow(
+            a,
+            cells.get(shown[a.id]),
+            _author(actor, leaders, a.leader_id) if details[a.id] else None,
+            pictures.get(a.id, []),
+            details=details[a.id],
+            full=policy.has_full_view(actor, a),
+        )
         for a in activities
     ]
+
+
+async def activity_page(actor: Actor, activity_id: int) -> ActivityRow:
+    """One record as the viewer may see it (NotFound otherwise)."""
+    activity = await queries.activity_for_viewer(actor, activity_id)
+    return (await activity_rows(actor, [activity]))[0]
+
+
+def publicity_choice(form: FormData | Mapping[str, Any]) -> tuple[bool | None, bool | None]:
+    """The 公开 / 详情公开 checkboxes as ticked (details only with the record itself); (None, None),
+    the default by type, from a form without them (`publicity` marks a form that has them)."""
+    if form.get("publicity") != "1":
+        return None, None
+    public = form.get("public") == "on"
+    return public, public and form.get("details_public") == "on"
 
 
 def _author(actor: Actor, leaders: Mapping[int, MicroLeader], leader_id: int | None) -> PersonView | None:

@@ -26,9 +26,14 @@ from web.routes.grids import MAX_CODE_LENGTH
 MY_ACTIVITIES = "/me/activities"
 NOTICES = {
     "saved": "已保存草稿。可以继续修改，准备好后提交审核。",
-    "submitted": "已提交审核。网格员核实后，记录将公开显示。",
+    "submitted": "已提交审核。网格员核实后，记录按其选择的公开范围显示。",
 }
-REVIEW_NOTICES = {"verified": "已核实，记录已公开。", "returned": "已退回，记录人会在“我的记录”中看到原因。"}
+REVIEW_NOTICES = {
+    "verified": "已核实，记录已公开。",
+    "verified_private": "已核实。记录不公开，只有记录人和辖区工作人员可以看到。",
+    "returned": "已退回，记录人会在“我的记录”中看到原因。",
+}
+ACTIVITY_NOTICES = {"publicity": "已更新公开范围。"}
 PHOTO_HEADERS = {"cache-control": "private, max-age=300"}
 
 
@@ -260,8 +265,40 @@ async def _review(
 
 async def verify(request: Request) -> Response:
     viewer = actor(request)
-    await service.verify_activity(actor=viewer, activity_id=request.path_params["activity_id"])
-    return redirect(request, "/review?done=verified")
+    public, details_public = pages.publicity_choice(await request.form())
+    activity = await service.verify_activity(
+        actor=viewer,
+        activity_id=request.path_params["activity_id"],
+        public=public,
+        details_public=details_public,
+    )
+    return redirect(request, "/review?done=" + ("verified" if activity.is_public else "verified_private"))
+
+
+# --- one record ---------------------------------------------------------------------------------
+
+
+async def activity_page(request: Request) -> Response:
+    """A record as the viewer may see it; staff who may verify it change who else sees it here."""
+    viewer = actor(request)
+    row = await pages.activity_page(viewer, request.path_params["activity_id"])
+    context = {
+        "title": row.activity.title,
+        "row": row,
+        "may_set_public": row.may_set_public and policy.can_review(viewer, row.activity),
+        "notice": ACTIVITY_NOTICES.get(request.query_params.get("done", "")),
+    }
+    return render(request, "activities/detail.html", context, fragment="activities/_detail.html")
+
+
+async def set_public(request: Request) -> Response:
+    viewer = actor(request)
+    activity_id: int = request.path_params["activity_id"]
+    public, details_public = pages.publicity_choice(await request.form())
+    await service.set_activity_public(
+        actor=viewer, activity_id=activity_id, public=bool(public), details_public=bool(details_public)
+    )
+    return redirect(request, f"/activities/{activity_id}?done=publicity")
 
 
 async def return_for_changes(request: Request) -> Response:
@@ -332,5 +369,9 @@ def routes() -> list[Route]:
             "/review/{activity_id:id}/return", return_for_changes, methods=["POST"], name="return_activity"
         ),
         Route("/grids/{code}/activities", cell_feed, methods=["GET"], name="cell_activities"),
+        Route("/activities/{activity_id:id}", activity_page, methods=["GET"], name="activity"),
+        Route(
+            "/activities/{activity_id:id}/publicity", set_public, methods=["POST"], name="set_activity_public"
+        ),
         Route("/photos/{photo_id:id}", photo, methods=["GET"], name="photo"),
     ]

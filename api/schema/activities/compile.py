@@ -12,7 +12,7 @@ from typing import Any
 from graphql import FieldNode, GraphQLField, GraphQLObjectType, get_named_type
 
 from api.compiler.connection import Keyset, connection, relay_page
-from api.compiler.mapping import Column, Computed, Nested, ToMany, ToOne, TypeMap, register, root
+from api.compiler.mapping import Column, Computed, Guarded, Nested, ToMany, ToOne, TypeMap, register, root
 from api.compiler.planner import Builder, Env, labels, plain_objects
 from api.compiler.sql import Fallback, Sql, literal
 from api.schema.activities.queries import FEED_KEYS
@@ -34,7 +34,7 @@ from domain.grids.models import TOWN_DEPTH
 
 ACTIVITY_COLUMNS = frozenset(
     {"id", "author_user_id", "leader_id", "cell_id", "cell_path", "town_id", "unit_id", "grid_id"}
-    | {"activity_type", "started_at", "status", "submitted_at"}
+    | {"activity_type", "started_at", "status", "submitted_at", "is_public", "details_public"}
 )
 
 
@@ -110,6 +110,30 @@ def visible(b: Builder, alias: str) -> Sql | None:
     return b.q(lambda env: policy.visible_filter(env.actor), alias, "activity")
 
 
+def details(b: Builder, alias: str) -> Sql | None:
+    """`policy.details_filter(actor)`, the twin of `can_see_details`: narrative, place, problems,
+    photos, follow-up and mediation outcome are null (lists empty) where it does not hold."""
+    return b.q(lambda env: policy.details_filter(env.actor), alias, "activity")
+
+
+def shown_cell(b: Builder, alias: str) -> Sql:
+    """`policy.shown_cell_id`: the record's cell under `policy.full_view_filter(actor)`, else its
+    grid (the cell itself for a record above grid level)."""
+    public = f"coalesce({alias}.grid_id, {alias}.cell_id)"
+    full = b.q(lambda env: policy.full_view_filter(env.actor), alias, "activity")
+    if full is None:
+        return Sql(f"{alias}.cell_id")
+    return "CASE WHEN " + full + f" THEN {alias}.cell_id ELSE {public} END"
+
+
+def shown_leader(b: Builder, alias: str) -> Sql:
+    """The recording leader, for those who see the record's details (`policy.can_see_details`)."""
+    condition = details(b, alias)
+    if condition is None:
+        return Sql(f"{alias}.leader_id")
+    return "CASE WHEN " + condition + f" THEN {alias}.leader_id END"
+
+
 ACTIVITY = register(
     TypeMap(
         name="Activity",
@@ -120,27 +144,33 @@ ACTIVITY = register(
             "activityType": Column("activity_type"),
             "typeLabel": Column("activity_type", labels=ACTIVITY_TYPE_LABELS),
             "title": Column("title"),
-            "narrative": Column("narrative"),
+            "narrative": Guarded(Column("narrative"), details),
             "startedAt": Column("started_at", "datetime"),
             "endedAt": Column("ended_at", "datetime"),
-            "place": Column("place"),
+            "place": Guarded(Column("place"), details),
             "participants": Column("participants", "int"),
             "householdsReached": Column("households_reached", "int"),
             "durationMinutes": Computed(duration_minutes),
             "volunteerHours": Column("volunteer_hours", "decimal", scale=1),
-            "problems": Nested(problems),
+            "problems": Guarded(Nested(problems), details, empty_list=True),
             # `domain.activities.queries.photos_of`: upload order; the record's visibility applies
-            "photos": ToMany("ActivityPhoto", "activity_id", order=("id",), limit=MAX_PHOTOS),
-            "mediationOutcome": Column("mediation_outcome"),
-            "mediationOutcomeLabel": Column("mediation_outcome", labels=MEDIATION_LABELS),
-            "followUp": Column("follow_up"),
+            "photos": Guarded(
+                ToMany("ActivityPhoto", "activity_id", order=("id",), limit=MAX_PHOTOS),
+                details,
+                empty_list=True,
+            ),
+            "mediationOutcome": Guarded(Column("mediation_outcome"), details),
+            "mediationOutcomeLabel": Guarded(Column("mediation_outcome", labels=MEDIATION_LABELS), details),
+            "followUp": Guarded(Column("follow_up"), details),
+            "isPublic": Column("is_public", "bool"),
+            "detailsPublic": Column("details_public", "bool"),
             "status": Column("status"),
             "statusLabel": Column("status", labels=ACTIVITY_STATUS_LABELS),
             "returnReason": Column("return_reason"),
             "submittedAt": Column("submitted_at", "datetime"),
             "verifiedAt": Column("verified_at", "datetime"),
-            "cell": ToOne("GridCell", "cell_id"),
-            "leader": ToOne("MicroLeader", "leader_id", nullable=True),
+            "cell": ToOne("GridCell", "cell_id", key=shown_cell),
+            "leader": ToOne("MicroLeader", "leader_id", nullable=True, key=shown_leader),
         },
     )
 )
@@ -166,13 +196,12 @@ def feed_filter(arguments: Any, subtree: bool = True) -> Any:
             path = env.cell_paths(node_pk(f["subtree"], "GridCell", "filter.subtree"))
             if path is None:
                 raise Fallback("unknown subtree cell")
-            from domain.activities.models import in_subtree
-
-            parts.append(in_subtree(path))
+            parts.append(policy.subtree_filter(env.actor, path))
         if f.get("cell"):
-            parts.append({"cell_id": node_pk(f["cell"], "GridCell", "filter.cell")})
+            parts.append(policy.cell_filter(env.actor, node_pk(f["cell"], "GridCell", "filter.cell")))
         if f.get("leader"):
-            parts.append({"leader_id": node_pk(f["leader"], "MicroLeader", "filter.leader")})
+            leader = node_pk(f["leader"], "MicroLeader", "filter.leader")
+            parts.append(policy.leader_filter(env.actor, leader))
         if f.get("types"):
             parts.append({"activity_type__in": [ActivityType(t) for t in f["types"]]})
         if f.get("statuses"):

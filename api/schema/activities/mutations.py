@@ -73,6 +73,25 @@ class ActivityIdInput:
     id: strawberry.ID
 
 
+@strawberry.input(description="核实记录，并决定是否公开")
+class ActivityVerifyInput:
+    id: strawberry.ID
+    public: bool | None = strawberry.field(
+        default=None,
+        description="是否公开；不填按类型默认（调解、走访、代办、应急、隐患排查、其他不公开，其余公开）",
+    )
+    details_public: bool | None = strawberry.field(
+        default=None, description="是否连同详情一起公开；不填为不公开"
+    )
+
+
+@strawberry.input(description="修改已核实记录的公开范围")
+class ActivitySetPublicInput:
+    id: strawberry.ID
+    public: bool
+    details_public: bool = False
+
+
 @strawberry.input(description="退回记录（须说明原因）")
 class ActivityReturnInput:
     id: strawberry.ID
@@ -181,10 +200,33 @@ class ActivityMutations:
         actor, activity_id = info.context.actor, node_pk(input.id, "Activity")
         return _payload(await attempt(lambda: service.submit_activity(actor=actor, activity_id=activity_id)))
 
-    @strawberry.mutation(description="核实记录（辖区网格员或民政局）")
-    async def activity_verify(self, info: Info, input: ActivityIdInput) -> ActivityPayload:
+    @strawberry.mutation(description="核实记录（辖区网格员或民政局），并决定是否公开")
+    async def activity_verify(self, info: Info, input: ActivityVerifyInput) -> ActivityPayload:
         actor, activity_id = info.context.actor, node_pk(input.id, "Activity")
-        return _payload(await attempt(lambda: service.verify_activity(actor=actor, activity_id=activity_id)))
+        return _payload(
+            await attempt(
+                lambda: service.verify_activity(
+                    actor=actor,
+                    activity_id=activity_id,
+                    public=input.public,
+                    details_public=input.details_public,
+                )
+            )
+        )
+
+    @strawberry.mutation(description="修改已核实记录的公开范围（可以核实该记录的工作人员）")
+    async def activity_set_public(self, info: Info, input: ActivitySetPublicInput) -> ActivityPayload:
+        actor, activity_id = info.context.actor, node_pk(input.id, "Activity")
+        return _payload(
+            await attempt(
+                lambda: service.set_activity_public(
+                    actor=actor,
+                    activity_id=activity_id,
+                    public=input.public,
+                    details_public=input.details_public,
+                )
+            )
+        )
 
     @strawberry.mutation(description="退回记录（须说明原因，记录人会在其页面看到）")
     async def activity_return(self, info: Info, input: ActivityReturnInput) -> ActivityPayload:

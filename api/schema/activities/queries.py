@@ -66,7 +66,7 @@ class ActivityQueries:
     async def activity(self, info: Info, id: strawberry.ID) -> ActivityType_ | None:
         return await load_activity(info, node_pk(id, "Activity"))
 
-    @strawberry.field(description="活动记录（新的在前；公众只看到已核实的记录）")
+    @strawberry.field(description="活动记录（新的在前；公众只看到公开的已核实记录，不含详情时只见所在网格）")
     async def activities(
         self,
         info: Info,

@@ -11,6 +11,7 @@ from api.schema.errors import error_codes
 from api.schema.grids.types import GridCellType, Info
 from api.schema.limits import max_items
 from api.schema.relay import UserError
+from domain.activities import policy
 from domain.activities.models import (
     Activity,
     ActivityPhoto,
@@ -49,7 +50,7 @@ class ActivityTypeCount:
 
 @strawberry.type(name="ActivityPhoto", description="活动照片（已去除位置信息）")
 class ActivityPhotoType:
-    url: str = strawberry.field(description="仅有权查看该记录的人可以打开")
+    url: str = strawberry.field(description="仅能看到该记录详情的人可以打开")
     content_type: str
     width: int
     height: int
@@ -70,15 +71,15 @@ class ActivityType_(relay.Node):
     activity_type: ActivityTypeEnum  # type: ignore[valid-type]
     type_label: str
     title: str
-    narrative: str
     started_at: datetime
     ended_at: datetime
-    place: str
     participants: int
     households_reached: int
-    mediation_outcome: MediationOutcomeEnum | None  # type: ignore[valid-type]
     volunteer_hours: Decimal | None
-    follow_up: str
+    is_public: bool = strawberry.field(description="核实人是否公开了这条记录（公众只看到公开的已核实记录）")
+    details_public: bool = strawberry.field(
+        description="是否连同详情（叙述、地点、问题、照片、后续跟进、调解结果）一起公开"
+    )
     status: ActivityStatusEnum  # type: ignore[valid-type]
     status_label: str
     return_reason: str | None
@@ -93,15 +94,13 @@ class ActivityType_(relay.Node):
             activity_type=a.activity_type,
             type_label=a.activity_type.label,
             title=a.title,
-            narrative=a.narrative,
             started_at=a.started_at,
             ended_at=a.ended_at,
-            place=a.place,
             participants=a.participants,
             households_reached=a.households_reached,
-            mediation_outcome=a.mediation_outcome,
             volunteer_hours=Decimal(str(a.volunteer_hours)) if a.volunteer_hours is not None else None,
-            follow_up=a.follow_up,
+            is_public=a.is_public,
+            details_public=a.details_public,
             status=a.status,
             status_label=a.status.label,
             return_reason=a.return_reason,
@@ -114,34 +113,63 @@ class ActivityType_(relay.Node):
     def duration_minutes(self) -> int:
         return int((self.ended_at - self.started_at).total_seconds() // 60)
 
-    @strawberry.field
-    def mediation_outcome_label(self) -> str | None:
-        return self.model.mediation_outcome.label if self.model.mediation_outcome else None
+    # Details: null (lists empty) for a reader who may not see them (`policy.can_see_details`).
 
-    @strawberry.field(description="发现的问题", metadata=max_items(len(ProblemCategory)))
-    def problems(self) -> list[ProblemCount]:
+    def _details(self, info: Info) -> bool:
+        return policy.can_see_details(info.context.actor, self.model)
+
+    @strawberry.field(description="经过（详情不公开时对公众为空）")
+    def narrative(self, info: Info) -> str | None:
+        return self.model.narrative if self._details(info) else None
+
+    @strawberry.field(description="地点（详情不公开时对公众为空）")
+    def place(self, info: Info) -> str | None:
+        return self.model.place if self._details(info) else None
+
+    @strawberry.field(description="后续跟进（详情不公开时对公众为空）")
+    def follow_up(self, info: Info) -> str | None:
+        return self.model.follow_up if self._details(info) else None
+
+    @strawberry.field(description="调解结果（详情不公开时对公众为空）")
+    def mediation_outcome(self, info: Info) -> MediationOutcomeEnum | None:  # type: ignore[valid-type]
+        return self.model.mediation_outcome if self._details(info) else None
+
+    @strawberry.field
+    def mediation_outcome_label(self, info: Info) -> str | None:
+        outcome = self.model.mediation_outcome
+        return outcome.label if outcome and self._details(info) else None
+
+    @strawberry.field(
+        description="发现的问题（详情不公开时对公众为空）", metadata=max_items(len(ProblemCategory))
+    )
+    def problems(self, info: Info) -> list[ProblemCount]:
+        if not self._details(info):
+            return []
         rows = [(ProblemCategory(k), int(v)) for k, v in (self.model.problems or {}).items()]
         return [ProblemCount(category=c, label=c.label, count=n) for c, n in rows]
 
-    @strawberry.field(description="所记录的网格单元")
+    @strawberry.field(description="所记录的网格单元（对公众：所在网格，不显示微网格）")
     async def cell(self, info: Info) -> GridCellType:
-        cell = await info.context.loaders.grids.cell_by_id.load(self.model.cell_id)
-        assert cell is not None  # a foreign key
+        cell_id = policy.shown_cell_id(info.context.actor, self.model)
+        cell = await info.context.loaders.grids.cell_by_id.load(cell_id)
+        assert cell is not None  # a foreign key, or the grid on its path
         return GridCellType.from_model(cell)
 
-    @strawberry.field(description="记录人（微领袖；网格员代录时为空）")
+    @strawberry.field(description="记录人（微领袖；网格员代录时为空；详情不公开时对公众为空）")
     async def leader(
         self, info: Info
     ) -> Annotated[MicroLeaderType, strawberry.lazy("api.schema.leaders.types")] | None:
         from api.schema.leaders.types import MicroLeaderType
 
-        if self.model.leader_id is None:
+        if self.model.leader_id is None or not self._details(info):
             return None
         leader = await info.context.loaders.leaders.leader_by_id.load(self.model.leader_id)
         return MicroLeaderType.from_model(leader) if leader else None
 
-    @strawberry.field(description="照片", metadata=max_items(MAX_PHOTOS))
+    @strawberry.field(description="照片（详情不公开时对公众为空）", metadata=max_items(MAX_PHOTOS))
     async def photos(self, info: Info) -> list[ActivityPhotoType]:
+        if not self._details(info):
+            return []
         photos = await info.context.loaders.activities.photos_by_activity.load(self.id)
         return [ActivityPhotoType.from_model(p) for p in photos]
 

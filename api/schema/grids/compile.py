@@ -72,17 +72,25 @@ def _children(b: Builder, cell: str, field_def: GraphQLField, nodes: Sequence[Fi
     )
 
 
-def subtree_branches(b: Builder, cell: str) -> list[Callable[[str], Sql]]:
+def subtree_branches(
+    b: Builder, cell: str, micro_grid: Callable[[str], Sql | None] | None = None
+) -> list[Callable[[str], Sql]]:
     """`domain.activities.models.in_subtree(path)` over an activity row, for a subtree root that
     is a row of the statement: one branch per level, gated on the root's depth, each the level's
     indexed predicate (town_id / unit_id / grid_id, the cell itself for a micro-grid, the path
-    range otherwise, e.g. for the city)."""
+    range otherwise, e.g. for the city). `micro_grid(row)`: a further condition on the
+    micro-grid's branch (`domain.activities.policy.subtree_filter`)."""
 
     def level(depth: int, column: str) -> Callable[[str], Sql]:
         return lambda row: Sql(f"{cell}.depth = {depth} AND {row}.{column} = {cell}.id")
 
+    def micro(row: str) -> Sql:
+        branch = level(MICRO_GRID_DEPTH, "cell_id")(row)
+        extra = micro_grid(row) if micro_grid else None
+        return branch if extra is None else branch + " AND " + extra
+
     branches = [level(depth, column) for depth, column in LEVEL_COLUMNS.items()]
-    branches.append(level(MICRO_GRID_DEPTH, "cell_id"))
+    branches.append(micro)
     levels = ", ".join(str(depth) for depth in (*LEVEL_COLUMNS, MICRO_GRID_DEPTH))
     upper = subtree_upper(b.dialect, cell)
     branches.append(
@@ -98,6 +106,11 @@ def _activities(b: Builder, cell: str, field_def: GraphQLField, nodes: Sequence[
     path)`, which ignores `filter.subtree`), under the visibility policy, newest first."""
     from api.schema.activities.compile import feed_filter  # it imports this module
     from api.schema.activities.queries import FEED_KEYS
+    from domain.activities import policy
+
+    def full_view(row: str) -> Sql | None:
+        # a micro-grid's own feed: only the records the reader sees in full (`policy.subtree_filter`)
+        return b.q(lambda env: policy.full_view_filter(env.actor), row, "activity")
 
     arguments = b.arguments(field_def, nodes[0])
     build = feed_filter(arguments, subtree=False)
@@ -113,7 +126,7 @@ def _activities(b: Builder, cell: str, field_def: GraphQLField, nodes: Sequence[
         where=where,
         keyset=FEED_KEYSET,
         page_of=relay_page(arguments, FEED_KEYS),
-        branches=subtree_branches(b, cell),
+        branches=subtree_branches(b, cell, micro_grid=full_view),
     )
 
 
