@@ -13,7 +13,7 @@ import pytest
 from domain.access import Role
 from domain.activities.models import Activity, ActivityPhoto, ActivityStatus
 from domain.audit.models import AuditEntry
-from domain.leaders import service
+from domain.leaders import training as train
 from domain.leaders.models import Attendance, Enrolment, EnrolmentStatus, TrainingSession
 from domain.permissions import MATRIX, Access
 from tests.accounts import make_user
@@ -47,7 +47,7 @@ async def _world(client: httpx.AsyncClient, role: Role | None) -> World:
     await enrol(started, account.leader)
     await enrol(booked, account.leader)
     started = await start_session(started)
-    window = await service.open_check_in(actor=BUREAU, session_id=started.id, minutes=30)
+    window = await train.open_check_in(actor=BUREAU, session_id=started.id, minutes=30)
     submitted = await submitted_activity(account.actor, tree.micro_grids[0])
     draft = await log_activity(account.actor, tree.micro_grids[0], title="草稿")
     if role is None:

@@ -14,7 +14,7 @@ import pytest
 from domain.access import ALL_SCOPES, Role
 from domain.activities.models import Activity
 from domain.audit.models import AuditEntry
-from domain.leaders import service
+from domain.leaders import training as train
 from domain.leaders.models import Attendance, Enrolment, MicroLeader, TrainingSession
 from domain.permissions import MATRIX, Access
 from tests.accounts import make_user
@@ -47,7 +47,7 @@ async def _world() -> World:
     await enrol(started, account.leader)
     await enrol(booked, account.leader)
     started = await start_session(started)
-    window = await service.open_check_in(actor=BUREAU, session_id=started.id, minutes=30)
+    window = await train.open_check_in(actor=BUREAU, session_id=started.id, minutes=30)
     activity = await submitted_activity(account.actor, tree.micro_grids[0])
     draft = await log_activity(account.actor, tree.micro_grids[0], title="草稿")
     return World(tree, account, training.cohort.id, started, upcoming, booked, activity, draft, window.code)

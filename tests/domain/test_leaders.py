@@ -14,6 +14,7 @@ from domain.audit.models import AuditEntry
 from domain.errors import DomainError, ErrorCode, NotFound, PermissionDenied, Unauthenticated, ValidationError
 from domain.grids.models import GridCell
 from domain.leaders import queries, service
+from domain.leaders import training as train
 from domain.leaders.models import Enrolment, EnrolmentStatus, LeaderStatus, MicroLeader, SourceRole
 from domain.pagination import PageRequest
 from domain.people.models import Person
@@ -573,7 +574,7 @@ async def test_a_leader_account_enrols_itself() -> None:
     me = await make_leader(cohort, tree.micro_grids[0])
     session = await make_session(cohort)
     # WHEN they enrol themself
-    enrolment = await service.enrol(actor=me.actor, session_id=session.id, leader_id=me.leader.id)
+    enrolment = await train.enrol(actor=me.actor, session_id=session.id, leader_id=me.leader.id)
     # THEN they hold a seat and are now in training
     assert enrolment.status is EnrolmentStatus.ENROLLED
     assert (await reload_session(session)).enrolled_count == 1

@@ -17,7 +17,7 @@ from domain.grids import queries as grid_queries
 from domain.grids.codes import GridKind
 from domain.grids.models import GridCell
 from domain.grids.queries import GridCellFilter
-from domain.leaders import policy, queries, service
+from domain.leaders import policy, queries, training
 from domain.leaders.models import Cohort, LeaderStatus, MicroLeader, TrainingSession
 from domain.leaders.queries import LeaderFilter, Progress, ScheduleItem, SheetRow
 from domain.pagination import PageRequest
@@ -50,7 +50,7 @@ def session_id_of(ref: str) -> int | None:
 
 
 def check_in_open(session: TrainingSession) -> bool:
-    return service.is_check_in_open(session)
+    return training.is_check_in_open(session)
 
 
 # --- the directory ----------------------------------------------------------------------------

@@ -12,7 +12,7 @@ from starlette.routing import Route
 from domain.access import Actor
 from domain.accounts.policy import require_signed_in
 from domain.errors import DomainError, NotFound, PermissionDenied, ValidationError
-from domain.leaders import checkin, policy, queries, service
+from domain.leaders import checkin, policy, queries, training
 from web.actor import actor
 from web.forms import field_errors, text, whole_number
 from web.pages import leaders as pages
@@ -86,7 +86,7 @@ async def _enrolment(request: Request, *, cancel: bool) -> Response:
     leader = await queries.leader_of_person(viewer.person_id) if viewer.person_id else None
     if leader is None:
         raise PermissionDenied("只有微领袖本人可以报名培训")
-    change = service.cancel_enrolment if cancel else service.enrol
+    change = training.cancel_enrolment if cancel else training.enrol
     try:
         await change(actor=viewer, session_id=request.path_params["session_id"], leader_id=leader.id)
     except (PermissionDenied, NotFound):
@@ -156,7 +156,7 @@ async def check_in(request: Request) -> Response:
     session_id = _session_id(request)
     code = text(await request.form(), "code", MAX_CODE)
     try:
-        await service.check_in(actor=viewer, session_id=session_id, code=code)
+        await training.check_in(actor=viewer, session_id=session_id, code=code)
     except (PermissionDenied, NotFound):
         raise
     except DomainError as error:
@@ -224,7 +224,7 @@ async def open_check_in(request: Request) -> Response:
     session_id: int = request.path_params["session_id"]
     minutes = whole_number(text(await request.form(), "minutes", 3)) or 0
     try:
-        await service.open_check_in(actor=actor(request), session_id=session_id, minutes=minutes)
+        await training.open_check_in(actor=actor(request), session_id=session_id, minutes=minutes)
     except ValidationError as error:
         return await _session(request, errors=field_errors(error, {"minutes"}), status_code=422)
     return redirect(request, f"/training/sessions/{session_id}?done=opened")
@@ -232,7 +232,7 @@ async def open_check_in(request: Request) -> Response:
 
 async def close_check_in(request: Request) -> Response:
     session_id: int = request.path_params["session_id"]
-    await service.close_check_in(actor=actor(request), session_id=session_id)
+    await training.close_check_in(actor=actor(request), session_id=session_id)
     return redirect(request, f"/training/sessions/{session_id}?done=closed")
 
 
@@ -287,7 +287,7 @@ async def correct_attendance(request: Request) -> Response:
             request, reason=reason, errors={"present": "请选择出席或缺席"}, status_code=422
         )
     try:
-        await service.correct_attendance(
+        await training.correct_attendance(
             actor=actor(request),
             session_id=session_id,
             leader_id=request.path_params["leader_id"],

@@ -18,7 +18,7 @@ from api.schema.leaders.types import (
 from api.schema.relay import node_pk
 from domain.accounts import queries as account_queries
 from domain.errors import NotFound
-from domain.leaders import checkin, queries, service
+from domain.leaders import checkin, queries, service, training
 from domain.leaders.models import Attendance, MicroLeader, SessionType, SourceRole, TrainingSession
 
 CHECK_IN_PATH = "/training/sessions/{id}/check-in"
@@ -174,7 +174,7 @@ async def _nominate(info: Info, data: LeaderNominateInput) -> MicroLeader:
 
 
 async def _create_session(info: Info, data: SessionCreateInput) -> TrainingSession:
-    return await service.create_session(
+    return await training.create_session(
         actor=info.context.actor,
         cohort_id=node_pk(data.cohort_id, "Cohort", "cohortId"),
         session_type=SessionType(data.session_type),
@@ -191,7 +191,7 @@ async def _create_session(info: Info, data: SessionCreateInput) -> TrainingSessi
 
 
 async def _update_session(info: Info, data: SessionUpdateInput) -> TrainingSession:
-    return await service.update_session(
+    return await training.update_session(
         actor=info.context.actor,
         session_id=node_pk(data.id, "TrainingSession"),
         session_type=SessionType(data.session_type) if data.session_type else None,
@@ -254,7 +254,7 @@ class LeaderMutations:
     ) -> SessionOpenCheckInPayload:
         session_id = node_pk(input.session_id, "TrainingSession", "sessionId")
         outcome = await attempt(
-            lambda: service.open_check_in(
+            lambda: training.open_check_in(
                 actor=info.context.actor, session_id=session_id, minutes=input.minutes
             )
         )
@@ -278,7 +278,7 @@ class LeaderMutations:
     async def session_check_in(self, info: Info, input: SessionCheckInInput) -> AttendancePayload:
         session_id = node_pk(input.session_id, "TrainingSession", "sessionId")
         outcome = await attempt(
-            lambda: service.check_in(actor=info.context.actor, session_id=session_id, code=input.code)
+            lambda: training.check_in(actor=info.context.actor, session_id=session_id, code=input.code)
         )
         return await _attendance_payload(session_id, outcome)
 
@@ -287,7 +287,7 @@ class LeaderMutations:
         session_id = node_pk(input.session_id, "TrainingSession", "sessionId")
         leader_id = node_pk(input.leader_id, "MicroLeader", "leaderId")
         outcome = await attempt(
-            lambda: service.correct_attendance(
+            lambda: training.correct_attendance(
                 actor=info.context.actor,
                 session_id=session_id,
                 leader_id=leader_id,
@@ -305,7 +305,7 @@ async def _session(session_id: int) -> TrainingSessionType:
 async def _enrolment(info: Info, data: EnrolmentInput, *, cancel: bool) -> EnrolmentPayload:
     session_id = node_pk(data.session_id, "TrainingSession", "sessionId")
     leader_id = node_pk(data.leader_id, "MicroLeader", "leaderId")
-    use_case = service.cancel_enrolment if cancel else service.enrol
+    use_case = training.cancel_enrolment if cancel else training.enrol
     outcome = await attempt(
         lambda: use_case(actor=info.context.actor, session_id=session_id, leader_id=leader_id)
     )
