@@ -38,7 +38,8 @@ from tests.factories import BUREAU, Tree
 _numbers = itertools.count(1)
 T = TypeVar("T")
 
-SESSION_TYPES = list(SessionType)
+# Group sessions (a CASE_COACHING appointment is one-to-one, with a single seat).
+SESSION_TYPES = [kind for kind in SessionType if kind is not SessionType.CASE_COACHING]
 
 
 def _next() -> int:
@@ -170,7 +171,7 @@ async def build_training(
     facilitator: User | None = None,
 ) -> Training:
     """A cohort with `leaders` leader accounts (homes spread over the tree's micro-grids) and a
-    plan of `required` + `elective` future sessions, one a day, cycling through the five types."""
+    plan of `required` + `elective` future sessions, one a day, cycling through the four group types."""
     cohort = await make_cohort(min_share=min_share, min_hours=min_hours)
     training = Training(tree, cohort)
     for i in range(leaders):

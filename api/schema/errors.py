@@ -12,7 +12,7 @@ import strawberry
 from graphql import GraphQLError
 from strawberry.extensions import MaskErrors
 
-from domain.errors import DomainError, ErrorCode, PermissionDenied, Unauthenticated
+from domain.errors import DomainError, ErrorCode, PermissionDenied, Unauthenticated, every_error
 
 E = TypeVar("E", bound=Enum)
 T = TypeVar("T")
@@ -23,12 +23,17 @@ class _UserErrorType(Protocol):
 
 
 def to_user_errors(error: DomainError, error_type: type[Any], codes: type[E]) -> list[Any]:
-    """The payload `userErrors` for a domain error; codes outside the enum become INVALID."""
+    """The payload `userErrors` for a domain error (each of several bad inputs); codes outside
+    the enum become INVALID."""
+    return [_user_error(one, error_type, codes) for one in every_error(error)]
+
+
+def _user_error(error: DomainError, error_type: type[Any], codes: type[E]) -> Any:
     try:
         code = codes(error.code.value)
     except ValueError:
         code = codes("INVALID")
-    return [error_type(field=error.field, message=error.message, code=code)]
+    return error_type(field=error.field, message=error.message, code=code)
 
 
 def error_codes(name: str, codes: Iterable[ErrorCode], description: str) -> Any:

@@ -8,18 +8,22 @@ enrolment, attendance); neither of them is imported here.
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, timedelta, timezone
 
 from tortoise.transactions import in_transaction
 
+from domain import sql
 from domain.access import Actor
 from domain.audit import service as audit
 from domain.errors import DomainError, ErrorCode, NotFound, ValidationError
 from domain.leaders import queries
-from domain.leaders.models import LEADER_TRANSITIONS, LeaderStatus, MicroLeader
+from domain.leaders.models import LEADER_TRANSITIONS, Certificate, Cohort, LeaderStatus, MicroLeader
 from domain.leaders.queries import Progress
 
 AUTOMATIC_REASON = "达到结业条件"
+CERTIFICATE_PREFIX = "PH-WLX"
+SHANGHAI = timezone(timedelta(hours=8), "Asia/Shanghai")
 
 DATE_OF_STATUS = {
     LeaderStatus.ENROLLED: "enrolled_at",
@@ -90,9 +94,48 @@ async def lock_leader(leader_id: int) -> MicroLeader:
     return leader
 
 
-async def certify_if_met(leader: MicroLeader, now: datetime) -> Progress | None:
+@dataclass(frozen=True)
+class Certified:
+    """An automatic certification: the progress that met the rule, and the certificate issued."""
+
+    progress: Progress
+    certificate: Certificate
+
+
+async def _next_certificate_number(year: int) -> str:
+    """PH-WLX-<year>-<nnnn>: one atomic upsert per number, so concurrent certifications in one year
+    never get the same number (the row stays locked until the caller's transaction ends)."""
+    rows = await sql.fetch_all(
+        "INSERT INTO certificate_sequence (year, last_number) VALUES (?, 1) "
+        "ON CONFLICT (year) DO UPDATE SET last_number = certificate_sequence.last_number + 1 "
+        "RETURNING last_number",
+        [year],
+    )
+    return f"{CERTIFICATE_PREFIX}-{year}-{int(rows[0]['last_number']):04d}"
+
+
+def shanghai_date(moment: datetime) -> date:
+    return moment.astimezone(SHANGHAI).date()
+
+
+async def issue_certificate(leader: MicroLeader, now: datetime, *, automatic: bool) -> Certificate:
+    """Inside the caller's transaction, right after `leader` became CERTIFIED: their 结业证书,
+    numbered in their cohort's year and dated today (Shanghai)."""
+    cohort = await Cohort.get(id=leader.cohort_id).only("id", "year")
+    return await Certificate.create(
+        leader_id=leader.id,
+        cohort_id=cohort.id,
+        number=await _next_certificate_number(cohort.year),
+        issued_on=shanghai_date(now),
+        automatic=automatic,
+        is_demo=leader.is_demo,
+    )
+
+
+async def certify_if_met(leader: MicroLeader, now: datetime) -> Certified | None:
     """Inside the caller's transaction, with `leader` locked: certify an ENROLLED leader whose
-    progress now meets the rule. Never un-certifies (see `correct_attendance`)."""
+    progress now meets the rule, and issue their certificate. Never un-certifies (see
+    `correct_attendance`)."""
     if leader.status is not LeaderStatus.ENROLLED:
         return None
     progress = await queries.certification_progress(leader.id)
@@ -100,10 +143,11 @@ async def certify_if_met(leader: MicroLeader, now: datetime) -> Progress | None:
         return None
     transition(leader, LeaderStatus.CERTIFIED, AUTOMATIC_REASON, now)
     await save_status(leader)
-    return progress
+    return Certified(progress, await issue_certificate(leader, now, automatic=True))
 
 
-async def record_automatic_certification(actor: Actor, leader: MicroLeader, progress: Progress) -> None:
+async def record_automatic_certification(actor: Actor, leader: MicroLeader, certified: Certified) -> None:
+    progress = certified.progress
     await record_transition(
         actor,
         leader,
@@ -113,6 +157,7 @@ async def record_automatic_certification(actor: Actor, leader: MicroLeader, prog
         required_attended=progress.required_attended,
         required_total=progress.required_total,
         hours=str(progress.hours),
+        certificate=certified.certificate.number,
     )
 
 

@@ -131,7 +131,7 @@ async def withdraw_leader(*, actor: Actor, leader_id: int, reason: str) -> Micro
         locked = await lifecycle.lock_leader(leader.id)
         before = lifecycle.transition(locked, LeaderStatus.WITHDRAWN, clean_reason, now)
         await lifecycle.save_status(locked)
-        freed = await training.cancel_upcoming_enrolments(locked.id, now)
+        freed = await training.cancel_upcoming_enrolments(actor, locked.id, now)
         await lifecycle.record_transition(actor, locked, "leader.withdraw", before, cancelled_sessions=freed)
     locked.person = leader.person
     return locked
@@ -139,15 +139,23 @@ async def withdraw_leader(*, actor: Actor, leader_id: int, reason: str) -> Micro
 
 async def certify_leader(*, actor: Actor, leader_id: int, reason: str) -> MicroLeader:
     """Certify an ENROLLED leader by hand (bureau only), whether or not the rule is met; the
-    audit row says whether it was."""
+    audit row says whether it was. Issues the leader's certificate."""
     policy.require_certify(actor)
     clean_reason = lifecycle.reason(reason)
+    now = lifecycle.now()
     async with in_transaction():
         leader = await lifecycle.lock_leader(leader_id)
         progress = await queries.certification_progress(leader.id)
-        before = lifecycle.transition(leader, LeaderStatus.CERTIFIED, clean_reason, lifecycle.now())
+        before = lifecycle.transition(leader, LeaderStatus.CERTIFIED, clean_reason, now)
         await lifecycle.save_status(leader)
+        certificate = await lifecycle.issue_certificate(leader, now, automatic=False)
         await lifecycle.record_transition(
-            actor, leader, "leader.certify", before, automatic=False, rule_met=progress.met
+            actor,
+            leader,
+            "leader.certify",
+            before,
+            automatic=False,
+            rule_met=progress.met,
+            certificate=certificate.number,
         )
     return leader

@@ -15,7 +15,14 @@ from domain.errors import DomainError, ErrorCode, NotFound, PermissionDenied, Un
 from domain.grids.models import GridCell
 from domain.leaders import queries, service
 from domain.leaders import training as train
-from domain.leaders.models import Enrolment, EnrolmentStatus, LeaderStatus, MicroLeader, SourceRole
+from domain.leaders.models import (
+    Certificate,
+    Enrolment,
+    EnrolmentStatus,
+    LeaderStatus,
+    MicroLeader,
+    SourceRole,
+)
 from domain.pagination import PageRequest
 from domain.people.models import Person
 from tests.accounts import actor_of, make_user
@@ -462,7 +469,11 @@ async def test_bureau_certify_by_hand_with_a_reason_even_when_the_rule_is_not_me
         "reason": "已完成市级同类培训",
         "automatic": False,
         "rule_met": False,
+        "certificate": f"PH-WLX-{cohort.year}-0001",
     }
+    # ... and the certificate is issued, by hand, dated today
+    certificate = await Certificate.get(leader_id=leader.id)
+    assert (certificate.number, certificate.automatic) == (f"PH-WLX-{cohort.year}-0001", False)
 
 
 # --- reads ------------------------------------------------------------------------------------

@@ -234,7 +234,7 @@ async def test_cancelling_frees_the_seat_for_someone_else() -> None:
     # WHEN the second leader tries, it is full
     with pytest.raises(DomainError) as raised:
         await train.enrol(actor=second.actor, session_id=session.id, leader_id=second.leader.id)
-    assert (raised.value.code, raised.value.message) == (ErrorCode.SESSION_FULL, "名额已满")
+    assert (raised.value.code, raised.value.message) == (ErrorCode.SESSION_FULL, "名额已满，可以登记候补")
     # WHEN the first cancels
     cancelled = await train.cancel_enrolment(
         actor=first.actor, session_id=session.id, leader_id=first.leader.id

@@ -411,7 +411,7 @@ async def test_the_cohort_page_lists_the_plan_and_the_leaders(client: httpx.Asyn
 
     plan = doc.find("section", aria_labelledby="plan-heading")
     assert len(plan.find_all("tr")) == 1 + 4
-    assert "个案辅导增能" in plan.text
+    assert "小组团队辅导" in plan.text
     assert "0 / 20" in plan.text
     assert "选修" in plan.text
     people = doc.find("section", aria_labelledby="cohort-leaders-heading")
