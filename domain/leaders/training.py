@@ -388,6 +388,7 @@ async def update_session(
             for _ in range(max(0, session.capacity - session.enrolled_count)):
                 if not await _promote_first_waiting(actor, session, lifecycle.now(), "capacity"):
                     break
+                await TrainingSession.filter(id=session.id).update(enrolled_count=F("enrolled_count") + 1)
     if {"hours", "required"} & diff.keys():
         await lifecycle.recertify(actor, session.cohort_id)
     return session
