@@ -12,7 +12,7 @@ from starlette.staticfiles import StaticFiles
 from domain.errors import DomainError
 from web import csrf, errors
 from web.csrf import CsrfRejected
-from web.routes import accounts, activities, admin, audit, grids, home, leaders
+from web.routes import accounts, activities, admin, audit, grids, home, leaders, training
 
 STATIC_DIR = Path(__file__).parent / "static"
 
@@ -26,6 +26,7 @@ def web_routes() -> list[BaseRoute]:
         *admin.routes(),
         *audit.routes(),
         *leaders.routes(),
+        *training.routes(),
         *activities.routes(),
     ]
     return [

@@ -235,7 +235,10 @@ async def test_a_full_session_says_so(client: httpx.AsyncClient) -> None:
 
     first = doc.find("section", aria_labelledby="open-heading").find("li")
     assert "名额已满" in first.text
-    assert not first.find_all("form")
+    # ... and offers the waiting list instead of enrolment
+    [form] = first.find_all("form")
+    assert form.attrs["action"] == f"/me/training/sessions/{training.sessions[0].id}/waitlist"
+    assert "登记候补" in form.text
 
 
 async def test_someone_who_never_led_is_told_so(client: httpx.AsyncClient) -> None:

@@ -20,8 +20,19 @@ from web.render import redirect, render
 from web.routes.accounts import sign_in_redirect
 
 MY_TRAINING = "/me/training"
-TRAINING_NOTICES = {"enrolled": "报名成功。", "cancelled": "已取消报名，名额已释放。"}
+TRAINING_NOTICES = {
+    "enrolled": "报名成功。",
+    "cancelled": "已取消，名额已释放（如有候补，已自动递补）。",
+    "waiting": "已登记候补。有人取消时，名额按登记顺序自动递补。",
+}
+COHORT_NOTICES = {"saved": "培训期已保存。"}
+PROFILE_NOTICES = {
+    "nominated": "已提名。",
+    "certify": "已结业认证，结业证书已生成。",
+    "withdraw": "已办理退出，未开始的报名与候补已取消。",
+}
 SESSION_NOTICES = {
+    "saved": "培训场次已保存。",
     "opened": "签到已开放。请向学员展示签到码或二维码。",
     "closed": "签到已关闭。",
     "corrected": "签到表已更正。",
@@ -45,7 +56,8 @@ async def directory(request: Request) -> Response:
 
 async def profile(request: Request) -> Response:
     view = await pages.profile(actor(request), request.path_params["leader_id"])
-    context = {"title": f"微领袖 {view.row.person.name}", "view": view}
+    notice = PROFILE_NOTICES.get(request.query_params.get("done", ""))
+    context = {"title": f"微领袖 {view.row.person.name}", "view": view, "notice": notice}
     return render(request, "leaders/profile.html", context, fragment="leaders/_profile.html")
 
 
@@ -170,7 +182,8 @@ async def check_in(request: Request) -> Response:
 
 async def cohort(request: Request) -> Response:
     view = await pages.cohort_page(actor(request), request.path_params["cohort_id"])
-    context = {"title": f"{view.cohort.name} · 培训计划", "view": view}
+    notice = COHORT_NOTICES.get(request.query_params.get("done", ""))
+    context = {"title": f"{view.cohort.name} · 培训计划", "view": view, "notice": notice}
     return render(request, "leaders/cohort.html", context, fragment="leaders/_cohort.html")
 
 
