@@ -475,7 +475,7 @@ async def certificate(request: Request) -> Response:
     found = await queries.certificate_by_number(request.path_params["number"])
     policy.require_view_certificate(viewer, found.leader)
     context = {"title": f"结业证书 {found.number}", "certificate": found, "person": found.leader.person}
-    return render(request, "leaders/certificate.html", context)
+    return render(request, "leaders/certificate.html", context, fragment="leaders/_certificate.html")
 
 
 # --- exports ----------------------------------------------------------------------------------
