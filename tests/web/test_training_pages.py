@@ -15,6 +15,7 @@ from domain.access import Role
 from domain.leaders import service
 from domain.leaders import training as train
 from domain.leaders.models import (
+    Attendance,
     Certificate,
     Cohort,
     Enrolment,
@@ -305,3 +306,37 @@ async def test_the_menu_offers_training_to_staff_only(client: httpx.AsyncClient)
         assert bool(doc.find_all("a", href="/training")) is shown
     leader = await signed_in(client, training.leaders[0].user.username)
     assert (await leader.client.get("/training")).status_code == 403
+
+
+async def test_check_in_asks_for_the_code_and_keeps_to_the_session_window(
+    client: httpx.AsyncClient,
+) -> None:
+    # GIVEN a session tomorrow whose code the facilitator already opened today
+    training = await _training()
+    session = training.sessions[0]
+    me = training.leaders[0]
+    await enrol(session, me.leader)
+    code = (await train.open_check_in(actor=BUREAU, session_id=session.id, minutes=240)).code
+    browser = await signed_in(client, me.user.username)
+    url = f"/training/sessions/{session.id}/check-in"
+    await browser.open(url)
+    # WHEN the leader sends no code, THEN the page asks for it beside the input
+    response = await browser.submit(url, {"code": " "})
+    assert response.status_code == 422
+    assert parse(response.text).find(id="check-in-code-error").text == "请输入签到码"
+    # WHEN they send the right code a day early, THEN it is refused, saying from when
+    response = await browser.submit(url, {"code": code})
+    error = parse(response.text).find(id="check-in-code-error").text
+    assert error.startswith("签到尚未开始")
+    assert "开始前 30 分钟" in error
+    assert not await Attendance.filter(session_id=session.id).exists()
+
+
+async def test_the_leader_page_shows_a_year_to_be_verified(client: httpx.AsyncClient) -> None:
+    training = await _training()
+    await Cohort.filter(id=training.cohort.id).update(year_unverified=True)
+    leader = training.leaders[0].leader
+    response = await client.get(f"/leaders/{leader.id}")
+    lead = parse(response.text).find("p", class_="page-header__lead").text
+    assert f"{training.cohort.year} 年" in lead
+    assert "待核实" in lead

@@ -19,6 +19,7 @@ from openpyxl import Workbook
 
 from domain.access import Actor
 from domain.errors import DomainError, every_error
+from domain.grids import queries as grid_queries
 from domain.leaders import policy, queries
 from domain.leaders.models import (
     Certificate,
@@ -299,8 +300,6 @@ class RosterRow:
 
 async def roster(actor: Actor, cohort: Cohort) -> list[RosterRow]:
     """Every leader of the cohort with progress and certificate (a fixed number of statements)."""
-    from domain.grids import queries as grid_queries
-
     leaders = await queries.cohort_roster(cohort.id)
     cells = await grid_queries.cells_by_ids({leader.home_cell_id for leader in leaders})
     progress = await queries.progress_for(leader.id for leader in leaders)
