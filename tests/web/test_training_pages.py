@@ -171,6 +171,12 @@ async def test_grid_staff_nominate_within_their_scope_only(client: httpx.AsyncCl
     leader = await MicroLeader.get(person__name="陈新人")
     assert response.headers["location"] == f"/leaders/{leader.id}?done=nominated"
     assert (leader.home_cell_id, leader.status) == (inside.id, LeaderStatus.NOMINATED)
+    # ... while a resident posting the form is refused before any input is checked
+    await make_user("resident.qian", Role.RESIDENT)
+    resident = await signed_in(client, "resident.qian")
+    await resident.open("/account")
+    response = await resident.submit(f"/training/cohorts/{training.cohort.id}/nominate", {"name": "某人"})
+    assert response.status_code == 403
 
 
 async def test_the_bureau_certifies_by_hand_and_the_certificate_prints(client: httpx.AsyncClient) -> None:

@@ -327,7 +327,8 @@ async def nominate_page(request: Request) -> Response:
 
 async def nominate(request: Request) -> Response:
     viewer = actor(request)
-    require_signed_in(viewer)
+    # Only staff nominate: nobody else is told anything about the form's inputs.
+    policy.require_open_training(viewer)
     cohort = await queries.cohort_by_id(request.path_params["cohort_id"])
     form = pages.NominateForm.from_form(await request.form())
     values, errors = form.parse()
