@@ -222,8 +222,12 @@ async def test_withdrawal_with_a_reason_promotes_the_waiting_list(client: httpx.
     assert response.headers["location"] == "/me/training?done=waiting"
     _, mine = await leader_browser.open("/me/training")
     assert "候补中" in mine.find("section", aria_labelledby="open-heading").text
-    # WHEN grid staff withdraw the seated leader with a reason
+    # ... and the session page shows staff the waiting list in queue order
     staff = await signed_in(client, "staff.zhou")
+    _, page = await staff.open(f"/training/sessions/{session.id}")
+    queue = page.find("section", aria_labelledby="waiting-heading")
+    assert [item.text for item in queue.find_all("li")] == ["李微领2"]
+    # WHEN grid staff withdraw the seated leader with a reason
     await staff.open(f"/leaders/{seated.leader.id}/withdraw")
     response = await staff.submit(f"/leaders/{seated.leader.id}/withdraw", {"reason": "工作调动"})
     assert response.headers["location"] == f"/leaders/{seated.leader.id}?done=withdraw"
