@@ -46,6 +46,11 @@ class ErrorCode(StrEnum):
     WRONG_CODE = "WRONG_CODE"
     ALREADY_CHECKED_IN = "ALREADY_CHECKED_IN"
     TOO_MANY_ATTEMPTS = "TOO_MANY_ATTEMPTS"
+    CODE_REQUIRED = "CODE_REQUIRED"
+    CHECK_IN_TOO_EARLY = "CHECK_IN_TOO_EARLY"
+    SESSION_ENDED = "SESSION_ENDED"
+    ALREADY_WAITING = "ALREADY_WAITING"
+    ONE_TO_ONE = "ONE_TO_ONE"
     # activity log (INVALID_TRANSITION above is shared)
     NOT_EDITABLE = "NOT_EDITABLE"
     FUTURE_TIME = "FUTURE_TIME"
@@ -84,6 +89,21 @@ class PermissionDenied(DomainError):
 
 class ValidationError(DomainError):
     """Bad input; `field` names the offending input path."""
+
+
+class ValidationErrors(ValidationError):
+    """Several bad inputs at once (a form's every error): the first is this error's own code,
+    message and field; `errors` holds them all."""
+
+    def __init__(self, errors: list[DomainError]) -> None:
+        first = errors[0]
+        super().__init__(first.code, first.message, first.field)
+        self.errors = list(errors)
+
+
+def every_error(error: DomainError) -> list[DomainError]:
+    """The errors one failure carries: several for `ValidationErrors`, else the error itself."""
+    return list(error.errors) if isinstance(error, ValidationErrors) else [error]
 
 
 class Unauthenticated(DomainError):

@@ -107,11 +107,18 @@ MATRIX: tuple[Permission, ...] = (
         ACTIVITIES,
     ),
     Permission(
+        "cohort.manage",
+        "新建、修改培训期及结业条件",
+        Access.DENIED,
+        _only(BUREAU_STAFF=Access.ALLOWED),
+        ACTIVITIES,
+    ),
+    Permission(
         "session.manage", "新建、修改培训场次", Access.DENIED, _only(BUREAU_STAFF=Access.ALLOWED), ACTIVITIES
     ),
     Permission(
         "session.enrol",
-        "报名、取消报名（名额有限）",
+        "报名、取消报名、登记或退出候补（名额有限）",
         Access.DENIED,
         _only(MICRO_LEADER=Access.OWN, GRID_STAFF=Access.IN_SCOPE, BUREAU_STAFF=Access.ALLOWED),
         ACTIVITIES,

@@ -85,6 +85,18 @@ async def hit(
         raise RateLimited(retry_after)
 
 
+async def refuse_if_spent(key: str, *, limit: int, window_seconds: int, now: float | None = None) -> None:
+    """Raise RateLimited when `key` has already been counted `limit` times in this window (database
+    counters), without counting this request: for limits on failures, counted by `hit` afterwards."""
+    current = time.time() if now is None else now
+    window = int(current // window_seconds)
+    rows = await sql.fetch_all(
+        "SELECT count FROM rate_counter WHERE key = ? AND window_no = ?", [key, window]
+    )
+    if rows and int(rows[0]["count"]) >= limit:
+        raise RateLimited(max(1, math.ceil((window + 1) * window_seconds - current)))
+
+
 async def purge(before: float, window_seconds: int) -> None:
     """Drop counters of windows that ended before `before` (housekeeping)."""
     await sql.fetch_all(

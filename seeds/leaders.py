@@ -37,8 +37,11 @@ from tortoise.transactions import in_transaction
 from domain.accounts.models import User
 from domain.grids.codes import GridKind
 from domain.grids.models import GridCell
+from domain.leaders.lifecycle import CERTIFICATE_PREFIX, shanghai_date
 from domain.leaders.models import (
     Attendance,
+    Certificate,
+    CertificateSequence,
     Cohort,
     Enrolment,
     EnrolmentStatus,
@@ -115,6 +118,8 @@ class CohortPlan:
     late_nominations: int = 0  # nominated recently, not enrolled yet
     late_window: tuple[str, str] = ("", "")
     demo_account: bool = False
+    # The year is inferred (the report says "去年"): shown as 待核实 until someone confirms it.
+    year_unverified: bool = False
     min_attendance_share: Decimal = Decimal("0.800")
     min_hours: Decimal = Decimal("30.0")
 
@@ -138,10 +143,42 @@ def _plan(table: str) -> tuple[SessionPlan, ...]:
         kind, need, day, clock, hours, capacity = head.split()
         starts = f"{day} {clock}"
         venue = VENUES.get(venue, venue)
+        if SessionType[kind] is SessionType.CASE_COACHING:
+            sessions.extend(_appointments(need == "必修", starts, hours, int(capacity), title, venue))
+            continue
         sessions.append(
             SessionPlan(SessionType[kind], need == "必修", starts, hours, int(capacity), title, venue)
         )
     return tuple(sessions)
+
+
+APPOINTMENTS_PER_AFTERNOON = 2
+APPOINTMENT_GAP = timedelta(minutes=10)
+
+
+def _appointments(
+    required: bool, starts: str, hours: str, count: int, title: str, venue: str
+) -> list[SessionPlan]:
+    """个案辅导增能 is one-to-one: a coaching round for `count` leaders is `count` appointments of
+    one seat each, two an afternoon from the round's first day."""
+    first = datetime.strptime(starts, "%Y-%m-%d %H:%M")
+    length = timedelta(hours=float(hours)) + APPOINTMENT_GAP
+    slots = []
+    for k in range(count):
+        day, turn = divmod(k, APPOINTMENTS_PER_AFTERNOON)
+        at = first + timedelta(days=day) + turn * length
+        slots.append(
+            SessionPlan(
+                SessionType.CASE_COACHING,
+                required,
+                at.strftime("%Y-%m-%d %H:%M"),
+                hours,
+                1,
+                f"{title}·一对一预约{k + 1}",
+                venue,
+            )
+        )
+    return slots
 
 
 FIRST_SESSIONS = _plan("""
@@ -195,6 +232,7 @@ COHORTS: tuple[CohortPlan, ...] = (
     CohortPlan(
         name="首期",
         year=2019,
+        year_unverified=True,
         towns=_per_town("6 4 4 5 4 4 4 3 4"),
         roles={SourceRole.MICRO_GRID_HEAD: 15, SourceRole.GROUP_LEADER: 14, SourceRole.ORG_LEADER: 9},
         nominated=("2019-03-04", "2019-03-22"),
@@ -583,6 +621,7 @@ async def _insert_cohort(draft: CohortDraft, demo_person: int | None) -> LeaderS
     cohort = await Cohort.create(
         name=plan.name,
         year=plan.year,
+        year_unverified=plan.year_unverified,
         min_attendance_share=plan.min_attendance_share,
         min_hours=plan.min_hours,
         is_demo=True,
@@ -615,6 +654,7 @@ async def _insert_cohort(draft: CohortDraft, demo_person: int | None) -> LeaderS
         ],
         batch_size=INSERT_BATCH,
     )
+    await _insert_certificates(cohort, draft.leaders, leader_ids)
     return LeaderSeedReport(
         cohorts=(plan.name,),
         leaders=len(draft.leaders),
@@ -624,6 +664,41 @@ async def _insert_cohort(draft: CohortDraft, demo_person: int | None) -> LeaderS
         attendance=len(draft.attendance),
         demo_account=DEMO_LEADER_USERNAME if linked else None,
     )
+
+
+async def _insert_certificates(
+    cohort: Cohort, leaders: Sequence[LeaderDraft], leader_ids: Sequence[int]
+) -> None:
+    """Every certified leader's 结业证书, numbered in the order they met the rule, dated that day;
+    the year's sequence continues after them."""
+    certified = sorted(
+        (leader.certified_at, leader_id)
+        for leader, leader_id in zip(leaders, leader_ids, strict=True)
+        if leader.certified_at is not None
+    )
+    if not certified:
+        return
+    sequence = await CertificateSequence.get_or_none(year=cohort.year)
+    before = sequence.last_number if sequence else 0
+    await Certificate.bulk_create(
+        [
+            Certificate(
+                leader_id=leader_id,
+                cohort_id=cohort.id,
+                number=f"{CERTIFICATE_PREFIX}-{cohort.year}-{n:04d}",
+                issued_on=shanghai_date(at),
+                automatic=True,
+                is_demo=True,
+            )
+            for n, (at, leader_id) in enumerate(certified, start=before + 1)
+        ],
+        batch_size=INSERT_BATCH,
+    )
+    if sequence is None:
+        await CertificateSequence.create(year=cohort.year, last_number=len(certified))
+    else:
+        sequence.last_number = before + len(certified)
+        await sequence.save(update_fields=["last_number"])
 
 
 async def _insert_people(people: Sequence[SeedPerson]) -> dict[str, int]:

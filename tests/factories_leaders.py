@@ -30,6 +30,7 @@ from domain.accounts.models import User
 from domain.errors import DomainError, ErrorCode
 from domain.grids.models import GridCell
 from domain.leaders import service
+from domain.leaders import training as train
 from domain.leaders.models import Cohort, MicroLeader, SessionType, SourceRole, TrainingSession
 from tests.accounts import actor_of, make_user
 from tests.factories import BUREAU, Tree
@@ -37,7 +38,8 @@ from tests.factories import BUREAU, Tree
 _numbers = itertools.count(1)
 T = TypeVar("T")
 
-SESSION_TYPES = list(SessionType)
+# Group sessions (a CASE_COACHING appointment is one-to-one, with a single seat).
+SESSION_TYPES = [kind for kind in SessionType if kind is not SessionType.CASE_COACHING]
 
 
 def _next() -> int:
@@ -80,7 +82,7 @@ async def make_cohort(
     min_share: str = "0.8",
     min_hours: str | int = 0,
 ) -> Cohort:
-    return await service.create_cohort(
+    return await train.create_cohort(
         actor=BUREAU,
         name=name or f"{year}年第{_next()}期",
         year=year,
@@ -141,7 +143,7 @@ async def make_session(
 ) -> TrainingSession:
     """A session of `cohort` starting `starts_in` from now (in the future by default)."""
     starts_at = now() + starts_in
-    return await service.create_session(
+    return await train.create_session(
         actor=BUREAU,
         cohort_id=cohort.id,
         session_type=session_type,
@@ -169,7 +171,7 @@ async def build_training(
     facilitator: User | None = None,
 ) -> Training:
     """A cohort with `leaders` leader accounts (homes spread over the tree's micro-grids) and a
-    plan of `required` + `elective` future sessions, one a day, cycling through the five types."""
+    plan of `required` + `elective` future sessions, one a day, cycling through the four group types."""
     cohort = await make_cohort(min_share=min_share, min_hours=min_hours)
     training = Training(tree, cohort)
     for i in range(leaders):
@@ -190,7 +192,7 @@ async def build_training(
 
 async def enrol(session: TrainingSession, *leaders: MicroLeader) -> None:
     for leader in leaders:
-        await service.enrol(actor=BUREAU, session_id=session.id, leader_id=leader.id)
+        await train.enrol(actor=BUREAU, session_id=session.id, leader_id=leader.id)
 
 
 async def start_session(
@@ -206,7 +208,7 @@ async def start_session(
 async def attend(session: TrainingSession, *leaders: MicroLeader) -> None:
     """Mark enrolled leaders present at a started session (a correction by the bureau)."""
     for leader in leaders:
-        await service.correct_attendance(
+        await train.correct_attendance(
             actor=BUREAU, session_id=session.id, leader_id=leader.id, present=True, reason="补录签到"
         )
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
+from datetime import timedelta
 
 import httpx
 import pytest
@@ -13,8 +14,17 @@ import pytest
 from domain.access import Role
 from domain.activities.models import Activity, ActivityPhoto, ActivityStatus
 from domain.audit.models import AuditEntry
-from domain.leaders import service
-from domain.leaders.models import Attendance, Enrolment, EnrolmentStatus, TrainingSession
+from domain.grids.models import GridCell
+from domain.leaders import training as train
+from domain.leaders.models import (
+    Attendance,
+    Cohort,
+    Enrolment,
+    EnrolmentStatus,
+    LeaderStatus,
+    MicroLeader,
+    TrainingSession,
+)
 from domain.permissions import MATRIX, Access
 from tests.accounts import make_user
 from tests.api.graphql import global_id
@@ -48,7 +58,7 @@ async def _world(client: httpx.AsyncClient, role: Role | None) -> World:
     await enrol(started, account.leader)
     await enrol(booked, account.leader)
     started = await start_session(started)
-    window = await service.open_check_in(actor=BUREAU, session_id=started.id, minutes=30)
+    window = await train.open_check_in(actor=BUREAU, session_id=started.id, minutes=30)
     submitted = await submitted_activity(account.actor, tree.micro_grids[0])
     draft = await log_activity(account.actor, tree.micro_grids[0], title="草稿")
     verified = await verified_activity(account.actor, BUREAU, tree.micro_grids[0], title="已核实的走访")
@@ -77,13 +87,18 @@ async def _world(client: httpx.AsyncClient, role: Role | None) -> World:
 
 async def _snapshot() -> tuple[object, ...]:
     return (
-        sorted(await TrainingSession.all().values_list("id", "check_in_code", "enrolled_count")),
+        sorted(await TrainingSession.all().values_list("id", "check_in_code", "enrolled_count", "venue")),
+        sorted(await Cohort.all().values_list("id", "name", "year_unverified")),
+        sorted(await MicroLeader.all().values_list("id", "status")),
         sorted(await Enrolment.all().values_list("id", "status")),
         sorted(await Attendance.all().values_list("leader_id", "present", "correction_reason")),
         sorted(await Activity.all().values_list("id", "status", "title", "is_public", "details_public")),
         await ActivityPhoto.all().count(),
         await AuditEntry.exclude(action__in=["auth.sign_in"]).count(),
     )
+
+
+PHOTOS = 6  # the index of the photo count in the snapshot
 
 
 async def _log(w: World) -> bool:
@@ -172,6 +187,76 @@ async def _check_in(w: World) -> bool:
     return await Attendance.filter(session_id=w.started.id, present=True).exists()
 
 
+def _session_form(w: World, title: str) -> dict[str, str]:
+    start = w.upcoming.starts_at + timedelta(days=7)
+    return {
+        "session_type": "WORKSHOP",
+        "title": title,
+        "date": start.date().isoformat(),
+        "start": "09:00",
+        "end": "11:00",
+        "venue": "矩阵测试会场",
+        "facilitator": "周社工",
+        "capacity": "20",
+        "hours": "2",
+        "required": "on",
+    }
+
+
+async def _create_cohort(w: World) -> bool:
+    form = {"name": "矩阵期", "year": "2027", "min_attendance_share": "0.8", "min_hours": "0"}
+    await w.browser.submit("/training/cohorts", form)
+    return await Cohort.filter(name="矩阵期").exists()
+
+
+async def _update_cohort(w: World) -> bool:
+    cohort = await Cohort.get(id=w.account.leader.cohort_id)
+    form = {"name": cohort.name, "year": str(cohort.year), "min_attendance_share": "0.8", "min_hours": "0"}
+    await w.browser.submit(f"/training/cohorts/{cohort.id}", {**form, "year_unverified": "on"})
+    return (await Cohort.get(id=cohort.id)).year_unverified
+
+
+async def _create_session(w: World) -> bool:
+    await w.browser.submit(
+        f"/training/cohorts/{w.account.leader.cohort_id}/sessions", _session_form(w, "矩阵场次")
+    )
+    return await TrainingSession.filter(title="矩阵场次").exists()
+
+
+async def _update_session(w: World) -> bool:
+    await w.browser.submit(f"/training/sessions/{w.upcoming.id}", _session_form(w, w.upcoming.title))
+    return (await TrainingSession.get(id=w.upcoming.id)).venue == "矩阵测试会场"
+
+
+async def _nominate(w: World) -> bool:
+    cell = await GridCell.get(id=w.cell_id)
+    form = {
+        "name": "矩阵新人",
+        "mobile": "13957398888",
+        "cell_code": cell.code,
+        "source_role": "GROUP_LEADER",
+    }
+    await w.browser.submit(f"/training/cohorts/{w.account.leader.cohort_id}/nominate", form)
+    return await MicroLeader.filter(person__name="矩阵新人").exists()
+
+
+async def _certify(w: World) -> bool:
+    await w.browser.submit(f"/leaders/{w.account.leader.id}/certify", {"reason": "跨期补修合格"})
+    return (await MicroLeader.get(id=w.account.leader.id)).status is LeaderStatus.CERTIFIED
+
+
+async def _withdraw(w: World) -> bool:
+    await w.browser.submit(f"/leaders/{w.account.leader.id}/withdraw", {"reason": "个人原因"})
+    return (await MicroLeader.get(id=w.account.leader.id)).status is LeaderStatus.WITHDRAWN
+
+
+async def _join_waitlist(w: World) -> bool:
+    await TrainingSession.filter(id=w.upcoming.id).update(capacity=0)  # full
+    await w.browser.submit(f"/me/training/sessions/{w.upcoming.id}/waitlist")
+    await TrainingSession.filter(id=w.upcoming.id).update(capacity=20)
+    return await Enrolment.filter(session_id=w.upcoming.id, status=EnrolmentStatus.WAITING).exists()
+
+
 @dataclass(frozen=True)
 class PageCase:
     action: str
@@ -193,6 +278,15 @@ LEADER_PAGE_ROUTES: dict[str, PageCase] = {
     "POST /training/sessions/{id}/check-in/close": PageCase("session.run_check_in", _close),
     "POST /training/sessions/{id}/attendance/{id}": PageCase("session.run_check_in", _correct),
     "POST /training/sessions/{ref}/check-in": PageCase("session.check_in", _check_in),
+    "POST /training/cohorts": PageCase("cohort.manage", _create_cohort),
+    "POST /training/cohorts/{id}": PageCase("cohort.manage", _update_cohort),
+    "POST /training/cohorts/{id}/sessions": PageCase("session.manage", _create_session),
+    "POST /training/sessions/{id}": PageCase("session.manage", _update_session),
+    "POST /training/cohorts/{id}/nominate": PageCase("leader.nominate", _nominate),
+    # One route, /leaders/{id}/{kind}, walked with each kind.
+    "POST /leaders/{id}/{certify}": PageCase("leader.certify", _certify),
+    "POST /leaders/{id}/{withdraw}": PageCase("leader.nominate", _withdraw),
+    "POST /me/training/sessions/{id}/waitlist": PageCase("session.enrol", _join_waitlist, only_self=True),
 }
 
 
@@ -225,5 +319,5 @@ async def test_leader_pages_follow_the_matrix(
     if not allowed:
         after = await _snapshot()
         if case.attempt is _remove_photo:  # the photo was added outside the page, by the author
-            before = (*before[:4], before[4] + 1, before[5] + 1)
+            before = (*before[:PHOTOS], before[PHOTOS] + 1, before[PHOTOS + 1] + 1)
         assert after == before

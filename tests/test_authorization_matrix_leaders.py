@@ -14,8 +14,8 @@ import pytest
 from domain.access import ALL_SCOPES, Role
 from domain.activities.models import Activity
 from domain.audit.models import AuditEntry
-from domain.leaders import service
-from domain.leaders.models import Attendance, Enrolment, MicroLeader, TrainingSession
+from domain.leaders import training as train
+from domain.leaders.models import Attendance, Cohort, Enrolment, MicroLeader, TrainingSession
 from domain.permissions import MATRIX, Access
 from tests.accounts import make_user
 from tests.api.graphql import bearer, global_id, gql
@@ -48,7 +48,7 @@ async def _world() -> World:
     await enrol(started, account.leader)
     await enrol(booked, account.leader)
     started = await start_session(started)
-    window = await service.open_check_in(actor=BUREAU, session_id=started.id, minutes=30)
+    window = await train.open_check_in(actor=BUREAU, session_id=started.id, minutes=30)
     activity = await submitted_activity(account.actor, tree.micro_grids[0])
     draft = await log_activity(account.actor, tree.micro_grids[0], title="草稿")
     verified = await verified_activity(account.actor, BUREAU, tree.micro_grids[0], title="已核实的走访")
@@ -69,11 +69,13 @@ async def _headers(role: Role | None, world: World) -> dict[str, str]:
 async def _snapshot() -> tuple[object, ...]:
     return (
         sorted(await MicroLeader.all().values_list("id", "status")),
+        sorted(await Cohort.all().values_list("id", "name", "year_unverified")),
         await TrainingSession.all().count(),
         sorted(await Enrolment.all().values_list("id", "status")),
         sorted(await Attendance.all().values_list("leader_id", "present")),
         sorted(await Activity.all().values_list("id", "status", "is_public", "details_public")),
-        await AuditEntry.filter(action__startswith="leader").count()
+        await AuditEntry.filter(action__startswith="cohort").count()
+        + await AuditEntry.filter(action__startswith="leader").count()
         + await AuditEntry.filter(action__startswith="session").count()
         + await AuditEntry.filter(action__startswith="activity").count(),
     )
@@ -102,6 +104,30 @@ async def _certify(c: httpx.AsyncClient, h: dict[str, str], w: World) -> bool:
       leaderCertify(input: $i) { leader { id } userErrors { code } } }"""
     data = {"id": global_id("MicroLeader", w.account.leader.id), "reason": "跨期补修合格"}
     return _ok(await gql(c, query, headers=h, i=data), "leaderCertify", "leader")
+
+
+async def _create_cohort(c: httpx.AsyncClient, h: dict[str, str], w: World) -> bool:
+    query = """mutation ($i: CohortCreateInput!) {
+      cohortCreate(input: $i) { cohort { id } userErrors { code } } }"""
+    data = {"name": "第九期", "year": 2027, "minAttendanceShare": "0.8", "minHours": "12"}
+    return _ok(await gql(c, query, headers=h, i=data), "cohortCreate", "cohort")
+
+
+async def _update_cohort(c: httpx.AsyncClient, h: dict[str, str], w: World) -> bool:
+    query = """mutation ($i: CohortUpdateInput!) {
+      cohortUpdate(input: $i) { cohort { id } userErrors { code } } }"""
+    data = {"id": global_id("Cohort", w.cohort_id), "yearUnverified": True}
+    return _ok(await gql(c, query, headers=h, i=data), "cohortUpdate", "cohort")
+
+
+async def _join_waitlist(c: httpx.AsyncClient, h: dict[str, str], w: World) -> bool:
+    query = """mutation ($i: EnrolmentInput!) {
+      sessionJoinWaitlist(input: $i) { session { id } userErrors { code } } }"""
+    data = {
+        "sessionId": global_id("TrainingSession", w.upcoming.id),
+        "leaderId": global_id("MicroLeader", w.account.leader.id),
+    }
+    return _ok(await gql(c, query, headers=h, i=data), "sessionJoinWaitlist", "session")
 
 
 async def _create_session(c: httpx.AsyncClient, h: dict[str, str], w: World) -> bool:
@@ -242,6 +268,9 @@ OPERATIONS: dict[str, tuple[str, Operation]] = {
     "leaderNominate": ("leader.nominate", _nominate),
     "leaderCertify": ("leader.certify", _certify),
     "sessionCreate": ("session.manage", _create_session),
+    "cohortCreate": ("cohort.manage", _create_cohort),
+    "cohortUpdate": ("cohort.manage", _update_cohort),
+    "sessionJoinWaitlist": ("session.enrol", _join_waitlist),
     "sessionEnrol": ("session.enrol", _enrol),
     "sessionOpenCheckIn": ("session.run_check_in", _open_check_in),
     "sessionCheckIn": ("session.check_in", _check_in),

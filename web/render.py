@@ -16,6 +16,7 @@ from starlette.templating import Jinja2Templates
 from domain.access import Role
 from domain.accounts import policy
 from domain.activities import policy as activity_policy
+from domain.leaders import policy as leader_policy
 from web import csrf
 from web.actor import actor
 from web.localtime import local_date, local_datetime
@@ -32,6 +33,7 @@ def viewer_context(request: Request) -> dict[str, Any]:
         "can_log_activities": viewer.has_role(Role.MICRO_LEADER, Role.GRID_STAFF),
         "is_micro_leader": viewer.has_role(Role.MICRO_LEADER),
         "can_review_activities": activity_policy.can_review_any(viewer),
+        "can_open_training": leader_policy.can_open_training(viewer),
     }
 
 

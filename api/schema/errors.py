@@ -12,9 +12,9 @@ import strawberry
 from graphql import GraphQLError
 from strawberry.extensions import MaskErrors
 
-from api.schema.relay import MAX_FIELD_PATH
+from api.schema.relay import MAX_FIELD_PATH, MAX_USER_ERRORS
 from domain.db import unavailable_reason
-from domain.errors import DomainError, ErrorCode, PermissionDenied, Unauthenticated
+from domain.errors import DomainError, ErrorCode, PermissionDenied, Unauthenticated, every_error
 
 # The database cannot be reached: the request may be retried later (HTTP 503 + Retry-After).
 SERVICE_UNAVAILABLE = "SERVICE_UNAVAILABLE"
@@ -29,13 +29,18 @@ class _UserErrorType(Protocol):
 
 
 def to_user_errors(error: DomainError, error_type: type[Any], codes: type[E]) -> list[Any]:
-    """The payload `userErrors` for a domain error; codes outside the enum become INVALID."""
+    """The payload `userErrors` for a domain error (each of several bad inputs); codes outside
+    the enum become INVALID."""
+    return [_user_error(one, error_type, codes) for one in every_error(error)[:MAX_USER_ERRORS]]
+
+
+def _user_error(error: DomainError, error_type: type[Any], codes: type[E]) -> Any:
     try:
         code = codes(error.code.value)
     except ValueError:
         code = codes("INVALID")
     field = error.field[:MAX_FIELD_PATH] if error.field is not None else None
-    return [error_type(field=field, message=error.message, code=code)]
+    return error_type(field=field, message=error.message, code=code)
 
 
 def error_codes(name: str, codes: Iterable[ErrorCode], description: str) -> Any:

@@ -170,7 +170,10 @@ def build_connection(
 
 
 MAX_FIELD_PATH = 8  # `UserError.field`: input, its field, an index, a nested field ... (cut at this)
-USER_ERRORS = max_items(1)  # a payload reports the one domain error that stopped it (`to_user_errors`)
+# A payload reports the domain error that stopped it, or each bad input of a form-sized input
+# (`ValidationErrors`), at most this many (`to_user_errors` cuts there).
+MAX_USER_ERRORS = 20
+USER_ERRORS = max_items(MAX_USER_ERRORS)
 
 
 @strawberry.interface(description="可预期的业务错误：字段路径、中文提示与错误码")

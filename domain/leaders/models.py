@@ -92,6 +92,8 @@ class Cohort(Model):
     id = fields.IntField(primary_key=True)
     name = fields.CharField(max_length=60, unique=True)
     year = fields.SmallIntField()
+    # The year is an inference (the report says "去年"), shown as 待核实 until someone confirms it.
+    year_unverified = fields.BooleanField(default=False, db_default=False)
     min_attendance_share = fields.DecimalField(max_digits=4, decimal_places=3, default=0.8)
     min_hours = fields.DecimalField(max_digits=6, decimal_places=1, default=0)
     is_demo = fields.BooleanField(default=False)
@@ -167,7 +169,20 @@ class TrainingSession(Model):
 
 class EnrolmentStatus(StrEnum):
     ENROLLED = "ENROLLED"
+    # On the waiting list (候补) of a full session: the first waiting leader takes the next freed seat.
+    WAITING = "WAITING"
     CANCELLED = "CANCELLED"
+
+    @property
+    def label(self) -> str:
+        return ENROLMENT_STATUS_LABELS[self]
+
+
+ENROLMENT_STATUS_LABELS = {
+    EnrolmentStatus.ENROLLED: "已报名",
+    EnrolmentStatus.WAITING: "候补中",
+    EnrolmentStatus.CANCELLED: "已取消",
+}
 
 
 class Enrolment(Model):
@@ -188,6 +203,8 @@ class Enrolment(Model):
     class Meta:
         table = "enrolment"
         unique_together = (("session_id", "leader_id"),)
+        # The waiting list of a session, in queue order (enrolled_at is when they joined it).
+        indexes = [Index(fields=["session_id", "status", "enrolled_at", "id"], name="enrolment_queue_idx")]
 
 
 class Attendance(Model):
@@ -213,3 +230,38 @@ class Attendance(Model):
     class Meta:
         table = "attendance"
         unique_together = (("session_id", "leader_id"),)
+
+
+class Certificate(Model):
+    """The 结业证书 a certification produces (automatic or by hand): one per leader, numbered
+    PH-WLX-<cohort year>-<4-digit sequence within that year>."""
+
+    id = fields.IntField(primary_key=True)
+    leader: fields.OneToOneRelation[MicroLeader] = fields.OneToOneField(
+        "models.MicroLeader", related_name="certificate", on_delete=fields.RESTRICT
+    )
+    cohort: fields.ForeignKeyRelation[Cohort] = fields.ForeignKeyField(
+        "models.Cohort", related_name="certificates", on_delete=fields.RESTRICT
+    )
+    number = fields.CharField(max_length=20, unique=True)
+    issued_on = fields.DateField()
+    automatic = fields.BooleanField()
+    is_demo = fields.BooleanField(default=False)
+
+    leader_id: int
+    cohort_id: int
+
+    class Meta:
+        table = "certificate"
+        indexes = [Index(fields=["cohort_id", "number"], name="certificate_cohort_idx")]
+
+
+class CertificateSequence(Model):
+    """The last certificate number issued per year (an atomic upsert hands out the next)."""
+
+    id = fields.IntField(primary_key=True)
+    year = fields.SmallIntField(unique=True)
+    last_number = fields.IntField()
+
+    class Meta:
+        table = "certificate_sequence"

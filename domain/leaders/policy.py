@@ -150,3 +150,29 @@ def require_check_in(actor: Actor) -> None:
     _may_write(actor)
     if not actor.has_role(Role.MICRO_LEADER) or actor.person_id is None:
         raise PermissionDenied("只有微领袖本人可以签到")
+
+
+# --- the staff's training pages, exports and certificates -------------------------------------
+
+
+def can_open_training(actor: Actor) -> bool:
+    """The staff's 培训 pages (cohorts, plans, rosters): the bureau and grid staff (who nominate
+    and follow their leaders); what each may change is decided per action above."""
+    return _is_bureau(actor) or actor.has_role(Role.GRID_STAFF)
+
+
+def require_open_training(actor: Actor) -> None:
+    require_signed_in(actor)
+    if not can_open_training(actor):
+        raise PermissionDenied("只有民政局工作人员和网格员可以查看培训管理页面")
+
+
+def can_view_certificate(actor: Actor, leader: MicroLeader) -> bool:
+    """A 结业证书: the leader themself, grid staff over their home cell, the bureau."""
+    return can_view_progress(actor, leader)
+
+
+def require_view_certificate(actor: Actor, leader: MicroLeader) -> None:
+    require_signed_in(actor)
+    if not can_view_certificate(actor, leader):
+        raise PermissionDenied("只有本人、辖区网格员或民政局工作人员可以查看结业证书")

@@ -23,6 +23,7 @@ from domain.grids.models import subtree_range
 from domain.leaders import policy
 from domain.leaders.models import (
     Attendance,
+    Certificate,
     Cohort,
     Enrolment,
     EnrolmentStatus,
@@ -404,3 +405,53 @@ async def certification_progress(leader_id: int) -> Progress:
     if progress is None:
         raise NotFound("微领袖不存在", ["leaderId"])
     return progress
+
+
+# --- waiting lists and certificates -----------------------------------------------------------
+
+
+async def waiting_of_sessions(session_ids: Iterable[int]) -> dict[int, list[Enrolment]]:
+    """Each session's waiting list (候补) in queue order, with `leader` and `leader.person`."""
+    wanted = list(set(session_ids))
+    grouped: dict[int, list[Enrolment]] = defaultdict(list)
+    if not wanted:
+        return grouped
+    qs = Enrolment.filter(session_id__in=wanted, status=EnrolmentStatus.WAITING).select_related(
+        "leader__person"
+    )
+    for enrolment in await qs.order_by("session_id", "enrolled_at", "id"):
+        grouped[enrolment.session_id].append(enrolment)
+    return grouped
+
+
+async def waiting_sessions_of_leader(leader_id: int) -> list[TrainingSession]:
+    """The sessions a leader is waiting for, soonest first."""
+    rows = await Enrolment.filter(leader_id=leader_id, status=EnrolmentStatus.WAITING).select_related(
+        "session"
+    )
+    return sorted((row.session for row in rows), key=lambda s: (s.starts_at, s.id))
+
+
+async def certificates_of_cohort(cohort_id: int) -> list[Certificate]:
+    """A cohort's certificates by number, with `leader` and `leader.person` (one statement)."""
+    qs = Certificate.filter(cohort_id=cohort_id).select_related("leader__person")
+    return list(await qs.order_by("number"))
+
+
+async def certificate_by_number(number: str) -> Certificate:
+    certificate = await Certificate.filter(number=number).select_related("leader__person", "cohort").first()
+    if certificate is None:
+        raise NotFound("证书不存在", ["number"])
+    return certificate
+
+
+async def certificates_of_leaders(leader_ids: Iterable[int]) -> dict[int, Certificate]:
+    wanted = set(leader_ids)
+    if not wanted:
+        return {}
+    return {c.leader_id: c for c in await Certificate.filter(leader_id__in=wanted)}
+
+
+async def cohort_roster(cohort_id: int) -> list[MicroLeader]:
+    """Every leader of a cohort (withdrawn included), by id, with `person`: for the roster export."""
+    return list(await _leaders().filter(cohort_id=cohort_id).order_by("id"))

@@ -1,250 +1,24 @@
-"""Use cases of micro-leaders and their training: nomination, the lifecycle, the training plan,
-enrolment under capacity, check-in and attendance, and automatic certification.
+"""Use cases of micro-leaders themselves: nomination (grid staff within their scope, or the
+bureau), certification by hand and withdrawal, each with a reason. Cohorts, sessions, enrolment and
+attendance are in `domain.leaders.training`; the shared lifecycle in `domain.leaders.lifecycle`.
 
-Concurrency: every use case that changes a leader, their enrolments or their attendance first
-locks the leader row (`SELECT ... FOR NO KEY UPDATE` on PostgreSQL; SQLite serialises writers),
-then touches session rows, and writes the audit record last. One lock order everywhere means
-no deadlocks, and the leader lock makes "check, then write" safe per leader. Seats are taken
-with a conditional UPDATE, so capacity holds however many leaders enrol at once.
-
-The command line (`actor.system`: seeds, imports) acts as the bureau, and may also record
-enrolments in sessions that have already started (historical training data).
+Concurrency: every use case that changes a leader first locks the leader row (`SELECT ... FOR NO
+KEY UPDATE` on PostgreSQL; SQLite serialises writers), then touches session rows, and writes the
+audit record last (see `domain.leaders.training`).
 """
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
-from decimal import Decimal, InvalidOperation
-from enum import Enum
-from typing import Any, NamedTuple
-
-from tortoise.expressions import F
 from tortoise.transactions import in_transaction
 
 from domain.access import Actor
-from domain.accounts.models import User
 from domain.audit import service as audit
 from domain.errors import DomainError, ErrorCode, NotFound, ValidationError
 from domain.grids.models import GridCell
-from domain.leaders import checkin, policy, queries
-from domain.leaders.models import (
-    LEADER_TRANSITIONS,
-    Attendance,
-    Cohort,
-    Enrolment,
-    EnrolmentStatus,
-    LeaderStatus,
-    MicroLeader,
-    SessionType,
-    SourceRole,
-    TrainingSession,
-)
-from domain.leaders.queries import MAX_CAPACITY, MAX_SESSIONS_PER_COHORT, Progress
+from domain.leaders import lifecycle, policy, queries, training
+from domain.leaders.models import Cohort, LeaderStatus, MicroLeader, SourceRole
 from domain.people.models import Person
 from domain.people.validation import normalise_mobile, normalise_person_name
-
-MAX_HOURS = Decimal(100)  # per session
-MAX_COHORT_HOURS = Decimal(9999)
-MAX_CHECK_IN_MINUTES = 240
-AUTOMATIC_REASON = "达到结业条件"
-
-_DATE_OF_STATUS = {
-    LeaderStatus.ENROLLED: "enrolled_at",
-    LeaderStatus.CERTIFIED: "certified_at",
-    LeaderStatus.WITHDRAWN: "withdrawn_at",
-}
-
-
-class _Keep(Enum):
-    KEEP = "KEEP"
-
-
-KEEP = _Keep.KEEP
-"""`update_session(facilitator_user_id=KEEP)` leaves it as it is; None clears it."""
-
-
-def _now() -> datetime:
-    return datetime.now(UTC)
-
-
-# --- validation -------------------------------------------------------------------------------
-
-
-def _reason(raw: str, field: str = "reason") -> str:
-    reason = " ".join(raw.split())
-    if not 2 <= len(reason) <= 200:
-        raise ValidationError(ErrorCode.REASON_REQUIRED, "请填写原因（2–200 字）", [field])
-    return reason
-
-
-def _text(raw: str, field: str, label: str, max_length: int) -> str:
-    text = " ".join(raw.split())
-    if not 1 <= len(text) <= max_length:
-        raise ValidationError(ErrorCode.INVALID, f"{label}须为 1–{max_length} 个字符", [field])
-    return text
-
-
-def _utc(value: datetime, field: str) -> datetime:
-    if value.tzinfo is None or value.utcoffset() is None:
-        raise ValidationError(ErrorCode.INVALID_TIME_RANGE, "时间须带时区", [field])
-    return value.astimezone(UTC)
-
-
-def _time_range(starts_at: datetime, ends_at: datetime) -> tuple[datetime, datetime]:
-    start, end = _utc(starts_at, "startsAt"), _utc(ends_at, "endsAt")
-    if end <= start:
-        raise ValidationError(ErrorCode.INVALID_TIME_RANGE, "结束时间须晚于开始时间", ["endsAt"])
-    return start, end
-
-
-def _capacity(value: int) -> int:
-    if not 1 <= value <= MAX_CAPACITY:
-        raise ValidationError(
-            ErrorCode.CAPACITY_OUT_OF_RANGE, f"名额须在 1 到 {MAX_CAPACITY} 之间", ["capacity"]
-        )
-    return value
-
-
-def _hours(value: Decimal | int | float | str, field: str = "hours", maximum: Decimal = MAX_HOURS) -> Decimal:
-    """0–`maximum` hours in steps of 0.1 (floats are read through their shortest decimal form)."""
-    try:
-        hours = Decimal(str(value).strip())
-    except InvalidOperation as exc:
-        raise ValidationError(ErrorCode.HOURS_OUT_OF_RANGE, "学时须为数字", [field]) from exc
-    if not hours.is_finite() or not 0 <= hours <= maximum or hours != hours.quantize(Decimal("0.1")):
-        raise ValidationError(
-            ErrorCode.HOURS_OUT_OF_RANGE, f"学时须在 0 到 {maximum} 之间，最多一位小数", [field]
-        )
-    return hours.quantize(Decimal("0.1"))
-
-
-def _share(value: Decimal | str) -> Decimal:
-    try:
-        share = Decimal(str(value).strip())
-    except InvalidOperation as exc:
-        raise ValidationError(ErrorCode.INVALID, "出勤比例须为数字", ["minAttendanceShare"]) from exc
-    if not share.is_finite() or not 0 < share <= 1 or share != share.quantize(Decimal("0.001")):
-        raise ValidationError(
-            ErrorCode.INVALID, "出勤比例须大于 0、不超过 1，最多三位小数", ["minAttendanceShare"]
-        )
-    return share.quantize(Decimal("0.001"))
-
-
-async def _facilitator_user(user_id: int | None) -> int | None:
-    if user_id is not None and not await User.filter(id=user_id, is_active=True).exists():
-        raise NotFound("主持人账号不存在或已停用", ["facilitatorUserId"])
-    return user_id
-
-
-# --- the leader lifecycle ---------------------------------------------------------------------
-
-
-def _transition(leader: MicroLeader, to: LeaderStatus, reason: str | None, now: datetime) -> LeaderStatus:
-    """Move `leader` to `to` (in memory) if the lifecycle allows it; returns the former status."""
-    before = leader.status
-    if to not in LEADER_TRANSITIONS[before]:
-        raise DomainError(
-            ErrorCode.INVALID_TRANSITION, f"“{before.label}”的微领袖不能变为“{to.label}”", ["status"]
-        )
-    leader.status = to
-    leader.status_reason = reason
-    setattr(leader, _DATE_OF_STATUS[to], now)
-    return before
-
-
-async def _save_status(leader: MicroLeader) -> None:
-    await leader.save(update_fields=["status", "status_reason", _DATE_OF_STATUS[leader.status]])
-
-
-async def _record_transition(
-    actor: Actor, leader: MicroLeader, action: str, before: LeaderStatus, **extra: object
-) -> None:
-    await audit.record(
-        actor,
-        action,
-        "MicroLeader",
-        leader.id,
-        **{"from": before.value, "to": leader.status.value, "reason": leader.status_reason},
-        **extra,
-    )
-
-
-async def _lock_leader(leader_id: int) -> MicroLeader:
-    """The leader row, locked until the end of the transaction (the first lock every writer takes)."""
-    leader = await MicroLeader.select_for_update(no_key=True).get_or_none(id=leader_id)
-    if leader is None:
-        raise NotFound("微领袖不存在", ["leaderId"])
-    return leader
-
-
-async def _certify_if_met(leader: MicroLeader, now: datetime) -> Progress | None:
-    """Inside the caller's transaction, with `leader` locked: certify an ENROLLED leader whose
-    progress now meets the rule. Never un-certifies (see `correct_attendance`)."""
-    if leader.status is not LeaderStatus.ENROLLED:
-        return None
-    progress = await queries.certification_progress(leader.id)
-    if not progress.met:
-        return None
-    _transition(leader, LeaderStatus.CERTIFIED, AUTOMATIC_REASON, now)
-    await _save_status(leader)
-    return progress
-
-
-async def _record_automatic_certification(actor: Actor, leader: MicroLeader, progress: Progress) -> None:
-    await _record_transition(
-        actor,
-        leader,
-        "leader.certify",
-        LeaderStatus.ENROLLED,
-        automatic=True,
-        required_attended=progress.required_attended,
-        required_total=progress.required_total,
-        hours=str(progress.hours),
-    )
-
-
-async def _recertify(actor: Actor, cohort_id: int) -> None:
-    """Certify the cohort's ENROLLED leaders whom a change of the plan lets meet the rule, each in
-    its own transaction (after the plan change committed, keeping the leader-first lock order)."""
-    enrolled = MicroLeader.filter(cohort_id=cohort_id, status=LeaderStatus.ENROLLED).only("id")
-    progress = await queries.progress_for([leader.id for leader in await enrolled])
-    for leader_id in sorted(i for i, p in progress.items() if p.met):
-        async with in_transaction():
-            leader = await _lock_leader(leader_id)
-            certified = await _certify_if_met(leader, _now())
-            if certified is not None:
-                await _record_automatic_certification(actor, leader, certified)
-
-
-# --- cohorts ----------------------------------------------------------------------------------
-
-
-async def create_cohort(
-    *,
-    actor: Actor,
-    name: str,
-    year: int,
-    min_attendance_share: Decimal | str = Decimal("0.8"),
-    min_hours: Decimal | int | str = 0,
-    is_demo: bool = False,
-) -> Cohort:
-    """A new intake with its completion rule (share of required sessions, minimum hours)."""
-    policy.require_manage_training(actor)
-    clean_name = _text(name, "name", "期次名称", 60)
-    if not 2000 <= year <= 2100:
-        raise ValidationError(ErrorCode.INVALID, "年份须在 2000 到 2100 之间", ["year"])
-    share, hours = _share(min_attendance_share), _hours(min_hours, "minHours", MAX_COHORT_HOURS)
-    if await Cohort.filter(name=clean_name).exists():
-        raise ValidationError(ErrorCode.DUPLICATE_NAME, "已有同名的培训期次", ["name"])
-    async with in_transaction():
-        cohort = await Cohort.create(
-            name=clean_name, year=year, min_attendance_share=share, min_hours=hours, is_demo=is_demo
-        )
-        await audit.record(
-            actor, "cohort.create", "Cohort", cohort.id, name=clean_name, min_share=share, min_hours=hours
-        )
-    return cohort
-
 
 # --- nomination -------------------------------------------------------------------------------
 
@@ -283,7 +57,7 @@ async def _nominate(
         home_path=cell.path,
         source_role=source_role,
         status=LeaderStatus.NOMINATED,
-        nominated_at=_now(),
+        nominated_at=lifecycle.now(),
         is_demo=is_demo,
     )
     leader.person = person
@@ -351,382 +125,37 @@ async def withdraw_leader(*, actor: Actor, leader_id: int, reason: str) -> Micro
     Their enrolments in sessions that have not started are cancelled, freeing the seats."""
     leader = await queries.leader_by_id(leader_id)
     policy.require_withdraw(actor, leader)
-    clean_reason = _reason(reason)
-    now = _now()
+    clean_reason = lifecycle.reason(reason)
+    now = lifecycle.now()
     async with in_transaction():
-        locked = await _lock_leader(leader.id)
-        before = _transition(locked, LeaderStatus.WITHDRAWN, clean_reason, now)
-        await _save_status(locked)
-        freed = await _cancel_upcoming_enrolments(locked.id, now)
-        await _record_transition(actor, locked, "leader.withdraw", before, cancelled_sessions=freed)
+        locked = await lifecycle.lock_leader(leader.id)
+        before = lifecycle.transition(locked, LeaderStatus.WITHDRAWN, clean_reason, now)
+        await lifecycle.save_status(locked)
+        freed = await training.cancel_upcoming_enrolments(actor, locked.id, now)
+        await lifecycle.record_transition(actor, locked, "leader.withdraw", before, cancelled_sessions=freed)
     locked.person = leader.person
     return locked
 
 
-async def _cancel_upcoming_enrolments(leader_id: int, now: datetime) -> list[int]:
-    rows = await Enrolment.filter(
-        leader_id=leader_id, status=EnrolmentStatus.ENROLLED, session__starts_at__gt=now
-    ).values_list("id", "session_id")
-    if not rows:
-        return []
-    await Enrolment.filter(id__in=[row[0] for row in rows]).update(
-        status=EnrolmentStatus.CANCELLED, cancelled_at=now
-    )
-    session_ids = sorted(int(row[1]) for row in rows)
-    for session_id in session_ids:
-        await _free_seat(session_id)
-    return session_ids
-
-
 async def certify_leader(*, actor: Actor, leader_id: int, reason: str) -> MicroLeader:
     """Certify an ENROLLED leader by hand (bureau only), whether or not the rule is met; the
-    audit row says whether it was."""
+    audit row says whether it was. Issues the leader's certificate."""
     policy.require_certify(actor)
-    clean_reason = _reason(reason)
+    clean_reason = lifecycle.reason(reason)
+    now = lifecycle.now()
     async with in_transaction():
-        leader = await _lock_leader(leader_id)
+        leader = await lifecycle.lock_leader(leader_id)
         progress = await queries.certification_progress(leader.id)
-        before = _transition(leader, LeaderStatus.CERTIFIED, clean_reason, _now())
-        await _save_status(leader)
-        await _record_transition(
-            actor, leader, "leader.certify", before, automatic=False, rule_met=progress.met
-        )
-    return leader
-
-
-# --- the training plan ------------------------------------------------------------------------
-
-
-async def create_session(
-    *,
-    actor: Actor,
-    cohort_id: int,
-    session_type: SessionType,
-    title: str,
-    starts_at: datetime,
-    ends_at: datetime,
-    venue: str,
-    facilitator: str,
-    facilitator_user_id: int | None = None,
-    capacity: int,
-    hours: Decimal | int | float | str,
-    required: bool = True,
-    is_demo: bool = False,
-) -> TrainingSession:
-    """Add a session to a cohort's plan (bureau). Times are timezone-aware; stored in UTC."""
-    policy.require_manage_training(actor)
-    cohort = await queries.cohort_by_id(cohort_id)
-    start, end = _time_range(starts_at, ends_at)
-    values: dict[str, Any] = {
-        "session_type": SessionType(session_type),
-        "title": _text(title, "title", "标题", 100),
-        "starts_at": start,
-        "ends_at": end,
-        "venue": _text(venue, "venue", "地点", 100),
-        "facilitator": _text(facilitator, "facilitator", "主持人", 60),
-        "facilitator_user_id": await _facilitator_user(facilitator_user_id),
-        "capacity": _capacity(capacity),
-        "hours": _hours(hours),
-        "required": required,
-    }
-    async with in_transaction():
-        # The cohort row is locked so that two sessions added at once cannot both take the last place.
-        await Cohort.select_for_update().get(id=cohort.id)
-        if await TrainingSession.filter(cohort_id=cohort.id).count() >= MAX_SESSIONS_PER_COHORT:
-            raise DomainError(ErrorCode.INVALID, f"每期最多 {MAX_SESSIONS_PER_COHORT} 场培训", ["cohortId"])
-        session = await TrainingSession.create(cohort_id=cohort.id, is_demo=is_demo, **values)
-        await audit.record(
-            actor, "session.create", "TrainingSession", session.id, cohort_id=cohort.id, **values
-        )
-    return session
-
-
-async def update_session(
-    *,
-    actor: Actor,
-    session_id: int,
-    session_type: SessionType | None = None,
-    title: str | None = None,
-    starts_at: datetime | None = None,
-    ends_at: datetime | None = None,
-    venue: str | None = None,
-    facilitator: str | None = None,
-    facilitator_user_id: int | _Keep | None = KEEP,
-    capacity: int | None = None,
-    hours: Decimal | int | float | str | None = None,
-    required: bool | None = None,
-) -> TrainingSession:
-    """Change a session (bureau); None leaves a field as it is. Capacity never drops below the
-    seats already taken. When hours or `required` change, leaders the new plan lets meet the
-    completion rule are certified."""
-    policy.require_manage_training(actor)
-    changes: dict[str, object] = {}
-    if session_type is not None:
-        changes["session_type"] = SessionType(session_type)
-    if title is not None:
-        changes["title"] = _text(title, "title", "标题", 100)
-    if venue is not None:
-        changes["venue"] = _text(venue, "venue", "地点", 100)
-    if facilitator is not None:
-        changes["facilitator"] = _text(facilitator, "facilitator", "主持人", 60)
-    if not isinstance(facilitator_user_id, _Keep):
-        changes["facilitator_user_id"] = await _facilitator_user(facilitator_user_id)
-    if capacity is not None:
-        changes["capacity"] = _capacity(capacity)
-    if hours is not None:
-        changes["hours"] = _hours(hours)
-    if required is not None:
-        changes["required"] = required
-    async with in_transaction():
-        session = await TrainingSession.select_for_update().get_or_none(id=session_id)
-        if session is None:
-            raise NotFound("培训场次不存在", ["sessionId"])
-        if starts_at is not None or ends_at is not None:
-            start, end = _time_range(starts_at or session.starts_at, ends_at or session.ends_at)
-            changes.update(starts_at=start, ends_at=end)
-        if capacity is not None and capacity < session.enrolled_count:
-            raise ValidationError(
-                ErrorCode.CAPACITY_OUT_OF_RANGE,
-                f"已有 {session.enrolled_count} 人报名，名额不能少于此数",
-                ["capacity"],
-            )
-        diff = {k: [getattr(session, k), v] for k, v in changes.items() if getattr(session, k) != v}
-        if not diff:
-            return session
-        session.update_from_dict({k: changes[k] for k in diff})
-        await session.save(update_fields=list(diff))
-        await audit.record(actor, "session.update", "TrainingSession", session.id, changes=diff)
-    if {"hours", "required"} & diff.keys():
-        await _recertify(actor, session.cohort_id)
-    return session
-
-
-# --- enrolment --------------------------------------------------------------------------------
-
-
-def _require_not_started(actor: Actor, session: TrainingSession, now: datetime, doing: str) -> None:
-    if now >= session.starts_at and not actor.system:
-        raise DomainError(ErrorCode.SESSION_STARTED, f"培训已开始，不能{doing}", ["sessionId"])
-
-
-async def _take_seat(session_id: int) -> None:
-    # Conditional: the row changes only while a seat is left, whatever runs concurrently.
-    taken = await TrainingSession.filter(id=session_id, enrolled_count__lt=F("capacity")).update(
-        enrolled_count=F("enrolled_count") + 1
-    )
-    if not taken:
-        raise DomainError(ErrorCode.SESSION_FULL, "名额已满", ["sessionId"])
-
-
-async def _free_seat(session_id: int) -> None:
-    await TrainingSession.filter(id=session_id, enrolled_count__gt=0).update(
-        enrolled_count=F("enrolled_count") - 1
-    )
-
-
-async def enrol(*, actor: Actor, session_id: int, leader_id: int) -> Enrolment:
-    """Enrol a leader of the session's cohort before it starts (the leader themself, grid staff
-    over their home cell, or the bureau). Takes a seat or fails with SESSION_FULL; a cancelled
-    enrolment is revived. A NOMINATED leader becomes ENROLLED with their first enrolment."""
-    leader = await queries.leader_by_id(leader_id)
-    policy.require_enrol(actor, leader)
-    session = await queries.session_by_id(session_id)
-    if leader.cohort_id != session.cohort_id:
-        raise DomainError(ErrorCode.WRONG_COHORT, "该微领袖不属于本场培训的期次", ["leaderId"])
-    now = _now()
-    _require_not_started(actor, session, now, "报名")
-    async with in_transaction():
-        locked = await _lock_leader(leader.id)
-        if not locked.status.is_active:
-            raise DomainError(
-                ErrorCode.LEADER_NOT_ACTIVE, f"“{locked.status.label}”的微领袖不能报名", ["leaderId"]
-            )
-        enrolment = await queries.enrolment_of(session.id, leader.id)
-        if enrolment is not None and enrolment.status is EnrolmentStatus.ENROLLED:
-            raise DomainError(ErrorCode.ALREADY_ENROLLED, "已报名本场培训", ["sessionId"])
-        await _take_seat(session.id)
-        enrolment = await _save_enrolment(enrolment, session.id, leader.id, now)
-        before = locked.status
-        if before is LeaderStatus.NOMINATED:
-            _transition(locked, LeaderStatus.ENROLLED, None, now)
-            await _save_status(locked)
-        await audit.record(actor, "session.enrol", "TrainingSession", session.id, leader_id=leader.id)
-        if before is LeaderStatus.NOMINATED:
-            await _record_transition(
-                actor, locked, "leader.enrol", before, automatic=True, session_id=session.id
-            )
-    return enrolment
-
-
-async def _save_enrolment(
-    enrolment: Enrolment | None, session_id: int, leader_id: int, now: datetime
-) -> Enrolment:
-    if enrolment is None:
-        return await Enrolment.create(session_id=session_id, leader_id=leader_id, enrolled_at=now)
-    enrolment.status, enrolment.enrolled_at, enrolment.cancelled_at = EnrolmentStatus.ENROLLED, now, None
-    await enrolment.save(update_fields=["status", "enrolled_at", "cancelled_at"])
-    return enrolment
-
-
-async def cancel_enrolment(*, actor: Actor, session_id: int, leader_id: int) -> Enrolment:
-    """Cancel an enrolment before the session starts (same people as `enrol`); frees the seat.
-    The leader stays ENROLLED in the cohort."""
-    leader = await queries.leader_by_id(leader_id)
-    policy.require_enrol(actor, leader)
-    session = await queries.session_by_id(session_id)
-    now = _now()
-    _require_not_started(actor, session, now, "取消报名")
-    async with in_transaction():
-        await _lock_leader(leader.id)
-        enrolment = await queries.enrolment_of(session.id, leader.id)
-        if enrolment is None or enrolment.status is not EnrolmentStatus.ENROLLED:
-            raise DomainError(ErrorCode.NOT_ENROLLED, "未报名本场培训", ["sessionId"])
-        enrolment.status, enrolment.cancelled_at = EnrolmentStatus.CANCELLED, now
-        await enrolment.save(update_fields=["status", "cancelled_at"])
-        await _free_seat(session.id)
-        await audit.record(
-            actor, "session.cancel_enrolment", "TrainingSession", session.id, leader_id=leader.id
-        )
-    return enrolment
-
-
-# --- check-in and attendance ------------------------------------------------------------------
-
-
-class CheckInWindow(NamedTuple):
-    code: str
-    until: datetime
-
-
-async def open_check_in(*, actor: Actor, session_id: int, minutes: int = 15) -> CheckInWindow:
-    """A fresh 6-digit code, valid for `minutes` (1–240), for the facilitator to show. Replaces any
-    earlier code, which also gives every leader a fresh allowance of attempts."""
-    session = await queries.session_by_id(session_id)
-    policy.require_run_check_in(actor, session)
-    if not 1 <= minutes <= MAX_CHECK_IN_MINUTES:
-        raise ValidationError(
-            ErrorCode.INVALID, f"签到开放时长须为 1–{MAX_CHECK_IN_MINUTES} 分钟", ["minutes"]
-        )
-    window = CheckInWindow(checkin.new_code(), _now() + timedelta(minutes=minutes))
-    async with in_transaction():
-        await TrainingSession.filter(id=session.id).update(
-            check_in_code=window.code, check_in_until=window.until
-        )
-        await audit.record(
-            actor, "session.open_check_in", "TrainingSession", session.id, minutes=minutes, until=window.until
-        )
-    return window
-
-
-async def close_check_in(*, actor: Actor, session_id: int) -> TrainingSession:
-    """End check-in now (before the code expires)."""
-    session = await queries.session_by_id(session_id)
-    policy.require_run_check_in(actor, session)
-    async with in_transaction():
-        await TrainingSession.filter(id=session.id).update(check_in_code=None, check_in_until=None)
-        await audit.record(actor, "session.close_check_in", "TrainingSession", session.id)
-    session.check_in_code = session.check_in_until = None
-    return session
-
-
-def is_check_in_open(session: TrainingSession, now: datetime | None = None) -> bool:
-    return (
-        session.check_in_code is not None
-        and session.check_in_until is not None
-        and (now or _now()) <= session.check_in_until
-    )
-
-
-async def check_in(*, actor: Actor, session_id: int, code: str) -> Attendance:
-    """The signed-in leader checks in to a session they are enrolled in, once, with the code the
-    facilitator shows while it is open. Wrong codes are counted (see `checkin`). Attendance may
-    complete the certification rule, which then certifies the leader at once."""
-    policy.require_check_in(actor)
-    session = await queries.session_by_id(session_id)
-    leader = await _enrolled_leader(actor, session)
-    _require_not_checked_in(await Attendance.get_or_none(session_id=session.id, leader_id=leader.id))
-    now, expected, until = _now(), session.check_in_code, session.check_in_until
-    if expected is None or until is None or now > until:
-        raise DomainError(ErrorCode.CHECK_IN_CLOSED, "签到未开放或已结束", ["code"])
-    await checkin.count_attempt(session.id, leader.id, until)
-    if not checkin.code_matches(code, expected):
-        raise DomainError(ErrorCode.WRONG_CODE, "签到码不正确", ["code"])
-    async with in_transaction():
-        locked = await _lock_leader(leader.id)
-        mark = await Attendance.get_or_none(session_id=session.id, leader_id=leader.id)
-        _require_not_checked_in(mark)
-        mark = await _mark(mark, session.id, leader.id, present=True, checked_in_at=now)
-        certified = await _certify_if_met(locked, now)
-        await audit.record(actor, "session.check_in", "TrainingSession", session.id, leader_id=leader.id)
-        if certified is not None:
-            await _record_automatic_certification(actor, locked, certified)
-    return mark
-
-
-def _require_not_checked_in(mark: Attendance | None) -> None:
-    """Once per leader and session: a leader marked absent after checking in (left early) cannot
-    check in again; one marked absent beforehand can, by proving presence with the code."""
-    if mark is not None and (mark.present or mark.checked_in_at is not None):
-        raise DomainError(ErrorCode.ALREADY_CHECKED_IN, "您已签到", ["code"])
-
-
-async def _enrolled_leader(actor: Actor, session: TrainingSession) -> MicroLeader:
-    leader = await queries.leader_in_cohort(actor.person_id or 0, session.cohort_id)
-    enrolment = await queries.enrolment_of(session.id, leader.id) if leader else None
-    if leader is None or enrolment is None or enrolment.status is not EnrolmentStatus.ENROLLED:
-        raise DomainError(ErrorCode.NOT_ENROLLED, "您未报名本场培训", ["sessionId"])
-    if leader.status is LeaderStatus.WITHDRAWN:
-        raise DomainError(ErrorCode.LEADER_NOT_ACTIVE, "已退出的微领袖不能签到", ["sessionId"])
-    return leader
-
-
-async def _mark(mark: Attendance | None, session_id: int, leader_id: int, **values: Any) -> Attendance:
-    """Create or update one attendance row (the caller holds the leader lock)."""
-    if mark is None:
-        return await Attendance.create(session_id=session_id, leader_id=leader_id, **values)
-    mark.update_from_dict(values)
-    await mark.save()
-    return mark
-
-
-async def correct_attendance(
-    *, actor: Actor, session_id: int, leader_id: int, present: bool, reason: str
-) -> Attendance:
-    """The facilitator (or the bureau) marks an enrolled leader present or absent, with a reason,
-    once the session has started. Marking present may certify the leader at once; marking absent
-    never takes a certification back (that is a decision for the bureau, not a side effect)."""
-    session = await queries.session_by_id(session_id)
-    policy.require_run_check_in(actor, session)
-    clean_reason = _reason(reason)
-    now = _now()
-    if now < session.starts_at:
-        raise DomainError(ErrorCode.SESSION_NOT_STARTED, "培训尚未开始，不能更正签到表", ["sessionId"])
-    async with in_transaction():
-        leader = await _lock_leader(leader_id)
-        enrolment = await queries.enrolment_of(session.id, leader.id)
-        if enrolment is None or enrolment.status is not EnrolmentStatus.ENROLLED:
-            raise DomainError(ErrorCode.NOT_ENROLLED, "该微领袖未报名本场培训", ["leaderId"])
-        mark = await Attendance.get_or_none(session_id=session.id, leader_id=leader.id)
-        before = mark.present if mark is not None else None
-        mark = await _mark(
-            mark,
-            session.id,
-            leader.id,
-            present=present,
-            corrected_by_user_id=actor.user_id,
-            correction_reason=clean_reason,
-        )
-        certified = await _certify_if_met(leader, now)
-        await audit.record(
+        before = lifecycle.transition(leader, LeaderStatus.CERTIFIED, clean_reason, now)
+        await lifecycle.save_status(leader)
+        certificate = await lifecycle.issue_certificate(leader, now, automatic=False)
+        await lifecycle.record_transition(
             actor,
-            "attendance.correct",
-            "TrainingSession",
-            session.id,
-            leader_id=leader.id,
-            before=before,
-            after=present,
-            reason=clean_reason,
+            leader,
+            "leader.certify",
+            before,
+            automatic=False,
+            rule_met=progress.met,
+            certificate=certificate.number,
         )
-        if certified is not None:
-            await _record_automatic_certification(actor, leader, certified)
-    return mark
+    return leader

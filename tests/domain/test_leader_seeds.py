@@ -23,6 +23,7 @@ from domain.grids.codes import GridKind
 from domain.grids.models import GridCell
 from domain.leaders.models import (
     Attendance,
+    Certificate,
     Cohort,
     Enrolment,
     EnrolmentStatus,
@@ -129,6 +130,20 @@ async def test_two_cohorts_of_leaders_with_their_training(db: None) -> None:
     (mine,) = [leader for leader in leaders if leader["person_id"] == demo.person_id]
     assert (mine["cohort_name"], LeaderStatus(mine["status"])) == ("第二期", LeaderStatus.ENROLLED)
     assert mine["cell_code"].startswith("330482001")
+    # ... the first cohort's year is an inference from "去年", flagged 待核实; the second's is not
+    assert (first.year_unverified, second.year_unverified) == (True, False)
+    # ... 个案辅导增能 sessions are one-to-one appointments (one seat, at most one leader)
+    coaching = await TrainingSession.filter(session_type=SessionType.CASE_COACHING).values_list(
+        "capacity", "enrolled_count"
+    )
+    assert len(coaching) >= 32
+    assert {capacity for capacity, _ in coaching} == {1}
+    assert max(enrolled for _, enrolled in coaching) == 1
+    # ... and every certified leader has a certificate, numbered in sequence for the cohort's year
+    certified = [leader["id"] for leader in by_cohort["首期"] if leader["status"] == LeaderStatus.CERTIFIED]
+    numbers = dict(await Certificate.filter(cohort_id=first.id).values_list("leader_id", "number"))
+    assert sorted(numbers) == sorted(certified)
+    assert sorted(numbers.values()) == [f"PH-WLX-2019-{n:04d}" for n in range(1, len(certified) + 1)]
 
 
 def _assert_lifecycle(leader: dict[str, Any]) -> None:

@@ -14,7 +14,15 @@ from domain.audit.models import AuditEntry
 from domain.errors import DomainError, ErrorCode, NotFound, PermissionDenied, Unauthenticated, ValidationError
 from domain.grids.models import GridCell
 from domain.leaders import queries, service
-from domain.leaders.models import Enrolment, EnrolmentStatus, LeaderStatus, MicroLeader, SourceRole
+from domain.leaders import training as train
+from domain.leaders.models import (
+    Certificate,
+    Enrolment,
+    EnrolmentStatus,
+    LeaderStatus,
+    MicroLeader,
+    SourceRole,
+)
 from domain.pagination import PageRequest
 from domain.people.models import Person
 from tests.accounts import actor_of, make_user
@@ -461,7 +469,11 @@ async def test_bureau_certify_by_hand_with_a_reason_even_when_the_rule_is_not_me
         "reason": "已完成市级同类培训",
         "automatic": False,
         "rule_met": False,
+        "certificate": f"PH-WLX-{cohort.year}-0001",
     }
+    # ... and the certificate is issued, by hand, dated today
+    certificate = await Certificate.get(leader_id=leader.id)
+    assert (certificate.number, certificate.automatic) == (f"PH-WLX-{cohort.year}-0001", False)
 
 
 # --- reads ------------------------------------------------------------------------------------
@@ -573,7 +585,7 @@ async def test_a_leader_account_enrols_itself() -> None:
     me = await make_leader(cohort, tree.micro_grids[0])
     session = await make_session(cohort)
     # WHEN they enrol themself
-    enrolment = await service.enrol(actor=me.actor, session_id=session.id, leader_id=me.leader.id)
+    enrolment = await train.enrol(actor=me.actor, session_id=session.id, leader_id=me.leader.id)
     # THEN they hold a seat and are now in training
     assert enrolment.status is EnrolmentStatus.ENROLLED
     assert (await reload_session(session)).enrolled_count == 1

@@ -17,7 +17,8 @@ from tortoise import connections
 from domain.access import Actor, Role
 from domain.audit.models import AuditEntry
 from domain.errors import DomainError, ErrorCode, PermissionDenied, ValidationError
-from domain.leaders import checkin, queries, service
+from domain.leaders import checkin, lifecycle, queries, service
+from domain.leaders import training as train
 from domain.leaders.models import (
     Attendance,
     Enrolment,
@@ -88,7 +89,7 @@ async def test_the_bureau_plans_a_session() -> None:
     bureau = await _bureau_user()
     # WHEN the bureau adds a study visit, times given in Shanghai time
     local_start = TOMORROW.astimezone(ZoneInfo("Asia/Shanghai"))
-    session = await service.create_session(
+    session = await train.create_session(
         actor=bureau, **_session_input(cohort.id, starts_at=local_start, title="  赴桐乡参访   “三治融合” ")
     )
     # THEN it is in the cohort's plan, stored in UTC, title tidied, no seats taken yet
@@ -136,7 +137,7 @@ async def test_bad_sessions_are_refused_and_nothing_is_planned(
 ) -> None:
     cohort = await make_cohort()
     with pytest.raises(ValidationError) as raised:
-        await service.create_session(actor=BUREAU, **_session_input(cohort.id, **overrides))
+        await train.create_session(actor=BUREAU, **_session_input(cohort.id, **overrides))
     assert (raised.value.code, raised.value.field) == (code, [field])
     assert await TrainingSession.all().count() == 0
 
@@ -144,7 +145,7 @@ async def test_bad_sessions_are_refused_and_nothing_is_planned(
 async def test_hours_accept_whole_numbers_and_one_decimal() -> None:
     cohort = await make_cohort()
     for given, stored in ((0, "0.0"), (100, "100.0"), ("2.5", "2.5"), (1.5, "1.5")):
-        session = await service.create_session(actor=BUREAU, **_session_input(cohort.id, hours=given))
+        session = await train.create_session(actor=BUREAU, **_session_input(cohort.id, hours=given))
         assert (await reload_session(session)).hours == Decimal(stored)
 
 
@@ -153,10 +154,10 @@ async def test_only_the_bureau_plans_sessions() -> None:
     cohort = await make_cohort()
     staff = await actor_of(await make_user("grid.staff", Role.GRID_STAFF, cell=tree.city))
     with pytest.raises(PermissionDenied):
-        await service.create_session(actor=staff, **_session_input(cohort.id))
+        await train.create_session(actor=staff, **_session_input(cohort.id))
     session = await make_session(cohort)
     with pytest.raises(PermissionDenied):
-        await service.update_session(actor=staff, session_id=session.id, title="改名")
+        await train.update_session(actor=staff, session_id=session.id, title="改名")
     assert await TrainingSession.all().count() == 1
     assert (await reload_session(session)).title == session.title
 
@@ -169,13 +170,13 @@ async def test_capacity_never_drops_below_the_seats_taken() -> None:
     await enrol(session, *(x.leader for x in training.leaders))
     # WHEN the bureau cuts the seats to two
     with pytest.raises(ValidationError) as raised:
-        await service.update_session(actor=BUREAU, session_id=session.id, capacity=2, title="新标题")
+        await train.update_session(actor=BUREAU, session_id=session.id, capacity=2, title="新标题")
     # THEN it is refused and nothing changed
     assert raised.value.code is ErrorCode.CAPACITY_OUT_OF_RANGE
     unchanged = await reload_session(session)
     assert (unchanged.capacity, unchanged.title) == (20, session.title)
     # ... cutting to three works, and the audit row shows before and after
-    await service.update_session(actor=BUREAU, session_id=session.id, capacity=3, venue="南河头社区会客厅")
+    await train.update_session(actor=BUREAU, session_id=session.id, capacity=3, venue="南河头社区会客厅")
     updated = await reload_session(session)
     assert (updated.capacity, updated.venue) == (3, "南河头社区会客厅")
     [entry] = await _audit("session.update")
@@ -189,9 +190,9 @@ async def test_the_facilitator_account_is_kept_unless_changed_or_cleared() -> No
     cohort = await make_cohort()
     facilitator = await make_user("zhou.sw", name="周社工")
     session = await make_session(cohort, facilitator=facilitator)
-    await service.update_session(actor=BUREAU, session_id=session.id, title="个案辅导（一）")
+    await train.update_session(actor=BUREAU, session_id=session.id, title="个案辅导（一）")
     assert (await reload_session(session)).facilitator_user_id == facilitator.id
-    await service.update_session(actor=BUREAU, session_id=session.id, facilitator_user_id=None)
+    await train.update_session(actor=BUREAU, session_id=session.id, facilitator_user_id=None)
     assert (await reload_session(session)).facilitator_user_id is None
 
 
@@ -206,7 +207,7 @@ async def test_thirty_leaders_enrolling_at_once_get_exactly_twenty_seats() -> No
     session = await make_session(cohort, capacity=20)
 
     def enrol_one(leader_id: int) -> Callable[[], Awaitable[Enrolment]]:
-        return lambda: service.enrol(actor=BUREAU, session_id=session.id, leader_id=leader_id)
+        return lambda: train.enrol(actor=BUREAU, session_id=session.id, leader_id=leader_id)
 
     # WHEN all thirty enrol at once, each in its own transaction
     run = await concurrently(*(enrol_one(leader.id) for leader in leaders))
@@ -229,23 +230,23 @@ async def test_cancelling_frees_the_seat_for_someone_else() -> None:
     training = await build_training(tree, leaders=2, required=0, elective=0)
     first, second = training.leaders
     session = await make_session(training.cohort, capacity=1)
-    await service.enrol(actor=first.actor, session_id=session.id, leader_id=first.leader.id)
+    await train.enrol(actor=first.actor, session_id=session.id, leader_id=first.leader.id)
     # WHEN the second leader tries, it is full
     with pytest.raises(DomainError) as raised:
-        await service.enrol(actor=second.actor, session_id=session.id, leader_id=second.leader.id)
-    assert (raised.value.code, raised.value.message) == (ErrorCode.SESSION_FULL, "名额已满")
+        await train.enrol(actor=second.actor, session_id=session.id, leader_id=second.leader.id)
+    assert (raised.value.code, raised.value.message) == (ErrorCode.SESSION_FULL, "名额已满，可以登记候补")
     # WHEN the first cancels
-    cancelled = await service.cancel_enrolment(
+    cancelled = await train.cancel_enrolment(
         actor=first.actor, session_id=session.id, leader_id=first.leader.id
     )
     # THEN the seat is free, and the second takes it
     assert cancelled.status is EnrolmentStatus.CANCELLED
     assert (await reload_session(session)).enrolled_count == 0
-    await service.enrol(actor=second.actor, session_id=session.id, leader_id=second.leader.id)
+    await train.enrol(actor=second.actor, session_id=session.id, leader_id=second.leader.id)
     assert (await reload_session(session)).enrolled_count == 1
     # ... and when a seat frees again, the first re-enrols on their old row
-    await service.cancel_enrolment(actor=second.actor, session_id=session.id, leader_id=second.leader.id)
-    again = await service.enrol(actor=first.actor, session_id=session.id, leader_id=first.leader.id)
+    await train.cancel_enrolment(actor=second.actor, session_id=session.id, leader_id=second.leader.id)
+    again = await train.enrol(actor=first.actor, session_id=session.id, leader_id=first.leader.id)
     assert again.id == cancelled.id
     assert again.status is EnrolmentStatus.ENROLLED
     assert again.cancelled_at is None
@@ -264,10 +265,10 @@ async def test_enrolment_and_cancellation_close_when_the_session_starts() -> Non
     # WHEN the leader (or bureau staff) enrols or cancels now
     for actor in (me.actor, bureau):
         with pytest.raises(DomainError) as late:
-            await service.enrol(actor=actor, session_id=other.id, leader_id=me.leader.id)
+            await train.enrol(actor=actor, session_id=other.id, leader_id=me.leader.id)
         assert late.value.code is ErrorCode.SESSION_STARTED
         with pytest.raises(DomainError) as cancel:
-            await service.cancel_enrolment(actor=actor, session_id=taken.id, leader_id=me.leader.id)
+            await train.cancel_enrolment(actor=actor, session_id=taken.id, leader_id=me.leader.id)
         assert cancel.value.code is ErrorCode.SESSION_STARTED
     # THEN nothing changed
     assert [(await reload_session(s)).enrolled_count for s in (taken, other)] == [1, 0]
@@ -286,18 +287,18 @@ async def test_who_may_enrol_whom() -> None:
     # WHEN a leader enrols someone else, or staff someone outside their grid
     # THEN it is forbidden
     with pytest.raises(PermissionDenied):
-        await service.enrol(actor=me.actor, session_id=session.id, leader_id=neighbour.leader.id)
+        await train.enrol(actor=me.actor, session_id=session.id, leader_id=neighbour.leader.id)
     with pytest.raises(PermissionDenied):
-        await service.enrol(actor=staff, session_id=session.id, leader_id=neighbour.leader.id)
+        await train.enrol(actor=staff, session_id=session.id, leader_id=neighbour.leader.id)
     # ... a leader of another cohort is not for this session
     with pytest.raises(DomainError) as wrong_cohort:
-        await service.enrol(actor=stranger.actor, session_id=session.id, leader_id=stranger.leader.id)
+        await train.enrol(actor=stranger.actor, session_id=session.id, leader_id=stranger.leader.id)
     assert wrong_cohort.value.code is ErrorCode.WRONG_COHORT
     assert (await reload_session(session)).enrolled_count == 0
     # ... staff enrol the leader of their grid, once
-    await service.enrol(actor=staff, session_id=session.id, leader_id=me.leader.id)
+    await train.enrol(actor=staff, session_id=session.id, leader_id=me.leader.id)
     with pytest.raises(DomainError) as twice:
-        await service.enrol(actor=me.actor, session_id=session.id, leader_id=me.leader.id)
+        await train.enrol(actor=me.actor, session_id=session.id, leader_id=me.leader.id)
     assert twice.value.code is ErrorCode.ALREADY_ENROLLED
     assert (await reload_session(session)).enrolled_count == 1
 
@@ -308,7 +309,7 @@ async def test_withdrawn_leaders_cannot_enrol() -> None:
     me = training.leaders[0]
     await service.withdraw_leader(actor=BUREAU, leader_id=me.leader.id, reason="个人原因")
     with pytest.raises(DomainError) as raised:
-        await service.enrol(actor=BUREAU, session_id=training.sessions[0].id, leader_id=me.leader.id)
+        await train.enrol(actor=BUREAU, session_id=training.sessions[0].id, leader_id=me.leader.id)
     assert raised.value.code is ErrorCode.LEADER_NOT_ACTIVE
     assert (await reload_session(training.sessions[0])).enrolled_count == 0
 
@@ -350,11 +351,11 @@ async def _under_way(**plan: Any) -> UnderWay:
 
 async def _open(day: UnderWay, session: TrainingSession | None = None) -> str:
     target = session or day.session
-    return (await service.open_check_in(actor=day.facilitator, session_id=target.id)).code
+    return (await train.open_check_in(actor=day.facilitator, session_id=target.id)).code
 
 
 async def _check_in(who: LeaderAccount, session: TrainingSession, code: str) -> Attendance:
-    return await service.check_in(actor=who.actor, session_id=session.id, code=code)
+    return await train.check_in(actor=who.actor, session_id=session.id, code=code)
 
 
 async def _refused(call: Awaitable[object]) -> ErrorCode:
@@ -367,7 +368,7 @@ async def test_an_enrolled_leader_checks_in_with_the_code_shown() -> None:
     # GIVEN a session under way whose facilitator opens check-in for 15 minutes
     day = await _under_way()
     before = datetime.now(UTC)
-    window = await service.open_check_in(actor=day.facilitator, session_id=day.session.id, minutes=15)
+    window = await train.open_check_in(actor=day.facilitator, session_id=day.session.id, minutes=15)
     # THEN the code is six digits, valid for 15 minutes, and the opening is audited
     assert len(window.code) == 6
     assert window.code.isdigit()
@@ -390,12 +391,12 @@ async def test_only_the_facilitator_or_the_bureau_open_check_in() -> None:
     other = await actor_of(await make_user("another.sw"))
     for actor in (other, day.me.actor):
         with pytest.raises(PermissionDenied):
-            await service.open_check_in(actor=actor, session_id=day.session.id)
+            await train.open_check_in(actor=actor, session_id=day.session.id)
     assert (await reload_session(day.session)).check_in_code is None
     for minutes in (0, 241):
         with pytest.raises(ValidationError):
-            await service.open_check_in(actor=day.facilitator, session_id=day.session.id, minutes=minutes)
-    bureau = await service.open_check_in(actor=await _bureau_user(), session_id=day.session.id, minutes=240)
+            await train.open_check_in(actor=day.facilitator, session_id=day.session.id, minutes=minutes)
+    bureau = await train.open_check_in(actor=await _bureau_user(), session_id=day.session.id, minutes=240)
     assert (await reload_session(day.session)).check_in_code == bureau.code
 
 
@@ -419,7 +420,7 @@ async def test_check_in_is_closed_before_it_opens_after_it_expires_and_once_clos
     assert await _refused(_check_in(day.me, day.session, code)) is ErrorCode.CHECK_IN_CLOSED
     # ... nor after the facilitator closed a fresh one early
     code = await _open(day)
-    await service.close_check_in(actor=day.facilitator, session_id=day.session.id)
+    await train.close_check_in(actor=day.facilitator, session_id=day.session.id)
     assert await _refused(_check_in(day.me, day.session, code)) is ErrorCode.CHECK_IN_CLOSED
     assert await Attendance.all().count() == 0
 
@@ -444,7 +445,7 @@ async def test_only_enrolled_leaders_check_in() -> None:
     # ... or someone without the leader role
     resident = await actor_of(await make_user("resident", Role.RESIDENT))
     with pytest.raises(PermissionDenied):
-        await service.check_in(actor=resident, session_id=day.session.id, code=code)
+        await train.check_in(actor=resident, session_id=day.session.id, code=code)
     # THEN no one was marked present
     assert await Attendance.all().count() == 0
 
@@ -474,14 +475,14 @@ async def test_the_facilitator_corrects_the_sheet_with_a_reason() -> None:
     day = await _under_way()
     await _check_in(day.me, day.session, await _open(day))
     # WHEN the facilitator marks the one who forgot present and the other absent, with reasons
-    await service.correct_attendance(
+    await train.correct_attendance(
         actor=day.facilitator,
         session_id=day.session.id,
         leader_id=day.neighbour.leader.id,
         present=True,
         reason="手机没电，现场点名在场",
     )
-    await service.correct_attendance(
+    await train.correct_attendance(
         actor=day.facilitator,
         session_id=day.session.id,
         leader_id=day.me.leader.id,
@@ -511,7 +512,7 @@ async def test_corrections_are_refused_without_reason_right_or_enrolment() -> No
     other = await actor_of(await make_user("another.sw"))
 
     async def correct(actor: Actor, leader: LeaderAccount, reason: str = "现场点名") -> Attendance:
-        return await service.correct_attendance(
+        return await train.correct_attendance(
             actor=actor, session_id=day.session.id, leader_id=leader.leader.id, present=True, reason=reason
         )
 
@@ -522,7 +523,7 @@ async def test_corrections_are_refused_without_reason_right_or_enrolment() -> No
     later = day.training.sessions[1]
     await enrol(later, day.me.leader)
     with pytest.raises(DomainError) as early:
-        await service.correct_attendance(
+        await train.correct_attendance(
             actor=day.facilitator,
             session_id=later.id,
             leader_id=day.me.leader.id,
@@ -563,13 +564,13 @@ async def test_certification_comes_with_the_attendance_that_meets_the_rule_and_n
     assert (await reload_leader(me.leader)).status is LeaderStatus.ENROLLED
     assert await _audit("leader.certify") == []
     # WHEN they check in to the fourth required session
-    code = (await service.open_check_in(actor=await actor_of(facilitator), session_id=required[3].id)).code
+    code = (await train.open_check_in(actor=await actor_of(facilitator), session_id=required[3].id)).code
     await _check_in(me, required[3], code)
     # THEN that check-in certifies them, automatically and audited as such
     certified = await reload_leader(me.leader)
     assert certified.status is LeaderStatus.CERTIFIED
     assert certified.certified_at is not None
-    assert certified.status_reason == service.AUTOMATIC_REASON
+    assert certified.status_reason == lifecycle.AUTOMATIC_REASON
     [entry] = await _audit("leader.certify")
     assert entry.actor_user_id == me.user.id
     assert entry.summary["automatic"] is True
@@ -607,7 +608,7 @@ async def test_a_correction_to_absent_does_not_take_a_certification_back() -> No
     [session] = await _started(training)
     await attend(session, me.leader)
     assert (await reload_leader(me.leader)).status is LeaderStatus.CERTIFIED
-    await service.correct_attendance(
+    await train.correct_attendance(
         actor=BUREAU, session_id=session.id, leader_id=me.leader.id, present=False, reason="核实未到场"
     )
     assert not (await queries.certification_progress(me.leader.id)).met
@@ -638,7 +639,7 @@ async def test_making_a_missed_session_elective_certifies_those_who_now_meet_the
     await attend(first, a, b)
     assert {(await reload_leader(x)).status for x in (a, b, c)} == {LeaderStatus.ENROLLED}
     # WHEN the bureau makes the second session elective
-    await service.update_session(actor=BUREAU, session_id=second.id, required=False)
+    await train.update_session(actor=BUREAU, session_id=second.id, required=False)
     # THEN the two who attended every remaining required session are certified; the third is not
     assert [(await reload_leader(x)).status for x in (a, b, c)] == [
         LeaderStatus.CERTIFIED,
@@ -690,7 +691,7 @@ async def test_my_schedule_lists_upcoming_sessions_first_then_past_ones() -> Non
     s1, s2, s3, s4 = training.sessions
     for session in training.sessions:
         await enrol(session, me.leader)
-    await service.cancel_enrolment(actor=me.actor, session_id=s4.id, leader_id=me.leader.id)
+    await train.cancel_enrolment(actor=me.actor, session_id=s4.id, leader_id=me.leader.id)
     past_early = await start_session(s1, ago=timedelta(days=3))
     past_late = await start_session(s2, ago=timedelta(days=1))
     await attend(past_late, me.leader)

@@ -36,8 +36,12 @@ def test_sign_in_create_a_token_see_it_once_revoke_it_and_sign_out(
     expect(page.locator("main h1")).to_have_text("登录邻治")
     shoot(page, screenshots, "signin")
 
-    # WHEN the demo resident signs in, THEN they land on their account, named in the header
+    # WHEN the demo resident signs in, THEN they land on the workbench, named in the header, and
+    # open their account from it
     sign_in(page, base, "demo.resident")
+    expect(page).to_have_url(re.compile(r"/workbench$"))
+    expect(page.locator("main h1")).to_have_text("工作台")
+    page.locator("#site-account").get_by_role("link", name="我的账号").click()
     expect(page).to_have_url(re.compile(r"/account$"))
     expect(page.locator("main h1")).to_have_text("我的账号")
     expect(page.locator("#site-account")).to_contain_text("demo.resident")
@@ -99,7 +103,7 @@ def test_bureau_staff_look_through_users_and_the_audit_log(
     base = live_server.url
     # GIVEN bureau staff signed in, THEN their navigation offers the two staff pages
     sign_in(page, base, "demo.bureau")
-    expect(page).to_have_url(re.compile(r"/account$"))
+    expect(page).to_have_url(re.compile(r"/workbench$"))
     nav = page.get_by_role("navigation", name="主导航")
 
     # WHEN they open the users page and look for the demo accounts

@@ -60,7 +60,7 @@ def test_a_leader_logs_a_mediation_grid_staff_verify_it_and_the_leader_sees_it_v
 
     # GIVEN the demo leader signed in, WHEN they open 记一笔 from the navigation
     sign_in(page, base, "demo.leader")
-    expect(page).to_have_url(re.compile(r"/account$"))
+    expect(page).to_have_url(re.compile(r"/workbench$"))
     nav(page).get_by_role("link", name="记一笔").click()
     expect(page.locator("main h1")).to_have_text("记一笔")
     expect(page.get_by_label("网格单元")).to_contain_text("第1网格")
@@ -171,7 +171,7 @@ def test_the_public_directory_and_a_facilitators_session_page(
 
     # WHEN bureau staff open a session of the second cohort and open check-in
     sign_in(page, base, "demo.bureau")
-    expect(page).to_have_url(re.compile(r"/account$"))
+    expect(page).to_have_url(re.compile(r"/workbench$"))
     page.goto(f"{base}/leaders")
     page.get_by_label("期次").select_option(label="第二期")
     page.get_by_role("button", name="筛选").click()

@@ -533,3 +533,22 @@ async def test_account_pages_carry_no_inline_script_or_style(client: httpx.Async
     assert not doc.find_all("style")
     assert not doc.find_all(style=True)
     assert not [e for e in doc.iter() if any(name.startswith("on") for name in e.attrs)]
+
+
+@pytest.mark.usefixtures("three_sign_ins_per_window")
+async def test_a_training_venue_signs_in_from_one_address_and_only_failures_count(
+    client: httpx.AsyncClient,
+) -> None:
+    # GIVEN 45 leaders at one venue, behind one address, with a limit of 3 failures per address
+    for i in range(45):
+        await make_user(f"venue.leader{i}")
+
+    # WHEN they all sign in, one after another, from that address
+    answers = [await Browser(client).sign_in(f"venue.leader{i}") for i in range(45)]
+
+    # THEN every one of them gets in (successes are not counted) ...
+    assert [a.status_code for a in answers] == [303] * 45
+    # ... while wrong passwords still use up the address's allowance
+    for _ in range(3):
+        assert (await Browser(client).sign_in("venue.leader0", "Wrong-pass-1")).status_code == 422
+    assert (await Browser(client).sign_in("venue.leader1")).status_code == 429

@@ -14,6 +14,7 @@ from domain.activities.models import ActivityType, MediationOutcome
 from domain.grids.codes import GridKind
 from domain.grids.models import GridCell
 from domain.leaders import service
+from domain.leaders import training as train
 from domain.leaders.models import Attendance, Enrolment, EnrolmentStatus, LeaderStatus, TrainingSession
 from tests.accounts import actor_of, make_user
 from tests.conftest import SqlLog
@@ -226,7 +227,7 @@ async def test_a_leader_enrols_in_an_upcoming_session_and_cancels(client: httpx.
 
 async def test_a_full_session_says_so(client: httpx.AsyncClient) -> None:
     training = await training_with_staff()
-    await service.update_session(actor=BUREAU, session_id=training.sessions[0].id, capacity=1)
+    await train.update_session(actor=BUREAU, session_id=training.sessions[0].id, capacity=1)
     await enrol(training.sessions[0], training.leaders[1].leader)
     browser = await signed_in(client, training.leaders[0].user.username)
 
@@ -234,7 +235,10 @@ async def test_a_full_session_says_so(client: httpx.AsyncClient) -> None:
 
     first = doc.find("section", aria_labelledby="open-heading").find("li")
     assert "名额已满" in first.text
-    assert not first.find_all("form")
+    # ... and offers the waiting list instead of enrolment
+    [form] = first.find_all("form")
+    assert form.attrs["action"] == f"/me/training/sessions/{training.sessions[0].id}/waitlist"
+    assert "登记候补" in form.text
 
 
 async def test_someone_who_never_led_is_told_so(client: httpx.AsyncClient) -> None:
@@ -253,7 +257,7 @@ async def open_session(training: Training) -> TrainingSession:
     session = training.sessions[0]
     await enrol(session, training.leaders[0].leader)
     session = await start_session(session)
-    await service.open_check_in(actor=BUREAU, session_id=session.id)
+    await train.open_check_in(actor=BUREAU, session_id=session.id)
     return await TrainingSession.get(id=session.id)
 
 
@@ -355,7 +359,7 @@ async def test_bureau_staff_open_check_in_and_see_the_code_qr_and_live_sheet(
     assert "未签到" in sheet.text
 
     # WHEN the poll runs after the leader checked in, THEN the fragment alone shows them present
-    await service.check_in(
+    await train.check_in(
         actor=training.leaders[0].actor, session_id=session.id, code=session.check_in_code or ""
     )
     response = await bureau.client.get(f"/training/sessions/{session.id}/sheet", headers=HTMX)
@@ -410,7 +414,7 @@ async def test_the_cohort_page_lists_the_plan_and_the_leaders(client: httpx.Asyn
 
     plan = doc.find("section", aria_labelledby="plan-heading")
     assert len(plan.find_all("tr")) == 1 + 4
-    assert "个案辅导增能" in plan.text
+    assert "小组团队辅导" in plan.text
     assert "0 / 20" in plan.text
     assert "选修" in plan.text
     people = doc.find("section", aria_labelledby="cohort-leaders-heading")

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import base64
 import binascii
-from dataclasses import dataclass, fields
+from dataclasses import dataclass, field, fields
 from datetime import UTC, datetime
 from urllib.parse import urlencode
 
@@ -17,8 +17,8 @@ from domain.grids import queries as grid_queries
 from domain.grids.codes import GridKind
 from domain.grids.models import GridCell
 from domain.grids.queries import GridCellFilter
-from domain.leaders import policy, queries, service
-from domain.leaders.models import Cohort, LeaderStatus, MicroLeader, TrainingSession
+from domain.leaders import policy, queries, training
+from domain.leaders.models import Certificate, Cohort, LeaderStatus, MicroLeader, TrainingSession
 from domain.leaders.queries import LeaderFilter, Progress, ScheduleItem, SheetRow
 from domain.pagination import PageRequest
 from domain.people.policy import PersonView, view_for
@@ -50,7 +50,7 @@ def session_id_of(ref: str) -> int | None:
 
 
 def check_in_open(session: TrainingSession) -> bool:
-    return service.is_check_in_open(session)
+    return training.is_check_in_open(session)
 
 
 # --- the directory ----------------------------------------------------------------------------
@@ -153,6 +153,9 @@ class Profile:
     row: LeaderRow
     counts: list[tuple[ActivityType, int]]
     progress: Progress | None
+    certificate: Certificate | None = None
+    can_certify: bool = False
+    can_withdraw: bool = False
 
     @property
     def total(self) -> int:
@@ -168,7 +171,16 @@ async def profile(actor: Actor, leader_id: int) -> Profile:
     counts = [(kind, by_type[kind]) for kind in ActivityType if by_type.get(kind)]
     allowed = policy.can_view_progress(actor, leader)
     progress = await queries.certification_progress(leader.id) if allowed else None
-    return Profile(row, counts, progress)
+    certified = leader.status is LeaderStatus.CERTIFIED and policy.can_view_certificate(actor, leader)
+    certificate = (await queries.certificates_of_leaders([leader.id])).get(leader.id) if certified else None
+    return Profile(
+        row,
+        counts,
+        progress,
+        certificate,
+        can_certify=leader.status is LeaderStatus.ENROLLED and policy.can_certify(actor),
+        can_withdraw=leader.status.is_active and policy.can_withdraw(actor, leader),
+    )
 
 
 # --- my training ------------------------------------------------------------------------------
@@ -180,6 +192,7 @@ class OpenSession:
 
     session: TrainingSession
     full: bool
+    waiting: bool = False
 
 
 @dataclass(frozen=True)
@@ -210,9 +223,10 @@ async def my_training(actor: Actor) -> MyTraining | None:
     schedule = await queries.sessions_for_leader(leader.id, now=now)
     progress = await queries.certification_progress(leader.id)
     enrolled = {item.session.id for item in schedule}
+    waiting = {s.id for s in await queries.waiting_sessions_of_leader(leader.id)}
     plan = await queries.sessions_of_cohort(cohort.id)
     open_sessions = [
-        OpenSession(s, s.enrolled_count >= s.capacity)
+        OpenSession(s, s.enrolled_count >= s.capacity, s.id in waiting)
         for s in plan
         if s.id not in enrolled and s.starts_at > now
     ]
@@ -243,6 +257,8 @@ class CohortPage:
     sessions: list[TrainingSession]
     leaders: list[CohortLeader]
     total: int
+    can_open_training: bool = False
+    can_manage: bool = False
 
 
 async def cohort_page(actor: Actor, cohort_id: int) -> CohortPage:
@@ -256,7 +272,14 @@ async def cohort_page(actor: Actor, cohort_id: int) -> CohortPage:
     allowed = [row.leader.id for row in rows if policy.can_view_progress(actor, row.leader)]
     progress = await queries.progress_for(allowed)
     leaders = [CohortLeader(row, progress.get(row.leader.id)) for row in rows]
-    return CohortPage(cohort, sessions, leaders, total)
+    return CohortPage(
+        cohort,
+        sessions,
+        leaders,
+        total,
+        can_open_training=policy.can_open_training(actor),
+        can_manage=policy.can_manage_training(actor),
+    )
 
 
 # --- staff: a session -------------------------------------------------------------------------
@@ -286,12 +309,15 @@ class SessionPage:
     can_run_check_in: bool
     check_in_open: bool
     ref: str
+    waiting: list[PersonView] = field(default_factory=list)
+    can_manage: bool = False
 
 
 async def session_page(actor: Actor, session_id: int) -> SessionPage:
     session = await queries.session_by_id(session_id)
     cohort = await queries.cohort_by_id(session.cohort_id)
     visible = policy.can_view_sheet(actor, session)
+    queue = (await queries.waiting_of_sessions([session.id])).get(session.id, []) if visible else []
     return SessionPage(
         session=session,
         cohort=cohort,
@@ -299,4 +325,6 @@ async def session_page(actor: Actor, session_id: int) -> SessionPage:
         can_run_check_in=policy.can_run_check_in(actor, session),
         check_in_open=check_in_open(session),
         ref=session_ref(session.id),
+        waiting=[view_for(actor, e.leader.person) for e in queue],
+        can_manage=policy.can_manage_training(actor),
     )

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 from typing import Any
 from urllib.parse import quote
 
@@ -13,7 +14,7 @@ from domain import ratelimit
 from domain.access import READ, WRITE_SCOPES, Actor
 from domain.accounts import policy, service
 from domain.accounts.config import policy as account_policy
-from domain.errors import DomainError, ErrorCode, ValidationError
+from domain.errors import DomainError, ErrorCode, RateLimited, ValidationError
 from web import cookies
 from web.actor import actor
 from web.forms import FORM, MAX_PASSWORD, field_errors, text, texts, whole_number
@@ -82,9 +83,14 @@ async def sign_in(request: Request) -> Response:
     password = text(form, "password", MAX_PASSWORD + 1)  # one more: too long is refused, not cut
     next_url = safe_next(text(form, "next"))
     rules = account_policy()
-    await ratelimit.hit(
-        f"sign-in:ip:{viewer.ip or 'unknown'}", limit=rules.sign_in_limit, window_seconds=rules.sign_in_window
-    )
+    # Failed sign-ins per address are limited (a whole training venue signs in from one address:
+    # successes are not counted); each account also locks after its own failures.
+    failures: dict[str, Any] = {
+        "key": f"sign-in:ip:{viewer.ip or 'unknown'}",
+        "limit": rules.sign_in_limit,
+        "window_seconds": rules.sign_in_window,
+    }
+    await ratelimit.refuse_if_spent(**failures)
     missing = _missing_credentials(identifier, password)
     if missing:
         return _sign_in_form(request, next_url=next_url, identifier=identifier, errors=missing)
@@ -96,17 +102,25 @@ async def sign_in(request: Request) -> Response:
             user_agent=request.headers.get("user-agent"),
         )
     except ValidationError as error:  # an identifier or password no account can have
+        await _count_failure(failures)
         shown = identifier if identifier.isprintable() else ""
         errors = field_errors(error, {"identifier", "password"})
         return _sign_in_form(request, next_url=next_url, identifier=shown, errors=errors)
     except DomainError as error:
         if error.code not in SIGN_IN_ERRORS:
             raise
+        await _count_failure(failures)
         return _sign_in_form(request, next_url=next_url, identifier=identifier, errors={FORM: error.message})
     response = redirect(request, next_url, reload=True)
     max_age = int(rules.session_absolute.total_seconds())
     cookies.put(request, response, cookies.SESSION, signed_in.session_secret, max_age=max_age)
     return response
+
+
+async def _count_failure(failures: dict[str, Any]) -> None:
+    """One more failure from this address; the next attempt past the limit is refused up front."""
+    with contextlib.suppress(RateLimited):
+        await ratelimit.hit(**failures)
 
 
 def _missing_credentials(identifier: str, password: str) -> dict[str, str]:

@@ -12,7 +12,7 @@ from starlette.routing import Route
 from domain.access import Actor
 from domain.accounts.policy import require_signed_in
 from domain.errors import DomainError, NotFound, PermissionDenied, ValidationError
-from domain.leaders import checkin, policy, queries, service
+from domain.leaders import checkin, policy, queries, training
 from web.actor import actor
 from web.forms import field_errors, text, whole_number
 from web.pages import leaders as pages
@@ -20,8 +20,19 @@ from web.render import redirect, render
 from web.routes.accounts import sign_in_redirect
 
 MY_TRAINING = "/me/training"
-TRAINING_NOTICES = {"enrolled": "报名成功。", "cancelled": "已取消报名，名额已释放。"}
+TRAINING_NOTICES = {
+    "enrolled": "报名成功。",
+    "cancelled": "已取消，名额已释放（如有候补，已自动递补）。",
+    "waiting": "已登记候补。有人取消时，名额按登记顺序自动递补。",
+}
+COHORT_NOTICES = {"saved": "培训期已保存。"}
+PROFILE_NOTICES = {
+    "nominated": "已提名。",
+    "certify": "已结业认证，结业证书已生成。",
+    "withdraw": "已办理退出，未开始的报名与候补已取消。",
+}
 SESSION_NOTICES = {
+    "saved": "培训场次已保存。",
     "opened": "签到已开放。请向学员展示签到码或二维码。",
     "closed": "签到已关闭。",
     "corrected": "签到表已更正。",
@@ -45,7 +56,8 @@ async def directory(request: Request) -> Response:
 
 async def profile(request: Request) -> Response:
     view = await pages.profile(actor(request), request.path_params["leader_id"])
-    context = {"title": f"微领袖 {view.row.person.name}", "view": view}
+    notice = PROFILE_NOTICES.get(request.query_params.get("done", ""))
+    context = {"title": f"微领袖 {view.row.person.name}", "view": view, "notice": notice}
     return render(request, "leaders/profile.html", context, fragment="leaders/_profile.html")
 
 
@@ -86,7 +98,7 @@ async def _enrolment(request: Request, *, cancel: bool) -> Response:
     leader = await queries.leader_of_person(viewer.person_id) if viewer.person_id else None
     if leader is None:
         raise PermissionDenied("只有微领袖本人可以报名培训")
-    change = service.cancel_enrolment if cancel else service.enrol
+    change = training.cancel_enrolment if cancel else training.enrol
     try:
         await change(actor=viewer, session_id=request.path_params["session_id"], leader_id=leader.id)
     except (PermissionDenied, NotFound):
@@ -156,7 +168,7 @@ async def check_in(request: Request) -> Response:
     session_id = _session_id(request)
     code = text(await request.form(), "code", MAX_CODE)
     try:
-        await service.check_in(actor=viewer, session_id=session_id, code=code)
+        await training.check_in(actor=viewer, session_id=session_id, code=code)
     except (PermissionDenied, NotFound):
         raise
     except DomainError as error:
@@ -170,7 +182,8 @@ async def check_in(request: Request) -> Response:
 
 async def cohort(request: Request) -> Response:
     view = await pages.cohort_page(actor(request), request.path_params["cohort_id"])
-    context = {"title": f"{view.cohort.name} · 培训计划", "view": view}
+    notice = COHORT_NOTICES.get(request.query_params.get("done", ""))
+    context = {"title": f"{view.cohort.name} · 培训计划", "view": view, "notice": notice}
     return render(request, "leaders/cohort.html", context, fragment="leaders/_cohort.html")
 
 
@@ -224,7 +237,7 @@ async def open_check_in(request: Request) -> Response:
     session_id: int = request.path_params["session_id"]
     minutes = whole_number(text(await request.form(), "minutes", 3)) or 0
     try:
-        await service.open_check_in(actor=actor(request), session_id=session_id, minutes=minutes)
+        await training.open_check_in(actor=actor(request), session_id=session_id, minutes=minutes)
     except ValidationError as error:
         return await _session(request, errors=field_errors(error, {"minutes"}), status_code=422)
     return redirect(request, f"/training/sessions/{session_id}?done=opened")
@@ -232,7 +245,7 @@ async def open_check_in(request: Request) -> Response:
 
 async def close_check_in(request: Request) -> Response:
     session_id: int = request.path_params["session_id"]
-    await service.close_check_in(actor=actor(request), session_id=session_id)
+    await training.close_check_in(actor=actor(request), session_id=session_id)
     return redirect(request, f"/training/sessions/{session_id}?done=closed")
 
 
@@ -287,7 +300,7 @@ async def correct_attendance(request: Request) -> Response:
             request, reason=reason, errors={"present": "请选择出席或缺席"}, status_code=422
         )
     try:
-        await service.correct_attendance(
+        await training.correct_attendance(
             actor=actor(request),
             session_id=session_id,
             leader_id=request.path_params["leader_id"],

@@ -149,7 +149,11 @@ COHORT = register(
         name="Cohort",
         table="cohort",
         columns=frozenset({"id", "name", "year"}),
-        fields={"name": Column("name"), "year": Column("year", "int")},
+        fields={
+            "name": Column("name"),
+            "year": Column("year", "int"),
+            "yearUnverified": Column("year_unverified", "bool"),
+        },
     )
 )
 

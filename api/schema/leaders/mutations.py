@@ -8,6 +8,7 @@ import strawberry
 from api.schema.errors import Outcome, attempt
 from api.schema.grids.types import Info
 from api.schema.leaders.types import (
+    CohortType,
     LeaderErrorCode,
     LeaderUserError,
     MicroLeaderType,
@@ -18,8 +19,16 @@ from api.schema.leaders.types import (
 from api.schema.relay import USER_ERRORS, node_pk
 from domain.accounts import queries as account_queries
 from domain.errors import NotFound
-from domain.leaders import checkin, queries, service
-from domain.leaders.models import Attendance, MicroLeader, SessionType, SourceRole, TrainingSession
+from domain.leaders import checkin, queries, service, training
+from domain.leaders.models import (
+    Attendance,
+    Cohort,
+    EnrolmentStatus,
+    MicroLeader,
+    SessionType,
+    SourceRole,
+    TrainingSession,
+)
 
 CHECK_IN_PATH = "/training/sessions/{id}/check-in"
 
@@ -55,8 +64,10 @@ class SessionCreateInput:
     ends_at: datetime
     venue: str
     facilitator: str
-    capacity: int
     hours: Decimal
+    capacity: int | None = strawberry.field(
+        default=None, description="名额；个案辅导增能为一对一预约，固定为 1（可不填）"
+    )
     required: bool = True
     facilitator_username: str | None = strawberry.field(default=None, description="负责签到的账号")
 
@@ -73,6 +84,31 @@ class SessionUpdateInput:
     capacity: int | None = None
     hours: Decimal | None = None
     required: bool | None = None
+
+
+@strawberry.input(description="新建培训期及其结业条件")
+class CohortCreateInput:
+    name: str
+    year: int
+    min_attendance_share: Decimal = strawberry.field(default=Decimal("0.8"), description="必修出席比例")
+    min_hours: Decimal = strawberry.field(default=Decimal(0), description="结业所需学时")
+    year_unverified: bool = strawberry.field(default=False, description="年份系推断，待核实")
+
+
+@strawberry.input(description="修改培训期（只改填写的字段）")
+class CohortUpdateInput:
+    id: strawberry.ID
+    name: str | None = None
+    year: int | None = None
+    min_attendance_share: Decimal | None = None
+    min_hours: Decimal | None = None
+    year_unverified: bool | None = None
+
+
+@strawberry.type
+class CohortPayload:
+    cohort: CohortType | None
+    user_errors: list[LeaderUserError] = strawberry.field(metadata=USER_ERRORS)
 
 
 @strawberry.type
@@ -92,6 +128,7 @@ class EnrolmentPayload:
     session: TrainingSessionType | None
     leader: MicroLeaderType | None
     user_errors: list[LeaderUserError] = strawberry.field(metadata=USER_ERRORS)
+    waiting: bool = strawberry.field(default=False, description="在候补名单中（尚未取得名额）")
 
 
 @strawberry.input(description="开放签到")
@@ -137,6 +174,11 @@ def _leader_payload(outcome: Outcome[MicroLeader]) -> LeaderPayload:
     return LeaderPayload(leader=leader, user_errors=outcome.user_errors(LeaderUserError, LeaderErrorCode))
 
 
+def _cohort_payload(outcome: Outcome[Cohort]) -> CohortPayload:
+    cohort = CohortType.from_model(outcome.value) if outcome.value else None
+    return CohortPayload(cohort=cohort, user_errors=outcome.user_errors(LeaderUserError, LeaderErrorCode))
+
+
 def _session_payload(outcome: Outcome[TrainingSession]) -> TrainingSessionPayload:
     session = TrainingSessionType.from_model(outcome.value) if outcome.value else None
     return TrainingSessionPayload(
@@ -174,7 +216,7 @@ async def _nominate(info: Info, data: LeaderNominateInput) -> MicroLeader:
 
 
 async def _create_session(info: Info, data: SessionCreateInput) -> TrainingSession:
-    return await service.create_session(
+    return await training.create_session(
         actor=info.context.actor,
         cohort_id=node_pk(data.cohort_id, "Cohort", "cohortId"),
         session_type=SessionType(data.session_type),
@@ -191,7 +233,7 @@ async def _create_session(info: Info, data: SessionCreateInput) -> TrainingSessi
 
 
 async def _update_session(info: Info, data: SessionUpdateInput) -> TrainingSession:
-    return await service.update_session(
+    return await training.update_session(
         actor=info.context.actor,
         session_id=node_pk(data.id, "TrainingSession"),
         session_type=SessionType(data.session_type) if data.session_type else None,
@@ -232,6 +274,36 @@ class LeaderMutations:
             )
         )
 
+    @strawberry.mutation(description="新建培训期及结业条件（民政局）")
+    async def cohort_create(self, info: Info, input: CohortCreateInput) -> CohortPayload:
+        outcome = await attempt(
+            lambda: training.create_cohort(
+                actor=info.context.actor,
+                name=input.name,
+                year=input.year,
+                min_attendance_share=input.min_attendance_share,
+                min_hours=input.min_hours,
+                year_unverified=input.year_unverified,
+            )
+        )
+        return _cohort_payload(outcome)
+
+    @strawberry.mutation(description="修改培训期及结业条件（民政局）")
+    async def cohort_update(self, info: Info, input: CohortUpdateInput) -> CohortPayload:
+        cohort_id = node_pk(input.id, "Cohort")
+        outcome = await attempt(
+            lambda: training.update_cohort(
+                actor=info.context.actor,
+                cohort_id=cohort_id,
+                name=input.name,
+                year=input.year,
+                min_attendance_share=input.min_attendance_share,
+                min_hours=input.min_hours,
+                year_unverified=input.year_unverified,
+            )
+        )
+        return _cohort_payload(outcome)
+
     @strawberry.mutation(description="新建培训场次（民政局）")
     async def session_create(self, info: Info, input: SessionCreateInput) -> TrainingSessionPayload:
         return _session_payload(await attempt(lambda: _create_session(info, input)))
@@ -244,7 +316,11 @@ class LeaderMutations:
     async def session_enrol(self, info: Info, input: EnrolmentInput) -> EnrolmentPayload:
         return await _enrolment(info, input, cancel=False)
 
-    @strawberry.mutation(description="取消报名，释放名额")
+    @strawberry.mutation(description="名额已满时登记候补；有人取消或退出时按登记顺序自动递补")
+    async def session_join_waitlist(self, info: Info, input: EnrolmentInput) -> EnrolmentPayload:
+        return await _enrolment(info, input, cancel=False, wait=True)
+
+    @strawberry.mutation(description="取消报名或退出候补；释放的名额自动递补给第一位候补")
     async def session_cancel_enrolment(self, info: Info, input: EnrolmentInput) -> EnrolmentPayload:
         return await _enrolment(info, input, cancel=True)
 
@@ -254,7 +330,7 @@ class LeaderMutations:
     ) -> SessionOpenCheckInPayload:
         session_id = node_pk(input.session_id, "TrainingSession", "sessionId")
         outcome = await attempt(
-            lambda: service.open_check_in(
+            lambda: training.open_check_in(
                 actor=info.context.actor, session_id=session_id, minutes=input.minutes
             )
         )
@@ -278,7 +354,7 @@ class LeaderMutations:
     async def session_check_in(self, info: Info, input: SessionCheckInInput) -> AttendancePayload:
         session_id = node_pk(input.session_id, "TrainingSession", "sessionId")
         outcome = await attempt(
-            lambda: service.check_in(actor=info.context.actor, session_id=session_id, code=input.code)
+            lambda: training.check_in(actor=info.context.actor, session_id=session_id, code=input.code)
         )
         return await _attendance_payload(session_id, outcome)
 
@@ -287,7 +363,7 @@ class LeaderMutations:
         session_id = node_pk(input.session_id, "TrainingSession", "sessionId")
         leader_id = node_pk(input.leader_id, "MicroLeader", "leaderId")
         outcome = await attempt(
-            lambda: service.correct_attendance(
+            lambda: training.correct_attendance(
                 actor=info.context.actor,
                 session_id=session_id,
                 leader_id=leader_id,
@@ -302,10 +378,12 @@ async def _session(session_id: int) -> TrainingSessionType:
     return TrainingSessionType.from_model(await queries.session_by_id(session_id))
 
 
-async def _enrolment(info: Info, data: EnrolmentInput, *, cancel: bool) -> EnrolmentPayload:
+async def _enrolment(
+    info: Info, data: EnrolmentInput, *, cancel: bool, wait: bool = False
+) -> EnrolmentPayload:
     session_id = node_pk(data.session_id, "TrainingSession", "sessionId")
     leader_id = node_pk(data.leader_id, "MicroLeader", "leaderId")
-    use_case = service.cancel_enrolment if cancel else service.enrol
+    use_case = training.cancel_enrolment if cancel else training.join_waitlist if wait else training.enrol
     outcome = await attempt(
         lambda: use_case(actor=info.context.actor, session_id=session_id, leader_id=leader_id)
     )
@@ -314,7 +392,10 @@ async def _enrolment(info: Info, data: EnrolmentInput, *, cancel: bool) -> Enrol
         return EnrolmentPayload(session=None, leader=None, user_errors=errors)
     leader = await queries.leader_by_id(leader_id)
     return EnrolmentPayload(
-        session=await _session(session_id), leader=MicroLeaderType.from_model(leader), user_errors=[]
+        session=await _session(session_id),
+        leader=MicroLeaderType.from_model(leader),
+        user_errors=[],
+        waiting=outcome.value.status is EnrolmentStatus.WAITING,
     )
 
 

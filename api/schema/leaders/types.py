@@ -69,6 +69,7 @@ class CohortType(relay.Node):
     id: relay.NodeID[int]
     name: str
     year: int
+    year_unverified: bool = strawberry.field(description="年份系推断（如报告中的“去年”），待核实")
     min_attendance_share: Decimal = strawberry.field(description="结业所需必修出席比例")
     min_hours: Decimal = strawberry.field(description="结业所需学时")
 
@@ -78,6 +79,7 @@ class CohortType(relay.Node):
             id=cohort.id,
             name=cohort.name,
             year=cohort.year,
+            year_unverified=cohort.year_unverified,
             min_attendance_share=Decimal(str(cohort.min_attendance_share)),
             min_hours=Decimal(str(cohort.min_hours)),
         )
@@ -194,6 +196,10 @@ class TrainingSessionType(relay.Node):
             model=session,
         )
 
+    @strawberry.field(description="是否一对一预约（个案辅导增能，名额固定为 1）")
+    def one_to_one(self) -> bool:
+        return self.model.session_type is SessionType.CASE_COACHING
+
     @strawberry.field(description="剩余名额")
     def seats_left(self) -> int:
         return max(0, self.capacity - self.enrolled_count)
@@ -246,6 +252,11 @@ LeaderErrorCode = error_codes(
         ErrorCode.WRONG_CODE,
         ErrorCode.ALREADY_CHECKED_IN,
         ErrorCode.TOO_MANY_ATTEMPTS,
+        ErrorCode.CODE_REQUIRED,
+        ErrorCode.CHECK_IN_TOO_EARLY,
+        ErrorCode.SESSION_ENDED,
+        ErrorCode.ALREADY_WAITING,
+        ErrorCode.ONE_TO_ONE,
         ErrorCode.INVALID_MOBILE,
         ErrorCode.INVALID_NAME,
         ErrorCode.RETIRED,

@@ -59,3 +59,11 @@ const showCurrentMenuEntry = () => {
 };
 document.addEventListener("DOMContentLoaded", showCurrentMenuEntry);
 document.addEventListener("htmx:afterSettle", showCurrentMenuEntry);
+
+// A "print" button: <button data-print> opens the browser's print dialog (the print stylesheet
+// hides the menus and buttons).
+document.addEventListener("click", (event) => {
+  if (event.target.closest("button[data-print]")) {
+    window.print();
+  }
+});
