@@ -126,6 +126,8 @@ class SeedCell:
     is_demo: bool
     code_verified: bool = True
     head: SeedPerson | None = None
+    # Every figure of the seeded tree is generated, or sums generated figures.
+    households_estimated: bool = True
 
     @property
     def depth(self) -> int:

@@ -182,6 +182,7 @@ def _row(cell: SeedCell, placed: dict[str, _Placed], heads: dict[str, int]) -> G
         head_id=heads[cell.head.mobile] if cell.head else None,
         code_verified=cell.code_verified,
         is_demo=cell.is_demo,
+        households_estimated=cell.households_estimated,
     )
 
 
@@ -199,7 +200,9 @@ async def _roll_into_existing(
     for ancestor_id, amount in deltas.items():
         by_amount[amount].append(ancestor_id)
     for amount, ids in by_amount.items():
-        await GridCell.filter(id__in=ids).update(households=F("households") + amount)
+        await GridCell.filter(id__in=ids).update(
+            households=F("households") + amount, households_estimated=True
+        )
 
 
 def _count_by_kind(cells: Iterable[SeedCell]) -> dict[GridKind, int]:

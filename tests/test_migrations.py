@@ -9,6 +9,7 @@ import sys
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -24,9 +25,8 @@ from domain.activities import rollup
 from domain.activities.models import Activity, ActivityMonthCount, ActivityStatus, ActivityType, location
 from domain.audit import service as audit_service
 from domain.db import tortoise_config
-from domain.grids.models import GridCell
+from domain.grids.models import GridCell, path_segment
 from tests.conftest import POSTGRES_URL
-from tests.factories import build_tree
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -115,7 +115,47 @@ def _empty_database(database: str, tmp_path: Path) -> Iterator[str]:
         )
 
 
-async def _insert_old_rows(rows: list[tuple[GridCell, datetime, ActivityStatus, ActivityType]]) -> None:
+@dataclass
+class _OldCell:
+    id: int
+    path: str
+
+
+@dataclass
+class _OldTree:
+    town: _OldCell
+    community: _OldCell
+    grid: _OldCell
+    micro_grids: list[_OldCell]
+
+
+async def _old_tree() -> _OldTree:
+    """平湖市 > 当湖街道 > 南河头社区 > 第1网格 > 1幢, in the grid_cell columns every migration since
+    0001 has (today's model may have more, which an old schema cannot take)."""
+    rows = [
+        ("CITY", "330482", "平湖市"),
+        ("TOWN", "330482001", "当湖街道"),
+        ("COMMUNITY", "330482001005", "南河头社区"),
+        ("GRID", "330482001005001", "第1网格"),
+        ("MICRO_GRID", "33048200100500101", "1幢"),
+    ]
+    cells: list[_OldCell] = []
+    for depth, (kind, code, name) in enumerate(rows):
+        parent = cells[-1] if cells else None
+        inserted = await sql.fetch_all(
+            "INSERT INTO grid_cell (kind, code, name, parent_id, path, depth, households, retired, "
+            "code_verified, is_demo, created_at, updated_at) "
+            "VALUES (?, ?, ?, ?, '', ?, 40, FALSE, TRUE, FALSE, ?, ?) RETURNING id",
+            [kind, code, name, parent.id if parent else None, depth, datetime.now(UTC), datetime.now(UTC)],
+        )
+        cell_id = int(inserted[0]["id"])
+        path = (parent.path if parent else "") + path_segment(cell_id)
+        await sql.fetch_all("UPDATE grid_cell SET path = ? WHERE id = ? RETURNING id", [path, cell_id])
+        cells.append(_OldCell(cell_id, path))
+    return _OldTree(town=cells[1], community=cells[2], grid=cells[3], micro_grids=[cells[4]])
+
+
+async def _insert_old_rows(rows: list[tuple[_OldCell, datetime, ActivityStatus, ActivityType]]) -> None:
     """Activity rows in the columns every migration since 0005 has (the model may have more)."""
     for place, started, status, kind in rows:
         columns = location(place.id, place.path)
@@ -161,7 +201,7 @@ async def test_the_monthly_rollup_is_backfilled_from_the_verified_records(
         await _migrate_to(url, "models.0005_activity_levels")
         async with TortoiseContext() as ctx:
             await ctx.init(config=tortoise_config(url))
-            tree = await build_tree(grids=1, micro_grids_per_grid=1)
+            tree = await _old_tree()
             micro, february = tree.micro_grids[0], datetime(2026, 1, 31, 16, 30, tzinfo=UTC)
             rows = [
                 (micro, february, ActivityStatus.VERIFIED),
@@ -197,7 +237,7 @@ async def test_existing_verified_records_are_public_by_their_types_default(
         await _migrate_to(url, "models.0007_audit_key_id")
         async with TortoiseContext() as ctx:
             await ctx.init(config=tortoise_config(url))
-            tree = await build_tree(grids=1, micro_grids_per_grid=1)
+            tree = await _old_tree()
             micro, moment = tree.micro_grids[0], datetime(2026, 3, 1, 2, 0, tzinfo=UTC)
             await _insert_old_rows(
                 [
@@ -220,4 +260,40 @@ async def test_existing_verified_records_are_public_by_their_types_default(
                 (True, False),
                 (True, False),
                 (False, False),
+            ]
+
+
+@pytest.mark.parametrize("database", DATABASES)
+async def test_household_figures_that_sum_demo_cells_become_estimates(database: str, tmp_path: Path) -> None:
+    EXECUTOR_CACHE.clear()
+    with _empty_database(database, tmp_path) as url:
+        # GIVEN a database just before 0010 with a real tree whose one micro-grid is generated
+        await _migrate_to(url, "models.0009_training")
+        async with TortoiseContext() as ctx:
+            await ctx.init(config=tortoise_config(url))
+            tree = await _old_tree()
+            inserted = await sql.fetch_all(
+                "INSERT INTO grid_cell (kind, code, name, parent_id, path, depth, households, retired, "
+                "code_verified, is_demo, created_at, updated_at) VALUES ('MICRO_GRID', "
+                "'33048200100500102', '2幢', ?, '', 4, 40, FALSE, TRUE, TRUE, ?, ?) RETURNING id",
+                [tree.grid.id, datetime.now(UTC), datetime.now(UTC)],
+            )
+            demo_id = int(inserted[0]["id"])
+            await sql.fetch_all(
+                "UPDATE grid_cell SET path = ? WHERE id = ? RETURNING id",
+                [tree.grid.path + path_segment(demo_id), demo_id],
+            )
+        # WHEN 0010 runs
+        await _migrate_to(url)
+        # THEN every figure that sums the generated cell is an estimate; the real leaf's is not
+        async with TortoiseContext() as ctx:
+            await ctx.init(config=tortoise_config(url))
+            rows = await GridCell.all().order_by("code").values_list("code", "households_estimated")
+            assert [tuple(row) for row in rows] == [
+                ("330482", True),
+                ("330482001", True),
+                ("330482001005", True),
+                ("330482001005001", True),
+                ("33048200100500101", False),
+                ("33048200100500102", True),
             ]

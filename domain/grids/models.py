@@ -43,6 +43,9 @@ class GridCell(Model):
     retired = fields.BooleanField(default=False)
     code_verified = fields.BooleanField(default=True)
     is_demo = fields.BooleanField(default=False)
+    # The household figure sums generated (demo) data: shown as an estimate, not a fact, even on
+    # a real division. Set by the seeds; entered figures of a real deployment leave it false.
+    households_estimated = fields.BooleanField(default=False, db_default=False)
     created_at = fields.DatetimeField(auto_now_add=True)
     updated_at = fields.DatetimeField(auto_now=True)
 

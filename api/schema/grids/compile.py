@@ -24,7 +24,7 @@ from domain.leaders.queries import MAX_LEADERS_PER_CELL
 
 GRID_CELL_COLUMNS = frozenset(
     {"id", "kind", "code", "name", "parent_id", "path", "depth", "households", "head_id", "retired"}
-    | {"code_verified", "is_demo"}
+    | {"code_verified", "is_demo", "households_estimated"}
 )
 
 
@@ -199,6 +199,7 @@ GRID_CELL = register(
             "kindLabel": Column("kind", labels=KIND_LABELS),
             "depth": Column("depth", "int"),
             "households": Column("households", "int"),
+            "householdsEstimated": Column("households_estimated", "bool"),
             "retired": Column("retired", "bool"),
             "codeVerified": Column("code_verified", "bool"),
             "isDemo": Column("is_demo", "bool"),

@@ -54,6 +54,9 @@ class GridCellType(relay.Node):
     kind_label: str = strawberry.field(description="层级中文名称")
     depth: int
     households: int = strawberry.field(description="户数；非末级单元为下级汇总")
+    households_estimated: bool = strawberry.field(
+        description="户数为演示估算：由生成的演示数据得出或汇总，不是实际统计"
+    )
     retired: bool = strawberry.field(description="已撤销的单元仍可查询")
     code_verified: bool = strawberry.field(description="编码是否已核实")
     is_demo: bool = strawberry.field(description="演示数据")
@@ -72,6 +75,7 @@ class GridCellType(relay.Node):
             kind_label=cell.kind.label,
             depth=cell.depth,
             households=cell.households,
+            households_estimated=cell.households_estimated,
             retired=cell.retired,
             code_verified=cell.code_verified,
             is_demo=cell.is_demo,
