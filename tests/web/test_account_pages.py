@@ -8,6 +8,7 @@ import httpx
 import pytest
 from starlette.routing import Route
 
+from domain.access import Role
 from domain.accounts import config
 from domain.accounts.config import AccountPolicy
 from domain.accounts.models import ApiToken, Session, User
@@ -552,3 +553,17 @@ async def test_a_training_venue_signs_in_from_one_address_and_only_failures_coun
     for _ in range(3):
         assert (await Browser(client).sign_in("venue.leader0", "Wrong-pass-1")).status_code == 422
     assert (await Browser(client).sign_in("venue.leader1")).status_code == 429
+
+
+async def test_a_role_without_a_scope_never_reads_as_unlimited(client: httpx.AsyncClient) -> None:
+    # Bureau staff work city-wide; a resident's role is not limited by area at all: neither reads
+    # as "不限范围", which sounds like unlimited power.
+    await make_user("chen.bureau", Role.BUREAU_STAFF, Role.RESIDENT)
+    browser = await signed_in(client, "chen.bureau")
+
+    _, doc = await browser.open("/account")
+
+    scopes = [li.text for li in doc.find_all("li", class_="role-list__item")]
+    assert "民政局工作人员 全市" in scopes
+    assert "居民 （此角色不按范围限定）" in scopes
+    assert "不限范围" not in doc.text

@@ -277,7 +277,7 @@ async def test_granting_grid_staff_for_a_town_and_revoking_it(client: httpx.Asyn
     _, doc = await browser.open(response.headers["location"])
     roles = doc.find("ul", class_="role-list").find_all("li")
     assert [li.find(class_="role-list__what").text.split(" 授予于")[0] for li in roles] == [
-        "居民 不限范围",
+        "居民 （此角色不按范围限定）",
         "网格员/社区工作者 当湖街道 330482001",
     ]
     granted = await AuditEntry.filter(action="role.grant").order_by("-seq").first()
