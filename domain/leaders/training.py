@@ -359,29 +359,19 @@ async def update_session(
         session = await TrainingSession.select_for_update().get_or_none(id=session_id)
         if session is None:
             raise NotFound("培训场次不存在", ["sessionId"])
-        kind = SessionType(session_type) if session_type is not None else session.session_type
-        if capacity is None and kind is SessionType.CASE_COACHING and session.capacity != 1:
-            capacity = 1  # turning a session into a one-to-one appointment
-        values, found = session_errors(
-            session_type=kind,
-            title=title,
-            starts_at=starts_at or session.starts_at,
-            ends_at=ends_at or session.ends_at,
-            venue=venue,
-            facilitator=facilitator,
-            capacity=capacity,
-            hours=hours,
-        )
-        errors = _Errors()
-        errors.errors.extend(found)
-        if capacity is not None and capacity < session.enrolled_count and "capacity" in values:
-            errors.add(
-                ErrorCode.CAPACITY_OUT_OF_RANGE,
-                f"已有 {session.enrolled_count} 人报名，名额不能少于此数",
-                "capacity",
+        changes.update(
+            _session_values(
+                session,
+                session_type=session_type,
+                title=title,
+                starts_at=starts_at,
+                ends_at=ends_at,
+                venue=venue,
+                facilitator=facilitator,
+                capacity=capacity,
+                hours=hours,
             )
-        errors.raise_any()
-        changes.update(values)
+        )
         diff = {k: [getattr(session, k), v] for k, v in changes.items() if getattr(session, k) != v}
         if not diff:
             return session
@@ -389,13 +379,51 @@ async def update_session(
         await session.save(update_fields=list(diff))
         await audit.record(actor, "session.update", "TrainingSession", session.id, changes=diff)
         if "capacity" in diff:
-            for _ in range(max(0, session.capacity - session.enrolled_count)):
-                if not await _promote_first_waiting(actor, session, lifecycle.now(), "capacity"):
-                    break
-                await TrainingSession.filter(id=session.id).update(enrolled_count=F("enrolled_count") + 1)
+            await _fill_new_seats(actor, session)
     if {"hours", "required"} & diff.keys():
         await lifecycle.recertify(actor, session.cohort_id)
     return session
+
+
+def _session_values(
+    session: TrainingSession,
+    *,
+    session_type: SessionType | None,
+    capacity: int | None,
+    starts_at: datetime | None,
+    ends_at: datetime | None,
+    **fields: Any,
+) -> dict[str, Any]:
+    """The checked new values of `session` (every bad one at once); capacity never drops below
+    the seats taken, and a session turned into CASE_COACHING keeps one seat."""
+    kind = SessionType(session_type) if session_type is not None else session.session_type
+    if capacity is None and kind is SessionType.CASE_COACHING and session.capacity != 1:
+        capacity = 1  # turning a session into a one-to-one appointment
+    values, found = session_errors(
+        session_type=kind,
+        starts_at=starts_at or session.starts_at,
+        ends_at=ends_at or session.ends_at,
+        capacity=capacity,
+        **fields,
+    )
+    errors = _Errors()
+    errors.errors.extend(found)
+    if capacity is not None and capacity < session.enrolled_count and "capacity" in values:
+        errors.add(
+            ErrorCode.CAPACITY_OUT_OF_RANGE,
+            f"已有 {session.enrolled_count} 人报名，名额不能少于此数",
+            "capacity",
+        )
+    errors.raise_any()
+    return values
+
+
+async def _fill_new_seats(actor: Actor, session: TrainingSession) -> None:
+    """Seats added to `session` go to its waiting list first, in queue order."""
+    for _ in range(max(0, session.capacity - session.enrolled_count)):
+        if not await _promote_first_waiting(actor, session, lifecycle.now(), "capacity"):
+            break
+        await TrainingSession.filter(id=session.id).update(enrolled_count=F("enrolled_count") + 1)
 
 
 # --- enrolment and the waiting list -----------------------------------------------------------
