@@ -10,6 +10,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field, replace
 from enum import StrEnum
 
+from domain.errors import PermissionDenied, Unauthenticated
+
 
 class Role(StrEnum):
     RESIDENT = "RESIDENT"
@@ -114,3 +116,13 @@ class Actor:
 
 
 ANONYMOUS = Actor()
+
+
+def require_signed_in(actor: Actor) -> None:
+    if actor.is_anonymous:
+        raise Unauthenticated()
+
+
+def require_scope(actor: Actor, scope: str) -> None:
+    if not actor.may_use(scope):
+        raise PermissionDenied(f"令牌缺少权限范围 {scope}")

@@ -12,7 +12,7 @@ from strawberry import relay
 
 from api.schema.activities.queries import load_activity
 from api.schema.grids.queries import load_grid_cell
-from api.schema.grids.types import Info
+from api.schema.info import Info
 from api.schema.leaders.queries import load_cohort, load_leader, load_session
 from api.schema.limits import max_items
 from api.schema.people.types import PersonType

@@ -10,23 +10,13 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-from domain.access import UNMASK_PEOPLE, Actor, Role
+from domain.access import UNMASK_PEOPLE, Actor, Role, require_signed_in
 from domain.accounts.models import ApiToken
-from domain.errors import NotFound, PermissionDenied, Unauthenticated
+from domain.errors import NotFound, PermissionDenied
 from domain.permissions import DATA_ROLES
 
 # Roles a BUREAU_STAFF member may hand out; the two administrative roles are ADMIN's to give.
 BUREAU_GRANTABLE = frozenset(Role) - {Role.ADMIN, Role.BUREAU_STAFF}
-
-
-def require_signed_in(actor: Actor) -> None:
-    if actor.is_anonymous:
-        raise Unauthenticated()
-
-
-def require_scope(actor: Actor, scope: str) -> None:
-    if not actor.may_use(scope):
-        raise PermissionDenied(f"令牌缺少权限范围 {scope}")
 
 
 def require_session(actor: Actor) -> None:
@@ -116,8 +106,3 @@ def can_unmask(actor: Actor, headed_paths: list[str]) -> bool:
     if actor.has_role(Role.BUREAU_STAFF):
         return True
     return any(actor.has_role_over(path, Role.GRID_STAFF) for path in headed_paths)
-
-
-def can_see_full_names(actor: Actor) -> bool:
-    """Names are masked for the public; staff working with people see them."""
-    return actor.is_staff

@@ -11,7 +11,16 @@ from datetime import UTC, datetime, timedelta
 
 from tortoise.transactions import in_transaction
 
-from domain.access import ALL_SCOPES, READ, UNMASK_PEOPLE, Actor, Grant, Role
+from domain.access import (
+    ALL_SCOPES,
+    READ,
+    UNMASK_PEOPLE,
+    Actor,
+    Grant,
+    Role,
+    require_scope,
+    require_signed_in,
+)
 from domain.accounts import passwords, policy, queries
 from domain.accounts.config import is_production
 from domain.accounts.config import policy as account_policy
@@ -467,8 +476,8 @@ async def revoke_token(*, actor: Actor, token_id: int) -> ApiToken:
 async def unmask_person(*, actor: Actor, person_id: int, reason: str) -> Person:
     """The unmasked person, for an actor allowed to see it; every unmask is audited. A token
     needs the `unmask:people` scope."""
-    policy.require_signed_in(actor)
-    policy.require_scope(actor, UNMASK_PEOPLE)
+    require_signed_in(actor)
+    require_scope(actor, UNMASK_PEOPLE)
     person = await queries.person_by_id(person_id)
     if not policy.can_unmask(actor, await queries.cell_paths_headed_by(person.id)):
         raise PermissionDenied("没有查看完整个人信息的权限")

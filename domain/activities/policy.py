@@ -33,8 +33,7 @@ from collections.abc import Iterable
 
 from tortoise.expressions import Q
 
-from domain.access import Actor, Role
-from domain.accounts.policy import require_scope, require_signed_in
+from domain.access import Actor, Role, require_scope, require_signed_in
 from domain.activities.models import EDITABLE, Activity, ActivityStatus, in_subtree
 from domain.errors import DomainError, ErrorCode, NotFound, PermissionDenied
 from domain.grids.models import MICRO_GRID_DEPTH, path_depth, path_ids

@@ -2,8 +2,7 @@
 
 from __future__ import annotations
 
-from domain.access import Actor, Role
-from domain.accounts.policy import require_scope, require_signed_in
+from domain.access import Actor, Role, require_scope, require_signed_in
 from domain.errors import PermissionDenied
 from domain.grids.models import GridCell
 

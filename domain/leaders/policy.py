@@ -10,10 +10,10 @@ from __future__ import annotations
 
 from tortoise.expressions import Q
 
-from domain.access import Actor, Role
-from domain.accounts.policy import can_see_full_names, require_scope, require_signed_in
+from domain.access import Actor, Role, require_scope, require_signed_in
 from domain.errors import PermissionDenied
 from domain.leaders.models import MicroLeader, TrainingSession
+from domain.people.policy import can_see_full_names
 
 SCOPE = "write:activities"
 

@@ -28,6 +28,11 @@ class PersonView:
     masked: bool
 
 
+def can_see_full_names(actor: Actor) -> bool:
+    """Names are masked for the public; staff working with people see them."""
+    return actor.is_staff
+
+
 def sees_masked_contact(actor: Actor) -> bool:
     """Whether the actor sees other people's mobile numbers and resident IDs (masked) at all."""
     return actor.is_staff

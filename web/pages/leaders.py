@@ -10,7 +10,6 @@ from datetime import UTC, datetime
 from urllib.parse import urlencode
 
 from domain.access import Actor
-from domain.accounts.policy import can_see_full_names
 from domain.activities import queries as activity_queries
 from domain.activities.models import ActivityType
 from domain.grids import queries as grid_queries
@@ -21,7 +20,7 @@ from domain.leaders import policy, queries, training
 from domain.leaders.models import Certificate, Cohort, LeaderStatus, MicroLeader, TrainingSession
 from domain.leaders.queries import LeaderFilter, Progress, ScheduleItem, SheetRow
 from domain.pagination import PageRequest
-from domain.people.policy import PersonView, view_for
+from domain.people.policy import PersonView, can_see_full_names, view_for
 from web.forms import whole_number
 
 DIRECTORY_PAGE_SIZE = 20

@@ -11,8 +11,8 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 from domain import ratelimit
-from domain.access import READ, WRITE_SCOPES, Actor
-from domain.accounts import policy, service
+from domain.access import READ, WRITE_SCOPES, Actor, require_signed_in
+from domain.accounts import service
 from domain.accounts.config import policy as account_policy
 from domain.errors import DomainError, ErrorCode, RateLimited, ValidationError
 from web import cookies
@@ -170,7 +170,7 @@ async def account_page(request: Request) -> Response:
 
 async def change_password(request: Request) -> Response:
     viewer = actor(request)
-    policy.require_signed_in(viewer)
+    require_signed_in(viewer)
     form = await request.form()
     current, new = text(form, "current", MAX_PASSWORD), text(form, "new", MAX_PASSWORD)
     errors = {"confirm": "两次输入的新密码不一致"} if new != text(form, "confirm", MAX_PASSWORD) else {}
@@ -186,7 +186,7 @@ async def change_password(request: Request) -> Response:
 
 async def create_token(request: Request) -> Response:
     viewer = actor(request)
-    policy.require_signed_in(viewer)
+    require_signed_in(viewer)
     form = await request.form()
     filled = pages.TokenForm(name=text(form, "name"), scopes=texts(form, "scopes"), days=text(form, "days"))
     days = whole_number(filled.days)

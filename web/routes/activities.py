@@ -10,8 +10,7 @@ from starlette.requests import Request
 from starlette.responses import FileResponse, Response
 from starlette.routing import Route
 
-from domain.access import Actor
-from domain.accounts.policy import require_signed_in
+from domain.access import Actor, require_signed_in
 from domain.activities import policy, queries, service
 from domain.activities.models import Activity
 from domain.errors import DomainError, NotFound, ValidationError

@@ -9,8 +9,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from domain.access import Actor
-from domain.accounts.policy import require_signed_in
+from domain.access import Actor, require_signed_in
 from domain.errors import DomainError, NotFound, PermissionDenied, ValidationError
 from domain.leaders import checkin, policy, queries, training
 from web.actor import actor

@@ -12,9 +12,9 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
+from domain.access import require_signed_in
 from domain.accounts import queries as account_queries
 from domain.accounts.models import User
-from domain.accounts.policy import require_signed_in
 from domain.errors import DomainError, NotFound, PermissionDenied
 from domain.grids import queries as grid_queries
 from domain.leaders import policy, queries, service, training

@@ -9,7 +9,7 @@ from api.schema.accounts.types import (
     PersonUnmaskPayload,
 )
 from api.schema.errors import attempt
-from api.schema.grids.types import Info
+from api.schema.info import Info
 from api.schema.people.types import PersonType
 from api.schema.relay import node_pk
 from domain.accounts import service

@@ -3,7 +3,7 @@ from __future__ import annotations
 import strawberry
 
 from api.schema.accounts.types import Viewer, viewer_of
-from api.schema.grids.types import Info
+from api.schema.info import Info
 
 
 @strawberry.type

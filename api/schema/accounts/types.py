@@ -4,7 +4,8 @@ from enum import Enum
 
 import strawberry
 
-from api.schema.grids.types import GridCellType, Info
+from api.schema.grids.types import GridCellType
+from api.schema.info import Info
 from api.schema.limits import max_items
 from api.schema.people.types import PersonType
 from api.schema.relay import USER_ERRORS, UserError

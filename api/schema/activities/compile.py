@@ -11,13 +11,14 @@ from typing import Any
 
 from graphql import FieldNode, GraphQLField, GraphQLObjectType, get_named_type
 
+from api.compiler.arguments import checked, guard_subtree
 from api.compiler.connection import Keyset, connection, relay_page
 from api.compiler.mapping import Column, Computed, Guarded, Nested, ToMany, ToOne, TypeMap, register, root
 from api.compiler.planner import Builder, Env, labels, plain_objects
 from api.compiler.sql import Fallback, Sql, literal
 from api.schema.activities.queries import FEED_KEYS
 from api.schema.activities.types import PHOTO_PATH
-from api.schema.grids.compile import FEED_KEYSET, checked, guard_subtree
+from api.schema.grids.compile import FEED_KEYSET
 from api.schema.relay import node_pk
 from domain.activities import policy, rollup
 from domain.activities.models import (

@@ -18,7 +18,7 @@ from api.schema.activities.types import (
     ProblemCategoryEnum,
 )
 from api.schema.errors import Outcome, attempt
-from api.schema.grids.types import Info
+from api.schema.info import Info
 from api.schema.relay import USER_ERRORS, node_pk
 from domain.activities import service
 from domain.activities.models import Activity, ActivityPhoto, ActivityType, MediationOutcome, ProblemCategory

@@ -5,7 +5,7 @@ from datetime import datetime
 import strawberry
 
 from api.schema.activities.types import ActivityFilter, ActivityType_, ActivityTypeCount, UnitActivityCounts
-from api.schema.grids.types import Info
+from api.schema.info import Info
 from api.schema.limits import max_items
 from api.schema.relay import Connection, build_connection, node_pk, page_request
 from domain.activities import queries

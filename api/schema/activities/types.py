@@ -8,7 +8,8 @@ import strawberry
 from strawberry import relay
 
 from api.schema.errors import error_codes
-from api.schema.grids.types import GridCellType, Info
+from api.schema.grids.types import GridCellType
+from api.schema.info import Info
 from api.schema.limits import max_items
 from api.schema.relay import UserError
 from domain.activities import policy

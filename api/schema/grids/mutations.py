@@ -9,8 +9,8 @@ from api.schema.grids.types import (
     GridCellUpdateInput,
     GridCellUpdatePayload,
     GridCellUserError,
-    Info,
 )
+from api.schema.info import Info
 from api.schema.relay import node_pk
 from domain.grids import service
 

@@ -6,8 +6,8 @@ from api.schema.grids.types import (
     GridCellFilter,
     GridCellType,
     GridKindInfo,
-    Info,
 )
+from api.schema.info import Info
 from api.schema.limits import max_items
 from api.schema.relay import Connection, build_connection, node_pk, page_request
 from domain.grids import queries

@@ -6,7 +6,7 @@ from typing import TYPE_CHECKING, Annotated
 import strawberry
 from strawberry import relay
 
-from api.context import Context
+from api.schema.info import Info
 from api.schema.limits import max_items
 from api.schema.people.types import PersonType
 from api.schema.relay import USER_ERRORS, Connection, UserError, build_connection, page_request
@@ -22,8 +22,6 @@ if TYPE_CHECKING:
     from api.schema.leaders.types import MicroLeaderType
 
 GridKindEnum = strawberry.enum(GridKind, name="GridKind", description="网格单元层级")
-
-Info = strawberry.Info[Context, None]
 
 
 @strawberry.type(description="层级及其中文名称")

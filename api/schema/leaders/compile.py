@@ -10,11 +10,11 @@ from typing import Any
 
 from graphql import FieldNode, GraphQLField
 
+from api.compiler.arguments import checked, guard_subtree
 from api.compiler.connection import Keyset, connection, relay_page
 from api.compiler.mapping import Column, Computed, Nested, ToOne, TypeMap, register, root
 from api.compiler.planner import Builder, Env, labels, plain_objects
 from api.compiler.sql import Fallback, Sql, literal, render_q
-from api.schema.grids.compile import checked, guard_subtree
 from api.schema.relay import node_pk
 from domain.activities.models import ACTIVITY_TYPE_LABELS, ActivityStatus
 from domain.grids.models import subtree_range

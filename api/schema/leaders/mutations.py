@@ -6,7 +6,7 @@ from decimal import Decimal
 import strawberry
 
 from api.schema.errors import Outcome, attempt
-from api.schema.grids.types import Info
+from api.schema.info import Info
 from api.schema.leaders.types import (
     CohortType,
     LeaderErrorCode,

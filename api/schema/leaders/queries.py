@@ -2,7 +2,7 @@ from __future__ import annotations
 
 import strawberry
 
-from api.schema.grids.types import Info
+from api.schema.info import Info
 from api.schema.leaders.types import (
     CohortType,
     MicroLeaderFilter,
