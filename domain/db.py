@@ -14,6 +14,7 @@ MODEL_MODULES: list[str] = [
     "domain.audit.models",
     "domain.leaders.models",
     "domain.activities.models",
+    "domain.organisations.models",
 ]
 
 DEFAULT_DATABASE_URL = "sqlite://data/linzhi.sqlite3"

@@ -65,6 +65,8 @@ class ErrorCode(StrEnum):
     UNSUPPORTED_FILE = "UNSUPPORTED_FILE"
     FILE_TOO_LARGE = "FILE_TOO_LARGE"
     IMAGE_TOO_LARGE = "IMAGE_TOO_LARGE"
+    # organisation registry
+    INVALID_USCC = "INVALID_USCC"
 
 
 class DomainError(Exception):

@@ -47,6 +47,13 @@ ACTIONS: dict[str, str] = {
     "activity.set_public": "设置活动记录公开范围",
     "activity.photo_add": "添加活动照片",
     "activity.photo_remove": "删除活动照片",
+    "organisation.register": "登记社会组织",
+    "organisation.file": "备案社区社会组织",
+    "organisation.upgrade": "备案转登记",
+    "organisation.deregister": "注销社会组织",
+    "organisation.sanction": "列入名录",
+    "organisation.lift_sanction": "移出名录",
+    "organisation.rate": "记录等级评估",
 }
 
 OBJECT_TYPES: dict[str, str] = {
@@ -58,6 +65,7 @@ OBJECT_TYPES: dict[str, str] = {
     "MicroLeader": "微领袖",
     "TrainingSession": "培训",
     "Activity": "活动记录",
+    "Organisation": "社会组织",
 }
 
 
@@ -100,4 +108,6 @@ SUMMARY_KEYS: dict[str, str] = {
     "until": "截止",
     "expires_at": "到期时间",
     "cancelled_sessions": "取消的报名",
+    "list": "名录",
+    "level": "等级",
 }
