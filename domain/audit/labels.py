@@ -54,6 +54,11 @@ ACTIONS: dict[str, str] = {
     "organisation.sanction": "列入名录",
     "organisation.lift_sanction": "移出名录",
     "organisation.rate": "记录等级评估",
+    "organisation.add_member": "添加组织成员",
+    "organisation.end_member": "结束组织成员身份",
+    "organisation.submit_report": "报送年度报告",
+    "organisation.accept_report": "通过年度报告",
+    "organisation.return_report": "退回年度报告",
 }
 
 OBJECT_TYPES: dict[str, str] = {
@@ -110,4 +115,5 @@ SUMMARY_KEYS: dict[str, str] = {
     "cancelled_sessions": "取消的报名",
     "list": "名录",
     "level": "等级",
+    "year": "年度",
 }

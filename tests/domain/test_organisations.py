@@ -12,19 +12,24 @@ from stdnum.cn import uscc as stdnum_uscc
 from domain.access import ANONYMOUS, Actor, Grant, Role
 from domain.audit.models import AuditEntry
 from domain.errors import DomainError, ErrorCode, PermissionDenied, Unauthenticated, ValidationErrors
-from domain.organisations import service
+from domain.organisations import members, service
 from domain.organisations.codes import validate_uscc
 from domain.organisations.eligibility import eligibility_of
 from domain.organisations.models import (
+    AnnualReport,
     LegalForm,
+    MemberRole,
     Organisation,
+    OrganisationMember,
     OrgField,
     OrgStatus,
     Rating,
     RatingRecord,
+    ReportStatus,
     SanctionList,
 )
 from domain.organisations.service import OrganisationInput
+from domain.people.models import Person
 from tests.accounts import actor_of, make_user
 from tests.factories import BUREAU, Tree, build_tree
 from tests.factories_leaders import concurrently
@@ -298,3 +303,96 @@ async def test_a_rating_is_valid_five_years_and_only_for_registered_organisation
         )
     assert caught.value.code is ErrorCode.NOT_FOR_TYPE
     assert await RatingRecord.all().count() == 1
+
+
+# --- members and annual reports ------------------------------------------------------------------
+
+
+def organiser_of(organisation_id: int, user_id: int = 501) -> Actor:
+    return Actor(user_id=user_id, grants=(Grant(Role.ORGANISER, organisation_id=organisation_id),))
+
+
+async def test_organisers_keep_their_own_organisation_and_no_other() -> None:
+    tree = await build_tree()
+    ours = await service.create_organisation(actor=BUREAU, data=filed(tree), today=TODAY)
+    theirs = await service.create_organisation(
+        actor=BUREAU, data=filed(tree, "演示书画社", filing_number="当湖备-2019-009"), today=TODAY
+    )
+    first, second = await Person.create(name="沈一鸣"), await Person.create(name="陆晓岚")
+    organiser = organiser_of(ours.id)
+    await members.add_member(
+        actor=organiser,
+        organisation_id=ours.id,
+        person_id=first.id,
+        role=MemberRole.CONTACT,
+        started_on=date(2025, 1, 1),
+        today=TODAY,
+    )
+    await members.add_member(
+        actor=organiser,
+        organisation_id=ours.id,
+        person_id=second.id,
+        role=MemberRole.CONTACT,
+        started_on=date(2026, 1, 1),
+        today=TODAY,
+    )
+    contacts = await OrganisationMember.filter(organisation_id=ours.id).order_by("id")
+    assert [(m.person_id, m.ended_on) for m in contacts] == [(first.id, date(2026, 1, 1)), (second.id, None)]
+    assert (await Organisation.get(id=ours.id)).contact_id == second.id
+    with pytest.raises(PermissionDenied):
+        await members.add_member(
+            actor=organiser,
+            organisation_id=theirs.id,
+            person_id=first.id,
+            role=MemberRole.MEMBER,
+            started_on=TODAY,
+            today=TODAY,
+        )
+    assert await OrganisationMember.filter(organisation_id=theirs.id).count() == 0
+
+
+async def test_an_annual_report_is_for_a_finished_year_and_is_decided_once() -> None:
+    tree = await build_tree()
+    org = await service.create_organisation(actor=BUREAU, data=filed(tree), today=TODAY)
+    organiser = organiser_of(org.id)
+
+    async def submit(year: int) -> AnnualReport:
+        return await members.submit_annual_report(
+            actor=organiser, organisation_id=org.id, year=year, today=TODAY
+        )
+
+    async def decide(actor: Actor, accept: bool, note: str = "") -> AnnualReport:
+        return await members.decide_annual_report(
+            actor=actor, report_id=report.id, accept=accept, note=note, today=TODAY
+        )
+
+    for year in (TODAY.year, 2018):  # not finished; before the filing
+        with pytest.raises(DomainError) as caught:
+            await members.submit_annual_report(
+                actor=organiser, organisation_id=org.id, year=year, today=TODAY
+            )
+        assert caught.value.field == ["year"]
+    report = await members.submit_annual_report(
+        actor=organiser, organisation_id=org.id, year=2025, today=TODAY
+    )
+    with pytest.raises(DomainError) as caught:
+        await submit(2025)
+    assert caught.value.code is ErrorCode.INVALID_TRANSITION
+    with pytest.raises(PermissionDenied):  # the organisation does not decide its own report
+        await members.decide_annual_report(
+            actor=organiser, report_id=report.id, accept=True, note="", today=TODAY
+        )
+    with pytest.raises(DomainError) as caught:
+        await members.decide_annual_report(
+            actor=BUREAU, report_id=report.id, accept=False, note=" ", today=TODAY
+        )
+    assert caught.value.code is ErrorCode.REASON_REQUIRED
+    await members.decide_annual_report(
+        actor=BUREAU, report_id=report.id, accept=False, note="缺少财务报表", today=TODAY
+    )
+    await submit(2025)
+    accepted = await members.decide_annual_report(
+        actor=BUREAU, report_id=report.id, accept=True, note="", today=TODAY
+    )
+    assert accepted.status is ReportStatus.ACCEPTED
+    assert await AuditEntry.filter(action="organisation.return_report").count() == 1
