@@ -15,6 +15,7 @@ MODEL_MODULES: list[str] = [
     "domain.leaders.models",
     "domain.activities.models",
     "domain.organisations.models",
+    "domain.socialwork.models",
 ]
 
 DEFAULT_DATABASE_URL = "sqlite://data/linzhi.sqlite3"

@@ -1,7 +1,8 @@
-# The organisation registry (issue 14): organisations, members, sanction lists, ratings, annual reports.
+# The organisation registry and social work (issue 14): organisations, members, sanction lists, ratings, annual reports, stations, agency placements, social workers, supervision.
 from tortoise import migrations
 from tortoise.migrations import operations as ops
 from domain.organisations.models import LegalForm, MemberRole, OrgField, OrgStatus, Rating, ReportStatus, SanctionList
+from domain.socialwork.models import CertificateLevel, SupervisionForm, SupervisorLevel
 from tortoise.fields.base import OnDelete
 from tortoise import fields
 from tortoise.indexes import Index
@@ -70,6 +71,19 @@ class Migration(migrations.Migration):
             bases=['Model'],
         ),
         ops.CreateModel(
+            name='Placement',
+            fields=[
+                ('id', fields.IntField(generated=True, primary_key=True, unique=True, db_index=True)),
+                ('agency', fields.ForeignKeyField('models.Organisation', source_field='agency_id', db_constraint=True, to_field='id', related_name='placements', on_delete=OnDelete.RESTRICT)),
+                ('cell', fields.ForeignKeyField('models.GridCell', source_field='cell_id', db_constraint=True, to_field='id', related_name='agency_placements', on_delete=OnDelete.RESTRICT)),
+                ('started_on', fields.DateField()),
+                ('ended_on', fields.DateField(null=True)),
+                ('is_demo', fields.BooleanField(default=False)),
+            ],
+            options={'table': 'agency_placement', 'app': 'models', 'indexes': [Index(fields=['agency_id', 'started_on'], name='agency_placement_agency_idx'), Index(fields=['cell_id', 'started_on'], name='agency_placement_cell_idx')], 'pk_attr': 'id', 'table_description': 'An agency stationed in a village or community (驻村/驻社区服务) from a date, until `ended_on`.'},
+            bases=['Model'],
+        ),
+        ops.CreateModel(
             name='RatingRecord',
             fields=[
                 ('id', fields.IntField(generated=True, primary_key=True, unique=True, db_index=True)),
@@ -96,6 +110,61 @@ class Migration(migrations.Migration):
                 ('is_demo', fields.BooleanField(default=False)),
             ],
             options={'table': 'organisation_sanction', 'app': 'models', 'indexes': [Index(fields=['organisation_id', 'listed_on'], name='organisation_sanction_org_idx')], 'pk_attr': 'id', 'table_description': 'An entry on a sanction list, with the deciding source, lifted by `removed_on`.'},
+            bases=['Model'],
+        ),
+        ops.CreateModel(
+            name='Station',
+            fields=[
+                ('id', fields.IntField(generated=True, primary_key=True, unique=True, db_index=True)),
+                ('name', fields.CharField(max_length=100)),
+                ('town', fields.ForeignKeyField('models.GridCell', source_field='town_id', db_constraint=True, to_field='id', related_name='social_work_stations', on_delete=OnDelete.RESTRICT)),
+                ('operator', fields.ForeignKeyField('models.Organisation', source_field='operator_id', null=True, db_constraint=True, to_field='id', related_name='operated_stations', on_delete=OnDelete.SET_NULL)),
+                ('opened_on', fields.DateField(null=True)),
+                ('is_demo', fields.BooleanField(default=False)),
+            ],
+            options={'table': 'social_work_station', 'app': 'models', 'unique_together': (('town_id', 'name'),), 'pk_attr': 'id', 'table_description': 'A town social-work station (镇街社工站), run by an agency or by the town itself.'},
+            bases=['Model'],
+        ),
+        ops.CreateModel(
+            name='SocialWorker',
+            fields=[
+                ('id', fields.IntField(generated=True, primary_key=True, unique=True, db_index=True)),
+                ('person', fields.OneToOneField('models.Person', source_field='person_id', db_constraint=True, to_field='id', related_name='social_worker', on_delete=OnDelete.RESTRICT)),
+                ('level', fields.CharEnumField(description='ASSISTANT: ASSISTANT\nINTERMEDIATE: INTERMEDIATE\nSENIOR: SENIOR', enum_type=CertificateLevel, max_length=12)),
+                ('certificate_number', fields.CharField(unique=True, max_length=40)),
+                ('certificate_year', fields.SmallIntField()),
+                ('employer', fields.ForeignKeyField('models.Organisation', source_field='employer_id', null=True, db_constraint=True, to_field='id', related_name='social_workers', on_delete=OnDelete.SET_NULL)),
+                ('station', fields.ForeignKeyField('models.Station', source_field='station_id', null=True, db_constraint=True, to_field='id', related_name='social_workers', on_delete=OnDelete.SET_NULL)),
+                ('supervisor_level', fields.CharEnumField(null=True, description='ASSISTANT: ASSISTANT\nTRAINEE: TRAINEE\nSUPERVISOR: SUPERVISOR', enum_type=SupervisorLevel, max_length=12)),
+                ('is_demo', fields.BooleanField(default=False)),
+            ],
+            options={'table': 'social_worker', 'app': 'models', 'indexes': [Index(fields=['employer_id', 'level'], name='social_worker_employer_idx'), Index(fields=['supervisor_level', 'id'], name='social_worker_supervisor_idx')], 'pk_attr': 'id', 'table_description': 'A certified social worker: one row per person, the highest certificate held.'},
+            bases=['Model'],
+        ),
+        ops.CreateModel(
+            name='SupervisionRecord',
+            fields=[
+                ('id', fields.IntField(generated=True, primary_key=True, unique=True, db_index=True)),
+                ('supervisor', fields.ForeignKeyField('models.SocialWorker', source_field='supervisor_id', db_constraint=True, to_field='id', related_name='supervisions_given', on_delete=OnDelete.RESTRICT)),
+                ('form', fields.CharEnumField(description='INDIVIDUAL: INDIVIDUAL\nGROUP: GROUP\nPEER: PEER', enum_type=SupervisionForm, max_length=12)),
+                ('held_on', fields.DateField()),
+                ('minutes', fields.SmallIntField()),
+                ('topics', fields.CharField(max_length=500)),
+                ('follow_up', fields.CharField(default='', max_length=500)),
+                ('author_user_id', fields.IntField(null=True)),
+                ('is_demo', fields.BooleanField(default=False)),
+            ],
+            options={'table': 'supervision_record', 'app': 'models', 'indexes': [Index(fields=['supervisor_id', 'held_on'], name='supervision_supervisor_idx')], 'pk_attr': 'id', 'table_description': 'One supervision meeting: a supervisor with one supervisee (individual) or several.'},
+            bases=['Model'],
+        ),
+        ops.CreateModel(
+            name='Supervisee',
+            fields=[
+                ('id', fields.IntField(generated=True, primary_key=True, unique=True, db_index=True)),
+                ('record', fields.ForeignKeyField('models.SupervisionRecord', source_field='record_id', db_constraint=True, to_field='id', related_name='supervisees', on_delete=OnDelete.CASCADE)),
+                ('worker', fields.ForeignKeyField('models.SocialWorker', source_field='worker_id', db_constraint=True, to_field='id', related_name='supervisions_received', on_delete=OnDelete.RESTRICT)),
+            ],
+            options={'table': 'supervisee', 'app': 'models', 'unique_together': (('record_id', 'worker_id'),), 'pk_attr': 'id', 'table_description': 'A social worker supervised in a record.'},
             bases=['Model'],
         ),
     ]

@@ -59,6 +59,10 @@ ACTIONS: dict[str, str] = {
     "organisation.submit_report": "报送年度报告",
     "organisation.accept_report": "通过年度报告",
     "organisation.return_report": "退回年度报告",
+    "agency.place": "社工机构驻点",
+    "agency.end_placement": "结束驻点",
+    "social_worker.register": "登记社工",
+    "supervision.log": "记录督导",
 }
 
 OBJECT_TYPES: dict[str, str] = {
@@ -71,6 +75,7 @@ OBJECT_TYPES: dict[str, str] = {
     "TrainingSession": "培训",
     "Activity": "活动记录",
     "Organisation": "社会组织",
+    "SocialWorker": "社工",
 }
 
 

@@ -1,0 +1,147 @@
+"""Social work: agencies placed in villages and communities, the social-worker register and the
+supervision log with its permissions. Both databases."""
+
+from __future__ import annotations
+
+import pytest
+
+from domain.access import Actor, Grant, Role
+from domain.errors import DomainError, ErrorCode, PermissionDenied, ValidationErrors
+from domain.organisations import service as orgs
+from domain.organisations.models import LegalForm, OrgField
+from domain.organisations.service import OrganisationInput
+from domain.people.models import Person
+from domain.socialwork import service
+from domain.socialwork.models import (
+    CertificateLevel,
+    Placement,
+    SocialWorker,
+    SupervisionForm,
+    SupervisionRecord,
+    SupervisorLevel,
+)
+from domain.socialwork.service import SupervisionInput, WorkerInput
+from tests.domain.test_organisations import TODAY, code
+from tests.factories import BUREAU, Tree, build_tree
+
+pytestmark = pytest.mark.usefixtures("db")
+
+
+async def _agency(tree: Tree, social_work: bool = True, serial: str = "MJ5870001") -> int:
+    data = OrganisationInput(
+        name=f"演示社工服务中心{serial}",
+        legal_form=LegalForm.SERVICE_INSTITUTION,
+        field=OrgField.SOCIAL_WORK,
+        home_cell_id=tree.town.id,
+        uscc=code("2", serial),
+        social_work=social_work,
+    )
+    return (await orgs.create_organisation(actor=BUREAU, data=data, today=TODAY)).id
+
+
+async def _place(agency: int, cell_id: int) -> Placement:
+    return await service.place_agency(
+        actor=BUREAU, agency_id=agency, cell_id=cell_id, started_on=TODAY, today=TODAY
+    )
+
+
+async def _log(actor: Actor, data: SupervisionInput) -> SupervisionRecord:
+    return await service.log_supervision(actor=actor, data=data, today=TODAY)
+
+
+async def _worker(n: int, employer: int | None, supervisor: SupervisorLevel | None = None) -> SocialWorker:
+    person = await Person.create(name=f"演示社工{n}")
+    data = WorkerInput(
+        person_id=person.id,
+        level=CertificateLevel.INTERMEDIATE,
+        certificate_number=f"ZJ2020{n:05d}",
+        certificate_year=2020,
+        employer_id=employer,
+        supervisor_level=supervisor,
+    )
+    return await service.register_worker(actor=BUREAU, data=data, today=TODAY)
+
+
+async def test_an_agency_is_placed_in_villages_and_communities_once_at_a_time() -> None:
+    tree = await build_tree()
+    agency = await _agency(tree)
+    await _place(agency, tree.village.id)
+    with pytest.raises(DomainError) as caught:
+        await _place(agency, tree.village.id)
+    assert caught.value.code is ErrorCode.DUPLICATE_CODE
+    with pytest.raises(DomainError) as caught:  # a grid is not a village or community
+        await _place(agency, tree.grids[0].id)
+    assert caught.value.field == ["cellId"]
+    plain = await _agency(tree, social_work=False, serial="MJ5870002")
+    with pytest.raises(DomainError) as caught:
+        await _place(plain, tree.village.id)
+    assert caught.value.code is ErrorCode.NOT_FOR_TYPE
+    assert await Placement.all().count() == 1
+
+
+async def test_a_worker_register_refuses_bad_input_all_at_once_and_duplicates() -> None:
+    tree = await build_tree()
+    agency = await _agency(tree)
+    first = await _worker(1, agency)
+    bad = WorkerInput(
+        person_id=first.person_id,
+        level=CertificateLevel.SENIOR,
+        certificate_number="x",
+        certificate_year=2005,
+        employer_id=None,
+    )
+    with pytest.raises(ValidationErrors) as caught:
+        await service.register_worker(actor=BUREAU, data=bad, today=TODAY)
+    assert sorted(e.field[0] for e in caught.value.errors if e.field) == [
+        "certificateNumber",
+        "certificateYear",
+    ]
+    again = WorkerInput(
+        person_id=first.person_id,
+        level=CertificateLevel.SENIOR,
+        certificate_number="ZJ2099",
+        certificate_year=2021,
+    )
+    with pytest.raises(ValidationErrors) as caught:
+        await service.register_worker(actor=BUREAU, data=again, today=TODAY)
+    assert caught.value.code is ErrorCode.DUPLICATE_CODE
+    assert await SocialWorker.all().count() == 1
+
+
+async def test_supervisors_log_their_own_supervision_with_the_right_number_of_supervisees() -> None:
+    tree = await build_tree()
+    agency = await _agency(tree)
+    supervisor = await _worker(1, agency, SupervisorLevel.SUPERVISOR)
+    a, b = await _worker(2, agency), await _worker(3, agency)
+    as_supervisor = Actor(user_id=77, person_id=supervisor.person_id, grants=(Grant(Role.ORGANISER),))
+
+    def record(form: SupervisionForm, *supervisees: int, by: int = supervisor.id) -> SupervisionInput:
+        return SupervisionInput(
+            supervisor_id=by,
+            supervisee_ids=supervisees,
+            form=form,
+            held_on=TODAY,
+            minutes=90,
+            topics="个案评估",
+        )
+
+    await service.log_supervision(
+        actor=as_supervisor, data=record(SupervisionForm.INDIVIDUAL, a.id), today=TODAY
+    )
+    await service.log_supervision(
+        actor=as_supervisor, data=record(SupervisionForm.GROUP, a.id, b.id), today=TODAY
+    )
+    for wrong in (record(SupervisionForm.INDIVIDUAL, a.id, b.id), record(SupervisionForm.GROUP, a.id)):
+        with pytest.raises(ValidationErrors):
+            await _log(as_supervisor, wrong)
+    with pytest.raises(ValidationErrors) as caught:  # a worker without a supervisor level
+        await service.log_supervision(
+            actor=BUREAU, data=record(SupervisionForm.INDIVIDUAL, b.id, by=a.id), today=TODAY
+        )
+    assert caught.value.field == ["supervisorId"]
+    someone_else = Actor(user_id=78, person_id=a.person_id, grants=(Grant(Role.ORGANISER),))
+    with pytest.raises(PermissionDenied):
+        await service.log_supervision(
+            actor=someone_else, data=record(SupervisionForm.INDIVIDUAL, b.id), today=TODAY
+        )
+    assert await SupervisionRecord.filter(supervisor_id=supervisor.id).count() == 2
