@@ -193,6 +193,9 @@ class Organisation(Model):
     registered_on = fields.DateField(null=True)
     deregistered_on = fields.DateField(null=True)
     social_work = fields.BooleanField(default=False)
+    # the latest A-level evaluation (`RatingRecord` keeps them all), for the directory's filter
+    rating = fields.CharEnumField(Rating, max_length=2, null=True)
+    rating_valid_until = fields.DateField(null=True)
     contact: fields.ForeignKeyNullableRelation[Person] = fields.ForeignKeyField(
         "models.Person", related_name="contact_for", null=True, on_delete=fields.SET_NULL
     )
@@ -211,7 +214,13 @@ class Organisation(Model):
             Index(fields=["town_id", "status", "id"], name="organisation_town_idx"),
             Index(fields=["home_path"], name="organisation_path_idx"),
             Index(fields=["legal_form", "status", "id"], name="organisation_form_idx"),
+            Index(fields=["rating", "rating_valid_until"], name="organisation_rating_idx"),
         ]
+
+    def rating_on(self, day: date) -> Rating | None:
+        """The A-level in force on `day`, if any."""
+        valid = self.rating_valid_until is not None and day <= self.rating_valid_until
+        return self.rating if valid else None
 
     @property
     def is_agency(self) -> bool:

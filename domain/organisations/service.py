@@ -314,5 +314,11 @@ async def record_rating(
         rating = await RatingRecord.create(
             organisation_id=organisation.id, level=level, rated_on=rated_on, valid_until=valid_until
         )
+        latest = (
+            await RatingRecord.filter(organisation_id=organisation.id).order_by("-rated_on", "-id").first()
+        )
+        if latest is not None and latest.id == rating.id:
+            organisation.rating, organisation.rating_valid_until = level, valid_until
+            await organisation.save(update_fields=["rating", "rating_valid_until", "updated_at"])
         await audit.record(actor, "organisation.rate", "Organisation", organisation.id, level=level.label)
     return rating

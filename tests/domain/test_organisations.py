@@ -12,7 +12,7 @@ from stdnum.cn import uscc as stdnum_uscc
 from domain.access import ANONYMOUS, Actor, Grant, Role
 from domain.audit.models import AuditEntry
 from domain.errors import DomainError, ErrorCode, PermissionDenied, Unauthenticated, ValidationErrors
-from domain.organisations import members, service
+from domain.organisations import members, queries, service
 from domain.organisations.codes import validate_uscc
 from domain.organisations.eligibility import eligibility_of
 from domain.organisations.models import (
@@ -28,9 +28,12 @@ from domain.organisations.models import (
     ReportStatus,
     SanctionList,
 )
+from domain.organisations.queries import DirectoryFilter
 from domain.organisations.service import OrganisationInput
+from domain.pagination import PageRequest
 from domain.people.models import Person
 from tests.accounts import actor_of, make_user
+from tests.conftest import SqlLog
 from tests.factories import BUREAU, Tree, build_tree
 from tests.factories_leaders import concurrently
 
@@ -396,3 +399,52 @@ async def test_an_annual_report_is_for_a_finished_year_and_is_decided_once() -> 
     )
     assert accepted.status is ReportStatus.ACCEPTED
     assert await AuditEntry.filter(action="organisation.return_report").count() == 1
+
+
+# --- the directory -------------------------------------------------------------------------------
+
+
+async def test_the_directory_filters_counts_and_pages_in_one_statement_each(sql_log: SqlLog) -> None:
+    tree = await build_tree()
+    hall = await service.create_organisation(actor=BUREAU, data=registered(tree), today=TODAY)
+    choir = await service.create_organisation(
+        actor=BUREAU,
+        data=filed(
+            tree,
+            "演示和鸣合唱团",
+            field=OrgField.CULTURE_SPORTS,
+            home_cell_id=tree.village.id,
+            filing_cell_id=tree.town.id,
+            filing_number="当湖备-2020-001",
+        ),
+        today=TODAY,
+    )
+    aid = await service.create_organisation(actor=BUREAU, data=filed(tree), today=TODAY)
+    gone = await service.create_organisation(
+        actor=BUREAU, data=filed(tree, "演示旧书社", filing_number="当湖备-2016-004"), today=TODAY
+    )
+    await service.deregister(actor=BUREAU, organisation_id=gone.id, on=TODAY, reason="自行解散", today=TODAY)
+    five_a = {"level": Rating.A5, "rated_on": date(2022, 1, 4), "today": TODAY}
+    await service.record_rating(actor=BUREAU, organisation_id=hall.id, **five_a)  # type: ignore[arg-type]
+
+    async def names(**criteria: object) -> list[str]:
+        wanted = DirectoryFilter(**{"day": TODAY, **criteria})  # type: ignore[arg-type]
+        page = await queries.directory(wanted, PageRequest(first=10))
+        return [org.name for org in page.items]
+
+    assert await names() == [hall.name, choir.name, aid.name]  # the deregistered one is left out
+    assert await names(fields=(OrgField.CULTURE_SPORTS,)) == [choir.name]
+    community = tree.community.path
+    assert await names(legal_forms=(LegalForm.COMMUNITY_GROUP,), subtree_path=community) == [aid.name]
+    assert await names(rating=Rating.A5) == [hall.name]
+    assert await names(rating=Rating.A5, day=date(2027, 1, 4)) == []  # valid until 2027-01-03
+    assert await names(search="合唱") == [choir.name]
+    assert await names(statuses=(OrgStatus.DEREGISTERED,)) == [gone.name]
+
+    sql_log.reset()
+    page = await queries.directory(DirectoryFilter(town_id=tree.town.id), PageRequest(first=2))
+    assert ([o.id for o in page.items], page.has_next) == ([hall.id, choir.id], True)
+    assert await queries.directory_count(DirectoryFilter(town_id=tree.town.id)) == 3
+    totals = await queries.totals_by_status(DirectoryFilter(town_id=tree.town.id))
+    assert [totals[status] for status in OrgStatus] == [2, 1, 1]  # filed, registered, deregistered
+    assert sql_log.count == 3
