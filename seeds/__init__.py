@@ -10,6 +10,7 @@ from seeds.activities import ActivitySeedReport, load_activity_seeds
 from seeds.generate import DEFAULT_SEED
 from seeds.leaders import LeaderSeedReport, load_leader_seeds
 from seeds.loader import SeedReport, load_grid_seeds
+from seeds.organisations import OrganisationSeedReport, load_organisation_seeds
 
 __all__ = [
     "DEFAULT_SEED",
@@ -20,6 +21,7 @@ __all__ = [
     "load_demo_accounts",
     "load_grid_seeds",
     "load_leader_seeds",
+    "load_organisation_seeds",
 ]
 
 
@@ -29,23 +31,27 @@ class LoadReport(SeedReport):
 
     leaders: LeaderSeedReport = field(default_factory=LeaderSeedReport)
     activities: ActivitySeedReport = field(default_factory=ActivitySeedReport)
+    organisations: OrganisationSeedReport = field(default_factory=OrganisationSeedReport)
 
     @property
     def inserted(self) -> int:
-        return super().inserted + self.leaders.inserted + self.activities.inserted
+        return (
+            super().inserted + self.leaders.inserted + self.activities.inserted + self.organisations.inserted
+        )
 
     def __str__(self) -> str:
         """One line per loader for the `seed` command."""
-        return f"{super().__str__()}\n{self.leaders}\n{self.activities}"
+        return f"{super().__str__()}\n{self.leaders}\n{self.activities}\n{self.organisations}"
 
 
 async def load_all(*, seed: int = DEFAULT_SEED) -> LoadReport:
     """Load every seed into the current Tortoise connection, each after what it stands on: the
     grid tree, the demo accounts (grid staff are scoped to its towns), the micro-leaders (homed in
-    its cells, `demo.leader` among them) and their activities (entered and reviewed by the demo
-    accounts)."""
+    its cells, `demo.leader` among them), their activities (entered and reviewed by the demo
+    accounts), and the organisation registry with social work (homed in its towns and units)."""
     grids = await load_grid_seeds(seed=seed)
     accounts = await load_demo_accounts(seed=seed)
     leaders = await load_leader_seeds(seed=seed)
     activities = await load_activity_seeds(seed=seed)
-    return LoadReport(grids.cells, grids.people, accounts, leaders, activities)
+    organisations = await load_organisation_seeds(seed=seed)
+    return LoadReport(grids.cells, grids.people, accounts, leaders, activities, organisations)
