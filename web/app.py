@@ -12,7 +12,18 @@ from starlette.staticfiles import StaticFiles
 from domain.errors import DomainError
 from web import csrf, errors, forms
 from web.csrf import CsrfRejected
-from web.routes import accounts, activities, admin, audit, grids, home, leaders, training, workbench
+from web.routes import (
+    accounts,
+    activities,
+    admin,
+    audit,
+    grids,
+    home,
+    leaders,
+    organisations,
+    training,
+    workbench,
+)
 
 STATIC_DIR = Path(__file__).parent / "static"
 
@@ -27,6 +38,7 @@ def web_routes() -> list[BaseRoute]:
         *admin.routes(),
         *audit.routes(),
         *leaders.routes(),
+        *organisations.routes(),
         *training.routes(),
         *activities.routes(),
         *workbench.routes(),

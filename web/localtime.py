@@ -32,3 +32,8 @@ def at_local(day: date, clock: time) -> datetime:
 def local_clock(value: datetime) -> str:
     """`09:05`."""
     return value.astimezone(SHANGHAI).strftime("%H:%M")
+
+
+def today_local() -> date:
+    """Today's Shanghai calendar date."""
+    return datetime.now(SHANGHAI).date()

@@ -103,14 +103,16 @@ async def organisations_by_ids(ids: Iterable[int]) -> dict[int, Organisation]:
 
 
 async def current_members(organisation_ids: Iterable[int]) -> dict[int, list[OrganisationMember]]:
-    """Each organisation's members in force, legal representative and contact first: one statement
-    (bounded per organisation by `MAX_MEMBERS`)."""
+    """Each organisation's members in force with their person, by role (legal representative,
+    contact, member): one statement (bounded per organisation by `MAX_MEMBERS`)."""
     wanted = list(set(organisation_ids))
     grouped: dict[int, list[OrganisationMember]] = {org: [] for org in wanted}
     if not wanted:
         return grouped
-    rows = await OrganisationMember.filter(organisation_id__in=wanted, ended_on__isnull=True).order_by(
-        "organisation_id", "role", "id"
+    rows = (
+        await OrganisationMember.filter(organisation_id__in=wanted, ended_on__isnull=True)
+        .select_related("person")
+        .order_by("organisation_id", "role", "id")
     )
     for row in rows:
         if len(grouped[row.organisation_id]) < MAX_MEMBERS:

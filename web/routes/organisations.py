@@ -1,0 +1,44 @@
+"""Social organisations (社会组织): the public directory and each organisation's page."""
+
+from __future__ import annotations
+
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.routing import Route
+
+from web.actor import actor
+from web.localtime import today_local
+from web.pages import organisations as pages
+from web.render import render
+
+
+async def directory(request: Request) -> Response:
+    params = dict(request.query_params)
+    query = pages.DirectoryQuery.from_params(params)
+    context = {
+        "title": "社会组织",
+        "view": await pages.directory(query, params.get("after", ""), today_local()),
+        "legal_forms": pages.LEGAL_FORMS,
+        "org_fields": pages.FIELDS,
+        "statuses": pages.STATUSES,
+        "ratings": pages.RATINGS,
+    }
+    fragment = "organisations/_directory.html"
+    return render(request, "organisations/directory.html", context, fragment=fragment)
+
+
+async def organisation(request: Request) -> Response:
+    view = await pages.organisation_page(
+        actor(request), request.path_params["organisation_id"], today_local()
+    )
+    context = {"title": view.organisation.name, "view": view}
+    return render(
+        request, "organisations/organisation.html", context, fragment="organisations/_organisation.html"
+    )
+
+
+def routes() -> list[Route]:
+    return [
+        Route("/organisations", directory, methods=["GET"], name="organisations"),
+        Route("/organisations/{organisation_id:id}", organisation, methods=["GET"], name="organisation"),
+    ]
