@@ -3,6 +3,8 @@ supervision log with its permissions. Both databases."""
 
 from __future__ import annotations
 
+from datetime import date
+
 import pytest
 
 from domain.access import Actor, Grant, Role
@@ -10,8 +12,9 @@ from domain.errors import DomainError, ErrorCode, PermissionDenied, ValidationEr
 from domain.organisations import service as orgs
 from domain.organisations.models import LegalForm, OrgField
 from domain.organisations.service import OrganisationInput
+from domain.pagination import PageRequest
 from domain.people.models import Person
-from domain.socialwork import service
+from domain.socialwork import queries, service
 from domain.socialwork.models import (
     CertificateLevel,
     Placement,
@@ -20,7 +23,9 @@ from domain.socialwork.models import (
     SupervisionRecord,
     SupervisorLevel,
 )
+from domain.socialwork.queries import WorkerFilter
 from domain.socialwork.service import SupervisionInput, WorkerInput
+from tests.conftest import SqlLog
 from tests.domain.test_organisations import TODAY, code
 from tests.factories import BUREAU, Tree, build_tree
 
@@ -145,3 +150,54 @@ async def test_supervisors_log_their_own_supervision_with_the_right_number_of_su
             actor=someone_else, data=record(SupervisionForm.INDIVIDUAL, b.id), today=TODAY
         )
     assert await SupervisionRecord.filter(supervisor_id=supervisor.id).count() == 2
+
+
+async def test_agency_reads_and_a_supervisors_caseload(sql_log: SqlLog) -> None:
+    tree = await build_tree()
+    agency = await _agency(tree)
+    supervisor = await _worker(1, agency, SupervisorLevel.SUPERVISOR)
+    a, b, c = await _worker(2, agency), await _worker(3, agency), await _worker(4, None)
+    await _place(agency, tree.village.id)
+    await _place(agency, tree.community.id)
+
+    def held(day: date, form: SupervisionForm, minutes: int, *supervisees: int) -> SupervisionInput:
+        return SupervisionInput(
+            supervisor_id=supervisor.id,
+            supervisee_ids=supervisees,
+            form=form,
+            held_on=day,
+            minutes=minutes,
+            topics="个案",
+        )
+
+    await _log(BUREAU, held(date(2026, 3, 1), SupervisionForm.INDIVIDUAL, 60, a.id))
+    await _log(BUREAU, held(date(2026, 6, 1), SupervisionForm.GROUP, 120, a.id, b.id, c.id))
+    await _log(BUREAU, held(date(2025, 12, 1), SupervisionForm.INDIVIDUAL, 90, b.id))  # another year
+
+    sql_log.reset()
+    assert {p.cell.name for p in await queries.placements_of(agency)} == {
+        tree.village.name,
+        tree.community.name,
+    }
+    levels = await queries.levels_of(agency)
+    assert levels == {
+        CertificateLevel.ASSISTANT: 0,
+        CertificateLevel.INTERMEDIATE: 3,
+        CertificateLevel.SENIOR: 0,
+    }
+    page = await queries.workers_page(WorkerFilter(employer_id=agency), PageRequest(first=10))
+    assert [w.person.name for w in page.items] == ["演示社工1", "演示社工2", "演示社工3"]
+    assert sql_log.count == 3
+    sql_log.reset()
+    assert await queries.caseload(supervisor.id, 2026) == queries.Caseload(
+        records=2, minutes=180, supervisees=3
+    )
+    assert sql_log.count == 2
+    log = await queries.supervision_log(supervisor.id, PageRequest(first=2))
+    assert [r.held_on for r in log.items] == [date(2026, 6, 1), date(2026, 3, 1)]
+    assert log.has_next
+
+    own = Actor(user_id=77, person_id=supervisor.person_id)
+    other = Actor(user_id=78, person_id=a.person_id)
+    assert queries.can_view_supervision(own, supervisor)
+    assert not queries.can_view_supervision(other, supervisor)
