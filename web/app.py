@@ -21,6 +21,7 @@ from web.routes import (
     home,
     leaders,
     organisations,
+    socialwork,
     training,
     workbench,
 )
@@ -39,6 +40,7 @@ def web_routes() -> list[BaseRoute]:
         *audit.routes(),
         *leaders.routes(),
         *organisations.routes(),
+        *socialwork.routes(),
         *training.routes(),
         *activities.routes(),
         *workbench.routes(),

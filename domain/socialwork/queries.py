@@ -76,6 +76,21 @@ async def workers_count(f: WorkerFilter) -> int:
     return await _workers(f).count()
 
 
+async def supervisor_by_id(worker_id: int) -> SocialWorker | None:
+    """A worker with a supervisor level, with their person: one statement."""
+    return (
+        await SocialWorker.filter(id=worker_id, supervisor_level__isnull=False)
+        .select_related("person")
+        .first()
+    )
+
+
+async def supervisor_of_person(person_id: int | None) -> SocialWorker | None:
+    if person_id is None:
+        return None
+    return await SocialWorker.filter(person_id=person_id, supervisor_level__isnull=False).first()
+
+
 def can_view_supervision(actor: Actor, supervisor: SocialWorker | None = None) -> bool:
     if org_policy.is_bureau(actor) or actor.is_staff:
         return True

@@ -28,6 +28,7 @@ from domain.organisations.queries import DirectoryFilter
 from domain.pagination import PageRequest
 from domain.people.policy import PersonView, view_for
 from web.forms import whole_number
+from web.pages import socialwork
 
 PAGE_SIZE = 20
 TOWNS = 100
@@ -129,6 +130,7 @@ class OrganisationView:
     rating: Rating | None
     eligibility: eligibility.Eligibility
     today: date
+    agency: socialwork.AgencyView | None
 
 
 async def organisation_page(actor: Actor, organisation_id: int, today: date) -> OrganisationView:
@@ -149,4 +151,5 @@ async def organisation_page(actor: Actor, organisation_id: int, today: date) -> 
         rating=org.rating_on(today),
         eligibility=eligibility.decide(org, sanctions, today),
         today=today,
+        agency=await socialwork.agency(org),
     )
