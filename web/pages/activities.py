@@ -495,19 +495,62 @@ async def my_activities(actor: Actor, after: str) -> MyActivities:
 
 
 @dataclass(frozen=True)
+class TownCount:
+    town: GridCell | None  # None: records above any town
+    count: int
+    selected: bool
+
+
+@dataclass(frozen=True)
+class QueueQuery:
+    """The queue's filter as typed: a town's id and a search text (title or leader's name)."""
+
+    town: str = ""
+    q: str = ""
+
+    @classmethod
+    def from_params(cls, params: Mapping[str, str]) -> QueueQuery:
+        town = params.get("town", "").strip()[:12]
+        return cls(town=town if whole_number(town) is not None else "", q=params.get("q", "").strip()[:50])
+
+    def queue_filter(self) -> queries.QueueFilter:
+        return queries.QueueFilter(town_id=whole_number(self.town) if self.town else None, search=self.q)
+
+    def url(self, **extra: str) -> str:
+        params = {"town": self.town, "q": self.q, **extra}
+        query = urlencode({k: v for k, v in params.items() if v})
+        return "/review" + (f"?{query}" if query else "")
+
+
+@dataclass(frozen=True)
 class Queue:
+    query: QueueQuery
     rows: list[ActivityRow]
-    total: int
-    next_after: str | None
+    total: int  # waiting records the filter shows
+    towns: list[TownCount]  # every town with waiting records (search applied), biggest first
+    everywhere: int  # waiting records in every town (search applied)
+    next_url: str | None
     is_first_page: bool
 
 
-async def review_queue(actor: Actor, after: str) -> Queue:
+async def review_queue(actor: Actor, query: QueueQuery, after: str) -> Queue:
+    """A page of the reviewer's queue in a fixed number of statements: the page, the counts per
+    town (their sum is the total), the towns' names, then the cards."""
     key = decode_cursor(after) if after else None
-    page = await queries.verification_queue(actor, PageRequest(first=PAGE_SIZE, after=key))
-    total = await queries.verification_queue_count(actor)
+    where = query.queue_filter()
+    page = await queries.verification_queue(actor, PageRequest(first=PAGE_SIZE, after=key), where)
+    counts = await queries.queue_counts_by_town(actor, where)
+    names = await grid_queries.cells_by_ids(town for town in counts if town is not None)
+    towns = [
+        TownCount(names.get(town) if town is not None else None, n, town == where.town_id)
+        for town, n in sorted(counts.items(), key=lambda item: (-item[1], item[0] or 0))
+    ]
+    everywhere = sum(counts.values())
+    total = counts.get(where.town_id, 0) if where.town_id is not None else everywhere
     rows = await activity_rows(actor, page.items)
-    return Queue(rows, total, next_cursor(page, "submitted_at"), is_first_page=key is None)
+    cursor = next_cursor(page, "submitted_at")
+    next_url = query.url(after=cursor) if cursor else None
+    return Queue(query, rows, total, towns, everywhere, next_url, is_first_page=key is None)
 
 
 # --- a cell's feed ----------------------------------------------------------------------------

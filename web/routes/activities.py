@@ -247,7 +247,9 @@ async def _review(
 ) -> Response:
     context = {
         "title": "审核活动记录",
-        "queue": await pages.review_queue(viewer, request.query_params.get("after", "")),
+        "queue": await pages.review_queue(
+            viewer, pages.QueueQuery.from_params(request.query_params), request.query_params.get("after", "")
+        ),
         "notice": notice,
         "errors": errors or {},
         "reasons": reasons or {},
