@@ -12,7 +12,7 @@ from starlette.staticfiles import StaticFiles
 from domain.errors import DomainError
 from web import csrf, errors, forms
 from web.csrf import CsrfRejected
-from web.routes import accounts, activities, admin, audit, grids, home, leaders, training, workbench
+from web.routes import accounts, activities, admin, audit, grids, home, leaders, search, training, workbench
 
 STATIC_DIR = Path(__file__).parent / "static"
 
@@ -23,6 +23,7 @@ def web_routes() -> list[BaseRoute]:
     pages = [
         *home.routes(),
         *grids.routes(),
+        *search.routes(),
         *accounts.routes(),
         *admin.routes(),
         *audit.routes(),

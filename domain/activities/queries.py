@@ -31,7 +31,7 @@ from domain.pagination import Page, PageRequest, keyset_page
 FEED_ORDER = ("started_at", "id")
 QUEUE_ORDER = ("submitted_at", "id")
 RETURNED_LIMIT = 50
-MAX_SEARCH = 50  # characters of a queue search
+MAX_SEARCH = 50  # characters of a queue or title search
 # `activityCountsByUnit`: the communities/villages of one town (Pinghu's largest has about 30).
 MAX_UNITS_PER_TOWN = 200
 
@@ -48,6 +48,7 @@ class FeedFilter:
     statuses: tuple[ActivityStatus, ...] = ()
     since: datetime | None = None
     until: datetime | None = None
+    search: str = ""  # part of the title (what every reader who sees a record sees of it)
 
 
 def _utc(value: datetime, path: str) -> datetime:
@@ -72,6 +73,9 @@ def _feed(actor: Actor, f: FeedFilter) -> QuerySet[Activity]:
         qs = qs.filter(started_at__gte=_utc(f.since, "since"))
     if f.until is not None:
         qs = qs.filter(started_at__lt=_utc(f.until, "until"))
+    search = f.search.strip()[:MAX_SEARCH]
+    if search:
+        qs = qs.filter(title__contains=search)
     return qs
 
 
