@@ -152,6 +152,12 @@ MATRIX: tuple[Permission, ...] = (
         _only(GRID_STAFF=Access.IN_SCOPE, BUREAU_STAFF=Access.ALLOWED),
         ACTIVITIES,
     ),
+    Permission(
+        "activity.export",
+        "按筛选条件导出活动记录（XLSX/CSV，最多 5000 条，含记录人姓名，留痕）",
+        Access.DENIED,
+        _only(GRID_STAFF=Access.IN_SCOPE, BUREAU_STAFF=Access.ALLOWED),
+    ),
 )
 
 

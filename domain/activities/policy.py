@@ -239,6 +239,18 @@ def require_set_public(actor: Actor, activity: Activity) -> None:
         raise DomainError(ErrorCode.INVALID_TRANSITION, "只有已核实的记录可以设置公开范围", ["id"])
 
 
+def can_export(actor: Actor, cell_path: str) -> bool:
+    """Exporting a subtree's records (with the recorders' full names): BUREAU_STAFF, or
+    GRID_STAFF whose grant covers it."""
+    return actor.has_role(Role.BUREAU_STAFF) or actor.has_role_over(cell_path, *REVIEWER_ROLES)
+
+
+def require_export(actor: Actor, cell_path: str) -> None:
+    require_signed_in(actor)
+    if not can_export(actor, cell_path):
+        raise PermissionDenied("只有该网格的网格员或民政局工作人员可以导出活动记录")
+
+
 def can_review_any(actor: Actor) -> bool:
     """Whether the actor has a verification queue at all."""
     return actor.has_role(Role.BUREAU_STAFF, *REVIEWER_ROLES)

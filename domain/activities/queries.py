@@ -84,6 +84,11 @@ async def activity_feed(actor: Actor, f: FeedFilter, page: PageRequest) -> Page[
     return await keyset_page(_feed(actor, f), FEED_ORDER, page, descending=True)
 
 
+async def feed_rows(actor: Actor, f: FeedFilter, limit: int) -> list[Activity]:
+    """The first `limit` records of the feed, newest first, in one statement (for an export)."""
+    return list(await _feed(actor, f).order_by("-started_at", "-id").limit(limit))
+
+
 async def activities_count(actor: Actor, f: FeedFilter) -> int:
     return await _feed(actor, f).count()
 

@@ -47,6 +47,7 @@ ACTIONS: dict[str, str] = {
     "activity.set_public": "设置活动记录公开范围",
     "activity.photo_add": "添加活动照片",
     "activity.photo_remove": "删除活动照片",
+    "activity.export": "导出活动记录",
 }
 
 OBJECT_TYPES: dict[str, str] = {

@@ -33,7 +33,7 @@ from domain.leaders.models import MicroLeader
 from domain.pagination import Key, Page, PageRequest
 from domain.people.policy import PersonView, view_for
 from web.forms import text, whole_number
-from web.localtime import SHANGHAI, at_local, local_clock, local_date, start_of_day
+from web.localtime import SHANGHAI, at_local, local_clock, local_date, local_datetime, start_of_day
 
 PAGE_SIZE = 20
 MAX_CELL_OPTIONS = 300
@@ -592,9 +592,16 @@ class FeedQuery:
         )
 
     def url(self, code: str, **extra: str) -> str:
+        return self._with_params(f"/grids/{code}/activities", extra)
+
+    def export_url(self, code: str, fmt: str) -> str:
+        """The same records as a spreadsheet (`fmt`: xlsx or csv)."""
+        return self._with_params(f"/grids/{code}/activities/export.{fmt}", {})
+
+    def _with_params(self, path: str, extra: Mapping[str, str]) -> str:
         params = {"type": self.type, "status": self.status, "since": self.since, "until": self.until, **extra}
         query = urlencode({k: v for k, v in params.items() if v})
-        return f"/grids/{code}/activities" + (f"?{query}" if query else "")
+        return path + (f"?{query}" if query else "")
 
 
 @dataclass(frozen=True)
@@ -618,6 +625,76 @@ async def cell_feed(actor: Actor, cell: GridCell, query: FeedQuery, after: str) 
     rows = await activity_rows(actor, page.items)
     next_url = query.url(cell.code, after=cursor) if cursor else None
     return Feed(cell, query, rows, next_url, key is None, statuses_allowed)
+
+
+# --- the feed's export -------------------------------------------------------------------------
+
+
+EXPORT_HEADERS = [
+    "序号",
+    "开始时间",
+    "结束时间",
+    "活动类型",
+    "状态",
+    "公开范围",
+    "标题",
+    "网格单元",
+    "网格编码",
+    "地点",
+    "参与人数",
+    "涉及户数",
+    "服务时长（小时）",
+    "调解结果",
+    "发现问题",
+    "经过",
+    "后续跟进",
+    "记录人",
+]
+WITHHELD = "（详情不公开）"
+
+
+async def export_rows(actor: Actor, activities: list[Activity]) -> list[list[Any]]:
+    """One spreadsheet row per record, as its card shows it to the actor: at its grid and without
+    narrative, place, problems, follow-up, outcome or recorder unless the actor sees its details
+    (`policy.can_see_details`). Two statements (cells, leaders), however many rows."""
+    shown = {a.id: policy.shown_cell_id(actor, a) for a in activities}
+    details = {a.id: policy.can_see_details(actor, a) for a in activities}
+    cells = await grid_queries.cells_by_ids(set(shown.values()))
+    leaders = await leader_queries.leaders_by_ids(
+        a.leader_id for a in activities if a.leader_id is not None and details[a.id]
+    )
+    rows = []
+    for number, a in enumerate(activities, start=1):
+        author = _author(actor, leaders, a.leader_id) if details[a.id] else None
+        card = ActivityRow(
+            a, cells.get(shown[a.id]), author, [], details[a.id], policy.has_full_view(actor, a)
+        )
+        rows.append(_export_row(number, card))
+    return rows
+
+
+def _export_row(number: int, row: ActivityRow) -> list[Any]:
+    a, open_ = row.activity, row.details
+    return [
+        number,
+        local_datetime(a.started_at)[:16],
+        local_datetime(a.ended_at)[:16],
+        a.activity_type.label,
+        a.status.label,
+        row.publicity,
+        a.title,
+        row.cell.name if row.cell else "",
+        row.cell.code if row.cell else "",
+        a.place if open_ else "",
+        a.participants,
+        a.households_reached,
+        float(a.volunteer_hours) if a.volunteer_hours is not None else "",
+        a.mediation_outcome.label if open_ and a.mediation_outcome else "",
+        "；".join(f"{label} {count} 处" for label, count in row.problems),
+        a.narrative if open_ else WITHHELD,
+        a.follow_up if open_ else "",
+        row.author.name if row.author else "",
+    ]
 
 
 def reason_text(form: FormData) -> str:

@@ -1,5 +1,6 @@
 """The staff's training pages: the cohorts list, cohort and session forms, nomination, certifying
-and withdrawing with a reason, certificates, and roster / attendance exports (XLSX and CSV).
+and withdrawing with a reason, certificates, and the rows of the roster / attendance exports
+(written by `web.exports`).
 
 Forms keep what the user typed as text; `parse` turns it into domain inputs and collects the
 errors only the page can find (a date that is not a date). The domain then adds its own, all at
@@ -7,15 +8,11 @@ once (`ValidationErrors`), and each error is shown beside the input it names."""
 
 from __future__ import annotations
 
-import csv
-import io
 from collections.abc import Mapping
 from dataclasses import asdict, dataclass, fields
 from datetime import date, datetime, time
 from decimal import Decimal
 from typing import Any
-
-from openpyxl import Workbook
 
 from domain.access import Actor
 from domain.errors import DomainError, every_error
@@ -349,31 +346,6 @@ def attendance_rows(rows: list[SheetRow], people: Mapping[int, PersonView]) -> l
         ]
         for i, row in enumerate(rows, start=1)
     ]
-
-
-def as_csv(headers: list[str], rows: list[list[Any]]) -> bytes:
-    """UTF-8 with a BOM, so that Excel on Windows opens the Chinese text correctly."""
-    out = io.StringIO()
-    writer = csv.writer(out, lineterminator="\r\n")
-    writer.writerow(headers)
-    writer.writerows(rows)
-    return b"\xef\xbb\xbf" + out.getvalue().encode("utf-8")
-
-
-def as_xlsx(title: str, headers: list[str], rows: list[list[Any]], total: list[Any] | None = None) -> bytes:
-    book = Workbook()
-    sheet = book.active
-    assert sheet is not None
-    sheet.title = title[:31]
-    sheet.append(headers)
-    for row in rows:
-        sheet.append(row)
-    if total is not None:
-        sheet.append(total)
-    sheet.freeze_panes = "A2"
-    out = io.BytesIO()
-    book.save(out)
-    return out.getvalue()
 
 
 def stamp(moment: datetime) -> str:

@@ -15,6 +15,8 @@ from domain.activities import policy, queries, service
 from domain.activities.models import Activity
 from domain.errors import DomainError, NotFound, ValidationError
 from domain.grids import queries as grid_queries
+from domain.grids.models import GridCell
+from web import exports
 from web.actor import actor
 from web.forms import FORM, field_errors
 from web.pages import activities as pages
@@ -322,20 +324,43 @@ async def return_for_changes(request: Request) -> Response:
 # --- a cell's feed ----------------------------------------------------------------------------
 
 
-async def cell_feed(request: Request) -> Response:
+async def _feed_cell(request: Request) -> GridCell:
     code: str = request.path_params["code"]
     cell = await grid_queries.cell_by_code(code) if _is_code(code) else None
     if cell is None:
         raise NotFound(f"没有编码为 {code} 的网格单元。")
+    return cell
+
+
+async def cell_feed(request: Request) -> Response:
+    cell = await _feed_cell(request)
+    viewer = actor(request)
     query = pages.FeedQuery.from_params(request.query_params)
     context = {
         "title": f"{cell.name} · 民情日志",
-        "feed": await pages.cell_feed(actor(request), cell, query, request.query_params.get("after", "")),
+        "feed": await pages.cell_feed(viewer, cell, query, request.query_params.get("after", "")),
         "errors": query.errors(),
         "types": pages.TYPES,
         "statuses": pages.STATUSES,
+        "can_export": policy.can_export(viewer, cell.path),
+        "max_export": service.MAX_EXPORT,
     }
     return render(request, "activities/feed.html", context, fragment="activities/_feed.html")
+
+
+async def feed_export(request: Request) -> Response:
+    """The feed as filtered, as a spreadsheet (`service.export_activities`: who, how many, audit)."""
+    fmt: str = request.path_params["fmt"]
+    if fmt not in exports.FORMATS:
+        raise NotFound("页面不存在")
+    viewer = actor(request)
+    cell = await _feed_cell(request)
+    query = pages.FeedQuery.from_params(request.query_params)
+    where = query.feed_filter(cell, statuses_allowed=policy.covers(viewer, cell.path))
+    activities = await service.export_activities(actor=viewer, cell=cell, where=where)
+    rows = await pages.export_rows(viewer, activities)
+    name = f"{cell.name}-活动记录-{pages.today().strftime('%Y%m%d')}"
+    return exports.spreadsheet(fmt, name, "活动记录", pages.EXPORT_HEADERS, rows)
 
 
 # --- photos -----------------------------------------------------------------------------------
@@ -370,6 +395,12 @@ def routes() -> list[Route]:
             "/review/{activity_id:id}/return", return_for_changes, methods=["POST"], name="return_activity"
         ),
         Route("/grids/{code}/activities", cell_feed, methods=["GET"], name="cell_activities"),
+        Route(
+            "/grids/{code}/activities/export.{fmt}",
+            feed_export,
+            methods=["GET"],
+            name="cell_activities_export",
+        ),
         Route("/activities/{activity_id:id}", activity_page, methods=["GET"], name="activity"),
         Route(
             "/activities/{activity_id:id}/publicity", set_public, methods=["POST"], name="set_activity_public"
