@@ -170,6 +170,7 @@ ACTIVITY = register(
             "returnReason": Column("return_reason"),
             "submittedAt": Column("submitted_at", "datetime"),
             "verifiedAt": Column("verified_at", "datetime"),
+            "isDemo": Column("is_demo", "bool"),
             "cell": ToOne("GridCell", "cell_id", key=shown_cell),
             "leader": ToOne("MicroLeader", "leader_id", nullable=True, key=shown_leader),
         },

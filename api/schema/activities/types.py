@@ -86,6 +86,7 @@ class ActivityType_(relay.Node):
     return_reason: str | None
     submitted_at: datetime | None
     verified_at: datetime | None
+    is_demo: bool = strawberry.field(description="演示数据（生成的，非真实记录）")
     model: strawberry.Private[Activity]
 
     @classmethod
@@ -107,6 +108,7 @@ class ActivityType_(relay.Node):
             return_reason=a.return_reason,
             submitted_at=a.submitted_at,
             verified_at=a.verified_at,
+            is_demo=a.is_demo,
             model=a,
         )
 

@@ -134,6 +134,7 @@ MICRO_LEADER = register(
             "enrolledAt": Column("enrolled_at", "datetime"),
             "certifiedAt": Column("certified_at", "datetime"),
             "withdrawnAt": Column("withdrawn_at", "datetime"),
+            "isDemo": Column("is_demo", "bool"),
             "name": Computed(leader_name),
             "cohort": ToOne("Cohort", "cohort_id"),
             "homeCell": ToOne("GridCell", "home_cell_id"),
@@ -153,6 +154,7 @@ COHORT = register(
             "name": Column("name"),
             "year": Column("year", "int"),
             "yearUnverified": Column("year_unverified", "bool"),
+            "isDemo": Column("is_demo", "bool"),
         },
     )
 )
@@ -276,6 +278,7 @@ TRAINING_SESSION = register(
             "enrolledCount": Column("enrolled_count", "int"),
             "hours": Column("hours", "decimal", scale=1),
             "required": Column("required", "bool"),
+            "isDemo": Column("is_demo", "bool"),
             "seatsLeft": Computed(seats_left),
             "checkInOpen": Computed(check_in_open, kind="bool"),
             "cohort": ToOne("Cohort", "cohort_id"),

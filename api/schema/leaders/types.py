@@ -73,6 +73,7 @@ class CohortType(relay.Node):
     year_unverified: bool = strawberry.field(description="年份系推断（如报告中的“去年”），待核实")
     min_attendance_share: Decimal = strawberry.field(description="结业所需必修出席比例")
     min_hours: Decimal = strawberry.field(description="结业所需学时")
+    is_demo: bool = strawberry.field(description="演示数据（生成的，非真实记录）")
 
     @classmethod
     def from_model(cls, cohort: Cohort) -> CohortType:
@@ -83,6 +84,7 @@ class CohortType(relay.Node):
             year_unverified=cohort.year_unverified,
             min_attendance_share=Decimal(str(cohort.min_attendance_share)),
             min_hours=Decimal(str(cohort.min_hours)),
+            is_demo=cohort.is_demo,
         )
 
     @strawberry.field(description="培训计划（按时间排序）", metadata=max_items(MAX_SESSIONS_PER_COHORT))
@@ -108,6 +110,7 @@ class MicroLeaderType(relay.Node):
     enrolled_at: datetime | None
     certified_at: datetime | None
     withdrawn_at: datetime | None
+    is_demo: bool = strawberry.field(description="演示数据（生成的，非真实记录）")
     model: strawberry.Private[MicroLeader]
 
     @classmethod
@@ -123,6 +126,7 @@ class MicroLeaderType(relay.Node):
             enrolled_at=leader.enrolled_at,
             certified_at=leader.certified_at,
             withdrawn_at=leader.withdrawn_at,
+            is_demo=leader.is_demo,
             model=leader,
         )
 
@@ -177,6 +181,7 @@ class TrainingSessionType(relay.Node):
     enrolled_count: int
     hours: Decimal
     required: bool
+    is_demo: bool = strawberry.field(description="演示数据（生成的，非真实记录）")
     model: strawberry.Private[TrainingSession]
 
     @classmethod
@@ -194,6 +199,7 @@ class TrainingSessionType(relay.Node):
             enrolled_count=session.enrolled_count,
             hours=Decimal(str(session.hours)),
             required=session.required,
+            is_demo=session.is_demo,
             model=session,
         )
 

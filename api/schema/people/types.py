@@ -19,11 +19,17 @@ class PersonType(relay.Node):
         description="身份证号：本人可见完整号码；工作人员可见脱敏号码（前 6 后 4）；其他人为 null"
     )
     masked: bool = strawberry.field(description="以上信息是否经过脱敏")
+    is_demo: bool = strawberry.field(description="演示数据（生成的，非真实记录）")
 
     @classmethod
     def from_view(cls, view: PersonView) -> PersonType:
         return cls(
-            id=view.id, name=view.name, mobile=view.mobile, resident_id=view.resident_id, masked=view.masked
+            id=view.id,
+            name=view.name,
+            mobile=view.mobile,
+            resident_id=view.resident_id,
+            masked=view.masked,
+            is_demo=view.is_demo,
         )
 
     @classmethod
