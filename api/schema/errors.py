@@ -76,14 +76,20 @@ def _is_public(error: GraphQLError) -> bool:
     return original is None or isinstance(original, (DomainError, GraphQLError))
 
 
+def _mask_or_add_code(error: GraphQLError) -> bool:
+    """`MaskErrors`' public hook, asked once per error of a result: mask the error (True), or let
+    it through with its domain code in `extensions` (`_with_code`)."""
+    if not _is_public(error):
+        return True
+    _with_code(error)
+    return False
+
+
 class PublicErrors(MaskErrors):
     """Mask unexpected exceptions; let domain errors through with their code in extensions."""
 
     def __init__(self) -> None:
-        super().__init__(should_mask_error=lambda e: not _is_public(e), error_message="服务器内部错误")
-
-    def _process_errors(self, errors: list[GraphQLError]) -> list[GraphQLError]:
-        return [_with_code(e) for e in super()._process_errors(errors)]
+        super().__init__(should_mask_error=_mask_or_add_code, error_message="服务器内部错误")
 
     def anonymise_error(self, error: GraphQLError) -> GraphQLError:
         if error.original_error is None or unavailable_reason(error.original_error) is None:
