@@ -18,7 +18,7 @@ from typing import Any
 from openpyxl import Workbook
 
 from domain.access import Actor
-from domain.errors import DomainError, every_error
+from domain.errors import DomainError
 from domain.grids import queries as grid_queries
 from domain.leaders import policy, queries
 from domain.leaders.models import (
@@ -32,7 +32,7 @@ from domain.leaders.models import (
 )
 from domain.leaders.queries import Progress, SheetRow
 from domain.people.policy import PersonView, view_for
-from web.forms import FORM, whole_number
+from web.forms import field_errors, whole_number
 from web.localtime import SHANGHAI, at_local, local_clock, local_datetime
 
 SESSION_TYPES = tuple(SessionType)
@@ -66,14 +66,8 @@ NOMINATE_ALIASES = {"personId": "person_id", "homeCellId": "cell_code", "sourceR
 
 
 def errors_of(error: DomainError, inputs: set[str], aliases: Mapping[str, str]) -> dict[str, str]:
-    """Every error a refusal carries, keyed by the input it names (the first per input); errors
-    about no input belong to the whole form."""
-    found: dict[str, str] = {}
-    for one in every_error(error):
-        name = one.field[-1] if one.field else FORM
-        name = aliases.get(name, name)
-        found.setdefault(name if name in inputs else FORM, one.message)
-    return found
+    """Every error a refusal carries, keyed by the input it names (see `web.forms.field_errors`)."""
+    return field_errors(error, inputs, aliases)
 
 
 def _clip(form: Mapping[str, Any], name: str, limit: int = 200) -> str:
