@@ -13,11 +13,13 @@ from domain import storage
 from domain.access import Role
 from domain.accounts.models import ApiToken, User
 from domain.activities.models import Activity
+from domain.leaders.models import MicroLeader
 from tests.accounts import PASSWORD, make_user
 from tests.factories_activities import build_cast, log_activity
 from tests.web.html import Element, parse
 from tests.web.session import signed_in
 from tests.web.test_activity_pages import mediation_form
+from tests.web.test_training_pages import _training
 
 
 @pytest.fixture(autouse=True)
@@ -167,3 +169,28 @@ async def test_sign_in_without_identifier_or_password_asks_for_both(client: http
     doc = parse(response.text)
     assert beside(doc, "signin-identifier") == "请输入用户名或手机号"
     assert beside(doc, "signin-password") == "请输入密码"
+
+
+async def test_the_nomination_form_shows_a_new_persons_name_and_mobile_with_the_rest(
+    client: httpx.AsyncClient,
+) -> None:
+    training = await _training()
+    browser = await signed_in(client, "bureau.chen")
+    url = f"/training/cohorts/{training.cohort.id}/nominate"
+    await browser.open(url)
+    leaders = await MicroLeader.all().count()
+
+    response = await browser.submit(url, {"name": "", "mobile": "139"})
+
+    doc = parse(response.text)
+    assert response.status_code == 422
+    assert beside(doc, "nominate-name") == "姓名须为 1–50 个字符"
+    assert beside(doc, "nominate-mobile") == "手机号码格式不正确"
+    assert beside(doc, "nominate-cell") == "请填写所在网格的编码"
+    assert summary(doc) == [
+        "姓名须为 1–50 个字符",
+        "手机号码格式不正确",
+        "所在网格编码：请填写所在网格的编码",
+        "来源：请选择来源",
+    ]
+    assert await MicroLeader.all().count() == leaders

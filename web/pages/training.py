@@ -18,8 +18,9 @@ from typing import Any
 from openpyxl import Workbook
 
 from domain.access import Actor
-from domain.errors import DomainError
+from domain.errors import DomainError, ValidationErrors
 from domain.grids import queries as grid_queries
+from domain.input import Errors
 from domain.leaders import policy, queries
 from domain.leaders.models import (
     Certificate,
@@ -32,6 +33,7 @@ from domain.leaders.models import (
 )
 from domain.leaders.queries import Progress, SheetRow
 from domain.people.policy import PersonView, view_for
+from domain.people.validation import normalise_mobile, normalise_person_name
 from web.forms import field_errors, whole_number
 from web.localtime import SHANGHAI, at_local, local_clock, local_datetime
 
@@ -274,6 +276,15 @@ class NominateForm:
             errors["source_role"] = "请选择来源"
         if not self.cell_code:
             errors["cell_code"] = "请填写所在网格的编码"
+        if not self.person_id:  # a new person: their name and mobile, shown with the rest
+            found = Errors()
+            found.check(lambda: normalise_person_name(self.name))
+            found.check(lambda: normalise_mobile(self.mobile))
+            if found.errors:
+                errors = {
+                    **errors_of(ValidationErrors(found.errors), NOMINATE_INPUTS, NOMINATE_ALIASES),
+                    **errors,
+                }
         return values, errors
 
     def as_dict(self) -> dict[str, str]:
