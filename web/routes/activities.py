@@ -176,7 +176,7 @@ async def _hold_photos(
     """The tokens of the photos held for the form (those still held, then the new uploads, as
     many as the record has room for), and the uploads refused with why."""
     kept: list[str] = []
-    for token in dict.fromkeys(texts(form, HELD)):
+    for token in _held_tokens(form):
         try:
             await service.held_photo_path(actor=viewer, token=token)
         except NotFound:
@@ -196,6 +196,11 @@ async def _hold_photos(
     return kept, refused
 
 
+def _held_tokens(form: FormData) -> list[str]:
+    """The held photos the form carries, each once, no more than a record may have."""
+    return list(dict.fromkeys(texts(form, HELD)))[: pages.MAX_PHOTOS]
+
+
 def _errors(error: DomainError) -> dict[str, str]:
     return field_errors(error, pages.FORM_INPUTS, pages.FIELD_ALIASES)
 
@@ -206,7 +211,7 @@ async def _after_save(
     """Photos, one by one (each may be refused on its own: first those held from an earlier
     try, then the new uploads), then the submission if asked for."""
     refused: list[tuple[str, str]] = []
-    for token in dict.fromkeys(texts(form, HELD)):
+    for token in _held_tokens(form):
         try:
             await service.add_held_photo(actor=viewer, activity_id=activity.id, token=token)
         except DomainError as error:
