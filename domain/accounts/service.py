@@ -28,6 +28,7 @@ from domain.accounts.models import ApiToken, RoleAssignment, Session, TokenStatu
 from domain.audit.service import record
 from domain.errors import DomainError, ErrorCode, NotFound, PermissionDenied, ValidationError
 from domain.grids.models import GridCell
+from domain.input import Errors
 from domain.people.models import Person
 from domain.people.validation import normalise_mobile, normalise_person_name
 
@@ -147,7 +148,21 @@ MAX_IDENTIFIER = 40  # usernames are at most 40 characters, mobile numbers 11 di
 
 
 def _check_sign_in_input(identifier: str, password: str) -> str:
-    """What no account can match is a client error, refused before any lookup or hash."""
+    """What no account can match is a client error, refused before any lookup or hash (both
+    inputs' errors at once)."""
+    errors = Errors()
+    ident = errors.check(lambda: _check_identifier(identifier))
+    if not password:
+        errors.add(ErrorCode.INVALID, "请输入密码", "password")
+    elif len(password) > passwords.MAX_LENGTH or "\x00" in password:
+        errors.add(
+            ErrorCode.INVALID, f"密码不能超过 {passwords.MAX_LENGTH} 个字符，也不能含空字符", "password"
+        )
+    errors.raise_any()
+    return ident or ""
+
+
+def _check_identifier(identifier: str) -> str:
     ident = identifier.strip()
     if not ident:
         raise ValidationError(ErrorCode.INVALID, "请输入用户名或手机号", ["identifier"])
@@ -157,12 +172,6 @@ def _check_sign_in_input(identifier: str, password: str) -> str:
         )
     if not ident.isprintable():
         raise ValidationError(ErrorCode.INVALID, "用户名或手机号含有无效字符", ["identifier"])
-    if not password:
-        raise ValidationError(ErrorCode.INVALID, "请输入密码", ["password"])
-    if len(password) > passwords.MAX_LENGTH or "\x00" in password:
-        raise ValidationError(
-            ErrorCode.INVALID, f"密码不能超过 {passwords.MAX_LENGTH} 个字符，也不能含空字符", ["password"]
-        )
     return ident
 
 
@@ -256,11 +265,13 @@ async def change_password(*, actor: Actor, current: str, new: str) -> None:
     """Needs the current password and a browser session; ends every other session of the user."""
     policy.require_session(actor)
     user = await queries.user_by_id(actor.user_id or 0)
+    errors = Errors()
     if not passwords.verify_password(user.password_hash, current):
-        raise ValidationError(ErrorCode.BAD_CREDENTIALS, "当前密码不正确", ["current"])
-    passwords.check_policy(new, "new")
-    if new == current:
-        raise ValidationError(ErrorCode.WEAK_PASSWORD, "新密码不能与当前密码相同", ["new"])
+        errors.add(ErrorCode.BAD_CREDENTIALS, "当前密码不正确", "current")
+    errors.check(lambda: passwords.check_policy(new, "new"))
+    if new == current and not errors.errors:
+        errors.add(ErrorCode.WEAK_PASSWORD, "新密码不能与当前密码相同", "new")
+    errors.raise_any()
     async with in_transaction():
         new_hash = passwords.hash_password(new)
         await User.filter(id=user.id).update(password_hash=new_hash, password_changed_at=_now())
@@ -289,15 +300,19 @@ async def create_user(
     policy.require_manage_users(actor)
     if is_demo and is_production():
         raise PermissionDenied("生产环境中不能创建演示账号")
-    clean_name = normalise_person_name(name)
-    clean_username = _check_username(username)
-    clean_mobile = normalise_mobile(mobile) if mobile else None
+    errors = Errors()
+    clean_name = errors.check(lambda: normalise_person_name(name))
+    clean_username = errors.check(lambda: _check_username(username))
+    clean_mobile = errors.check(lambda: normalise_mobile(mobile)) if mobile else None
     if password is not None:
-        passwords.check_policy(password)
+        errors.check(lambda: passwords.check_policy(password))
     elif not is_app:
-        raise ValidationError(ErrorCode.WEAK_PASSWORD, "请设置密码", ["password"])
-    if await User.filter(username=clean_username).exists():
-        raise ValidationError(ErrorCode.DUPLICATE_USERNAME, "用户名已被使用", ["username"])
+        errors.add(ErrorCode.WEAK_PASSWORD, "请设置密码", "password")
+    if clean_username and await User.filter(username=clean_username).exists():
+        errors.add(ErrorCode.DUPLICATE_USERNAME, "用户名已被使用", "username")
+    errors.raise_any()
+    assert clean_name is not None
+    assert clean_username is not None
     async with in_transaction():
         person = await Person.create(name=clean_name, mobile=clean_mobile, is_demo=is_demo)
         user = await User.create(
@@ -424,12 +439,19 @@ async def create_token(
         owner = await queries.user_by_id(owner_id or 0)
         if not (owner.is_app and policy.can_create_app_tokens(actor)):
             raise NotFound("用户不存在", ["forUserId"])
-    clean_name, clean_scopes = _token_name(name), _token_scopes(scopes)
-    if actor.token_scopes is not None and not set(clean_scopes) <= actor.token_scopes:
-        raise PermissionDenied("令牌不能创建权限范围超出自身的令牌")
+    errors = Errors()
+    clean_name, clean_scopes = (
+        errors.check(lambda: _token_name(name)),
+        errors.check(lambda: _token_scopes(scopes)),
+    )
     lifetime = timedelta(days=expires_in_days)
     if not timedelta(days=1) <= lifetime <= account_policy().token_max_lifetime:
-        raise ValidationError(ErrorCode.INVALID_EXPIRY, "有效期须在 1 到 366 天之间", ["expiresInDays"])
+        errors.add(ErrorCode.INVALID_EXPIRY, "有效期须在 1 到 366 天之间", "expiresInDays")
+    errors.raise_any()
+    assert clean_name is not None
+    assert clean_scopes is not None
+    if actor.token_scopes is not None and not set(clean_scopes) <= actor.token_scopes:
+        raise PermissionDenied("令牌不能创建权限范围超出自身的令牌")
     secret = TOKEN_PREFIX + secrets.token_urlsafe(32)
     async with in_transaction():
         token = await ApiToken.create(

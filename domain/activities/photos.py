@@ -172,6 +172,11 @@ def store(image: CleanImage) -> str:
     return name
 
 
+def is_file_name(name: str) -> bool:
+    """Whether `name` has the shape of a stored photo's name (and so stays inside its folder)."""
+    return _FILE_NAME.fullmatch(name) is not None
+
+
 def path_of(file_name: str) -> Path:
     """The stored file; the name is checked so that it can never point outside the folder."""
     if not _FILE_NAME.fullmatch(file_name):

@@ -13,11 +13,10 @@ enrolments in sessions that have already started (historical training data).
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal, InvalidOperation
 from enum import Enum
-from typing import Any, NamedTuple, TypeVar
+from typing import Any, NamedTuple
 
 from tortoise.expressions import F
 from tortoise.transactions import in_transaction
@@ -25,7 +24,8 @@ from tortoise.transactions import in_transaction
 from domain.access import Actor
 from domain.accounts.models import User
 from domain.audit import service as audit
-from domain.errors import DomainError, ErrorCode, NotFound, ValidationError, ValidationErrors
+from domain.errors import DomainError, ErrorCode, NotFound, ValidationError
+from domain.input import Errors
 from domain.leaders import checkin, lifecycle, policy, queries
 from domain.leaders.models import (
     Attendance,
@@ -43,9 +43,6 @@ MAX_HOURS = Decimal(100)  # per session
 MAX_COHORT_HOURS = Decimal(9999)
 MAX_CHECK_IN_MINUTES = 240
 CHECK_IN_EARLY = timedelta(minutes=30)
-
-
-T = TypeVar("T")
 
 
 class _Keep(Enum):
@@ -108,30 +105,6 @@ async def _facilitator_user(user_id: int | None) -> int | None:
     return user_id
 
 
-# --- collecting every input error at once -----------------------------------------------------
-
-
-class _Errors:
-    """Runs each input's validation and keeps every refusal, so a form shows them all at once."""
-
-    def __init__(self) -> None:
-        self.errors: list[DomainError] = []
-
-    def check(self, validate: Callable[[], T]) -> T | None:
-        try:
-            return validate()
-        except ValidationError as error:
-            self.errors.append(error)
-            return None
-
-    def add(self, code: ErrorCode, message: str, field: str) -> None:
-        self.errors.append(ValidationError(code, message, [field]))
-
-    def raise_any(self) -> None:
-        if self.errors:
-            raise ValidationErrors(self.errors)
-
-
 # --- cohorts ----------------------------------------------------------------------------------
 
 
@@ -149,7 +122,7 @@ def cohort_errors(
     min_hours: Decimal | int | str | None = None,
 ) -> tuple[dict[str, Any], list[DomainError]]:
     """The cleaned cohort inputs given (None: not given) and every refusal among them."""
-    errors, values = _Errors(), dict[str, Any]()
+    errors, values = Errors(), dict[str, Any]()
     if name is not None:
         values["name"] = errors.check(lambda: lifecycle.text(name, "name", "期次名称", 60))
     if year is not None:
@@ -177,7 +150,7 @@ async def create_cohort(
     values, found = cohort_errors(
         name=name, year=year, min_attendance_share=min_attendance_share, min_hours=min_hours
     )
-    errors = _Errors()
+    errors = Errors()
     errors.errors.extend(found)
     if values["name"] and await Cohort.filter(name=values["name"]).exists():
         errors.add(ErrorCode.DUPLICATE_NAME, "已有同名的培训期次", "name")
@@ -214,7 +187,7 @@ async def update_cohort(
     values, found = cohort_errors(
         name=name, year=year, min_attendance_share=min_attendance_share, min_hours=min_hours
     )
-    errors = _Errors()
+    errors = Errors()
     errors.errors.extend(found)
     if values.get("name") and await Cohort.filter(name=values["name"]).exclude(id=cohort_id).exists():
         errors.add(ErrorCode.DUPLICATE_NAME, "已有同名的培训期次", "name")
@@ -254,7 +227,7 @@ def session_errors(
 ) -> tuple[dict[str, Any], list[DomainError]]:
     """The cleaned session inputs given (None: not given) and every refusal among them, with the
     one-to-one rule: a 个案辅导增能 (CASE_COACHING) appointment has exactly one seat."""
-    errors, values = _Errors(), dict[str, Any]()
+    errors, values = Errors(), dict[str, Any]()
     if session_type is not None:
         values["session_type"] = SessionType(session_type)
     if title is not None:
@@ -311,7 +284,7 @@ async def create_session(
         capacity=capacity,
         hours=hours,
     )
-    errors = _Errors()
+    errors = Errors()
     errors.errors.extend(found)
     if capacity is None:
         errors.add(ErrorCode.CAPACITY_OUT_OF_RANGE, "请填写名额", "capacity")
@@ -406,7 +379,7 @@ def _session_values(
         capacity=capacity,
         **fields,
     )
-    errors = _Errors()
+    errors = Errors()
     errors.errors.extend(found)
     if capacity is not None and capacity < session.enrolled_count and "capacity" in values:
         errors.add(

@@ -82,6 +82,25 @@ FORM_INPUTS = frozenset(
     }
 )
 
+# Each input's id and label, for the list of errors above the form.
+FORM_LABELS: dict[str, tuple[str, str]] = {
+    "cell_id": ("log-cell", "网格单元"),
+    "activity_type": ("log-type", "活动类型"),
+    "title": ("log-title", "标题"),
+    "date": ("log-date", "日期"),
+    "start": ("log-start", "开始时间"),
+    "end": ("log-end", "结束时间"),
+    "end_date": ("log-end-date", "结束日期"),
+    "place": ("log-place", "地点"),
+    "mediation_outcome": ("log-outcome", "调解结果"),
+    "volunteer_hours": ("log-hours", "服务时长"),
+    "households_reached": ("log-households", "涉及户数"),
+    "participants": ("log-participants", "参与人数"),
+    "problems": ("log-problems", "发现的问题"),
+    "narrative": ("log-narrative", "经过"),
+    "follow_up": ("log-follow-up", "后续跟进"),
+}
+
 
 # --- the form ---------------------------------------------------------------------------------
 

@@ -15,8 +15,9 @@ from decimal import Decimal
 from typing import Any
 
 from domain.access import Actor
-from domain.errors import DomainError, every_error
+from domain.errors import DomainError, ValidationErrors
 from domain.grids import queries as grid_queries
+from domain.input import Errors
 from domain.leaders import policy, queries
 from domain.leaders.models import (
     Certificate,
@@ -29,7 +30,8 @@ from domain.leaders.models import (
 )
 from domain.leaders.queries import Progress, SheetRow
 from domain.people.policy import PersonView, view_for
-from web.forms import FORM, whole_number
+from domain.people.validation import normalise_mobile, normalise_person_name
+from web.forms import field_errors, whole_number
 from web.localtime import SHANGHAI, at_local, local_clock, local_datetime
 
 SESSION_TYPES = tuple(SessionType)
@@ -63,14 +65,8 @@ NOMINATE_ALIASES = {"personId": "person_id", "homeCellId": "cell_code", "sourceR
 
 
 def errors_of(error: DomainError, inputs: set[str], aliases: Mapping[str, str]) -> dict[str, str]:
-    """Every error a refusal carries, keyed by the input it names (the first per input); errors
-    about no input belong to the whole form."""
-    found: dict[str, str] = {}
-    for one in every_error(error):
-        name = one.field[-1] if one.field else FORM
-        name = aliases.get(name, name)
-        found.setdefault(name if name in inputs else FORM, one.message)
-    return found
+    """Every error a refusal carries, keyed by the input it names (see `web.forms.field_errors`)."""
+    return field_errors(error, inputs, aliases)
 
 
 def _clip(form: Mapping[str, Any], name: str, limit: int = 200) -> str:
@@ -277,6 +273,15 @@ class NominateForm:
             errors["source_role"] = "请选择来源"
         if not self.cell_code:
             errors["cell_code"] = "请填写所在网格的编码"
+        if not self.person_id:  # a new person: their name and mobile, shown with the rest
+            found = Errors()
+            found.check(lambda: normalise_person_name(self.name))
+            found.check(lambda: normalise_mobile(self.mobile))
+            if found.errors:
+                errors = {
+                    **errors_of(ValidationErrors(found.errors), NOMINATE_INPUTS, NOMINATE_ALIASES),
+                    **errors,
+                }
         return values, errors
 
     def as_dict(self) -> dict[str, str]:

@@ -12,7 +12,7 @@ from starlette.routing import Route
 
 from domain import ratelimit
 from domain.access import READ, WRITE_SCOPES, Actor, require_signed_in
-from domain.accounts import service
+from domain.accounts import passwords, service
 from domain.accounts.config import policy as account_policy
 from domain.errors import DomainError, ErrorCode, RateLimited, ValidationError
 from web import cookies
@@ -173,12 +173,15 @@ async def change_password(request: Request) -> Response:
     require_signed_in(viewer)
     form = await request.form()
     current, new = text(form, "current", MAX_PASSWORD), text(form, "new", MAX_PASSWORD)
-    errors = {"confirm": "两次输入的新密码不一致"} if new != text(form, "confirm", MAX_PASSWORD) else {}
-    if not errors:
-        try:
+    errors: dict[str, str] = {}
+    try:
+        if new != text(form, "confirm", MAX_PASSWORD):
+            errors = {"confirm": "两次输入的新密码不一致"}
+            passwords.check_policy(new, "new")  # nothing changes; the new password's errors too
+        else:
             await service.change_password(actor=viewer, current=current, new=new)
-        except ValidationError as error:
-            errors = field_errors(error, {"current", "new"})
+    except ValidationError as error:
+        errors = {**field_errors(error, {"current", "new"}), **errors}
     if errors:
         return await _account(request, viewer, password_errors=errors, status_code=422)
     return redirect(request, f"{ACCOUNT_URL}?done=password")
@@ -190,14 +193,14 @@ async def create_token(request: Request) -> Response:
     form = await request.form()
     filled = pages.TokenForm(name=text(form, "name"), scopes=texts(form, "scopes"), days=text(form, "days"))
     days = whole_number(filled.days)
-    if days is None:
-        return await _token_refused(request, viewer, filled, {"days": "请输入有效天数（整数）"})
-    try:
+    try:  # days that are not a number are refused as 0 days, with the other inputs' errors
         issued = await service.create_token(
-            actor=viewer, name=filled.name, scopes=[READ, *filled.scopes], expires_in_days=days
+            actor=viewer, name=filled.name, scopes=[READ, *filled.scopes], expires_in_days=days or 0
         )
     except ValidationError as error:
         errors = field_errors(error, {"name", "scopes", "days"}, {"expiresInDays": "days"})
+        if days is None:
+            errors["days"] = "请输入有效天数（整数）"
         return await _token_refused(request, viewer, filled, errors)
     return await _account(request, viewer, issued=issued)
 

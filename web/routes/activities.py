@@ -11,14 +11,14 @@ from starlette.responses import FileResponse, Response
 from starlette.routing import Route
 
 from domain.access import Actor, require_signed_in
-from domain.activities import policy, queries, service
-from domain.activities.models import Activity
-from domain.errors import DomainError, NotFound, ValidationError
+from domain.activities import held, policy, queries, service, validation
+from domain.activities.models import Activity, ActivityPhoto
+from domain.errors import DomainError, NotFound, ValidationError, ValidationErrors
 from domain.grids import queries as grid_queries
 from domain.grids.models import GridCell
 from web import exports
 from web.actor import actor
-from web.forms import FORM, field_errors
+from web.forms import FORM, field_errors, texts
 from web.pages import activities as pages
 from web.render import redirect, render
 from web.routes.accounts import sign_in_redirect
@@ -36,6 +36,7 @@ REVIEW_NOTICES = {
 }
 ACTIVITY_NOTICES = {"publicity": "已更新公开范围。"}
 PHOTO_HEADERS = {"cache-control": "private, max-age=300"}
+HELD = "held_photo"  # the form's input carrying the token of a photo held from an earlier try
 
 
 def _is_code(raw: str) -> bool:
@@ -58,10 +59,11 @@ async def _log_form(
     activity: Activity | None = None,
     errors: dict[str, str] | None = None,
     photo_errors: list[tuple[str, str]] | None = None,
+    held: list[str] | None = None,
     status_code: int = 200,
 ) -> Response:
     cells = await pages.log_cells(viewer)
-    existing = (await queries.photos_of([activity.id])).get(activity.id, []) if activity else []
+    existing = await _photos(activity)
     context = {
         "title": "修改记录" if activity else "记一笔",
         "form": filled,
@@ -73,7 +75,10 @@ async def _log_form(
         "errors": errors or {},
         "photo_errors": photo_errors or [],
         "photos": existing,
+        "held": held or [],
+        "room": pages.MAX_PHOTOS - len(existing) - len(held or []),
         "max_photos": pages.MAX_PHOTOS,
+        "labels": pages.FORM_LABELS,
         "today": pages.today().isoformat(),
     }
     url = f"{MY_ACTIVITIES}/{activity.id}/edit" if activity else "/me/log/new"
@@ -85,6 +90,10 @@ async def _log_form(
         status_code=status_code,
         url=url,
     )
+
+
+async def _photos(activity: Activity | None) -> list[ActivityPhoto]:
+    return (await queries.photos_of([activity.id])).get(activity.id, []) if activity else []
 
 
 async def new_activity(request: Request) -> Response:
@@ -104,8 +113,21 @@ async def type_fields(request: Request) -> Response:
 
 
 def _parse(form: FormData) -> tuple[pages.ActivityForm, dict[str, Any], dict[str, str]]:
+    """The form as typed, its values, and the inputs that do not parse together with the
+    domain's errors about the inputs checked on their own, so every error shows at once."""
     filled = pages.ActivityForm.from_form(form)
     values, errors = filled.parse()
+    if errors:
+        standalone = validation.standalone_errors(
+            title=filled.title,
+            narrative=filled.narrative,
+            place=filled.place,
+            follow_up=filled.follow_up,
+            participants=values["participants"],
+            households_reached=values["households_reached"],
+        )
+        if standalone:
+            errors = {**_errors(ValidationErrors(standalone)), **errors}
     return filled, values, errors
 
 
@@ -115,24 +137,70 @@ async def create_activity(request: Request) -> Response:
     form = await request.form()
     filled, values, errors = _parse(form)
     if errors:
-        return await _refused(request, viewer, filled, errors)
+        return await _refused(request, viewer, form, filled, errors)
     try:
         activity = await service.create_activity(actor=viewer, **values)
     except (ValidationError, NotFound) as error:
-        return await _refused(request, viewer, filled, _errors(error))
+        return await _refused(request, viewer, form, filled, _errors(error))
     return await _after_save(request, viewer, activity, form, filled)
 
 
 async def _refused(
     request: Request,
     viewer: Actor,
+    form: FormData,
     filled: pages.ActivityForm,
     errors: dict[str, str],
     activity: Activity | None = None,
 ) -> Response:
+    """The form again with every error; the photos chosen are held for the next try."""
+    kept, refused = await _hold_photos(viewer, form, len(await _photos(activity)))
     if not errors.get(FORM):
-        errors = {FORM: "记录未保存，请按提示修改后重试。", **errors}
-    return await _log_form(request, viewer, filled, activity=activity, errors=errors, status_code=422)
+        message = "记录未保存，请按提示修改后重试。"
+        if kept:
+            message += "已选择的照片已为您保留，无需重新选择。"
+        errors = {FORM: message, **errors}
+    return await _log_form(
+        request,
+        viewer,
+        filled,
+        activity=activity,
+        errors=errors,
+        photo_errors=refused,
+        held=kept,
+        status_code=422,
+    )
+
+
+async def _hold_photos(
+    viewer: Actor, form: FormData, attached: int
+) -> tuple[list[str], list[tuple[str, str]]]:
+    """The tokens of the photos held for the form (those still held, then the new uploads, as
+    many as the record has room for), and the uploads refused with why."""
+    kept: list[str] = []
+    for token in _held_tokens(form):
+        try:
+            await service.held_photo_path(actor=viewer, token=token)
+        except NotFound:
+            continue
+        kept.append(token)
+    kept = kept[: max(pages.MAX_PHOTOS - attached, 0)]
+    refused: list[tuple[str, str]] = []
+    for upload in pages.uploads(form):
+        name = upload.filename or ""
+        if attached + len(kept) >= pages.MAX_PHOTOS:
+            refused.append((name, f"每条活动记录最多 {pages.MAX_PHOTOS} 张照片"))
+            continue
+        try:
+            kept.append(await service.hold_photo(actor=viewer, data=await pages.read_upload(upload)))
+        except DomainError as error:
+            refused.append((name, error.message))
+    return kept, refused
+
+
+def _held_tokens(form: FormData) -> list[str]:
+    """The held photos the form carries, each once, no more than a record may have."""
+    return list(dict.fromkeys(texts(form, HELD)))[: pages.MAX_PHOTOS]
 
 
 def _errors(error: DomainError) -> dict[str, str]:
@@ -142,8 +210,14 @@ def _errors(error: DomainError) -> dict[str, str]:
 async def _after_save(
     request: Request, viewer: Actor, activity: Activity, form: FormData, filled: pages.ActivityForm
 ) -> Response:
-    """Photos, one by one (each may be refused on its own), then the submission if asked for."""
+    """Photos, one by one (each may be refused on its own: first those held from an earlier
+    try, then the new uploads), then the submission if asked for."""
     refused: list[tuple[str, str]] = []
+    for token in _held_tokens(form):
+        try:
+            await service.add_held_photo(actor=viewer, activity_id=activity.id, token=token)
+        except DomainError as error:
+            refused.append(("已保留的照片", error.message))
     for upload in pages.uploads(form):
         try:
             data = await pages.read_upload(upload)
@@ -195,11 +269,11 @@ async def update_activity(request: Request) -> Response:
     form = await request.form()
     filled, values, errors = _parse(form)
     if errors:
-        return await _refused(request, viewer, filled, errors, activity)
+        return await _refused(request, viewer, form, filled, errors, activity)
     try:
         activity = await service.update_activity(actor=viewer, activity_id=activity.id, **values)
     except (ValidationError, NotFound) as error:
-        return await _refused(request, viewer, filled, _errors(error), activity)
+        return await _refused(request, viewer, form, filled, _errors(error), activity)
     return await _after_save(request, viewer, activity, form, filled)
 
 
@@ -375,11 +449,19 @@ async def photo(request: Request) -> Response:
     return FileResponse(path, media_type=content_type, headers=PHOTO_HEADERS)
 
 
+async def held_photo(request: Request) -> Response:
+    """The thumbnail of a photo the viewer holds (no one else's)."""
+    token: str = request.path_params["token"]
+    path = await service.held_photo_path(actor=actor(request), token=token)
+    return FileResponse(path, media_type=held.content_type(token), headers=PHOTO_HEADERS)
+
+
 def routes() -> list[Route]:
     return [
         Route("/me/log/new", new_activity, methods=["GET"], name="log_activity"),
         Route("/me/log/type-fields", type_fields, methods=["GET"], name="log_type_fields"),
         Route("/me/log", create_activity, methods=["POST"], name="create_activity"),
+        Route("/me/log/held/{token}", held_photo, methods=["GET"], name="held_photo"),
         Route("/me/activities", my_activities, methods=["GET"], name="my_activities"),
         Route("/me/activities/{activity_id:id}/edit", edit_activity, methods=["GET"], name="edit_activity"),
         Route("/me/activities/{activity_id:id}", update_activity, methods=["POST"], name="update_activity"),
