@@ -248,7 +248,8 @@ async def check_accounts(settings: Settings, *, mobiles: bool = True) -> None:
         problems.append(UNSYNCED_REFUSAL.format(names=", ".join(shared.unsynced)))
     if problems:
         raise CommandError("\n\n".join(problems))
-    print("账号检查通过：没有同时担任系统管理员和业务角色的账号，也没有共用手机号的账号")
+    shared_note = "，也没有共用手机号的账号" if mobiles else ""
+    print(f"账号检查通过：没有同时担任系统管理员和业务角色的账号{shared_note}")
 
 
 SUPERVISOR_PID = "LINZHI_SUPERVISOR_PID"
