@@ -77,7 +77,7 @@ MATRIX: tuple[Permission, ...] = (
     ),
     Permission(
         "user.manage",
-        "新建、停用、启用用户（管理员账号仅限管理员）",
+        "新建、修改、停用、启用用户，重置其密码、解除锁定（管理员账号仅限管理员）",
         Access.DENIED,
         _only(BUREAU_STAFF=Access.LIMITED, ADMIN=Access.ALLOWED),
         session_only=True,

@@ -19,7 +19,8 @@ STATIC_DIR = Path(__file__).parent / "static"
 
 def web_routes() -> list[BaseRoute]:
     """Every page route; each one that changes state is CSRF-protected here, so none can forget,
-    and none receives a NUL in its input."""
+    none receives a NUL in its input, and none but changing it answers a session whose password
+    an administrator reset."""
     pages = [
         *home.routes(),
         *grids.routes(),
@@ -33,7 +34,7 @@ def web_routes() -> list[BaseRoute]:
         *workbench.routes(),
     ]
     return [
-        *(csrf.protect(forms.guarded(route)) for route in pages),
+        *(csrf.protect(forms.guarded(accounts.password_gate(route))) for route in pages),
         Mount("/static", StaticFiles(directory=STATIC_DIR), name="static"),
     ]
 
