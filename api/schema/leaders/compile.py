@@ -12,15 +12,16 @@ from graphql import FieldNode, GraphQLField
 
 from api.compiler.arguments import checked, guard_subtree
 from api.compiler.connection import Keyset, connection, relay_page
-from api.compiler.mapping import Column, Computed, Nested, ToOne, TypeMap, register, root
+from api.compiler.mapping import Column, Computed, Nested, ToMany, ToOne, TypeMap, extend, register, root
 from api.compiler.planner import Builder, Env, labels, plain_objects
 from api.compiler.sql import Fallback, Sql, literal, render_q
+from api.schema.grids.compile import GRID_CELL
 from api.schema.relay import node_pk
 from domain.activities.models import ACTIVITY_TYPE_LABELS, ActivityStatus
 from domain.grids.models import subtree_range
 from domain.leaders import policy
 from domain.leaders.models import LEADER_STATUS_LABELS, SESSION_TYPE_LABELS, SOURCE_ROLE_LABELS, LeaderStatus
-from domain.leaders.queries import MAX_COHORTS_LISTED
+from domain.leaders.queries import MAX_COHORTS_LISTED, MAX_LEADERS_PER_CELL
 from domain.people.policy import name_sql
 
 
@@ -287,3 +288,19 @@ TRAINING_SESSION = register(
 @root("trainingSession")
 def training_session(b: Builder, field_def: GraphQLField, nodes: Sequence[FieldNode]) -> Sql:
     return b.lookup(field_def, nodes, "TrainingSession")
+
+
+# GridCell.leaders (`api.schema.leaders.extends`): `domain.leaders.queries.leaders_in_cells`
+# (WITHDRAWN left out, by id)
+def _active_leaders(b: Builder, alias: str) -> Sql:
+    return Sql(f"{alias}.status <> '{LeaderStatus.WITHDRAWN.value}'")
+
+
+extend(
+    GRID_CELL,
+    {
+        "leaders": ToMany(
+            "MicroLeader", "home_cell_id", where=_active_leaders, order=("id",), limit=MAX_LEADERS_PER_CELL
+        )
+    },
+)
