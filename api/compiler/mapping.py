@@ -20,6 +20,7 @@ type's table is read (lookups, relations, pages, totals).
 
 from __future__ import annotations
 
+import importlib
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
@@ -127,10 +128,9 @@ def root(name: str) -> Callable[[RootCompiler], RootCompiler]:
 
 
 def load_mappings() -> None:
-    """Import every domain's declarations (they register themselves)."""
-    import api.compiler.node
-    import api.schema.activities.compile
-    import api.schema.grids.compile
-    import api.schema.grids.compile_kinds
-    import api.schema.leaders.compile
-    import api.schema.people.compile  # noqa: F401
+    """Import every registered domain's declarations (they register themselves)."""
+    import api.compiler.node  # noqa: F401
+    from api.schema.domains import compiled_modules
+
+    for module in compiled_modules():
+        importlib.import_module(module)

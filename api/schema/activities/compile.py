@@ -30,6 +30,7 @@ from api.compiler.sql import Fallback, Sql, literal
 from api.schema.activities.queries import FEED_KEYS
 from api.schema.activities.types import PHOTO_PATH
 from api.schema.grids.compile import GRID_CELL, PAGING, subtree_branches
+from api.schema.leaders.compile import MICRO_LEADER
 from api.schema.relay import node_pk
 from domain.activities import policy, rollup
 from domain.activities.models import (
@@ -385,3 +386,29 @@ def _activities(b: Builder, cell: str, field_def: GraphQLField, nodes: Sequence[
 
 
 extend(GRID_CELL, {"activities": Nested(_activities, arguments=PAGING | {"filter"})})
+
+
+def verified_activity_counts(
+    b: Builder, alias: str, field_def: GraphQLField, nodes: Sequence[FieldNode]
+) -> Sql:
+    """MicroLeader.verifiedActivityCounts (`api.schema.activities.extends`):
+    `domain.activities.queries.verified_counts_by_type` (one GROUP BY over the leader's VERIFIED
+    records), in the resolvers' sorted type order."""
+    verified = literal(ActivityStatus.VERIFIED.value)
+
+    def source(row: str) -> str:
+        grouped = (
+            "SELECT activity_type, count(*) AS n FROM activity "
+            f"WHERE leader_id = {alias}.id AND status = {verified} GROUP BY activity_type"
+        )
+        return f"FROM ({grouped}) {row} ORDER BY {b.dialect.collate_c(f'{row}.activity_type')}"
+
+    fields = {
+        "activityType": lambda row: f"{row}.activity_type",
+        "label": lambda row: labels(f"{row}.activity_type", ACTIVITY_TYPE_LABELS),
+        "count": lambda row: f"{row}.n",
+    }
+    return plain_objects(b, nodes, "ActivityTypeCount", fields, source)
+
+
+extend(MICRO_LEADER, {"verifiedActivityCounts": Nested(verified_activity_counts)})
