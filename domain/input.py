@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
+from enum import StrEnum
 from typing import TypeVar
 
 from domain.errors import DomainError, ErrorCode, ValidationError, ValidationErrors
@@ -65,7 +66,7 @@ class Errors:
             self.errors.append(error)
         return None
 
-    def add(self, code: ErrorCode, message: str, field: str) -> None:
+    def add(self, code: StrEnum, message: str, field: str) -> None:
         self.errors.append(ValidationError(code, message, [field]))
 
     def raise_any(self) -> None:

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass
-from enum import Enum
+from enum import Enum, StrEnum
 from typing import Any, Generic, Protocol, TypeVar
 
 import strawberry
@@ -43,10 +43,11 @@ def _user_error(error: DomainError, error_type: type[Any], codes: type[E]) -> An
     return error_type(field=field, message=error.message, code=code)
 
 
-def error_codes(name: str, codes: Iterable[ErrorCode], description: str) -> Any:
-    """A `<Domain>ErrorCode` GraphQL enum of the domain codes a payload can carry (INVALID,
-    NOT_FOUND and FORBIDDEN always included)."""
-    members = dict.fromkeys([ErrorCode.INVALID, ErrorCode.NOT_FOUND, ErrorCode.FORBIDDEN, *codes])
+def error_codes(name: str, codes: Iterable[StrEnum], description: str) -> Any:
+    """A `<Domain>ErrorCode` GraphQL enum of the codes a payload can carry, shared or the
+    domain's own (INVALID, NOT_FOUND and FORBIDDEN always included)."""
+    shared: list[StrEnum] = [ErrorCode.INVALID, ErrorCode.NOT_FOUND, ErrorCode.FORBIDDEN]
+    members = dict.fromkeys([*shared, *codes])
     enum_class: Any = Enum(name, {code.value: code.value for code in members})  # type: ignore[misc]
     return strawberry.enum(enum_class, description=description)
 

@@ -34,6 +34,7 @@ from collections.abc import Iterable
 from tortoise.expressions import Q
 
 from domain.access import Actor, Role, require_scope, require_signed_in
+from domain.activities.errors import ActivityCode
 from domain.activities.models import EDITABLE, Activity, ActivityStatus, in_subtree
 from domain.errors import DomainError, ErrorCode, NotFound, PermissionDenied
 from domain.grids.models import MICRO_GRID_DEPTH, path_depth, path_ids
@@ -207,9 +208,9 @@ def require_edit(actor: Actor, activity: Activity) -> None:
     """The author, on a DRAFT or RETURNED record (photos included)."""
     _require_author(actor, activity)
     if activity.status is ActivityStatus.VERIFIED:
-        raise DomainError(ErrorCode.NOT_EDITABLE, "已核实的活动记录不能再修改", ["id"])
+        raise DomainError(ActivityCode.NOT_EDITABLE, "已核实的活动记录不能再修改", ["id"])
     if activity.status not in EDITABLE:
-        raise DomainError(ErrorCode.NOT_EDITABLE, "活动记录已提交审核，审核退回后才能修改", ["id"])
+        raise DomainError(ActivityCode.NOT_EDITABLE, "活动记录已提交审核，审核退回后才能修改", ["id"])
 
 
 def require_submit(actor: Actor, activity: Activity) -> None:

@@ -21,6 +21,7 @@ from tortoise.transactions import in_transaction
 
 from domain.access import Actor
 from domain.activities import held, photos, policy, queries, rollup
+from domain.activities.errors import ActivityCode
 from domain.activities.models import (
     ACTIVITY_TRANSITIONS,
     Activity,
@@ -268,7 +269,9 @@ def _reason(raw: str) -> str:
     if not reason:
         raise ValidationError(ErrorCode.REASON_REQUIRED, "请填写退回原因，告诉记录人需要修改什么", ["reason"])
     if len(reason) > MAX_REASON:
-        raise ValidationError(ErrorCode.INVALID_LENGTH, f"退回原因不能超过 {MAX_REASON} 个字符", ["reason"])
+        raise ValidationError(
+            ActivityCode.INVALID_LENGTH, f"退回原因不能超过 {MAX_REASON} 个字符", ["reason"]
+        )
     return reason
 
 
@@ -293,7 +296,9 @@ async def return_activity(*, actor: Actor, activity_id: int, reason: str) -> Act
 
 def _require_room(count: int) -> None:
     if count >= photos.MAX_PHOTOS:
-        raise DomainError(ErrorCode.TOO_MANY_PHOTOS, f"每条活动记录最多 {photos.MAX_PHOTOS} 张照片", ["file"])
+        raise DomainError(
+            ActivityCode.TOO_MANY_PHOTOS, f"每条活动记录最多 {photos.MAX_PHOTOS} 张照片", ["file"]
+        )
 
 
 async def add_photo(*, actor: Actor, activity_id: int, data: bytes, declared_name: str = "") -> ActivityPhoto:

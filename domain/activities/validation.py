@@ -37,8 +37,10 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal, InvalidOperation
+from enum import StrEnum
 from typing import Any, TypeVar
 
+from domain.activities.errors import ActivityCode
 from domain.activities.models import Activity, ActivityType, MediationOutcome, ProblemCategory
 from domain.errors import DomainError, ErrorCode, ValidationError
 from domain.input import Errors
@@ -110,7 +112,7 @@ class ActivityInput:
         )
 
 
-def _invalid(code: ErrorCode, message: str, *path: str) -> ValidationError:
+def _invalid(code: StrEnum, message: str, *path: str) -> ValidationError:
     return ValidationError(code, message, list(path))
 
 
@@ -122,7 +124,7 @@ def clean(raw: ActivityInput, *, now: datetime, earliest: datetime | None) -> di
     period = errors.check(lambda: _period(raw.started_at, raw.ended_at, now))
     if period and earliest is not None and period[0] < earliest:
         errors.add(
-            ErrorCode.TOO_OLD,
+            ActivityCode.TOO_OLD,
             f"只能记录 {MAX_AGE.days} 天以内的活动；更早的纸质记录请交网格员或民政局工作人员补录",
             "startedAt",
         )
@@ -189,14 +191,14 @@ def _period(started: datetime, ended: datetime, now: datetime) -> tuple[datetime
     start, end = _utc(started, "startedAt"), _utc(ended, "endedAt")
     latest = now + CLOCK_SKEW
     if start > latest:
-        raise _invalid(ErrorCode.FUTURE_TIME, "开始时间不能晚于现在：只能记录已经发生的活动", "startedAt")
+        raise _invalid(ActivityCode.FUTURE_TIME, "开始时间不能晚于现在：只能记录已经发生的活动", "startedAt")
     if end > latest:
-        raise _invalid(ErrorCode.FUTURE_TIME, "结束时间不能晚于现在：只能记录已经发生的活动", "endedAt")
+        raise _invalid(ActivityCode.FUTURE_TIME, "结束时间不能晚于现在：只能记录已经发生的活动", "endedAt")
     if end < start:
-        raise _invalid(ErrorCode.END_BEFORE_START, "结束时间不能早于开始时间", "endedAt")
+        raise _invalid(ActivityCode.END_BEFORE_START, "结束时间不能早于开始时间", "endedAt")
     if end - start > MAX_DURATION:
         raise _invalid(
-            ErrorCode.DURATION_TOO_LONG,
+            ActivityCode.DURATION_TOO_LONG,
             "一条记录最长 7 天：一条记录描述一次活动，持续更久的工作请按天或阶段分别记录，便于核实",
             "endedAt",
         )
@@ -208,14 +210,14 @@ def _text(name: str, value: str, *, minimum: int = 0) -> str:
     if not minimum <= len(value) <= limit:
         label = LABELS[name]
         message = f"{label}须为 {minimum}–{limit} 个字符" if minimum else f"{label}不能超过 {limit} 个字符"
-        raise _invalid(ErrorCode.INVALID_LENGTH, message, FIELD_PATHS[name])
+        raise _invalid(ActivityCode.INVALID_LENGTH, message, FIELD_PATHS[name])
     return value
 
 
 def _count(name: str, value: int, *, minimum: int) -> int:
     if not minimum <= value <= MAX_COUNT:
         message = f"{LABELS[name]}须在 {minimum} 到 {MAX_COUNT} 之间"
-        raise _invalid(ErrorCode.OUT_OF_RANGE, message, FIELD_PATHS[name])
+        raise _invalid(ActivityCode.OUT_OF_RANGE, message, FIELD_PATHS[name])
     return value
 
 
@@ -225,7 +227,7 @@ def _problems(problems: Mapping[ProblemCategory, int]) -> dict[str, int]:
         category = _choice(ProblemCategory, key, "problems", "问题类别")
         if not 0 <= count <= MAX_PROBLEMS:
             raise _invalid(
-                ErrorCode.OUT_OF_RANGE,
+                ActivityCode.OUT_OF_RANGE,
                 f"“{category.label}”的数量须在 0 到 {MAX_PROBLEMS} 之间",
                 "problems",
                 category,
@@ -238,25 +240,25 @@ def _problems(problems: Mapping[ProblemCategory, int]) -> dict[str, int]:
 def _outcome(kind: ActivityType, outcome: MediationOutcome | None) -> MediationOutcome | None:
     if kind is ActivityType.MEDIATION:
         if outcome is None:
-            raise _invalid(ErrorCode.REQUIRED_FOR_TYPE, "调解活动须填写调解结果", "mediationOutcome")
+            raise _invalid(ActivityCode.REQUIRED_FOR_TYPE, "调解活动须填写调解结果", "mediationOutcome")
         return _choice(MediationOutcome, outcome, "mediationOutcome", "调解结果")
     if outcome is not None:
-        raise _invalid(ErrorCode.NOT_FOR_TYPE, "只有邻里纠纷调解活动才填写调解结果", "mediationOutcome")
+        raise _invalid(ActivityCode.NOT_FOR_TYPE, "只有邻里纠纷调解活动才填写调解结果", "mediationOutcome")
     return None
 
 
 def _hours(kind: ActivityType, hours: Decimal | float | None, duration: timedelta | None) -> Decimal | None:
     if kind is not ActivityType.VOLUNTEERING:
         if hours is not None:
-            raise _invalid(ErrorCode.NOT_FOR_TYPE, "只有志愿服务活动才填写服务时长", "volunteerHours")
+            raise _invalid(ActivityCode.NOT_FOR_TYPE, "只有志愿服务活动才填写服务时长", "volunteerHours")
         return None
     if hours is None:
-        raise _invalid(ErrorCode.REQUIRED_FOR_TYPE, "志愿服务活动须填写服务时长", "volunteerHours")
+        raise _invalid(ActivityCode.REQUIRED_FOR_TYPE, "志愿服务活动须填写服务时长", "volunteerHours")
     value = _decimal(hours)
     if value <= 0 or value % HALF_HOUR:
-        raise _invalid(ErrorCode.OUT_OF_RANGE, "服务时长须大于 0，按半小时计（如 1.5）", "volunteerHours")
+        raise _invalid(ActivityCode.OUT_OF_RANGE, "服务时长须大于 0，按半小时计（如 1.5）", "volunteerHours")
     if duration is not None and value * 3600 > Decimal(duration.total_seconds()):
-        raise _invalid(ErrorCode.OUT_OF_RANGE, "服务时长不能超过活动的起止时长", "volunteerHours")
+        raise _invalid(ActivityCode.OUT_OF_RANGE, "服务时长不能超过活动的起止时长", "volunteerHours")
     return value.quantize(Decimal("0.1"))
 
 

@@ -17,6 +17,7 @@ from domain.errors import DomainError, ErrorCode, NotFound, ValidationError
 from domain.grids.models import GridCell
 from domain.input import Errors
 from domain.leaders import lifecycle, policy, queries, training
+from domain.leaders.errors import LeaderCode
 from domain.leaders.models import Cohort, LeaderStatus, MicroLeader, SourceRole
 from domain.people.models import Person
 from domain.people.validation import normalise_mobile, normalise_person_name
@@ -42,9 +43,9 @@ async def _require_free(person_id: int) -> None:
         leader.status for leader in await MicroLeader.filter(person_id=person_id).only("id", "status")
     }
     if statuses & {LeaderStatus.NOMINATED, LeaderStatus.ENROLLED}:
-        raise DomainError(ErrorCode.ALREADY_ACTIVE_LEADER, "此人已在一期培训中", ["personId"])
+        raise DomainError(LeaderCode.ALREADY_ACTIVE_LEADER, "此人已在一期培训中", ["personId"])
     if LeaderStatus.CERTIFIED in statuses:
-        raise DomainError(ErrorCode.ALREADY_CERTIFIED, "此人已结业认证为微领袖", ["personId"])
+        raise DomainError(LeaderCode.ALREADY_CERTIFIED, "此人已结业认证为微领袖", ["personId"])
 
 
 async def _nominate(
@@ -114,7 +115,7 @@ async def nominate_new_person(
     clean_name = errors.check(lambda: normalise_person_name(name))
     clean_mobile = errors.check(lambda: normalise_mobile(mobile))
     if clean_mobile and await Person.filter(mobile=clean_mobile).exists():
-        errors.add(ErrorCode.DUPLICATE_PERSON, "该手机号已登记，请提名已登记的人员", "mobile")
+        errors.add(LeaderCode.DUPLICATE_PERSON, "该手机号已登记，请提名已登记的人员", "mobile")
     errors.raise_any()
     assert clean_name is not None
     async with in_transaction():

@@ -9,9 +9,10 @@ from typing import Any
 
 import pytest
 
-from domain.errors import DomainError, ErrorCode, ValidationErrors
+from domain.errors import DomainError, ValidationErrors
 from domain.leaders import lifecycle, service
 from domain.leaders import training as train
+from domain.leaders.errors import LeaderCode
 from domain.leaders.models import Certificate, Cohort, LeaderStatus, MicroLeader, SessionType, TrainingSession
 from tests.accounts import actor_of, make_user
 from tests.factories import BUREAU, build_tree
@@ -52,12 +53,12 @@ async def test_case_coaching_is_a_one_to_one_appointment() -> None:
     # ... and asking for eight seats is refused, naming the capacity and saying why
     with pytest.raises(DomainError) as raised:
         await train.create_session(**_session(cohort.id, capacity=8))
-    assert (raised.value.code, raised.value.field) == (ErrorCode.ONE_TO_ONE, ["capacity"])
+    assert (raised.value.code, raised.value.field) == (LeaderCode.ONE_TO_ONE, ["capacity"])
     assert "一对一" in raised.value.message
     # ... as is widening an appointment later
     with pytest.raises(DomainError) as widened:
         await train.update_session(actor=BUREAU, session_id=appointment.id, capacity=2)
-    assert widened.value.code is ErrorCode.ONE_TO_ONE
+    assert widened.value.code is LeaderCode.ONE_TO_ONE
     # ... while turning a workshop into coaching makes it one seat
     workshop = await make_session(cohort, capacity=20)
     turned = await train.update_session(
@@ -104,7 +105,7 @@ async def test_check_in_is_accepted_only_inside_the_session_window() -> None:
     # WHEN the leader uses the right code today, THEN it is too early, saying from when
     with pytest.raises(DomainError) as early:
         await train.check_in(actor=me.actor, session_id=session.id, code=code)
-    assert early.value.code is ErrorCode.CHECK_IN_TOO_EARLY
+    assert early.value.code is LeaderCode.CHECK_IN_TOO_EARLY
     assert "开始前 30 分钟" in early.value.message
     # ... 25 minutes before the start it is accepted
     await TrainingSession.filter(id=session.id).update(
@@ -121,14 +122,14 @@ async def test_check_in_after_the_end_and_with_an_empty_code_is_refused() -> Non
     with pytest.raises(DomainError) as empty:
         await train.check_in(actor=me.actor, session_id=session.id, code="  ")
     assert (empty.value.code, empty.value.message, empty.value.field) == (
-        ErrorCode.CODE_REQUIRED,
+        LeaderCode.CODE_REQUIRED,
         "请输入签到码",
         ["code"],
     )
     # ... and the right code is refused: the session is over
     with pytest.raises(DomainError) as late:
         await train.check_in(actor=me.actor, session_id=session.id, code=code)
-    assert late.value.code is ErrorCode.SESSION_ENDED
+    assert late.value.code is LeaderCode.SESSION_ENDED
 
 
 async def test_certification_issues_numbered_certificates_per_year() -> None:

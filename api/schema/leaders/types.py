@@ -2,20 +2,20 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 from decimal import Decimal
-from typing import TYPE_CHECKING, Annotated
 
 import strawberry
 from strawberry import relay
 
+from api.schema.contributions import Slot
 from api.schema.errors import error_codes
 from api.schema.grids.types import GridCellType
 from api.schema.info import Info
 from api.schema.limits import max_items
 from api.schema.people.types import PersonType
 from api.schema.relay import UserError
-from domain.activities.models import ActivityType as ActivityKind
 from domain.errors import ErrorCode
 from domain.leaders import policy
+from domain.leaders.errors import LeaderCode
 from domain.leaders.models import (
     Cohort,
     LeaderStatus,
@@ -26,9 +26,6 @@ from domain.leaders.models import (
 )
 from domain.leaders.queries import MAX_CAPACITY, MAX_SESSIONS_PER_COHORT, Progress
 from domain.people.policy import view_for
-
-if TYPE_CHECKING:
-    from api.schema.activities.types import ActivityTypeCount
 
 SourceRoleEnum = strawberry.enum(SourceRole, name="SourceRole", description="微领袖来源身份")
 LeaderStatusEnum = strawberry.enum(LeaderStatus, name="LeaderStatus", description="微领袖状态")
@@ -150,21 +147,16 @@ class MicroLeaderType(relay.Node):
         assert cell is not None  # a foreign key
         return GridCellType.from_model(cell)
 
-    @strawberry.field(description="已核实的活动记录数（按类型）", metadata=max_items(len(ActivityKind)))
-    async def verified_activity_counts(
-        self, info: Info
-    ) -> list[Annotated[ActivityTypeCount, strawberry.lazy("api.schema.activities.types")]]:
-        from api.schema.activities.types import ActivityTypeCount
-
-        counts = await info.context.loaders.activities.verified_counts_by_leader.load(self.id)
-        return [ActivityTypeCount(activity_type=t, label=t.label, count=n) for t, n in sorted(counts.items())]
-
     @strawberry.field(description="结业认证进度（本人、辖区网格员与民政局可见）")
     async def progress(self, info: Info) -> CertificationProgress | None:
         if not policy.can_view_progress(info.context.actor, self.model):
             return None
         progress = await info.context.loaders.leaders.progress_by_leader.load(self.id)
         return CertificationProgress.from_progress(progress) if progress else None
+
+
+# Other domains add MicroLeader fields here (before `progress`): verifiedActivityCounts.
+MICRO_LEADER_FIELDS = Slot(MicroLeaderType, before="progress")
 
 
 @strawberry.type(name="TrainingSession", description="一场培训")
@@ -241,29 +233,29 @@ LeaderErrorCode = error_codes(
     [
         ErrorCode.INVALID_TRANSITION,
         ErrorCode.REASON_REQUIRED,
-        ErrorCode.ALREADY_ACTIVE_LEADER,
-        ErrorCode.ALREADY_CERTIFIED,
-        ErrorCode.DUPLICATE_PERSON,
-        ErrorCode.DUPLICATE_NAME,
-        ErrorCode.LEADER_NOT_ACTIVE,
-        ErrorCode.WRONG_COHORT,
-        ErrorCode.INVALID_TIME_RANGE,
-        ErrorCode.CAPACITY_OUT_OF_RANGE,
-        ErrorCode.HOURS_OUT_OF_RANGE,
-        ErrorCode.SESSION_FULL,
-        ErrorCode.SESSION_STARTED,
-        ErrorCode.SESSION_NOT_STARTED,
-        ErrorCode.ALREADY_ENROLLED,
-        ErrorCode.NOT_ENROLLED,
-        ErrorCode.CHECK_IN_CLOSED,
-        ErrorCode.WRONG_CODE,
-        ErrorCode.ALREADY_CHECKED_IN,
-        ErrorCode.TOO_MANY_ATTEMPTS,
-        ErrorCode.CODE_REQUIRED,
-        ErrorCode.CHECK_IN_TOO_EARLY,
-        ErrorCode.SESSION_ENDED,
-        ErrorCode.ALREADY_WAITING,
-        ErrorCode.ONE_TO_ONE,
+        LeaderCode.ALREADY_ACTIVE_LEADER,
+        LeaderCode.ALREADY_CERTIFIED,
+        LeaderCode.DUPLICATE_PERSON,
+        LeaderCode.DUPLICATE_NAME,
+        LeaderCode.LEADER_NOT_ACTIVE,
+        LeaderCode.WRONG_COHORT,
+        LeaderCode.INVALID_TIME_RANGE,
+        LeaderCode.CAPACITY_OUT_OF_RANGE,
+        LeaderCode.HOURS_OUT_OF_RANGE,
+        LeaderCode.SESSION_FULL,
+        LeaderCode.SESSION_STARTED,
+        LeaderCode.SESSION_NOT_STARTED,
+        LeaderCode.ALREADY_ENROLLED,
+        LeaderCode.NOT_ENROLLED,
+        LeaderCode.CHECK_IN_CLOSED,
+        LeaderCode.WRONG_CODE,
+        LeaderCode.ALREADY_CHECKED_IN,
+        LeaderCode.TOO_MANY_ATTEMPTS,
+        LeaderCode.CODE_REQUIRED,
+        LeaderCode.CHECK_IN_TOO_EARLY,
+        LeaderCode.SESSION_ENDED,
+        LeaderCode.ALREADY_WAITING,
+        LeaderCode.ONE_TO_ONE,
         ErrorCode.INVALID_MOBILE,
         ErrorCode.INVALID_NAME,
         ErrorCode.RETIRED,

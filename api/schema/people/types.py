@@ -3,7 +3,9 @@ from __future__ import annotations
 import strawberry
 from strawberry import relay
 
+from api.schema.info import Info
 from domain.access import Actor
+from domain.people import policy
 from domain.people.models import Person as PersonModel
 from domain.people.policy import PersonView, view_for
 
@@ -35,3 +37,11 @@ class PersonType(relay.Node):
     @classmethod
     def for_actor(cls, actor: Actor, person: PersonModel) -> PersonType:
         return cls.from_view(view_for(actor, person))
+
+
+async def load_person(info: Info, pk: int) -> PersonType | None:
+    """`node(id:)` of a Person: staff and oneself only (`domain.people.policy.can_look_up`)."""
+    if not policy.can_look_up(info.context.actor, pk):
+        return None
+    person = await info.context.loaders.grids.person_by_id.load(pk)
+    return PersonType.for_actor(info.context.actor, person) if person else None
