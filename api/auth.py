@@ -118,6 +118,10 @@ class AuthenticationMiddleware:
             return True
         if scope["path"] != "/graphql":
             return False
+        if auth.actor.must_change_password:
+            message = "管理员已重置此账号的密码：请先在网页上登录并设置新密码"
+            await _send_json(send, 403, message, "PASSWORD_CHANGE_REQUIRED", {})
+            return True
         if auth.by_cookie and scope["method"] == "POST" and not same_origin(scope):
             await _send_json(send, 403, "跨站请求被拒绝：Origin 与站点不符", "FORBIDDEN", {})
             return True

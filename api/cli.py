@@ -28,6 +28,7 @@ from domain.audit import keys as audit_keys
 from domain.audit.service import ChainReport, verify_chain
 from domain.db import tortoise_config
 from domain.errors import DomainError
+from domain.people.masking import mask_mobile
 from domain.permissions import DATA_ROLES
 
 SCHEMA_FILE = Path(__file__).parent / "schema.graphql"
@@ -212,15 +213,43 @@ DUTY_REFUSAL = """\
 Separation of duties: these accounts hold ADMIN together with a data role: {names}."""
 
 
-async def check_accounts(settings: Settings) -> None:
+MOBILE_REFUSAL = """\
+手机号重复：以下账号的本人登记了同一手机号，这些账号都不能用该手机号登录：
+{clashes}
+请在“用户管理”中修改其中的手机号，使每个手机号只属于一个账号。
+Duplicate mobiles: each line lists the accounts whose people share one mobile."""
+
+UNSYNCED_REFUSAL = """\
+以下账号的登录手机号与本人登记的手机号不一致（迁移 0011 时该号码为多个账号共用）：{names}。
+重复解决后，请在“用户管理”中重新保存其手机号。
+Accounts whose sign-in mobile is not their person's mobile: {names}."""
+
+
+async def check_accounts(settings: Settings, *, mobiles: bool = True) -> None:
     """Report accounts that break separation of duties (granted before the rule held at every
-    grant); exit 1 when there is any."""
-    roles = DATA_ROLES
-    names = await _with_orm(settings, lambda: accounts_queries.duty_violations(roles))
+    grant) and accounts that share a mobile number (made before it was unique among accounts);
+    exit 1 when there is any. `serve` checks duties only: a shared mobile is refused at every
+    change and signs nobody in, which is a chore for the administrator, not a reason not to start."""
+
+    async def work() -> tuple[list[str], accounts_queries.MobileCheck]:
+        clean = accounts_queries.MobileCheck([], [])
+        found = await accounts_queries.check_mobiles() if mobiles else clean
+        return await accounts_queries.duty_violations(DATA_ROLES), found
+
+    names, shared = await _with_orm(settings, work)
+    problems = []
     if names:
-        labels = "、".join(role.label for role in Role if role in roles)
-        raise CommandError(DUTY_REFUSAL.format(names=", ".join(names), roles=labels))
-    print("账号检查通过：没有同时担任系统管理员和业务角色的账号")
+        labels = "、".join(role.label for role in Role if role in DATA_ROLES)
+        problems.append(DUTY_REFUSAL.format(names=", ".join(names), roles=labels))
+    if shared.clashes:
+        lines = [f"  {mask_mobile(c.mobile)}：{', '.join(c.usernames)}" for c in shared.clashes]
+        problems.append(MOBILE_REFUSAL.format(clashes="\n".join(lines)))
+    if shared.unsynced:
+        problems.append(UNSYNCED_REFUSAL.format(names=", ".join(shared.unsynced)))
+    if problems:
+        raise CommandError("\n\n".join(problems))
+    shared_note = "，也没有共用手机号的账号" if mobiles else ""
+    print(f"账号检查通过：没有同时担任系统管理员和业务角色的账号{shared_note}")
 
 
 SUPERVISOR_PID = "LINZHI_SUPERVISOR_PID"
@@ -233,7 +262,7 @@ def serve(settings: Settings, host: str, port: int, workers: int) -> None:
 
     if settings.is_production:
         asyncio.run(refuse_demo_accounts(settings))
-        asyncio.run(check_accounts(settings))
+        asyncio.run(check_accounts(settings, mobiles=False))
     # Worker processes (spawned by uvicorn's supervisor when workers > 1) read this to know
     # whose death must end them.
     os.environ[SUPERVISOR_PID] = str(os.getpid())
@@ -332,7 +361,8 @@ def _parser(settings: Settings) -> argparse.ArgumentParser:
     rollup_commands.add_parser("verify", help="compare it with the activity log; exit 1 when they differ")
     commands.add_parser("disable-demo-accounts", help="disable every demo account (before production)")
     commands.add_parser(
-        "check-accounts", help="list accounts holding ADMIN with a data role; exit 1 if there is any"
+        "check-accounts",
+        help="list accounts holding ADMIN with a data role, and accounts sharing a mobile; exit 1 if any",
     )
     export = commands.add_parser("export-schema", help="print or write the GraphQL SDL")
     export.add_argument("--output", type=Path, default=None)

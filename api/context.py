@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from starlette.requests import Request
 from starlette.responses import Response
@@ -16,32 +16,30 @@ if TYPE_CHECKING:
     from api.schema.leaders.loaders import LeaderLoaders
 
 
-def _grid_loaders() -> GridLoaders:
-    # Imported here: the schema package imports this module for its resolvers' `Info` type.
-    from api.schema.grids.loaders import GridLoaders
-
-    return GridLoaders()
-
-
-def _leader_loaders() -> LeaderLoaders:
-    from api.schema.leaders.loaders import LeaderLoaders
-
-    return LeaderLoaders()
-
-
-def _activity_loaders() -> ActivityLoaders:
-    from api.schema.activities.loaders import ActivityLoaders
-
-    return ActivityLoaders()
-
-
-@dataclass
 class Loaders:
-    """DataLoaders memoised for one request, one group per domain."""
+    """DataLoaders memoised for one request: each registered domain's group (`Domain.loaders`) at
+    `loaders.<domain name>`, built when first used."""
 
-    grids: GridLoaders = field(default_factory=_grid_loaders)
-    leaders: LeaderLoaders = field(default_factory=_leader_loaders)
-    activities: ActivityLoaders = field(default_factory=_activity_loaders)
+    if TYPE_CHECKING:  # the groups' types, for the type checker only
+        grids: GridLoaders
+        leaders: LeaderLoaders
+        activities: ActivityLoaders
+
+    def __init__(self) -> None:
+        self._groups: dict[str, object] = {}
+
+    def __getattr__(self, name: str) -> Any:
+        if name.startswith("_"):
+            raise AttributeError(name)
+        if name not in self._groups:
+            # Imported here: the schema package imports this module for its resolvers' `Info` type.
+            from api.schema.domains import loader_groups
+
+            factory = loader_groups().get(name)
+            if factory is None:
+                raise AttributeError(f"no domain registers loaders named {name!r}")
+            self._groups[name] = factory()
+        return self._groups[name]
 
 
 @dataclass

@@ -69,9 +69,17 @@ class Grant:
 
 @dataclass(frozen=True)
 class Actor:
+    """Who acts. `display_name` is the audit log's label for the actor: the account's username,
+    an identifier that stays the same for as long as the account exists and names one account
+    (a person's name may change and two people may share one), or 命令行 for the command line.
+    Pages greet the actor by `name`, the account's person's name (`shown_name`)."""
+
     user_id: int | None = None
     person_id: int | None = None
     display_name: str | None = None
+    name: str | None = None
+    is_demo: bool = False
+    must_change_password: bool = False  # a reset password: no role until the account changes it
     grants: tuple[Grant, ...] = ()
     token_id: int | None = None
     token_scopes: frozenset[str] | None = None
@@ -83,6 +91,10 @@ class Actor:
     @property
     def is_anonymous(self) -> bool:
         return self.user_id is None and not self.system
+
+    @property
+    def shown_name(self) -> str:
+        return self.name or self.display_name or ""
 
     @property
     def roles(self) -> frozenset[Role]:

@@ -6,7 +6,9 @@ A number past that range names no row, and the database refuses it as a query pa
 
 from __future__ import annotations
 
-from tortoise import Tortoise, fields
+import functools
+
+from tortoise import Model, Tortoise, fields
 
 INTEGER_MAX = 2**31 - 1  # PostgreSQL INTEGER: the `id` of an IntField primary key
 BIGINT_MAX = 2**63 - 1  # PostgreSQL BIGINT and SQLite INTEGER: a BigIntField primary key
@@ -16,7 +18,15 @@ def largest_id(model_name: str) -> int:
     """The largest primary key the table of the model named `model_name` can hold."""
     apps = Tortoise.apps
     model = apps["models"].get(model_name) if apps is not None and "models" in apps else None
-    return BIGINT_MAX if model is not None and isinstance(model._meta.pk, fields.BigIntField) else INTEGER_MAX
+    return BIGINT_MAX if model is not None and _big_pk(model) else INTEGER_MAX
+
+
+@functools.cache
+def _big_pk(model: type[Model]) -> bool:
+    """Whether the model's primary key is a BigIntField (from Tortoise's public `describe`, which
+    takes milliseconds: once per model class)."""
+    field_type = model.describe(serializable=False)["pk_field"]["field_type"]
+    return isinstance(field_type, type) and issubclass(field_type, fields.BigIntField)
 
 
 def parse_id(text: str, model_name: str) -> int | None:

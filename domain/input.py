@@ -9,13 +9,18 @@ parameters), with `NulCharacter`.
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
+from enum import StrEnum
+from typing import TypeVar
 
-from domain.errors import ErrorCode, ValidationError
+from domain.errors import DomainError, ErrorCode, ValidationError, ValidationErrors
 
 NUL = "\x00"
 NUL_MESSAGE = "输入中含有不允许的空字符（U+0000），请删除后重试"
 # A GraphQL string literal spells NUL as an escape: \u0000, or \u{0} (GraphQL 2021).
 GRAPHQL_NUL_ESCAPE = re.compile(r"\\u(?:0000|\{0+\})")
+
+T = TypeVar("T")
 
 
 class NulCharacter(ValidationError):
@@ -43,3 +48,27 @@ def contains_nul(value: object) -> bool:
 def refuse_nul(value: object, field: list[str] | None = None) -> None:
     if contains_nul(value):
         raise NulCharacter(field)
+
+
+class Errors:
+    """Runs each input's validation and keeps every refusal, so a form shows them all at once
+    (`ValidationErrors`) instead of the first one only."""
+
+    def __init__(self) -> None:
+        self.errors: list[DomainError] = []
+
+    def check(self, validate: Callable[[], T]) -> T | None:
+        try:
+            return validate()
+        except ValidationErrors as several:
+            self.errors.extend(several.errors)
+        except ValidationError as error:
+            self.errors.append(error)
+        return None
+
+    def add(self, code: StrEnum, message: str, field: str) -> None:
+        self.errors.append(ValidationError(code, message, [field]))
+
+    def raise_any(self) -> None:
+        if self.errors:
+            raise ValidationErrors(self.errors)

@@ -77,7 +77,7 @@ MATRIX: tuple[Permission, ...] = (
     ),
     Permission(
         "user.manage",
-        "新建、停用、启用用户（管理员账号仅限管理员）",
+        "新建、修改、停用、启用用户，重置其密码、解除锁定（管理员账号仅限管理员）",
         Access.DENIED,
         _only(BUREAU_STAFF=Access.LIMITED, ADMIN=Access.ALLOWED),
         session_only=True,
@@ -151,6 +151,12 @@ MATRIX: tuple[Permission, ...] = (
         Access.DENIED,
         _only(GRID_STAFF=Access.IN_SCOPE, BUREAU_STAFF=Access.ALLOWED),
         ACTIVITIES,
+    ),
+    Permission(
+        "activity.export",
+        "按筛选条件导出活动记录（XLSX/CSV，最多 5000 条，含记录人姓名，留痕）",
+        Access.DENIED,
+        _only(GRID_STAFF=Access.IN_SCOPE, BUREAU_STAFF=Access.ALLOWED),
     ),
 )
 

@@ -4,12 +4,16 @@ expression). Queries are written with `?` placeholders and adapted to the connec
 from __future__ import annotations
 
 import re
+import weakref
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 from tortoise import connections
 
 _PLACEHOLDER = re.compile(r"\?")
+# The SQLite connections `register_functions` has registered its functions on (a connection
+# closed and reopened by Tortoise is a new object, so it gets them again).
+_WITH_FUNCTIONS: weakref.WeakSet[Any] = weakref.WeakSet()
 
 
 def dialect() -> str:
@@ -44,8 +48,8 @@ async def register_functions(functions: Mapping[str, Callable[[str], str]]) -> N
     if conn.capabilities.dialect != "sqlite":
         return
     async with conn.acquire_connection() as raw:
-        if getattr(raw, "_linzhi_functions", False):
+        if raw in _WITH_FUNCTIONS:
             return
         for name, fn in functions.items():
             await raw.create_function(name, 1, fn, deterministic=True)
-        raw._linzhi_functions = True
+        _WITH_FUNCTIONS.add(raw)

@@ -8,7 +8,7 @@ from tortoise import fields
 from tortoise.indexes import Index
 
 class Migration(migrations.Migration):
-    dependencies = [('models', '0010_households_estimated')]
+    dependencies = [('models', '0011_user_mobile_and_reset')]
 
     initial = False
 

@@ -42,6 +42,8 @@ DEMO_ACCOUNTS: tuple[DemoAccount, ...] = (
     DemoAccount("demo.grid.guangchen", Role.GRID_STAFF, "330482106"),  # 广陈镇
     DemoAccount("demo.grid.lindai", Role.GRID_STAFF, "330482107"),  # 林埭镇
     DemoAccount("demo.grid.dushangang", Role.GRID_STAFF, "330482108"),  # 独山港镇
+    # enters the micro-leaders' paper logs for the whole city; never the one who verifies them
+    DemoAccount("demo.clerk", Role.GRID_STAFF, "330482"),  # 平湖市
     DemoAccount("demo.reviewer", Role.REVIEWER),
     DemoAccount("demo.bureau", Role.BUREAU_STAFF),
     DemoAccount("demo.admin", Role.ADMIN),

@@ -9,14 +9,18 @@ activity, a visit reaches at least one household, and problems found are counted
 (`{"FIRE": 2, "SECURITY": 1}`), only on the types that look for them.
 
 Who typed and who reviewed (`author_user_id`, `reviewed_by_user_id`): a leader with an account
-(the demo account `demo.leader`) logs their own activities; the others keep a paper log that the
-bureau's demo account (`demo.bureau`) enters for them. The reviewer is the demo grid staff account
-of the cell's town (every town has one), so nobody reviews what they typed themselves. Old entries
+(the demo account `demo.leader`) logs their own activities; the others keep a paper log that a
+data-entry clerk (`demo.clerk`, grid staff for the whole city) enters for them. The reviewer is the
+demo grid staff account of the cell's town (every town has one); the bureau (`demo.bureau`) may
+review any of them. No reviewing account types a record, so a reviewer's queue holds everything
+waiting in their scope (nobody may verify what they typed themselves). Old entries
 are nearly all verified; the last days hold the submitted ones and the drafts, and a few were
 returned with a reason. Nothing lies after SEED_NOW, nor after the present moment should the
 clock be earlier: such entries are left out.
 
-Idempotence: nothing is inserted once any demo activity exists (one read).
+Idempotence: nothing is inserted once any demo activity exists (two reads); an older demo year whose
+records were typed under a reviewing account (`demo.bureau` once entered them, so the bureau's
+queue showed almost nothing) is refused with what to do (`StaleDemoData`).
 """
 
 from __future__ import annotations
@@ -29,6 +33,7 @@ from datetime import datetime, time, timedelta
 from decimal import Decimal
 from typing import Any
 
+from tortoise.expressions import Subquery
 from tortoise.transactions import in_transaction
 
 from domain.access import Role
@@ -50,6 +55,7 @@ from domain.leaders.models import MicroLeader, SourceRole
 from seeds.accounts import DEMO_ACCOUNTS
 from seeds.generate import DEFAULT_SEED
 from seeds.leaders import SEED_NOW, SHANGHAI
+from seeds.loader import StaleDemoData
 
 INSERT_BATCH = 1000
 WINDOW_START = SEED_NOW - timedelta(days=365)
@@ -60,7 +66,14 @@ YEARLY: dict[SourceRole, int] = {
     SourceRole.ORG_LEADER: 75,
 }
 BUREAU = next(a.username for a in DEMO_ACCOUNTS if a.role is Role.BUREAU_STAFF)
-GRID_STAFF = {a.town_code: a.username for a in DEMO_ACCOUNTS if a.role is Role.GRID_STAFF and a.town_code}
+CLERK = "demo.clerk"
+GRID_STAFF = {
+    a.town_code: a.username
+    for a in DEMO_ACCOUNTS
+    if a.role is Role.GRID_STAFF and a.town_code and a.username != CLERK
+}
+# The demo accounts that review the seeded records: none of them may have typed one.
+REVIEWERS = (BUREAU, *GRID_STAFF.values())
 
 T = ActivityType
 TYPE_WEIGHTS: dict[ActivityType, int] = {
@@ -403,7 +416,7 @@ class CellRow:
 
 @dataclass(frozen=True)
 class Accounts:
-    bureau: int
+    clerk: int  # types the paper logs of leaders without an account
     grid_staff: dict[str, int]  # town code -> user id
 
     def reviewer(self, cell: CellRow) -> int:
@@ -490,7 +503,7 @@ def _activity(
     )
     review = _review(rng, slot.ended_at, forced)
     return Activity(
-        author_user_id=leader.user_id or accounts.bureau,
+        author_user_id=leader.user_id or accounts.clerk,
         leader_id=leader.id,
         **location(cell.id, cell.path),
         activity_type=activity_type,
@@ -664,8 +677,10 @@ def _unreview(row: Activity, *, submitted: bool) -> None:
 
 async def load_activity_seeds(*, seed: int = DEFAULT_SEED, now: datetime | None = None) -> ActivitySeedReport:
     """Insert the demo year of activities in one transaction, unless demo activities exist. Needs
-    the leader seeds and the demo bureau account; `now` stands in for the clock in tests."""
+    the leader seeds and the demo clerk and grid staff accounts; `now` stands in for the clock in
+    tests. Refuses an older demo year typed under a reviewing account (`StaleDemoData`)."""
     if await Activity.filter(is_demo=True).exists():
+        await _refuse_stale_demo_year()
         return ActivitySeedReport()
     leaders = await _leaders()
     if not leaders:
@@ -673,7 +688,7 @@ async def load_activity_seeds(*, seed: int = DEFAULT_SEED, now: datetime | None 
     accounts = await _accounts()
     if accounts is None:
         return ActivitySeedReport(
-            note=f"demo accounts missing ({BUREAU} and a grid staff per town): no one to enter the logs"
+            note=f"demo accounts missing ({CLERK} and a grid staff per town): no one to enter the logs"
         )
     rows = plan_activities(seed, leaders, await _cells(), accounts)
     moment = now or datetime.now(SHANGHAI)
@@ -701,13 +716,24 @@ async def _leaders() -> list[LeaderRow]:
     ]
 
 
+async def _refuse_stale_demo_year() -> None:
+    """One read: demo records typed under a reviewing account come from an older seed, whose
+    reviewers could not verify most of what waits in their queue."""
+    reviewers = User.filter(username__in=REVIEWERS, is_demo=True).values("id")
+    if await Activity.filter(is_demo=True, author_user_id__in=Subquery(reviewers)).exists():
+        raise StaleDemoData(
+            "数据库里的演示活动记录由审核账号代录（旧版演示数据），审核人无法核实自己录入的记录："
+            "请删除演示数据库（默认 data/linzhi.sqlite3）后重新运行 make run。"
+        )
+
+
 async def _accounts() -> Accounts | None:
-    names = [BUREAU, *GRID_STAFF.values()]
+    names = [CLERK, *GRID_STAFF.values()]
     rows = await User.filter(username__in=names, is_demo=True).values_list("username", "id")
     ids: dict[str, int] = dict(rows)
-    if BUREAU not in ids or any(name not in ids for name in GRID_STAFF.values()):
+    if any(name not in ids for name in names):
         return None
-    return Accounts(ids[BUREAU], {town: ids[name] for town, name in GRID_STAFF.items()})
+    return Accounts(ids[CLERK], {town: ids[name] for town, name in GRID_STAFF.items()})
 
 
 async def _cells() -> list[CellRow]:

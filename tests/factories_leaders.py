@@ -21,13 +21,14 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
+from enum import StrEnum
 from typing import Generic, TypeVar
 
 from tortoise.transactions import in_transaction
 
 from domain.access import Actor, Role
 from domain.accounts.models import User
-from domain.errors import DomainError, ErrorCode
+from domain.errors import DomainError
 from domain.grids.models import GridCell
 from domain.leaders import service
 from domain.leaders import training as train
@@ -236,7 +237,7 @@ class Concurrent(Generic[T]):
     results: list[T | BaseException]
     peak: int  # the most transactions that were open at one time
 
-    def errors(self) -> list[ErrorCode]:
+    def errors(self) -> list[StrEnum]:
         return [r.code for r in self.results if isinstance(r, DomainError)]
 
     def ok(self) -> list[T]:

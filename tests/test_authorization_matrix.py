@@ -6,6 +6,7 @@ from __future__ import annotations
 import re
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
 
 import httpx
 import pytest
@@ -215,6 +216,34 @@ def _disable(who: str) -> Callable[[PageWorld], Awaitable[bool]]:
     return disable
 
 
+def _edit(who: str) -> Callable[[PageWorld], Awaitable[bool]]:
+    async def edit(world: PageWorld) -> bool:
+        user: User = getattr(world, who)
+        await world.browser.submit(f"/admin/users/{user.id}", {"name": "改后的名字", "mobile": ""})
+        return (await Person.get(id=user.person_id)).name == "改后的名字"
+
+    return edit
+
+
+def _reset_password(who: str) -> Callable[[PageWorld], Awaitable[bool]]:
+    async def reset(world: PageWorld) -> bool:
+        user: User = getattr(world, who)
+        await world.browser.submit(f"/admin/users/{user.id}/password")
+        return (await User.get(id=user.id)).must_change_password
+
+    return reset
+
+
+def _unlock(who: str) -> Callable[[PageWorld], Awaitable[bool]]:
+    async def unlock(world: PageWorld) -> bool:
+        user: User = getattr(world, who)
+        await User.filter(id=user.id).update(locked_until=datetime.now(UTC) + timedelta(minutes=15))
+        await world.browser.submit(f"/admin/users/{user.id}/unlock")
+        return (await User.get(id=user.id)).locked_until is None
+
+    return unlock
+
+
 def _grant(role: Role, to: str = "target") -> Callable[[PageWorld], Awaitable[bool]]:
     async def grant(world: PageWorld) -> bool:
         user: User = getattr(world, to)
@@ -251,6 +280,14 @@ PAGE_ROUTES: dict[str, PageCase] = {
     "POST /admin/users/{id}/active": PageCase("user.manage", _disable("target"), limited_allowed=True),
     # Only an ADMIN manages an ADMIN's account (the part of user.manage bureau staff lack).
     "POST /admin/users/{id}/active (an ADMIN)": PageCase("user.manage", _disable("other_admin")),
+    "POST /admin/users/{id}": PageCase("user.manage", _edit("target"), limited_allowed=True),
+    "POST /admin/users/{id} (an ADMIN)": PageCase("user.manage", _edit("other_admin")),
+    "POST /admin/users/{id}/password": PageCase(
+        "user.manage", _reset_password("target"), limited_allowed=True
+    ),
+    "POST /admin/users/{id}/password (an ADMIN)": PageCase("user.manage", _reset_password("other_admin")),
+    "POST /admin/users/{id}/unlock": PageCase("user.manage", _unlock("target"), limited_allowed=True),
+    "POST /admin/users/{id}/unlock (an ADMIN)": PageCase("user.manage", _unlock("other_admin")),
     "POST /admin/users/{id}/roles (ORGANISER)": PageCase(
         "role.grant", _grant(Role.ORGANISER), limited_allowed=True
     ),

@@ -213,6 +213,31 @@ def test_createadmin_refuses_bad_input_and_creates_nothing(
     assert _snapshot(with_admin) == before
 
 
+def test_check_accounts_lists_accounts_that_share_a_mobile(with_admin: Path) -> None:
+    # GIVEN a second administrator with a mobile; the check passes
+    second = ["--username", "admin.second", "--name", "陆文静", "--mobile", "13811112222", "--password-stdin"]
+    assert _cli(with_admin, "createadmin", *second, stdin=PASSWORD).returncode == 0
+    passed = _cli(with_admin, "check-accounts")
+    assert (passed.returncode, passed.stdout.startswith("账号检查通过")) == (0, True)
+    # AND a third account with that mobile is refused
+    third = ["--username", "admin.third", "--name", "周敏", "--mobile", "138 1111 2222", "--password-stdin"]
+    refused = _cli(with_admin, "createadmin", *third, stdin=PASSWORD)
+    assert (refused.returncode, "该手机号已被其他账号使用" in refused.stderr) == (1, True)
+    # WHEN an older release had registered the first administrator's person with the same number
+    _execute(
+        with_admin,
+        "UPDATE person SET mobile = '13811112222' "
+        "WHERE id = (SELECT person_id FROM app_user WHERE username = ?)",
+        "admin.first",
+    )
+    # THEN the check names both accounts, masks the number, and fails
+    result = _cli(with_admin, "check-accounts")
+    assert result.returncode == 1
+    assert "手机号重复" in result.stderr
+    assert "138****2222：admin.first, admin.second" in result.stderr
+    assert "13811112222" not in result.stderr
+
+
 def _take_terminal() -> None:
     """In the child: make the pseudo-terminal on stdin its controlling terminal (for getpass)."""
     fcntl.ioctl(0, termios.TIOCSCTTY, 0)

@@ -297,3 +297,51 @@ async def test_household_figures_that_sum_demo_cells_become_estimates(database: 
                 ("33048200100500101", False),
                 ("33048200100500102", True),
             ]
+
+
+async def _old_account(username: str, mobile: str | None) -> None:
+    """A person and their account in the columns both tables have at 0010."""
+    now = datetime.now(UTC)
+    person = await sql.fetch_all(
+        "INSERT INTO person (name, mobile, is_demo, created_at) VALUES (?, ?, FALSE, ?) RETURNING id",
+        [f"{username} 本人", mobile, now],
+    )
+    await sql.fetch_all(
+        "INSERT INTO app_user (person_id, username, password_hash, is_active, is_app, is_demo, "
+        "failed_attempts, created_at) VALUES (?, ?, NULL, TRUE, FALSE, FALSE, 0, ?) RETURNING id",
+        [person[0]["id"], username, now],
+    )
+
+
+@pytest.mark.parametrize("database", DATABASES)
+async def test_sign_in_mobiles_are_backfilled_except_a_shared_one(database: str, tmp_path: Path) -> None:
+    from domain.accounts.models import User
+
+    EXECUTOR_CACHE.clear()
+    with _empty_database(database, tmp_path) as url:
+        # GIVEN a database at 0010 where two accounts' people share a mobile
+        await _migrate_to(url, "models.0010_households_estimated")
+        async with TortoiseContext() as ctx:
+            await ctx.init(config=tortoise_config(url))
+            await _old_account("own.mobile", "13811112222")
+            await _old_account("shared.one", "13933334444")
+            await _old_account("shared.two", "13933334444")
+            await _old_account("no.mobile", None)
+            await _old_account("empty.mobile", "")
+        # WHEN 0011 runs, THEN it does not fail
+        await _migrate_to(url)
+        # AND each account signs in by its own mobile; a shared one is left to none of them
+        async with TortoiseContext() as ctx:
+            await ctx.init(config=tortoise_config(url))
+            rows = (
+                await User.all()
+                .order_by("username")
+                .values_list("username", "mobile", "must_change_password")
+            )
+            assert [tuple(row) for row in rows] == [
+                ("empty.mobile", None, False),
+                ("no.mobile", None, False),
+                ("own.mobile", "13811112222", False),
+                ("shared.one", None, False),
+                ("shared.two", None, False),
+            ]

@@ -21,6 +21,7 @@ from web.routes import (
     home,
     leaders,
     organisations,
+    search,
     socialwork,
     training,
     workbench,
@@ -31,10 +32,12 @@ STATIC_DIR = Path(__file__).parent / "static"
 
 def web_routes() -> list[BaseRoute]:
     """Every page route; each one that changes state is CSRF-protected here, so none can forget,
-    and none receives a NUL in its input."""
+    none receives a NUL in its input, and none but changing it answers a session whose password
+    an administrator reset."""
     pages = [
         *home.routes(),
         *grids.routes(),
+        *search.routes(),
         *accounts.routes(),
         *admin.routes(),
         *audit.routes(),
@@ -46,7 +49,7 @@ def web_routes() -> list[BaseRoute]:
         *workbench.routes(),
     ]
     return [
-        *(csrf.protect(forms.guarded(route)) for route in pages),
+        *(csrf.protect(forms.guarded(accounts.password_gate(route))) for route in pages),
         Mount("/static", StaticFiles(directory=STATIC_DIR), name="static"),
     ]
 

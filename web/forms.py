@@ -10,7 +10,7 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 from domain import input as user_input
-from domain.errors import DomainError
+from domain.errors import DomainError, every_error
 
 FORM = ""  # the key of an error about the whole form rather than one input
 MAX_TEXT = 200
@@ -35,11 +35,15 @@ def whole_number(raw: str) -> int | None:
 def field_errors(
     error: DomainError, inputs: Collection[str], aliases: Mapping[str, str] | None = None
 ) -> dict[str, str]:
-    """`{input name: message}`. The error's field path names the input (`aliases` maps the
-    domain's names, such as `cellId`, to the form's); any other error belongs to the form."""
-    name = error.field[-1] if error.field else FORM
-    name = (aliases or {}).get(name, name)
-    return {name if name in inputs else FORM: error.message}
+    """`{input name: message}` for every error the refusal carries (`ValidationErrors` carries
+    several; the first per input is kept). An error's field path names the input (`aliases` maps
+    the domain's names, such as `cellId`, to the form's); any other error belongs to the form."""
+    found: dict[str, str] = {}
+    for one in every_error(error):
+        name = one.field[-1] if one.field else FORM
+        name = (aliases or {}).get(name, name)
+        found.setdefault(name if name in inputs else FORM, one.message)
+    return found
 
 
 async def refuse_nul(request: Request) -> None:

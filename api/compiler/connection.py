@@ -96,180 +96,288 @@ def connection(
     """The connection's JSON. `where(alias)` is the filter over the table's row; `branches` (None
     at the root) makes the page a correlated subquery: the union of one read per branch
     predicate (over the same row alias), each with the filter and the cursor bounds."""
-    checked = safe_page(page_of)
-
-    def page(env: Env) -> PageRequest:
-        request: PageRequest = env.once(("page", id(checked)), lambda: checked(env))
-        return request
-
-    d = b.dialect
-    backwards, has_after, has_before = b.decide(
-        lambda env: (page(env).backwards, page(env).after is not None, page(env).before is not None)
+    plan = ConnectionPlan.start(
+        b, node_type=node_type, table=table, where=where, keyset=keyset, page_of=page_of, branches=branches
     )
-    base = b.alias()
-    conditions = where(base)
-    filters = list(conditions)  # without the cursor bounds: what totalCount counts
-    names = keyset.names
+    return plan.json(field_def, nodes)
+
+
+def _bounds(
+    b: Builder,
+    keyset: Keyset,
+    table: str,
+    alias: str,
+    page: Callable[[Env], PageRequest],
+    has_after: bool,
+    has_before: bool,
+) -> list[Sql]:
+    """The cursor bounds over `alias`: `domain.pagination._past`, the resolvers' own keyset
+    predicate, past `after` and short of `before`."""
+    names, descending = keyset.names, keyset.descending
+    bounds: list[Sql | None] = []
     if has_after:
-        after = b.q(
-            lambda env: _past(names, page(env).after or (), greater=not keyset.descending), base, table
+        bounds.append(
+            b.q(lambda env: _past(names, page(env).after or (), greater=not descending), alias, table)
         )
-        if after is not None:
-            conditions.append(after)
     if has_before:
-        before = b.q(lambda env: _past(names, page(env).before or (), greater=keyset.descending), base, table)
-        if before is not None:
-            conditions.append(before)
-    forward_desc = keyset.descending
+        bounds.append(b.q(lambda env: _past(names, page(env).before or (), greater=descending), alias, table))
+    return [bound for bound in bounds if bound is not None]
 
-    def order(alias: str, descending: bool) -> str:
-        return ", ".join(f"{alias}.{c} {'DESC' if descending else 'ASC'}" for c in names)
 
-    fetch_desc = forward_desc != backwards
-    condition = join(conditions, " AND ") if conditions else Sql("1 = 1")
-    plus_one = b.dyn(lambda env: Sql("?", (page(env).size + 1,)))
-    cte = ""
-    if branches is None:
-        cte = b.cte(
-            f"SELECT {base}.* FROM {table} {base} WHERE "
-            + condition
-            + f" ORDER BY {order(base, fetch_desc)} LIMIT "
-            + plus_one
+@dataclass
+class ConnectionPlan:
+    """One connection field being planned: what the request decided about its page (direction,
+    cursor bounds) and the SQL pieces each part of the selection reads. `start` takes the
+    decisions; then one method per part: the keyset page (`page_source`, `first_rows`,
+    `page_rows`, `root_items`), the lists (`nodes`, `edges`), `page_info` with its `cursor`, and
+    `total_count`.
+
+    `branches` is None at the root, where the page is a materialized CTE (`cte`) read by every
+    part; below the root every part re-reads the page as a correlated subquery: the union of one
+    read per branch predicate over `base`."""
+
+    b: Builder
+    node_type: str
+    table: str
+    where: Callable[[str], list[Sql]]
+    keyset: Keyset
+    branches: Sequence[Callable[[str], Sql]] | None
+    page: Callable[[Env], PageRequest]  # the request's page (computed once per request)
+    backwards: bool
+    has_after: bool
+    has_before: bool
+    base: str  # the alias of the table's row in the page's reads
+    filters: list[Sql]  # the filter without the cursor bounds: what totalCount counts
+    condition: Sql  # the filter with the cursor bounds
+    plus_one: Sql  # the page size + 1: one row more, to see past the page
+    cte: str = ""  # at the root: the page's CTE
+
+    @classmethod
+    def start(
+        cls,
+        b: Builder,
+        *,
+        node_type: str,
+        table: str,
+        where: Callable[[str], list[Sql]],
+        keyset: Keyset,
+        page_of: Callable[[Env], PageRequest],
+        branches: Sequence[Callable[[str], Sql]] | None,
+    ) -> ConnectionPlan:
+        """The page's decisions (direction, which cursors) and filter; at the root, its CTE."""
+        checked = safe_page(page_of)
+
+        def page(env: Env) -> PageRequest:
+            request: PageRequest = env.once(("page", id(checked)), lambda: checked(env))
+            return request
+
+        backwards, has_after, has_before = b.decide(
+            lambda env: (page(env).backwards, page(env).after is not None, page(env).before is not None)
+        )
+        base = b.alias()
+        filters = where(base)
+        conditions = list(filters) + _bounds(b, keyset, table, base, page, has_after, has_before)
+        plan = cls(
+            b=b,
+            node_type=node_type,
+            table=table,
+            where=where,
+            keyset=keyset,
+            branches=branches,
+            page=page,
+            backwards=backwards,
+            has_after=has_after,
+            has_before=has_before,
+            base=base,
+            filters=filters,
+            condition=join(conditions, " AND ") if conditions else Sql("1 = 1"),
+            plus_one=b.dyn(lambda env: Sql("?", (page(env).size + 1,))),
+        )
+        if branches is None:
+            plan.cte = b.cte(plan.page_source())
+        return plan
+
+    # --- the keyset page ---------------------------------------------------------------------
+
+    @property
+    def fetch_desc(self) -> bool:
+        """The order the page is read in: the keyset's, turned for a backwards page."""
+        return self.keyset.descending != self.backwards
+
+    def order(self, alias: str, descending: bool) -> str:
+        return ", ".join(f"{alias}.{c} {'DESC' if descending else 'ASC'}" for c in self.keyset.names)
+
+    def size(self) -> Sql:
+        return self.b.dyn(lambda env: Sql("?", (self.page(env).size,)))
+
+    def page_source(self) -> Sql:
+        """At the root: the page's statement (one row more than the page), in the fetch order."""
+        base = self.base
+        return (
+            f"SELECT {base}.* FROM {self.table} {base} WHERE "
+            + self.condition
+            + f" ORDER BY {self.order(base, self.fetch_desc)} LIMIT "
+            + self.plus_one
         )
 
-    def limited(limit: Sql) -> Sql:
+    def first_rows(self, limit: Sql) -> Sql:
         """Below the root: the first `limit` rows in the fetch order, one read per branch (each
         seeks its own index; a database merges the index-ordered reads). Branches are exclusive:
         at most one matches a parent row."""
-        assert branches is not None
+        assert self.branches is not None
+        base = self.base
         reads = [
-            f"SELECT {base}.* FROM {table} {base} WHERE " + branch(base) + " AND " + condition
-            for branch in branches
+            f"SELECT {base}.* FROM {self.table} {base} WHERE " + branch(base) + " AND " + self.condition
+            for branch in self.branches
         ]
-        return d.first_rows(reads, ", ".join(f"{c} {'DESC' if fetch_desc else 'ASC'}" for c in names), limit)
+        order = ", ".join(f"{c} {'DESC' if self.fetch_desc else 'ASC'}" for c in self.keyset.names)
+        return self.b.dialect.first_rows(reads, order, limit)
 
-    def obj(value: Sql) -> Sql:
+    def page_rows(self, alias: str) -> Sql:
+        """Below the root: `FROM ... alias`, the page's rows in the forward order."""
+        size = self.size()
+        if self.fetch_desc == self.keyset.descending:
+            return "FROM " + self.first_rows(size) + f" {alias}"
+        turned = self.b.alias()
+        return (
+            "FROM (SELECT * FROM "
+            + self.first_rows(size)
+            + f" {turned} ORDER BY {self.order(turned, self.keyset.descending)}) {alias}"
+        )
+
+    def root_items(self, alias: str) -> Sql:
+        """At the root: `FROM ... alias ORDER BY ...`, the page's rows (the CTE without its extra
+        row) in the forward order."""
+        inner = self.b.alias()
+        return (
+            f"FROM (SELECT * FROM {self.cte} {inner} ORDER BY {self.order(inner, self.fetch_desc)} LIMIT "
+            + self.size()
+            + f") {alias} ORDER BY {self.order(alias, self.keyset.descending)}"
+        )
+
+    # --- the parts of the selection ------------------------------------------------------------
+
+    def json(self, field_def: GraphQLField, nodes: Sequence[FieldNode]) -> Sql:
+        """The connection object of the selection `nodes`."""
+        connection_type = get_named_type(field_def.type)
+        assert isinstance(connection_type, GraphQLObjectType)
+        columns: list[tuple[str, Sql]] = []
+        for key, name, field_nodes in self.b.collect(nodes, connection_type.name):
+            if name == "__typename":
+                columns.append((key, Sql(literal(connection_type.name))))
+            elif name == "totalCount":
+                columns.append((key, self.total_count()))
+            elif name == "nodes":
+                columns.append((key, self.nodes(field_nodes)))
+            elif name == "edges":
+                edge_type = get_named_type(connection_type.fields["edges"].type)
+                columns.append((key, self.edges(edge_type.name, field_nodes)))
+            elif name == "pageInfo":
+                page_info_type = get_named_type(connection_type.fields["pageInfo"].type)
+                columns.append((key, self.page_info(page_info_type.name, field_nodes)))
+            else:
+                raise Fallback(f"{connection_type.name}.{name} is not compilable")
+        return self.obj(self.b.dialect.obj(columns))
+
+    def obj(self, value: Sql) -> Sql:
         # A JSON object built in place needs no json() around it (SQLite keeps its JSON subtype
         # as a direct argument); below the root every level of nesting counts (SQLite's parser
         # stack bounds how deep a statement may nest).
-        return value if branches is not None else b.nested(value)
+        return value if self.branches is not None else self.b.nested(value)
 
-    def page_rows(alias: str) -> Sql:
-        """Below the root: `FROM ... alias`, the page's rows in the forward order."""
-        size = b.dyn(lambda env: Sql("?", (page(env).size,)))
-        if fetch_desc == forward_desc:
-            return "FROM " + limited(size) + f" {alias}"
-        turned = b.alias()
-        return (
-            "FROM (SELECT * FROM "
-            + limited(size)
-            + f" {turned} ORDER BY {order(turned, forward_desc)}) {alias}"
+    def listed(self, row: list[tuple[str, Sql]], alias: str) -> Sql:
+        """A JSON list of `row` over the page's rows under `alias`, in the forward order."""
+        d = self.b.dialect
+        if self.branches is not None:
+            return self.b.nested(
+                d.in_order(row, self.page_rows(alias), self.order(alias, self.keyset.descending))
+            )
+        return self.b.nested(d.many(row, self.root_items(alias)))
+
+    def nodes(self, field_nodes: Sequence[FieldNode]) -> Sql:
+        alias = self.b.alias()
+        return self.listed(self.b.object_columns(self.node_type, alias, field_nodes), alias)
+
+    def edges(self, edge_type: str, field_nodes: Sequence[FieldNode]) -> Sql:
+        b = self.b
+        alias = b.alias()
+        edge: list[tuple[str, Sql]] = []
+        for key, name, edge_nodes in b.collect(field_nodes, edge_type):
+            if name == "__typename":
+                edge.append((key, Sql(literal(edge_type))))
+            elif name == "cursor":
+                edge.append((key, Sql(cursor_expr(b, self.keyset, alias))))
+            elif name == "node":
+                edge.append(
+                    (key, self.obj(b.dialect.obj(b.object_columns(self.node_type, alias, edge_nodes))))
+                )
+            else:
+                raise Fallback(f"{edge_type}.{name} is not compilable")
+        return self.listed(edge, alias)
+
+    def page_info(self, type_name: str, field_nodes: Sequence[FieldNode]) -> Sql:
+        d = self.b.dialect
+        info: list[tuple[str, Sql]] = []
+        for key, name, _ in self.b.collect(field_nodes, "PageInfo"):
+            if name == "__typename":
+                info.append((key, Sql(literal(type_name))))
+            elif name == "hasNextPage":
+                has_before = Sql(d.boolean("1 = 1" if self.has_before else "1 = 0"))
+                info.append((key, has_before if self.backwards else self.has_more()))
+            elif name == "hasPreviousPage":
+                has_after = Sql(d.boolean("1 = 1" if self.has_after else "1 = 0"))
+                info.append((key, self.has_more() if self.backwards else has_after))
+            elif name in ("startCursor", "endCursor"):
+                info.append((key, self.cursor(last=name == "endCursor")))
+            else:
+                raise Fallback(f"PageInfo.{name} is not compilable")
+        return self.obj(d.obj(info))
+
+    def has_more(self) -> Sql:
+        """Is there a row past the page (in the fetch order)?"""
+        size = self.size()
+        if self.branches is None:
+            return Sql(
+                self.b.dialect.boolean(f"(SELECT count(*) FROM {self.cte}) > {size.text}"), size.params
+            )
+        return self.b.dialect.exists_past(
+            "FROM " + self.first_rows(self.plus_one) + f" {self.b.alias()}", size
         )
 
-    def listed(row: list[tuple[str, Sql]], alias: str) -> Sql:
-        if branches is not None:
-            return b.nested(d.in_order(row, page_rows(alias), order(alias, forward_desc)))
-        return b.nested(d.many(row, items(alias)))
-
-    def items(alias: str) -> Sql:
-        inner = b.alias()
-        size = b.dyn(lambda env: Sql("?", (page(env).size,)))
+    def cursor(self, *, last: bool) -> Sql:
+        """The cursor of the page's first (`startCursor`) or last (`endCursor`) row."""
+        b, keyset, forward_desc = self.b, self.keyset, self.keyset.descending
+        alias = b.alias()
+        if self.branches is not None:
+            size = self.size()
+            return (
+                f"(SELECT {cursor_expr(b, keyset, alias)} FROM "
+                + self.first_rows(size)
+                + f" {alias} ORDER BY {self.order(alias, forward_desc != last)} LIMIT 1)"
+            )
+        source = self.root_items(alias)
+        one = b.alias()
         return (
-            f"FROM (SELECT * FROM {cte} {inner} ORDER BY {order(inner, fetch_desc)} LIMIT "
-            + size
-            + f") {alias} ORDER BY {order(alias, forward_desc)}"
+            f"(SELECT {cursor_expr(b, keyset, one)} FROM (SELECT {alias}.* "
+            + source
+            + f") {one} ORDER BY {self.order(one, forward_desc != last)} LIMIT 1)"
         )
 
-    def has_more() -> Sql:
-        size = b.dyn(lambda env: Sql("?", (page(env).size,)))
-        if branches is None:
-            return Sql(d.boolean(f"(SELECT count(*) FROM {cte}) > {size.text}"), size.params)
-        return d.exists_past("FROM " + limited(plus_one) + f" {b.alias()}", size)
-
-    def total() -> Sql:
-        if branches is None:
-            counted = b.alias()
-            counted_where = where(counted)
+    def total_count(self) -> Sql:
+        """The filtered table without the cursor bounds: one count at the root, one per branch
+        (added) below it."""
+        table = self.table
+        if self.branches is None:
+            counted = self.b.alias()
+            counted_where = self.where(counted)
             condition = join(counted_where, " AND ") if counted_where else Sql("1 = 1")
             return f"(SELECT count(*) FROM {table} {counted} WHERE " + condition + ")"
-        filtered = join(filters, " AND ") if filters else Sql("1 = 1")
+        filtered = join(self.filters, " AND ") if self.filters else Sql("1 = 1")
+        base = self.base
         return join(
             [
                 f"(SELECT count(*) FROM {table} {base} WHERE " + branch(base) + " AND " + filtered + ")"
-                for branch in branches
+                for branch in self.branches
             ],
             " + ",
         )
-
-    connection_type = get_named_type(field_def.type)
-    assert isinstance(connection_type, GraphQLObjectType)
-    edge_type = get_named_type(connection_type.fields["edges"].type)
-    page_info_type = get_named_type(connection_type.fields["pageInfo"].type)
-    columns: list[tuple[str, Sql]] = []
-    for key, name, field_nodes in b.collect(nodes, connection_type.name):
-        if name == "__typename":
-            columns.append((key, Sql(literal(connection_type.name))))
-        elif name == "totalCount":
-            columns.append((key, total()))
-        elif name == "nodes":
-            alias = b.alias()
-            row = b.object_columns(node_type, alias, field_nodes)
-            columns.append((key, listed(row, alias)))
-        elif name == "edges":
-            alias = b.alias()
-            edge: list[tuple[str, Sql]] = []
-            for edge_key, edge_name, edge_nodes in b.collect(field_nodes, edge_type.name):
-                if edge_name == "__typename":
-                    edge.append((edge_key, Sql(literal(edge_type.name))))
-                elif edge_name == "cursor":
-                    edge.append((edge_key, Sql(cursor_expr(b, keyset, alias))))
-                elif edge_name == "node":
-                    edge.append((edge_key, obj(d.obj(b.object_columns(node_type, alias, edge_nodes)))))
-                else:
-                    raise Fallback(f"{edge_type.name}.{edge_name} is not compilable")
-            columns.append((key, listed(edge, alias)))
-        elif name == "pageInfo":
-            info: list[tuple[str, Sql]] = []
-            for info_key, info_name, _ in b.collect(field_nodes, "PageInfo"):
-                if info_name == "__typename":
-                    info.append((info_key, Sql(literal(page_info_type.name))))
-                elif info_name == "hasNextPage":
-                    info.append(
-                        (
-                            info_key,
-                            Sql(d.boolean("1 = 1" if has_before else "1 = 0")) if backwards else has_more(),
-                        )
-                    )
-                elif info_name == "hasPreviousPage":
-                    info.append(
-                        (
-                            info_key,
-                            has_more() if backwards else Sql(d.boolean("1 = 1" if has_after else "1 = 0")),
-                        )
-                    )
-                elif info_name in ("startCursor", "endCursor"):
-                    alias = b.alias()
-                    last = info_name == "endCursor"
-                    if branches is not None:
-                        size = b.dyn(lambda env: Sql("?", (page(env).size,)))
-                        value = (
-                            f"(SELECT {cursor_expr(b, keyset, alias)} FROM "
-                            + limited(size)
-                            + f" {alias} ORDER BY {order(alias, forward_desc != last)} LIMIT 1)"
-                        )
-                        info.append((info_key, value))
-                        continue
-                    source = items(alias)
-                    one = b.alias()
-                    value = (
-                        f"(SELECT {cursor_expr(b, keyset, one)} FROM (SELECT {alias}.* "
-                        + source
-                        + f") {one} ORDER BY {order(one, forward_desc != last)} LIMIT 1)"
-                    )
-                    info.append((info_key, value))
-                else:
-                    raise Fallback(f"PageInfo.{info_name} is not compilable")
-            columns.append((key, obj(d.obj(info))))
-        else:
-            raise Fallback(f"{connection_type.name}.{name} is not compilable")
-    return obj(d.obj(columns))

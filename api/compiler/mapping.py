@@ -20,6 +20,7 @@ type's table is read (lookups, relations, pages, totals).
 
 from __future__ import annotations
 
+import importlib
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
@@ -110,6 +111,14 @@ def register(type_map: TypeMap) -> TypeMap:
     return type_map
 
 
+def extend(type_map: TypeMap, fields: dict[str, FieldMap]) -> None:
+    """Another domain's fields on `type_map` (a contribution point, see `api.schema.contributions`),
+    declared in that domain's compile module."""
+    clash = fields.keys() & type_map.fields.keys()
+    assert not clash or all(type_map.fields[name] is fields[name] for name in clash), clash
+    type_map.fields.update(fields)
+
+
 def root(name: str) -> Callable[[RootCompiler], RootCompiler]:
     def decorate(fn: RootCompiler) -> RootCompiler:
         ROOTS[name] = fn
@@ -119,10 +128,9 @@ def root(name: str) -> Callable[[RootCompiler], RootCompiler]:
 
 
 def load_mappings() -> None:
-    """Import every domain's declarations (they register themselves)."""
-    import api.compiler.node
-    import api.schema.activities.compile
-    import api.schema.grids.compile
-    import api.schema.grids.compile_kinds
-    import api.schema.leaders.compile
-    import api.schema.people.compile  # noqa: F401
+    """Import every registered domain's declarations (they register themselves)."""
+    import api.compiler.node  # noqa: F401
+    from api.schema.domains import compiled_modules
+
+    for module in compiled_modules():
+        importlib.import_module(module)

@@ -12,10 +12,11 @@ from graphql import FieldNode, GraphQLField
 from api.compiler.mapping import root
 from api.compiler.planner import Builder, Env
 from api.compiler.sql import Fallback, Sql, invalid_argument
+from api.schema.domains import compiled_node_types
 from api.schema.node import MAX_NODES, node_key
 from domain.errors import DomainError
 
-COMPILED_NODE_TYPES = frozenset({"GridCell", "MicroLeader", "Cohort", "Activity", "TrainingSession"})
+COMPILED_NODE_TYPES = compiled_node_types()  # each domain's `Domain.compiled_nodes`
 
 
 def _decoded(value: str, argument: str) -> tuple[str | None, int]:

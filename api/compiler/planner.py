@@ -92,7 +92,12 @@ class Plan:
 
 @dataclass
 class Builder:
-    env: Env
+    """Plans one operation. The request (`_env`) is private: a mapping reads request values only
+    through the doors that record them on the plan (`dyn`, `decide`, and those built on them:
+    `q`, `filtered`, `arguments`, `lookup`, `subtree`, `collect`'s directives), so a value read
+    while planning can never be baked into a plan another request reuses."""
+
+    _env: Env
     dialect: Dialect
     dyns: list[Callable[[Env], Sql]] = field(default_factory=list)
     dyn_texts: list[str] = field(default_factory=list)
@@ -106,7 +111,7 @@ class Builder:
 
     def dyn(self, fn: Callable[[Env], Sql]) -> Sql:
         """SQL computed from the request; the plan keeps its text, each request its values."""
-        result = fn(self.env)
+        result = fn(self._env)
         index = len(self.dyns)
         self.dyns.append(fn)
         self.dyn_texts.append(result.text)
@@ -114,7 +119,7 @@ class Builder:
 
     def decide(self, probe: Probe) -> Any:
         """A planning decision taken from the request (a directive, which page direction...)."""
-        value = probe(self.env)
+        value = probe(self._env)
         self.decisions.append((probe, value))
         return value
 
@@ -159,7 +164,7 @@ class Builder:
                     self._collect(selection.selection_set, type_name, out, seen)
             elif isinstance(selection, FragmentSpreadNode):
                 name = selection.name.value
-                fragment = self.env.fragments.get(name)
+                fragment = self._env.fragments.get(name)
                 if name in seen or fragment is None:
                     continue
                 seen.add(name)
@@ -185,7 +190,7 @@ class Builder:
     def _applies(self, condition: str, type_name: str) -> bool:
         if condition == type_name:
             return True
-        graphql_type = self.env.schema.get_type(type_name)
+        graphql_type = self._env.schema.get_type(type_name)
         if isinstance(graphql_type, GraphQLObjectType):
             return any(i.name == condition for i in graphql_type.interfaces)
         return False
@@ -211,7 +216,7 @@ class Builder:
         type_map = mapping.TYPES.get(type_name)
         if type_map is None:
             raise Fallback(f"type {type_name} is not mapped")
-        graphql_type = self.env.schema.get_type(type_name)
+        graphql_type = self._env.schema.get_type(type_name)
         assert isinstance(graphql_type, GraphQLObjectType)
         columns: list[tuple[str, Sql]] = []
         for key, name, field_nodes in self.collect(nodes, type_name):
@@ -401,7 +406,7 @@ def plain_objects(
 
 
 def build_plan(env: Env, dialect: Dialect, operation: OperationDefinitionNode) -> tuple[Plan, Builder]:
-    builder = Builder(env=env, dialect=dialect)
+    builder = Builder(env, dialect)
     query_type = env.schema.query_type
     assert query_type is not None
     columns: list[tuple[str, Sql]] = []

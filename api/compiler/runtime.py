@@ -36,6 +36,7 @@ from strawberry.extensions import (
 from api.compiler import mapping
 from api.compiler.planner import Env, NeedLookup, Plan, build_plan
 from api.compiler.sql import SQLITE_FUNCTIONS, Fallback, dialect_named, to_numbered
+from api.library_internals import graphql_schema
 from api.schema.limits import MAX_COST, QueryCost, cost_and_dependence, operation_cost
 from domain import sql as domain_sql
 from domain.access import Actor
@@ -118,7 +119,7 @@ class CompiledReadPath:
     def __init__(self, schema: Any) -> None:
         mapping.load_mappings()
         self.schema = schema
-        self.graphql_schema = schema._schema
+        self.graphql_schema = graphql_schema(schema)
         self.stats = Stats()
         self.plans: OrderedDict[tuple[str, str, str | None], list[Plan]] = OrderedDict()
         self.checked: OrderedDict[tuple[str, str | None], Checked] = OrderedDict()

@@ -13,6 +13,8 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from domain.tortoise_internals import q_is_negated
+
 
 class Fallback(Exception):
     """This operation (or this request) cannot be answered by the compiled path; `reason` is
@@ -346,7 +348,7 @@ def render_q(q: Any, alias: str, columns: frozenset[str]) -> Sql | None:
     filters (`{"status__in": [...]}`, ANDed) or a list of those (ANDed). Supported: equality,
     comparisons, `in`, `contains`, `startswith`, `isnull`, AND/OR and negation; anything else
     makes the operation fall back. (The api layer never imports the ORM: a `Q` is read through
-    its `children`, `filters`, `join_type` and `_is_negated` attributes.)"""
+    its public `children`, `filters` and `join_type`, and `domain.tortoise_internals.q_is_negated`.)"""
     if isinstance(q, list | tuple):
         return _all([render_q(item, alias, columns) for item in q], " AND ")
     if isinstance(q, dict):
@@ -356,7 +358,7 @@ def render_q(q: Any, alias: str, columns: frozenset[str]) -> Sql | None:
     body = _all(parts, " OR " if q.join_type == "OR" else " AND ")
     if body is None:
         return None  # like Tortoise: an empty Q (or one of empty children) filters nothing
-    return "NOT (" + body + ")" if q._is_negated else body
+    return "NOT (" + body + ")" if q_is_negated(q) else body
 
 
 def _all(parts: list[Sql | None], glue: str) -> Sql | None:

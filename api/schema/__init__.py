@@ -1,5 +1,5 @@
-"""The GraphQL schema: Query and Mutation composed from per-domain mixins, with the execution
-safety extensions always on."""
+"""The GraphQL schema: Query and Mutation composed from the registered domains' mixins
+(`api.schema.domains`), with the execution safety extensions always on."""
 
 from __future__ import annotations
 
@@ -12,18 +12,10 @@ from graphql import GraphQLError
 from strawberry.extensions import MaxTokensLimiter, ParserCache, ValidationCache
 from strawberry.schema.config import StrawberryConfig
 
-from api.schema.accounts.mutations import AccountMutations
-from api.schema.accounts.queries import AccountQueries
-from api.schema.activities.mutations import ActivityMutations
-from api.schema.activities.queries import ActivityQueries
+from api.schema.domains import extra_types, mutation_mixins, query_mixins
 from api.schema.errors import PublicErrors
-from api.schema.grids.mutations import GridMutations
-from api.schema.grids.queries import GridQueries
-from api.schema.leaders.mutations import LeaderMutations
-from api.schema.leaders.queries import LeaderQueries
 from api.schema.limits import MAX_TOKENS, QueryCost, QuietExecutionContext, limit_rules
 from api.schema.node import NodeQueries
-from api.schema.people.types import PersonType
 from api.schema.relay import DATE_TIME
 from domain.db import unavailable_reason
 from domain.errors import DomainError
@@ -31,14 +23,9 @@ from domain.errors import DomainError
 log = logging.getLogger("linzhi.graphql")
 
 
-@strawberry.type(description="查询")
-class Query(NodeQueries, AccountQueries, GridQueries, LeaderQueries, ActivityQueries):
-    pass
-
-
-@strawberry.type(description="变更")
-class Mutation(AccountMutations, GridMutations, LeaderMutations, ActivityMutations):
-    pass
+# Each domain's fields, in registry order.
+Query = strawberry.type(type("Query", (NodeQueries, *query_mixins()), {}), description="查询")
+Mutation = strawberry.type(type("Mutation", mutation_mixins(), {}), description="变更")
 
 
 class Schema(strawberry.Schema):
@@ -63,7 +50,7 @@ def build_schema(*, introspection: bool = True) -> Schema:
     return Schema(
         query=Query,
         mutation=Mutation,
-        types=[PersonType],
+        types=extra_types(),
         config=StrawberryConfig(relay_max_results=100),
         scalar_overrides={datetime: DATE_TIME},
         extensions=[

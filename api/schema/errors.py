@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass
-from enum import Enum
+from enum import Enum, StrEnum
 from typing import Any, Generic, Protocol, TypeVar
 
 import strawberry
@@ -43,10 +43,11 @@ def _user_error(error: DomainError, error_type: type[Any], codes: type[E]) -> An
     return error_type(field=field, message=error.message, code=code)
 
 
-def error_codes(name: str, codes: Iterable[ErrorCode], description: str) -> Any:
-    """A `<Domain>ErrorCode` GraphQL enum of the domain codes a payload can carry (INVALID,
-    NOT_FOUND and FORBIDDEN always included)."""
-    members = dict.fromkeys([ErrorCode.INVALID, ErrorCode.NOT_FOUND, ErrorCode.FORBIDDEN, *codes])
+def error_codes(name: str, codes: Iterable[StrEnum], description: str) -> Any:
+    """A `<Domain>ErrorCode` GraphQL enum of the codes a payload can carry, shared or the
+    domain's own (INVALID, NOT_FOUND and FORBIDDEN always included)."""
+    shared: list[StrEnum] = [ErrorCode.INVALID, ErrorCode.NOT_FOUND, ErrorCode.FORBIDDEN]
+    members = dict.fromkeys([*shared, *codes])
     enum_class: Any = Enum(name, {code.value: code.value for code in members})  # type: ignore[misc]
     return strawberry.enum(enum_class, description=description)
 
@@ -76,14 +77,20 @@ def _is_public(error: GraphQLError) -> bool:
     return original is None or isinstance(original, (DomainError, GraphQLError))
 
 
+def _mask_or_add_code(error: GraphQLError) -> bool:
+    """`MaskErrors`' public hook, asked once per error of a result: mask the error (True), or let
+    it through with its domain code in `extensions` (`_with_code`)."""
+    if not _is_public(error):
+        return True
+    _with_code(error)
+    return False
+
+
 class PublicErrors(MaskErrors):
     """Mask unexpected exceptions; let domain errors through with their code in extensions."""
 
     def __init__(self) -> None:
-        super().__init__(should_mask_error=lambda e: not _is_public(e), error_message="服务器内部错误")
-
-    def _process_errors(self, errors: list[GraphQLError]) -> list[GraphQLError]:
-        return [_with_code(e) for e in super()._process_errors(errors)]
+        super().__init__(should_mask_error=_mask_or_add_code, error_message="服务器内部错误")
 
     def anonymise_error(self, error: GraphQLError) -> GraphQLError:
         if error.original_error is None or unavailable_reason(error.original_error) is None:

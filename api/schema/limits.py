@@ -44,6 +44,7 @@ from strawberry.extensions.query_depth_limiter import create_validator as depth_
 from strawberry.schema.schema import StrawberryGraphQLCoreExecutionContext
 from strawberry.types.graphql import OperationType
 
+from api.library_internals import graphql_schema, hide_suggestions
 from domain import timeouts
 from domain.pagination import DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE
 
@@ -138,7 +139,7 @@ class NoSchemaIntrospection(ValidationRule):
 
     def __init__(self, context: ValidationContext) -> None:
         super().__init__(context)
-        context._hide_suggestions = True
+        hide_suggestions(context)
 
     def enter_field(self, node: FieldNode, *_: Any) -> None:
         if node.name.value in self.HIDDEN:
@@ -178,7 +179,7 @@ class QueryCost(SchemaExtension):
 
     def on_execute(self) -> Iterator[None]:
         ctx = self.execution_context
-        document, schema = ctx.graphql_document, ctx.schema._schema
+        document, schema = ctx.graphql_document, graphql_schema(ctx.schema)
         if document is not None:
             if ctx.operation_type is not OperationType.QUERY:
                 timeouts.exempt()  # a mutation is left to finish (its transaction, its audit record)

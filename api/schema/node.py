@@ -10,37 +10,19 @@ from typing import Any
 import strawberry
 from strawberry import relay
 
-from api.schema.activities.queries import load_activity
-from api.schema.grids.queries import load_grid_cell
+from api.schema.domains import node_resolvers
 from api.schema.info import Info
-from api.schema.leaders.queries import load_cohort, load_leader, load_session
 from api.schema.limits import max_items
-from api.schema.people.types import PersonType
 from api.schema.relay import decode_global_id
 from domain.errors import ErrorCode, ValidationError
 from domain.ids import parse_id
-from domain.people import policy as people_policy
 
 MAX_NODES = 100
 
 Resolver = Callable[[Info, int], Awaitable[Any]]
 
-
-async def _load_person(info: Info, pk: int) -> PersonType | None:
-    if not people_policy.can_look_up(info.context.actor, pk):
-        return None
-    person = await info.context.loaders.grids.person_by_id.load(pk)
-    return PersonType.for_actor(info.context.actor, person) if person else None
-
-
-RESOLVERS: dict[str, Resolver] = {
-    "GridCell": load_grid_cell,
-    "Cohort": load_cohort,
-    "MicroLeader": load_leader,
-    "TrainingSession": load_session,
-    "Activity": load_activity,
-    "Person": _load_person,
-}
+# By type name, from the registry (each domain's `Domain.nodes`).
+RESOLVERS: dict[str, Resolver] = node_resolvers()
 
 
 def node_key(value: str, argument: str) -> tuple[str, int] | None:

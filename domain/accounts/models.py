@@ -17,14 +17,24 @@ if TYPE_CHECKING:
 
 class User(Model):
     """A sign-in account, always of a Person. App accounts (for third-party apps) sign in with
-    tokens only and have no password."""
+    tokens only and have no password.
+
+    Pages greet the account by its person's name; the audit log names it by `username`, an
+    identifier that neither changes nor is shared (a person's name may be both).
+
+    `mobile` is the sign-in mobile: the person's mobile when the account was created or last
+    edited, unique among accounts (NULLs allowed), so that signing in by mobile reaches exactly
+    one account. `must_change_password` is set by an administrator's password reset: a session
+    of such an account may only change its password (see `service.authenticate`)."""
 
     id = fields.IntField(primary_key=True)
     person: fields.ForeignKeyRelation[Person] = fields.ForeignKeyField(
         "models.Person", related_name="users", on_delete=fields.RESTRICT
     )
     username = fields.CharField(max_length=40, unique=True)
+    mobile = fields.CharField(max_length=11, null=True, unique=True)
     password_hash = fields.CharField(max_length=200, null=True)
+    must_change_password = fields.BooleanField(default=False, db_default=False)
     is_active = fields.BooleanField(default=True)
     is_app = fields.BooleanField(default=False)
     is_demo = fields.BooleanField(default=False)

@@ -31,12 +31,12 @@ async def user_id_by_username(username: str) -> int | None:
 
 
 async def user_by_identifier(identifier: str) -> User | None:
-    """A user by username, or by the mobile number of their person."""
+    """A user by username, or by their sign-in mobile (unique among accounts)."""
     ident = identifier.strip()
     user = await User.get_or_none(username=ident).select_related("person")
     if user is not None or not ident.isdigit():
         return user
-    return await User.filter(person__mobile=ident).select_related("person").first()
+    return await User.get_or_none(mobile=ident).select_related("person")
 
 
 async def active_demo_usernames() -> list[str]:
@@ -81,6 +81,44 @@ async def duty_violations(data_roles: Iterable[Role]) -> list[str]:
         user_id__in=list(await admins), role__in=list(data_roles), revoked_at__isnull=True
     ).values_list("user__username", flat=True)
     return sorted({str(name) for name in await both})
+
+
+@dataclass(frozen=True)
+class MobileClash:
+    """Accounts whose people share one mobile number."""
+
+    mobile: str
+    usernames: list[str]
+
+
+@dataclass(frozen=True)
+class MobileCheck:
+    clashes: list[MobileClash]  # none of these accounts signs in by the shared number
+    unsynced: list[str]  # other accounts whose sign-in mobile is not their person's
+
+    @property
+    def clean(self) -> bool:
+        return not self.clashes and not self.unsynced
+
+
+async def check_mobiles() -> MobileCheck:
+    """Mobiles that the people of more than one account have (made before the rule held at every
+    change), with the accounts, by mobile; and the accounts whose sign-in mobile differs from their
+    person's (migration 0011 leaves a shared number to none of its accounts: once the clash is
+    resolved, saving the remaining account's mobile makes it its sign-in mobile again)."""
+    rows = await User.all().values_list("username", "mobile", "person__mobile")
+    holders: dict[str, list[str]] = defaultdict(list)
+    for username, _, mobile in rows:
+        if mobile:
+            holders[str(mobile)].append(str(username))
+    clashes = [MobileClash(m, sorted(names)) for m, names in sorted(holders.items()) if len(names) > 1]
+    clashing = {name for clash in clashes for name in clash.usernames}
+    unsynced = [
+        str(username)
+        for username, mobile, person_mobile in rows
+        if (mobile or None) != (person_mobile or None) and username not in clashing
+    ]
+    return MobileCheck(clashes, sorted(unsynced))
 
 
 @dataclass(frozen=True)

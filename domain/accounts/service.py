@@ -9,6 +9,7 @@ import secrets
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
+from tortoise.exceptions import IntegrityError
 from tortoise.transactions import in_transaction
 
 from domain.access import (
@@ -26,8 +27,16 @@ from domain.accounts.config import is_production
 from domain.accounts.config import policy as account_policy
 from domain.accounts.models import ApiToken, RoleAssignment, Session, TokenStatus, User
 from domain.audit.service import record
-from domain.errors import DomainError, ErrorCode, NotFound, PermissionDenied, ValidationError
+from domain.errors import (
+    DomainError,
+    ErrorCode,
+    NotFound,
+    PermissionDenied,
+    ValidationError,
+    ValidationErrors,
+)
 from domain.grids.models import GridCell
+from domain.input import Errors
 from domain.people.models import Person
 from domain.people.validation import normalise_mobile, normalise_person_name
 
@@ -47,11 +56,17 @@ def _digest(secret: str) -> str:
 
 
 def _actor(user: User, grants: list[Grant], **extra: object) -> Actor:
+    """The account's actor (its person loaded): labelled by username in the audit log, greeted by
+    the person's name. After an administrator's password reset it holds no role, by session or
+    token, until the account changes its password."""
     return Actor(
         user_id=user.id,
         person_id=user.person_id,
         display_name=user.username,
-        grants=tuple(grants),
+        name=user.person.name,
+        is_demo=user.is_demo,
+        must_change_password=user.must_change_password,
+        grants=() if user.must_change_password else tuple(grants),
         **extra,  # type: ignore[arg-type]
     )
 
@@ -60,7 +75,7 @@ async def actor_for_session(secret: str | None) -> Actor | None:
     """The signed-in user of a session cookie, or None when it is unknown, revoked or expired."""
     if not secret:
         return None
-    session = await Session.get_or_none(secret_hash=_digest(secret)).select_related("user")
+    session = await Session.get_or_none(secret_hash=_digest(secret)).select_related("user__person")
     now = _now()
     if session is None or session.revoked_at is not None or not session.user.is_active:
         return None
@@ -80,7 +95,7 @@ class TokenCheck:
 
 async def actor_for_token(secret: str) -> TokenCheck:
     """The actor a bearer token acts as, or why it is refused (unknown, revoked, expired)."""
-    token = await ApiToken.get_or_none(secret_hash=_digest(secret)).select_related("user")
+    token = await ApiToken.get_or_none(secret_hash=_digest(secret)).select_related("user__person")
     now = _now()
     if token is None:
         return TokenCheck(None, "令牌无效")
@@ -147,7 +162,21 @@ MAX_IDENTIFIER = 40  # usernames are at most 40 characters, mobile numbers 11 di
 
 
 def _check_sign_in_input(identifier: str, password: str) -> str:
-    """What no account can match is a client error, refused before any lookup or hash."""
+    """What no account can match is a client error, refused before any lookup or hash (both
+    inputs' errors at once)."""
+    errors = Errors()
+    ident = errors.check(lambda: _check_identifier(identifier))
+    if not password:
+        errors.add(ErrorCode.INVALID, "请输入密码", "password")
+    elif len(password) > passwords.MAX_LENGTH or "\x00" in password:
+        errors.add(
+            ErrorCode.INVALID, f"密码不能超过 {passwords.MAX_LENGTH} 个字符，也不能含空字符", "password"
+        )
+    errors.raise_any()
+    return ident or ""
+
+
+def _check_identifier(identifier: str) -> str:
     ident = identifier.strip()
     if not ident:
         raise ValidationError(ErrorCode.INVALID, "请输入用户名或手机号", ["identifier"])
@@ -157,12 +186,6 @@ def _check_sign_in_input(identifier: str, password: str) -> str:
         )
     if not ident.isprintable():
         raise ValidationError(ErrorCode.INVALID, "用户名或手机号含有无效字符", ["identifier"])
-    if not password:
-        raise ValidationError(ErrorCode.INVALID, "请输入密码", ["password"])
-    if len(password) > passwords.MAX_LENGTH or "\x00" in password:
-        raise ValidationError(
-            ErrorCode.INVALID, f"密码不能超过 {passwords.MAX_LENGTH} 个字符，也不能含空字符", ["password"]
-        )
     return ident
 
 
@@ -253,17 +276,22 @@ async def sign_out(*, actor: Actor) -> None:
 
 
 async def change_password(*, actor: Actor, current: str, new: str) -> None:
-    """Needs the current password and a browser session; ends every other session of the user."""
+    """Needs the current (or temporary) password and a browser session; ends every other session
+    of the user, and ends the wait for a change after an administrator's reset."""
     policy.require_session(actor)
     user = await queries.user_by_id(actor.user_id or 0)
+    errors = Errors()
     if not passwords.verify_password(user.password_hash, current):
-        raise ValidationError(ErrorCode.BAD_CREDENTIALS, "当前密码不正确", ["current"])
-    passwords.check_policy(new, "new")
-    if new == current:
-        raise ValidationError(ErrorCode.WEAK_PASSWORD, "新密码不能与当前密码相同", ["new"])
+        errors.add(ErrorCode.BAD_CREDENTIALS, "当前密码不正确", "current")
+    errors.check(lambda: passwords.check_policy(new, "new"))
+    if new == current and not errors.errors:
+        errors.add(ErrorCode.WEAK_PASSWORD, "新密码不能与当前密码相同", "new")
+    errors.raise_any()
     async with in_transaction():
         new_hash = passwords.hash_password(new)
-        await User.filter(id=user.id).update(password_hash=new_hash, password_changed_at=_now())
+        await User.filter(id=user.id).update(
+            password_hash=new_hash, password_changed_at=_now(), must_change_password=False
+        )
         others = Session.filter(user_id=user.id, revoked_at__isnull=True)
         if actor.session_id:
             others = others.exclude(secret_hash=_digest(actor.session_id))
@@ -285,31 +313,57 @@ async def create_user(
     is_demo: bool = False,
 ) -> User:
     """A person and their account. App accounts have no password (tokens only). Production
-    refuses new demo accounts: their password is public."""
+    refuses new demo accounts: their password is public. A username or mobile another account
+    has is refused, also when two requests race for it (the unique indexes decide)."""
     policy.require_manage_users(actor)
     if is_demo and is_production():
         raise PermissionDenied("生产环境中不能创建演示账号")
-    clean_name = normalise_person_name(name)
-    clean_username = _check_username(username)
-    clean_mobile = normalise_mobile(mobile) if mobile else None
+    errors = Errors()
+    clean_name = errors.check(lambda: normalise_person_name(name))
+    clean_username = errors.check(lambda: _check_username(username))
+    clean_mobile = errors.check(lambda: normalise_mobile(mobile)) if mobile else None
     if password is not None:
-        passwords.check_policy(password)
+        errors.check(lambda: passwords.check_policy(password))
     elif not is_app:
-        raise ValidationError(ErrorCode.WEAK_PASSWORD, "请设置密码", ["password"])
-    if await User.filter(username=clean_username).exists():
-        raise ValidationError(ErrorCode.DUPLICATE_USERNAME, "用户名已被使用", ["username"])
-    async with in_transaction():
-        person = await Person.create(name=clean_name, mobile=clean_mobile, is_demo=is_demo)
-        user = await User.create(
-            person_id=person.id,
-            username=clean_username,
-            password_hash=passwords.hash_password(password) if password else None,
-            is_app=is_app,
-            is_demo=is_demo,
-        )
-        await record(actor, "user.create", "User", user.id, username=clean_username, app=is_app)
+        errors.add(ErrorCode.WEAK_PASSWORD, "请设置密码", "password")
+    errors.errors.extend(await _taken(clean_username, clean_mobile))
+    errors.raise_any()
+    assert clean_name is not None
+    assert clean_username is not None
+    try:
+        async with in_transaction():
+            person = await Person.create(name=clean_name, mobile=clean_mobile, is_demo=is_demo)
+            user = await User.create(
+                person_id=person.id,
+                username=clean_username,
+                mobile=clean_mobile,
+                password_hash=passwords.hash_password(password) if password else None,
+                is_app=is_app,
+                is_demo=is_demo,
+            )
+            await record(actor, "user.create", "User", user.id, username=clean_username, app=is_app)
+    except IntegrityError:
+        await _refuse_taken(clean_username, clean_mobile)
+        raise
     user.person = person
     return user
+
+
+async def _taken(username: str | None, mobile: str | None, *, user_id: int = 0) -> list[DomainError]:
+    """A username or sign-in mobile that another account than `user_id` already has."""
+    others = User.exclude(id=user_id)
+    found: list[DomainError] = []
+    if username is not None and await others.filter(username=username).exists():
+        found.append(ValidationError(ErrorCode.DUPLICATE_USERNAME, "用户名已被使用", ["username"]))
+    if mobile is not None and await others.filter(mobile=mobile).exists():
+        found.append(ValidationError(ErrorCode.DUPLICATE_MOBILE, "该手机号已被其他账号使用", ["mobile"]))
+    return found
+
+
+async def _refuse_taken(username: str | None, mobile: str | None, *, user_id: int = 0) -> None:
+    taken = await _taken(username, mobile, user_id=user_id)
+    if taken:
+        raise ValidationErrors(taken)
 
 
 def _check_username(raw: str) -> str:
@@ -324,9 +378,7 @@ def _check_username(raw: str) -> str:
 async def set_user_active(*, actor: Actor, user_id: int, active: bool) -> User:
     """Disable (ending every session and token use) or re-enable an account; enabling unlocks.
     Only an ADMIN manages an ADMIN's account; production never enables a demo account."""
-    policy.require_manage_users(actor)
-    user = await queries.user_by_id(user_id)
-    policy.require_manage_account(actor, await queries.roles_of(user.id))
+    user = await _managed(actor, user_id)
     if user.id == actor.user_id and not active:
         raise ValidationError(ErrorCode.INVALID, "不能停用自己的账号", ["userId"])
     if active and user.is_demo and is_production():
@@ -337,6 +389,89 @@ async def set_user_active(*, actor: Actor, user_id: int, active: bool) -> User:
             await Session.filter(user_id=user.id, revoked_at__isnull=True).update(revoked_at=_now())
         await record(actor, "user.activate" if active else "user.deactivate", "User", user.id)
     return await queries.user_by_id(user.id)
+
+
+async def update_user(
+    *, actor: Actor, user_id: int, name: str, mobile: str | None = None, clear_mobile: bool = False
+) -> User:
+    """Correct an account's person's name and mobile. The mobile is also the account's sign-in
+    mobile, so one another account has is refused (also when two requests race for it). No
+    `mobile` keeps the current one, and makes it the sign-in mobile again when it was not (see
+    `queries.check_mobiles`); `clear_mobile` removes it."""
+    user = await _managed(actor, user_id)
+    clean_name = normalise_person_name(name)
+    if clear_mobile:
+        clean_mobile = None
+    else:
+        clean_mobile = normalise_mobile(mobile) if mobile else (user.person.mobile or None)
+    await _refuse_taken(None, clean_mobile, user_id=user.id)
+    try:
+        async with in_transaction():
+            await User.filter(id=user.id).update(mobile=clean_mobile)
+            await Person.filter(id=user.person_id).update(name=clean_name, mobile=clean_mobile)
+            await record(actor, "user.update", "User", user.id, mobile_changed=clean_mobile != user.mobile)
+    except IntegrityError:
+        await _refuse_taken(None, clean_mobile, user_id=user.id)
+        raise
+    return await queries.user_by_id(user.id)
+
+
+async def _managed(actor: Actor, user_id: int) -> User:
+    """The account, when `actor` may manage it (separation of duties, browser session only)."""
+    policy.require_manage_users(actor)
+    user = await queries.user_by_id(user_id)
+    policy.require_manage_account(actor, await queries.roles_of(user.id))
+    return user
+
+
+TEMPORARY_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZabcdefghijkmnpqrstuvwxyz23456789"  # no 0/O, 1/l/I
+
+
+def temporary_password() -> str:
+    """Three groups of four easily read characters, e.g. `Kf7q-Mx3a-Pw9d`: 68 random bits, and it
+    meets the password policy (the dashes are symbols; one group of each kind is required)."""
+    while True:
+        groups = ["".join(secrets.choice(TEMPORARY_ALPHABET) for _ in range(4)) for _ in range(3)]
+        candidate = "-".join(groups)
+        if any(c.isupper() for c in candidate) and any(c.isdigit() for c in candidate):
+            return candidate
+
+
+async def reset_password(*, actor: Actor, user_id: int) -> str:
+    """Give an account a temporary password, returned once (only its hash is kept): the account
+    must change it at its next sign-in. Ends every session of the account and clears its lockout;
+    its API tokens stay (they never depended on the password). Not for your own account (change
+    it on 我的账号) nor for app accounts (they have no password)."""
+    user = await _managed(actor, user_id)
+    if user.id == actor.user_id:
+        raise ValidationError(ErrorCode.INVALID, "请在“我的账号”中修改自己的密码", ["userId"])
+    if user.is_app:
+        raise ValidationError(ErrorCode.INVALID, "应用账号没有密码，只用令牌访问", ["userId"])
+    temporary = temporary_password()
+    async with in_transaction():
+        await User.filter(id=user.id).update(
+            password_hash=passwords.hash_password(temporary),
+            must_change_password=True,
+            password_changed_at=_now(),
+            failed_attempts=0,
+            locked_until=None,
+        )
+        await Session.filter(user_id=user.id, revoked_at__isnull=True).update(revoked_at=_now())
+        await record(actor, "user.reset_password", "User", user.id)
+    return temporary
+
+
+async def unlock_user(*, actor: Actor, user_id: int) -> bool:
+    """End a sign-in lockout now rather than when it expires, and restart the count of wrong
+    passwords; audited. False (nothing written) when the account is not locked."""
+    user = await _managed(actor, user_id)
+    async with in_transaction():
+        row = await User.select_for_update().get(id=user.id)
+        if row.locked_until is None or row.locked_until <= _now():
+            return False
+        await User.filter(id=user.id).update(failed_attempts=0, locked_until=None)
+        await record(actor, "user.unlock", "User", user.id)
+    return True
 
 
 async def disable_demo_accounts(*, actor: Actor) -> list[str]:
@@ -424,12 +559,19 @@ async def create_token(
         owner = await queries.user_by_id(owner_id or 0)
         if not (owner.is_app and policy.can_create_app_tokens(actor)):
             raise NotFound("用户不存在", ["forUserId"])
-    clean_name, clean_scopes = _token_name(name), _token_scopes(scopes)
-    if actor.token_scopes is not None and not set(clean_scopes) <= actor.token_scopes:
-        raise PermissionDenied("令牌不能创建权限范围超出自身的令牌")
+    errors = Errors()
+    clean_name, clean_scopes = (
+        errors.check(lambda: _token_name(name)),
+        errors.check(lambda: _token_scopes(scopes)),
+    )
     lifetime = timedelta(days=expires_in_days)
     if not timedelta(days=1) <= lifetime <= account_policy().token_max_lifetime:
-        raise ValidationError(ErrorCode.INVALID_EXPIRY, "有效期须在 1 到 366 天之间", ["expiresInDays"])
+        errors.add(ErrorCode.INVALID_EXPIRY, "有效期须在 1 到 366 天之间", "expiresInDays")
+    errors.raise_any()
+    assert clean_name is not None
+    assert clean_scopes is not None
+    if actor.token_scopes is not None and not set(clean_scopes) <= actor.token_scopes:
+        raise PermissionDenied("令牌不能创建权限范围超出自身的令牌")
     secret = TOKEN_PREFIX + secrets.token_urlsafe(32)
     async with in_transaction():
         token = await ApiToken.create(

@@ -35,7 +35,8 @@ from typing import Any
 from PIL import Image, ImageOps, UnidentifiedImageError
 
 from domain import storage
-from domain.errors import ErrorCode, ValidationError
+from domain.activities.errors import ActivityCode
+from domain.errors import ValidationError
 
 MAX_BYTES = 5 * 1024 * 1024
 MAX_PIXELS = 25_000_000
@@ -71,18 +72,18 @@ class CleanImage:
 
 
 def _unsupported() -> ValidationError:
-    return ValidationError(ErrorCode.UNSUPPORTED_FILE, "只能上传 JPEG、PNG 或 WebP 格式的图片", ["file"])
+    return ValidationError(ActivityCode.UNSUPPORTED_FILE, "只能上传 JPEG、PNG 或 WebP 格式的图片", ["file"])
 
 
 def _too_many_pixels() -> ValidationError:
     limit = MAX_PIXELS // 1_000_000
-    return ValidationError(ErrorCode.IMAGE_TOO_LARGE, f"图片像素过多（上限 {limit} 百万像素）", ["file"])
+    return ValidationError(ActivityCode.IMAGE_TOO_LARGE, f"图片像素过多（上限 {limit} 百万像素）", ["file"])
 
 
 def clean_image(data: bytes) -> CleanImage:
     """The upload re-encoded without metadata, or a ValidationError saying why it is refused."""
     if len(data) > MAX_BYTES:
-        raise ValidationError(ErrorCode.FILE_TOO_LARGE, "每张图片不能超过 5 MB", ["file"])
+        raise ValidationError(ActivityCode.FILE_TOO_LARGE, "每张图片不能超过 5 MB", ["file"])
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("error", Image.DecompressionBombWarning)
@@ -170,6 +171,11 @@ def store(image: CleanImage) -> str:
     partial.write_bytes(image.data)
     os.replace(partial, folder / name)
     return name
+
+
+def is_file_name(name: str) -> bool:
+    """Whether `name` has the shape of a stored photo's name (and so stays inside its folder)."""
+    return _FILE_NAME.fullmatch(name) is not None
 
 
 def path_of(file_name: str) -> Path:

@@ -34,6 +34,7 @@ from collections.abc import Iterable
 from tortoise.expressions import Q
 
 from domain.access import Actor, Role, require_scope, require_signed_in
+from domain.activities.errors import ActivityCode
 from domain.activities.models import EDITABLE, Activity, ActivityStatus, in_subtree
 from domain.errors import DomainError, ErrorCode, NotFound, PermissionDenied
 from domain.grids.models import MICRO_GRID_DEPTH, path_depth, path_ids
@@ -207,9 +208,9 @@ def require_edit(actor: Actor, activity: Activity) -> None:
     """The author, on a DRAFT or RETURNED record (photos included)."""
     _require_author(actor, activity)
     if activity.status is ActivityStatus.VERIFIED:
-        raise DomainError(ErrorCode.NOT_EDITABLE, "已核实的活动记录不能再修改", ["id"])
+        raise DomainError(ActivityCode.NOT_EDITABLE, "已核实的活动记录不能再修改", ["id"])
     if activity.status not in EDITABLE:
-        raise DomainError(ErrorCode.NOT_EDITABLE, "活动记录已提交审核，审核退回后才能修改", ["id"])
+        raise DomainError(ActivityCode.NOT_EDITABLE, "活动记录已提交审核，审核退回后才能修改", ["id"])
 
 
 def require_submit(actor: Actor, activity: Activity) -> None:
@@ -237,6 +238,18 @@ def require_set_public(actor: Actor, activity: Activity) -> None:
     require_review(actor, activity)
     if activity.status is not ActivityStatus.VERIFIED:
         raise DomainError(ErrorCode.INVALID_TRANSITION, "只有已核实的记录可以设置公开范围", ["id"])
+
+
+def can_export(actor: Actor, cell_path: str) -> bool:
+    """Exporting a subtree's records (with the recorders' full names): BUREAU_STAFF, or
+    GRID_STAFF whose grant covers it."""
+    return actor.has_role(Role.BUREAU_STAFF) or actor.has_role_over(cell_path, *REVIEWER_ROLES)
+
+
+def require_export(actor: Actor, cell_path: str) -> None:
+    require_signed_in(actor)
+    if not can_export(actor, cell_path):
+        raise PermissionDenied("只有该网格的网格员或民政局工作人员可以导出活动记录")
 
 
 def can_review_any(actor: Actor) -> bool:

@@ -14,6 +14,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
+from tortoise.expressions import Q, Subquery
 from tortoise.functions import Count
 from tortoise.queryset import QuerySet
 
@@ -30,6 +31,7 @@ from domain.pagination import Page, PageRequest, keyset_page
 FEED_ORDER = ("started_at", "id")
 QUEUE_ORDER = ("submitted_at", "id")
 RETURNED_LIMIT = 50
+MAX_SEARCH = 50  # characters of a queue or title search
 # `activityCountsByUnit`: the communities/villages of one town (Pinghu's largest has about 30).
 MAX_UNITS_PER_TOWN = 200
 
@@ -46,6 +48,7 @@ class FeedFilter:
     statuses: tuple[ActivityStatus, ...] = ()
     since: datetime | None = None
     until: datetime | None = None
+    search: str = ""  # part of the title (what every reader who sees a record sees of it)
 
 
 def _utc(value: datetime, path: str) -> datetime:
@@ -70,6 +73,9 @@ def _feed(actor: Actor, f: FeedFilter) -> QuerySet[Activity]:
         qs = qs.filter(started_at__gte=_utc(f.since, "since"))
     if f.until is not None:
         qs = qs.filter(started_at__lt=_utc(f.until, "until"))
+    search = f.search.strip()[:MAX_SEARCH]
+    if search:
+        qs = qs.filter(title__contains=search)
     return qs
 
 
@@ -78,22 +84,58 @@ async def activity_feed(actor: Actor, f: FeedFilter, page: PageRequest) -> Page[
     return await keyset_page(_feed(actor, f), FEED_ORDER, page, descending=True)
 
 
+async def feed_rows(actor: Actor, f: FeedFilter, limit: int) -> list[Activity]:
+    """The first `limit` records of the feed, newest first, in one statement (for an export)."""
+    return list(await _feed(actor, f).order_by("-started_at", "-id").limit(limit))
+
+
 async def activities_count(actor: Actor, f: FeedFilter) -> int:
     return await _feed(actor, f).count()
 
 
-def _queue(actor: Actor) -> QuerySet[Activity]:
-    return Activity.filter(policy.review_filter(actor), status=ActivityStatus.SUBMITTED)
+@dataclass(frozen=True)
+class QueueFilter:
+    """Which waiting records a reviewer's queue shows: those in one town (镇/街道), and those whose
+    title or recording leader's full name contains `search` (reviewers are staff, who see full
+    names). Empty criteria show the whole queue."""
+
+    town_id: int | None = None
+    search: str = ""
 
 
-async def verification_queue(actor: Actor, page: PageRequest) -> Page[Activity]:
-    """SUBMITTED records the actor may review (their own left out), oldest submission first.
-    PermissionDenied for an actor who reviews nothing."""
-    return await keyset_page(_queue(actor), QUEUE_ORDER, page)
+def _queue(actor: Actor, f: QueueFilter = QueueFilter(), *, by_town: bool = True) -> QuerySet[Activity]:
+    qs = Activity.filter(policy.review_filter(actor), status=ActivityStatus.SUBMITTED)
+    if f.town_id is not None and by_town:
+        qs = qs.filter(town_id=f.town_id)
+    search = f.search.strip()[:MAX_SEARCH]
+    if search:
+        leaders = MicroLeader.filter(person__name__contains=search).values("id")
+        qs = qs.filter(Q(title__contains=search) | Q(leader_id__in=Subquery(leaders)))
+    return qs
 
 
-async def verification_queue_count(actor: Actor) -> int:
-    return await _queue(actor).count()
+async def verification_queue(
+    actor: Actor, page: PageRequest, f: QueueFilter = QueueFilter()
+) -> Page[Activity]:
+    """SUBMITTED records the actor may review (their own left out), oldest submission first: one
+    statement. PermissionDenied for an actor who reviews nothing."""
+    return await keyset_page(_queue(actor, f), QUEUE_ORDER, page)
+
+
+async def verification_queue_count(actor: Actor, f: QueueFilter = QueueFilter()) -> int:
+    return await _queue(actor, f).count()
+
+
+async def queue_counts_by_town(actor: Actor, f: QueueFilter = QueueFilter()) -> dict[int | None, int]:
+    """How many records wait per town (`None`: records above any town), with `f.search` but
+    whatever town `f` picks, so a reviewer sees where the matches are: one GROUP BY."""
+    rows = (
+        await _queue(actor, f, by_town=False)
+        .group_by("town_id")
+        .annotate(n=Count("id"))
+        .values("town_id", "n")
+    )
+    return {row["town_id"]: int(row["n"]) for row in rows}
 
 
 async def my_activities(actor: Actor, page: PageRequest) -> Page[Activity]:

@@ -20,7 +20,8 @@ from typing import Any, TypedDict, Unpack
 from tortoise.transactions import in_transaction
 
 from domain.access import Actor
-from domain.activities import photos, policy, queries, rollup
+from domain.activities import held, photos, policy, queries, rollup
+from domain.activities.errors import ActivityCode
 from domain.activities.models import (
     ACTIVITY_TRANSITIONS,
     Activity,
@@ -34,12 +35,13 @@ from domain.activities.models import (
 )
 from domain.activities.validation import MAX_AGE, ActivityInput, clean
 from domain.audit import service as audit
-from domain.errors import DomainError, ErrorCode, NotFound, ValidationError
+from domain.errors import DomainError, ErrorCode, NotFound, PermissionDenied, ValidationError
 from domain.grids import queries as grid_queries
 from domain.grids.models import GridCell
 from domain.leaders.models import MicroLeader
 
 MAX_REASON = 200
+MAX_EXPORT = 5000  # records in one export: more is refused (narrow the filter)
 _VERBS = {
     ActivityStatus.SUBMITTED: "提交审核",
     ActivityStatus.VERIFIED: "核实",
@@ -292,18 +294,63 @@ async def return_activity(*, actor: Actor, activity_id: int, reason: str) -> Act
 
 def _require_room(count: int) -> None:
     if count >= photos.MAX_PHOTOS:
-        raise DomainError(ErrorCode.TOO_MANY_PHOTOS, f"每条活动记录最多 {photos.MAX_PHOTOS} 张照片", ["file"])
+        raise DomainError(
+            ActivityCode.TOO_MANY_PHOTOS, f"每条活动记录最多 {photos.MAX_PHOTOS} 张照片", ["file"]
+        )
 
 
 async def add_photo(*, actor: Actor, activity_id: int, data: bytes, declared_name: str = "") -> ActivityPhoto:
     """The author attaches a photo to an editable record. The type comes from the content, never
     from `declared_name` (kept in the audit trail only); see `photos` for what is checked."""
+    await _room_for_photo(actor, activity_id)
+    image = await photos.clean_image_async(data)
+    file_name = await asyncio.to_thread(photos.store, image)
+    stored = held.StoredPhoto(file_name, image.content_type, len(image.data), image.width, image.height)
+    return await _attach(actor, activity_id, stored, declared_name)
+
+
+async def hold_photo(*, actor: Actor, data: bytes) -> str:
+    """Keep a photo chosen on a form that came back with errors, for its uploader only (see
+    `held`); the token attaches it later (`add_held_photo`). Checked as `add_photo` checks."""
+    holder = _holder(actor)
+    image = await photos.clean_image_async(data)
+    return await asyncio.to_thread(held.hold, holder, image)
+
+
+async def add_held_photo(*, actor: Actor, activity_id: int, token: str) -> ActivityPhoto:
+    """The author attaches a photo they hold (`hold_photo`) to an editable record of theirs."""
+    await _room_for_photo(actor, activity_id)
+    stored = await asyncio.to_thread(held.take, _holder(actor), token)
+    return await _attach(actor, activity_id, stored, "")
+
+
+def _holder(actor: Actor) -> int:
+    """The account whose held photos `actor` may use (the command line holds none)."""
+    policy.require_write(actor)
+    if actor.user_id is None:
+        raise PermissionDenied()
+    return actor.user_id
+
+
+async def held_photo_path(*, actor: Actor, token: str) -> Path:
+    """A photo `actor` holds, for its thumbnail; anyone else's token names nothing."""
+    path = await asyncio.to_thread(held.path_of, _holder(actor), token)
+    if path is None:
+        raise NotFound("照片不存在", ["token"])
+    return path
+
+
+async def _room_for_photo(actor: Actor, activity_id: int) -> None:
     policy.require_write(actor)
     activity = await queries.activity_for_viewer(actor, activity_id)
     policy.require_edit(actor, activity)
     _require_room(await queries.photo_count(activity.id))
-    image = await photos.clean_image_async(data)
-    file_name = await asyncio.to_thread(photos.store, image)
+
+
+async def _attach(
+    actor: Actor, activity_id: int, stored: held.StoredPhoto, declared_name: str
+) -> ActivityPhoto:
+    """The row of a photo already in the photo folder; the file goes if the row is refused."""
     try:
         async with in_transaction():
             activity = await queries.activity_for_update(activity_id)
@@ -311,17 +358,17 @@ async def add_photo(*, actor: Actor, activity_id: int, data: bytes, declared_nam
             _require_room(await queries.photo_count(activity.id))
             photo = await ActivityPhoto.create(
                 activity_id=activity.id,
-                file_name=file_name,
-                content_type=image.content_type,
-                size_bytes=len(image.data),
-                width=image.width,
-                height=image.height,
+                file_name=stored.file_name,
+                content_type=stored.content_type,
+                size_bytes=stored.size_bytes,
+                width=stored.width,
+                height=stored.height,
             )
             await audit.record(
                 actor, "activity.photo_add", "Activity", activity.id, photo=photo.id, name=declared_name[:100]
             )
     except BaseException:
-        await asyncio.to_thread(photos.discard, file_name)
+        await asyncio.to_thread(photos.discard, stored.file_name)
         raise
     return photo
 
@@ -345,3 +392,30 @@ async def photo_for_viewer(*, actor: Actor, photo_id: int) -> tuple[Path, str]:
     if not policy.can_see_details(actor, photo.activity):
         raise NotFound("照片不存在", ["id"])
     return photos.path_of(photo.file_name), photo.content_type
+
+
+async def export_activities(*, actor: Actor, cell: GridCell, where: queries.FeedFilter) -> list[Activity]:
+    """The records of `cell`'s subtree its feed shows with `where`, newest first, for a
+    spreadsheet: bureau staff, or grid staff covering the cell (`policy.require_export`). At most
+    MAX_EXPORT; more is refused, so a file never silently leaves records out. Audited: the rows
+    carry the recorders' full names."""
+    policy.require_export(actor, cell.path)
+    where = replace(where, subtree_path=cell.path)
+    rows = await queries.feed_rows(actor, where, MAX_EXPORT + 1)
+    if len(rows) > MAX_EXPORT:
+        raise ValidationError(
+            ErrorCode.INVALID, f"一次最多导出 {MAX_EXPORT} 条记录，请缩小日期或类型范围后再导出", ["filter"]
+        )
+    await audit.record(
+        actor,
+        "activity.export",
+        "GridCell",
+        cell.id,
+        cell=cell.code,
+        rows=len(rows),
+        types=",".join(t.value for t in where.types),
+        statuses=",".join(s.value for s in where.statuses),
+        since=where.since.isoformat() if where.since else "",
+        until=where.until.isoformat() if where.until else "",
+    )
+    return rows

@@ -1,5 +1,6 @@
 """What a valid activity record is. One function checks a whole record, so creating a record and
-editing one share every rule. Each broken rule is a `ValidationError` with the input's field path.
+editing one share every rule. Each broken rule is a `ValidationError` with the input's field path,
+and every one the input breaks is reported at once (`ValidationErrors`).
 
 | field                            | rule                                                          |
 |----------------------------------|---------------------------------------------------------------|
@@ -36,10 +37,13 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal, InvalidOperation
+from enum import StrEnum
 from typing import Any, TypeVar
 
+from domain.activities.errors import ActivityCode
 from domain.activities.models import Activity, ActivityType, MediationOutcome, ProblemCategory
-from domain.errors import ErrorCode, ValidationError
+from domain.errors import DomainError, ErrorCode, ValidationError
+from domain.input import Errors
 
 CLOCK_SKEW = timedelta(minutes=5)
 MAX_DURATION = timedelta(days=7)
@@ -56,6 +60,15 @@ FIELD_PATHS = {
     "follow_up": "followUp",
     "participants": "participants",
     "households_reached": "householdsReached",
+}
+# How a message names each input (the form's labels).
+LABELS = {
+    "title": "标题",
+    "narrative": "经过",
+    "place": "地点",
+    "follow_up": "后续跟进",
+    "participants": "参与人数",
+    "households_reached": "涉及户数",
 }
 HALF_HOUR = Decimal("0.5")
 
@@ -99,39 +112,66 @@ class ActivityInput:
         )
 
 
-def _invalid(code: ErrorCode, message: str, *path: str) -> ValidationError:
+def _invalid(code: StrEnum, message: str, *path: str) -> ValidationError:
     return ValidationError(code, message, list(path))
 
 
 def clean(raw: ActivityInput, *, now: datetime, earliest: datetime | None) -> dict[str, Any]:
-    """The columns to store, cleaned; raises for the first rule the input breaks. `earliest` is
-    the earliest start the writer may log (None: no limit)."""
-    kind = _choice(ActivityType, raw.activity_type, "activityType", "活动类型")
-    started_at, ended_at = _period(raw.started_at, raw.ended_at, now)
-    if earliest is not None and started_at < earliest:
-        raise _invalid(
-            ErrorCode.TOO_OLD,
+    """The columns to store, cleaned; raises `ValidationErrors` naming every rule the input
+    breaks. `earliest` is the earliest start the writer may log (None: no limit)."""
+    errors = Errors()
+    kind = errors.check(lambda: _choice(ActivityType, raw.activity_type, "activityType", "活动类型"))
+    period = errors.check(lambda: _period(raw.started_at, raw.ended_at, now))
+    if period and earliest is not None and period[0] < earliest:
+        errors.add(
+            ActivityCode.TOO_OLD,
             f"只能记录 {MAX_AGE.days} 天以内的活动；更早的纸质记录请交网格员或民政局工作人员补录",
             "startedAt",
         )
     columns: dict[str, Any] = {
         "activity_type": kind,
-        "title": _text("title", " ".join(raw.title.split()), minimum=1),
-        "narrative": _text("narrative", raw.narrative.strip()),
-        "place": _text("place", " ".join(raw.place.split())),
-        "follow_up": _text("follow_up", raw.follow_up.strip()),
-        "started_at": started_at,
-        "ended_at": ended_at,
-        "participants": _count("participants", raw.participants, minimum=0),
-        "households_reached": _count(
-            "households_reached", raw.households_reached, minimum=1 if kind is ActivityType.VISIT else 0
+        **_texts(errors, title=raw.title, narrative=raw.narrative, place=raw.place, follow_up=raw.follow_up),
+        "participants": errors.check(lambda: _count("participants", raw.participants, minimum=0)),
+        "households_reached": errors.check(
+            lambda: _count("households_reached", raw.households_reached, minimum=_least_households(kind))
         ),
-        "problems": _problems(raw.problems),
-        "mediation_outcome": _outcome(kind, raw.mediation_outcome),
-        "volunteer_hours": _hours(kind, raw.volunteer_hours, ended_at - started_at),
-        "project_id": _project(raw.project_id),
+        "problems": errors.check(lambda: _problems(raw.problems)),
+        "project_id": errors.check(lambda: _project(raw.project_id)),
     }
-    return columns
+    if kind is not None:
+        columns["mediation_outcome"] = errors.check(lambda: _outcome(kind, raw.mediation_outcome))
+        duration = period[1] - period[0] if period else None
+        columns["volunteer_hours"] = errors.check(lambda: _hours(kind, raw.volunteer_hours, duration))
+    errors.raise_any()
+    assert period is not None
+    return {**columns, "started_at": period[0], "ended_at": period[1]}
+
+
+def _texts(
+    errors: Errors, *, title: str, narrative: str, place: str, follow_up: str
+) -> dict[str, str | None]:
+    return {
+        "title": errors.check(lambda: _text("title", " ".join(title.split()), minimum=1)),
+        "narrative": errors.check(lambda: _text("narrative", narrative.strip())),
+        "place": errors.check(lambda: _text("place", " ".join(place.split()))),
+        "follow_up": errors.check(lambda: _text("follow_up", follow_up.strip())),
+    }
+
+
+def standalone_errors(
+    *, title: str, narrative: str, place: str, follow_up: str, participants: int, households_reached: int
+) -> list[DomainError]:
+    """The errors of the inputs that are checked on their own (texts and counts; households as
+    for any type): a form whose other inputs do not even parse shows these with its own."""
+    errors = Errors()
+    _texts(errors, title=title, narrative=narrative, place=place, follow_up=follow_up)
+    errors.check(lambda: _count("participants", participants, minimum=0))
+    errors.check(lambda: _count("households_reached", households_reached, minimum=0))
+    return errors.errors
+
+
+def _least_households(kind: ActivityType | None) -> int:
+    return 1 if kind is ActivityType.VISIT else 0
 
 
 def _choice(enum: type[E], value: str, path: str, what: str) -> E:
@@ -158,7 +198,7 @@ def _period(started: datetime, ended: datetime, now: datetime) -> tuple[datetime
         raise _invalid(ErrorCode.END_BEFORE_START, "结束时间不能早于开始时间", "endedAt")
     if end - start > MAX_DURATION:
         raise _invalid(
-            ErrorCode.DURATION_TOO_LONG,
+            ActivityCode.DURATION_TOO_LONG,
             "一条记录最长 7 天：一条记录描述一次活动，持续更久的工作请按天或阶段分别记录，便于核实",
             "endedAt",
         )
@@ -168,14 +208,16 @@ def _period(started: datetime, ended: datetime, now: datetime) -> tuple[datetime
 def _text(name: str, value: str, *, minimum: int = 0) -> str:
     limit = TEXT_LIMITS[name]
     if not minimum <= len(value) <= limit:
-        message = f"须为 {minimum}–{limit} 个字符" if minimum else f"不能超过 {limit} 个字符"
+        label = LABELS[name]
+        message = f"{label}须为 {minimum}–{limit} 个字符" if minimum else f"{label}不能超过 {limit} 个字符"
         raise _invalid(ErrorCode.INVALID_LENGTH, message, FIELD_PATHS[name])
     return value
 
 
 def _count(name: str, value: int, *, minimum: int) -> int:
     if not minimum <= value <= MAX_COUNT:
-        raise _invalid(ErrorCode.OUT_OF_RANGE, f"须在 {minimum} 到 {MAX_COUNT} 之间", FIELD_PATHS[name])
+        message = f"{LABELS[name]}须在 {minimum} 到 {MAX_COUNT} 之间"
+        raise _invalid(ErrorCode.OUT_OF_RANGE, message, FIELD_PATHS[name])
     return value
 
 
@@ -198,24 +240,24 @@ def _problems(problems: Mapping[ProblemCategory, int]) -> dict[str, int]:
 def _outcome(kind: ActivityType, outcome: MediationOutcome | None) -> MediationOutcome | None:
     if kind is ActivityType.MEDIATION:
         if outcome is None:
-            raise _invalid(ErrorCode.REQUIRED_FOR_TYPE, "调解活动须填写调解结果", "mediationOutcome")
+            raise _invalid(ActivityCode.REQUIRED_FOR_TYPE, "调解活动须填写调解结果", "mediationOutcome")
         return _choice(MediationOutcome, outcome, "mediationOutcome", "调解结果")
     if outcome is not None:
         raise _invalid(ErrorCode.NOT_FOR_TYPE, "只有邻里纠纷调解活动才填写调解结果", "mediationOutcome")
     return None
 
 
-def _hours(kind: ActivityType, hours: Decimal | float | None, duration: timedelta) -> Decimal | None:
+def _hours(kind: ActivityType, hours: Decimal | float | None, duration: timedelta | None) -> Decimal | None:
     if kind is not ActivityType.VOLUNTEERING:
         if hours is not None:
             raise _invalid(ErrorCode.NOT_FOR_TYPE, "只有志愿服务活动才填写服务时长", "volunteerHours")
         return None
     if hours is None:
-        raise _invalid(ErrorCode.REQUIRED_FOR_TYPE, "志愿服务活动须填写服务时长", "volunteerHours")
+        raise _invalid(ActivityCode.REQUIRED_FOR_TYPE, "志愿服务活动须填写服务时长", "volunteerHours")
     value = _decimal(hours)
     if value <= 0 or value % HALF_HOUR:
         raise _invalid(ErrorCode.OUT_OF_RANGE, "服务时长须大于 0，按半小时计（如 1.5）", "volunteerHours")
-    if value * 3600 > Decimal(duration.total_seconds()):
+    if duration is not None and value * 3600 > Decimal(duration.total_seconds()):
         raise _invalid(ErrorCode.OUT_OF_RANGE, "服务时长不能超过活动的起止时长", "volunteerHours")
     return value.quantize(Decimal("0.1"))
 

@@ -18,7 +18,8 @@ from datetime import datetime
 import segno
 
 from domain import ratelimit
-from domain.errors import DomainError, ErrorCode, RateLimited
+from domain.errors import DomainError, RateLimited
+from domain.leaders.errors import LeaderCode
 
 CODE_DIGITS = 6
 MAX_ATTEMPTS = 5
@@ -47,7 +48,7 @@ async def count_attempt(session_id: int, leader_id: int, code_until: datetime) -
         )
     except RateLimited as exc:
         raise DomainError(
-            ErrorCode.TOO_MANY_ATTEMPTS, "签到码错误次数过多，请主持人重新生成签到码", ["code"]
+            LeaderCode.TOO_MANY_ATTEMPTS, "签到码错误次数过多，请主持人重新生成签到码", ["code"]
         ) from exc
 
 

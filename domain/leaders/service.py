@@ -15,7 +15,9 @@ from domain.access import Actor
 from domain.audit import service as audit
 from domain.errors import DomainError, ErrorCode, NotFound, ValidationError
 from domain.grids.models import GridCell
+from domain.input import Errors
 from domain.leaders import lifecycle, policy, queries, training
+from domain.leaders.errors import LeaderCode
 from domain.leaders.models import Cohort, LeaderStatus, MicroLeader, SourceRole
 from domain.people.models import Person
 from domain.people.validation import normalise_mobile, normalise_person_name
@@ -41,9 +43,9 @@ async def _require_free(person_id: int) -> None:
         leader.status for leader in await MicroLeader.filter(person_id=person_id).only("id", "status")
     }
     if statuses & {LeaderStatus.NOMINATED, LeaderStatus.ENROLLED}:
-        raise DomainError(ErrorCode.ALREADY_ACTIVE_LEADER, "此人已在一期培训中", ["personId"])
+        raise DomainError(LeaderCode.ALREADY_ACTIVE_LEADER, "此人已在一期培训中", ["personId"])
     if LeaderStatus.CERTIFIED in statuses:
-        raise DomainError(ErrorCode.ALREADY_CERTIFIED, "此人已结业认证为微领袖", ["personId"])
+        raise DomainError(LeaderCode.ALREADY_CERTIFIED, "此人已结业认证为微领袖", ["personId"])
 
 
 async def _nominate(
@@ -109,9 +111,13 @@ async def nominate_new_person(
     record is refused: nominate that person instead, so one person never becomes two."""
     cell = await _home_cell(actor, home_cell_id)
     cohort = await queries.cohort_by_id(cohort_id)
-    clean_name, clean_mobile = normalise_person_name(name), normalise_mobile(mobile)
-    if await Person.filter(mobile=clean_mobile).exists():
-        raise ValidationError(ErrorCode.DUPLICATE_PERSON, "该手机号已登记，请提名已登记的人员", ["mobile"])
+    errors = Errors()
+    clean_name = errors.check(lambda: normalise_person_name(name))
+    clean_mobile = errors.check(lambda: normalise_mobile(mobile))
+    if clean_mobile and await Person.filter(mobile=clean_mobile).exists():
+        errors.add(ErrorCode.DUPLICATE_PERSON, "该手机号已登记，请提名已登记的人员", "mobile")
+    errors.raise_any()
+    assert clean_name is not None
     async with in_transaction():
         person = await Person.create(name=clean_name, mobile=clean_mobile, is_demo=is_demo)
         return await _nominate(actor, person, cohort, cell, source_role, is_demo)

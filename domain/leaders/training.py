@@ -13,11 +13,10 @@ enrolments in sessions that have already started (historical training data).
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal, InvalidOperation
 from enum import Enum
-from typing import Any, NamedTuple, TypeVar
+from typing import Any, NamedTuple
 
 from tortoise.expressions import F
 from tortoise.transactions import in_transaction
@@ -25,8 +24,10 @@ from tortoise.transactions import in_transaction
 from domain.access import Actor
 from domain.accounts.models import User
 from domain.audit import service as audit
-from domain.errors import DomainError, ErrorCode, NotFound, ValidationError, ValidationErrors
+from domain.errors import DomainError, ErrorCode, NotFound, ValidationError
+from domain.input import Errors
 from domain.leaders import checkin, lifecycle, policy, queries
+from domain.leaders.errors import LeaderCode
 from domain.leaders.models import (
     Attendance,
     Cohort,
@@ -45,9 +46,6 @@ MAX_CHECK_IN_MINUTES = 240
 CHECK_IN_EARLY = timedelta(minutes=30)
 
 
-T = TypeVar("T")
-
-
 class _Keep(Enum):
     KEEP = "KEEP"
 
@@ -58,21 +56,21 @@ KEEP = _Keep.KEEP
 
 def _utc(value: datetime, field: str) -> datetime:
     if value.tzinfo is None or value.utcoffset() is None:
-        raise ValidationError(ErrorCode.INVALID_TIME_RANGE, "时间须带时区", [field])
+        raise ValidationError(LeaderCode.INVALID_TIME_RANGE, "时间须带时区", [field])
     return value.astimezone(UTC)
 
 
 def _time_range(starts_at: datetime, ends_at: datetime) -> tuple[datetime, datetime]:
     start, end = _utc(starts_at, "startsAt"), _utc(ends_at, "endsAt")
     if end <= start:
-        raise ValidationError(ErrorCode.INVALID_TIME_RANGE, "结束时间须晚于开始时间", ["endsAt"])
+        raise ValidationError(LeaderCode.INVALID_TIME_RANGE, "结束时间须晚于开始时间", ["endsAt"])
     return start, end
 
 
 def _capacity(value: int) -> int:
     if not 1 <= value <= MAX_CAPACITY:
         raise ValidationError(
-            ErrorCode.CAPACITY_OUT_OF_RANGE, f"名额须在 1 到 {MAX_CAPACITY} 之间", ["capacity"]
+            LeaderCode.CAPACITY_OUT_OF_RANGE, f"名额须在 1 到 {MAX_CAPACITY} 之间", ["capacity"]
         )
     return value
 
@@ -82,10 +80,10 @@ def _hours(value: Decimal | int | float | str, field: str = "hours", maximum: De
     try:
         hours = Decimal(str(value).strip())
     except InvalidOperation as exc:
-        raise ValidationError(ErrorCode.HOURS_OUT_OF_RANGE, "学时须为数字", [field]) from exc
+        raise ValidationError(LeaderCode.HOURS_OUT_OF_RANGE, "学时须为数字", [field]) from exc
     if not hours.is_finite() or not 0 <= hours <= maximum or hours != hours.quantize(Decimal("0.1")):
         raise ValidationError(
-            ErrorCode.HOURS_OUT_OF_RANGE, f"学时须在 0 到 {maximum} 之间，最多一位小数", [field]
+            LeaderCode.HOURS_OUT_OF_RANGE, f"学时须在 0 到 {maximum} 之间，最多一位小数", [field]
         )
     return hours.quantize(Decimal("0.1"))
 
@@ -108,30 +106,6 @@ async def _facilitator_user(user_id: int | None) -> int | None:
     return user_id
 
 
-# --- collecting every input error at once -----------------------------------------------------
-
-
-class _Errors:
-    """Runs each input's validation and keeps every refusal, so a form shows them all at once."""
-
-    def __init__(self) -> None:
-        self.errors: list[DomainError] = []
-
-    def check(self, validate: Callable[[], T]) -> T | None:
-        try:
-            return validate()
-        except ValidationError as error:
-            self.errors.append(error)
-            return None
-
-    def add(self, code: ErrorCode, message: str, field: str) -> None:
-        self.errors.append(ValidationError(code, message, [field]))
-
-    def raise_any(self) -> None:
-        if self.errors:
-            raise ValidationErrors(self.errors)
-
-
 # --- cohorts ----------------------------------------------------------------------------------
 
 
@@ -149,7 +123,7 @@ def cohort_errors(
     min_hours: Decimal | int | str | None = None,
 ) -> tuple[dict[str, Any], list[DomainError]]:
     """The cleaned cohort inputs given (None: not given) and every refusal among them."""
-    errors, values = _Errors(), dict[str, Any]()
+    errors, values = Errors(), dict[str, Any]()
     if name is not None:
         values["name"] = errors.check(lambda: lifecycle.text(name, "name", "期次名称", 60))
     if year is not None:
@@ -177,7 +151,7 @@ async def create_cohort(
     values, found = cohort_errors(
         name=name, year=year, min_attendance_share=min_attendance_share, min_hours=min_hours
     )
-    errors = _Errors()
+    errors = Errors()
     errors.errors.extend(found)
     if values["name"] and await Cohort.filter(name=values["name"]).exists():
         errors.add(ErrorCode.DUPLICATE_NAME, "已有同名的培训期次", "name")
@@ -214,7 +188,7 @@ async def update_cohort(
     values, found = cohort_errors(
         name=name, year=year, min_attendance_share=min_attendance_share, min_hours=min_hours
     )
-    errors = _Errors()
+    errors = Errors()
     errors.errors.extend(found)
     if values.get("name") and await Cohort.filter(name=values["name"]).exclude(id=cohort_id).exists():
         errors.add(ErrorCode.DUPLICATE_NAME, "已有同名的培训期次", "name")
@@ -254,7 +228,7 @@ def session_errors(
 ) -> tuple[dict[str, Any], list[DomainError]]:
     """The cleaned session inputs given (None: not given) and every refusal among them, with the
     one-to-one rule: a 个案辅导增能 (CASE_COACHING) appointment has exactly one seat."""
-    errors, values = _Errors(), dict[str, Any]()
+    errors, values = Errors(), dict[str, Any]()
     if session_type is not None:
         values["session_type"] = SessionType(session_type)
     if title is not None:
@@ -262,7 +236,7 @@ def session_errors(
     start = errors.check(lambda: _utc(starts_at, "startsAt")) if starts_at is not None else None
     end = errors.check(lambda: _utc(ends_at, "endsAt")) if ends_at is not None else None
     if start is not None and end is not None and end <= start:
-        errors.add(ErrorCode.INVALID_TIME_RANGE, "结束时间须晚于开始时间", "endsAt")
+        errors.add(LeaderCode.INVALID_TIME_RANGE, "结束时间须晚于开始时间", "endsAt")
     values.update(starts_at=start, ends_at=end)
     if venue is not None:
         values["venue"] = errors.check(lambda: lifecycle.text(venue, "venue", "地点", 100))
@@ -311,10 +285,10 @@ async def create_session(
         capacity=capacity,
         hours=hours,
     )
-    errors = _Errors()
+    errors = Errors()
     errors.errors.extend(found)
     if capacity is None:
-        errors.add(ErrorCode.CAPACITY_OUT_OF_RANGE, "请填写名额", "capacity")
+        errors.add(LeaderCode.CAPACITY_OUT_OF_RANGE, "请填写名额", "capacity")
     errors.raise_any()
     values["facilitator_user_id"] = await _facilitator_user(facilitator_user_id)
     values["required"] = required
@@ -406,11 +380,11 @@ def _session_values(
         capacity=capacity,
         **fields,
     )
-    errors = _Errors()
+    errors = Errors()
     errors.errors.extend(found)
     if capacity is not None and capacity < session.enrolled_count and "capacity" in values:
         errors.add(
-            ErrorCode.CAPACITY_OUT_OF_RANGE,
+            LeaderCode.CAPACITY_OUT_OF_RANGE,
             f"已有 {session.enrolled_count} 人报名，名额不能少于此数",
             "capacity",
         )
@@ -437,7 +411,7 @@ async def _fill_new_seats(actor: Actor, session: TrainingSession) -> None:
 
 def _require_not_started(actor: Actor, session: TrainingSession, now: datetime, doing: str) -> None:
     if now >= session.starts_at and not actor.system:
-        raise DomainError(ErrorCode.SESSION_STARTED, f"培训已开始，不能{doing}", ["sessionId"])
+        raise DomainError(LeaderCode.SESSION_STARTED, f"培训已开始，不能{doing}", ["sessionId"])
 
 
 async def _take_seat(session_id: int) -> bool:
@@ -527,7 +501,7 @@ async def _enrolment_preconditions(
     policy.require_enrol(actor, leader)
     session = await queries.session_by_id(session_id)
     if leader.cohort_id != session.cohort_id:
-        raise DomainError(ErrorCode.WRONG_COHORT, "该微领袖不属于本场培训的期次", ["leaderId"])
+        raise DomainError(LeaderCode.WRONG_COHORT, "该微领袖不属于本场培训的期次", ["leaderId"])
     now = lifecycle.now()
     _require_not_started(actor, session, now, doing)
     return leader, session, now
@@ -537,16 +511,16 @@ async def _locked_active_leader(leader_id: int, doing: str) -> MicroLeader:
     locked = await lifecycle.lock_leader(leader_id)
     if not locked.status.is_active:
         raise DomainError(
-            ErrorCode.LEADER_NOT_ACTIVE, f"“{locked.status.label}”的微领袖不能{doing}", ["leaderId"]
+            LeaderCode.LEADER_NOT_ACTIVE, f"“{locked.status.label}”的微领袖不能{doing}", ["leaderId"]
         )
     return locked
 
 
 def _require_not_booked(enrolment: Enrolment | None) -> None:
     if enrolment is not None and enrolment.status is EnrolmentStatus.ENROLLED:
-        raise DomainError(ErrorCode.ALREADY_ENROLLED, "已报名本场培训", ["sessionId"])
+        raise DomainError(LeaderCode.ALREADY_ENROLLED, "已报名本场培训", ["sessionId"])
     if enrolment is not None and enrolment.status is EnrolmentStatus.WAITING:
-        raise DomainError(ErrorCode.ALREADY_WAITING, "已在本场培训的候补名单中", ["sessionId"])
+        raise DomainError(LeaderCode.ALREADY_WAITING, "已在本场培训的候补名单中", ["sessionId"])
 
 
 async def _enrolled_now(
@@ -577,7 +551,7 @@ async def enrol(*, actor: Actor, session_id: int, leader_id: int) -> Enrolment:
         enrolment = await queries.enrolment_of(session.id, leader.id)
         _require_not_booked(enrolment)
         if not await _take_seat(session.id):
-            raise DomainError(ErrorCode.SESSION_FULL, "名额已满，可以登记候补", ["sessionId"])
+            raise DomainError(LeaderCode.SESSION_FULL, "名额已满，可以登记候补", ["sessionId"])
         return await _enrolled_now(actor, locked, session.id, enrolment, now)
 
 
@@ -624,7 +598,7 @@ async def cancel_enrolment(*, actor: Actor, session_id: int, leader_id: int) -> 
             session_id=session.id, leader_id=leader.id
         )
         if enrolment is None or enrolment.status is EnrolmentStatus.CANCELLED:
-            raise DomainError(ErrorCode.NOT_ENROLLED, "未报名本场培训", ["sessionId"])
+            raise DomainError(LeaderCode.NOT_ENROLLED, "未报名本场培训", ["sessionId"])
         was = enrolment.status
         enrolment.status, enrolment.cancelled_at = EnrolmentStatus.CANCELLED, now
         await enrolment.save(update_fields=["status", "cancelled_at"])
@@ -684,12 +658,12 @@ def require_within_window(session: TrainingSession, now: datetime) -> None:
     if now < opens:
         local = opens.astimezone(lifecycle.SHANGHAI)
         raise DomainError(
-            ErrorCode.CHECK_IN_TOO_EARLY,
+            LeaderCode.CHECK_IN_TOO_EARLY,
             f"签到尚未开始：本场培训于 {local:%m月%d日 %H:%M} 起可签到（开始前 30 分钟）",
             ["code"],
         )
     if now > closes:
-        raise DomainError(ErrorCode.SESSION_ENDED, "本场培训已结束，不能再签到", ["code"])
+        raise DomainError(LeaderCode.SESSION_ENDED, "本场培训已结束，不能再签到", ["code"])
 
 
 def is_check_in_open(session: TrainingSession, now: datetime | None = None) -> bool:
@@ -710,13 +684,13 @@ async def check_in(*, actor: Actor, session_id: int, code: str) -> Attendance:
     _require_not_checked_in(await Attendance.get_or_none(session_id=session.id, leader_id=leader.id))
     now, expected, until = lifecycle.now(), session.check_in_code, session.check_in_until
     if not "".join(code.split()):
-        raise ValidationError(ErrorCode.CODE_REQUIRED, "请输入签到码", ["code"])
+        raise ValidationError(LeaderCode.CODE_REQUIRED, "请输入签到码", ["code"])
     require_within_window(session, now)
     if expected is None or until is None or now > until:
-        raise DomainError(ErrorCode.CHECK_IN_CLOSED, "签到未开放或已结束", ["code"])
+        raise DomainError(LeaderCode.CHECK_IN_CLOSED, "签到未开放或已结束", ["code"])
     await checkin.count_attempt(session.id, leader.id, until)
     if not checkin.code_matches(code, expected):
-        raise DomainError(ErrorCode.WRONG_CODE, "签到码不正确", ["code"])
+        raise DomainError(LeaderCode.WRONG_CODE, "签到码不正确", ["code"])
     async with in_transaction():
         locked = await lifecycle.lock_leader(leader.id)
         mark = await Attendance.get_or_none(session_id=session.id, leader_id=leader.id)
@@ -733,16 +707,16 @@ def _require_not_checked_in(mark: Attendance | None) -> None:
     """Once per leader and session: a leader marked absent after checking in (left early) cannot
     check in again; one marked absent beforehand can, by proving presence with the code."""
     if mark is not None and (mark.present or mark.checked_in_at is not None):
-        raise DomainError(ErrorCode.ALREADY_CHECKED_IN, "您已签到", ["code"])
+        raise DomainError(LeaderCode.ALREADY_CHECKED_IN, "您已签到", ["code"])
 
 
 async def _enrolled_leader(actor: Actor, session: TrainingSession) -> MicroLeader:
     leader = await queries.leader_in_cohort(actor.person_id or 0, session.cohort_id)
     enrolment = await queries.enrolment_of(session.id, leader.id) if leader else None
     if leader is None or enrolment is None or enrolment.status is not EnrolmentStatus.ENROLLED:
-        raise DomainError(ErrorCode.NOT_ENROLLED, "您未报名本场培训", ["sessionId"])
+        raise DomainError(LeaderCode.NOT_ENROLLED, "您未报名本场培训", ["sessionId"])
     if leader.status is LeaderStatus.WITHDRAWN:
-        raise DomainError(ErrorCode.LEADER_NOT_ACTIVE, "已退出的微领袖不能签到", ["sessionId"])
+        raise DomainError(LeaderCode.LEADER_NOT_ACTIVE, "已退出的微领袖不能签到", ["sessionId"])
     return leader
 
 
@@ -766,12 +740,12 @@ async def correct_attendance(
     clean_reason = lifecycle.reason(reason)
     now = lifecycle.now()
     if now < session.starts_at:
-        raise DomainError(ErrorCode.SESSION_NOT_STARTED, "培训尚未开始，不能更正签到表", ["sessionId"])
+        raise DomainError(LeaderCode.SESSION_NOT_STARTED, "培训尚未开始，不能更正签到表", ["sessionId"])
     async with in_transaction():
         leader = await lifecycle.lock_leader(leader_id)
         enrolment = await queries.enrolment_of(session.id, leader.id)
         if enrolment is None or enrolment.status is not EnrolmentStatus.ENROLLED:
-            raise DomainError(ErrorCode.NOT_ENROLLED, "该微领袖未报名本场培训", ["leaderId"])
+            raise DomainError(LeaderCode.NOT_ENROLLED, "该微领袖未报名本场培训", ["leaderId"])
         mark = await Attendance.get_or_none(session_id=session.id, leader_id=leader.id)
         before = mark.present if mark is not None else None
         mark = await _mark(

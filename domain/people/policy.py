@@ -26,6 +26,7 @@ class PersonView:
     mobile: str | None
     resident_id: str | None
     masked: bool
+    is_demo: bool  # generated demo data (演示数据): says nothing about the person
 
 
 def can_see_full_names(actor: Actor) -> bool:
@@ -42,7 +43,9 @@ def view_for(actor: Actor, person: Person) -> PersonView:
     own = actor.person_id is not None and actor.person_id == person.id
     name = person.name if own or actor.is_staff else mask_name(person.name)
     if own:
-        return PersonView(person.id, name, person.mobile, person.resident_id, masked=False)
+        return PersonView(
+            person.id, name, person.mobile, person.resident_id, masked=False, is_demo=person.is_demo
+        )
     staff = sees_masked_contact(actor)
     return PersonView(
         person.id,
@@ -50,6 +53,7 @@ def view_for(actor: Actor, person: Person) -> PersonView:
         mask_mobile(person.mobile) if staff and person.mobile else None,
         mask_resident_id(person.resident_id) if staff and person.resident_id else None,
         masked=True,
+        is_demo=person.is_demo,
     )
 
 
@@ -103,7 +107,9 @@ def masked_sql(actor: Actor, id_column: str) -> tuple[str, list[int]]:
 
 def unmasked(person: Person) -> PersonView:
     """Only after `domain.accounts.service.unmask_person` allowed and audited it."""
-    return PersonView(person.id, person.name, person.mobile, person.resident_id, masked=False)
+    return PersonView(
+        person.id, person.name, person.mobile, person.resident_id, masked=False, is_demo=person.is_demo
+    )
 
 
 def can_look_up(actor: Actor, person_id: int) -> bool:

@@ -17,7 +17,8 @@ from api.compiler.runtime import CompiledReadPath
 from api.graphql_view import GraphQLView
 from api.settings import Settings
 from domain.activities.models import Activity, ActivityType, MediationOutcome
-from domain.leaders.models import LeaderStatus
+from domain.leaders.models import LeaderStatus, MicroLeader
+from domain.people.models import Person
 from tests.api.graphql import bearer
 from tests.conftest import SqlLog
 from tests.factories_activities import (
@@ -109,6 +110,7 @@ async def build_world() -> World:
     await insert_activities(micro[2], 3, author_user_id=cast.other_leader.user_id or 0, newest=hours_ago(5))
     await make_leader("leader.gone", micro[1], status=LeaderStatus.WITHDRAWN, name="赵退出")
     await make_leader("leader.zhang", micro[1], name="欧阳娜娜")
+    await flag_demo(cast, records)
     world = World(cast=cast, records=records)
     world.headers["anonymous"] = {}
     for name, username in (
@@ -120,6 +122,15 @@ async def build_world() -> World:
     ):
         world.headers[name] = await bearer(cast.users[username])
     return world
+
+
+async def flag_demo(cast: Cast, records: dict[str, Activity]) -> None:
+    """Generated demo rows beside real ones, as in a seeded database (`isDemo`): the other
+    leader, their person and their two records."""
+    await MicroLeader.filter(id=cast.other_leader_row.id).update(is_demo=True)
+    await Person.filter(id=cast.other_leader_row.person_id).update(is_demo=True)
+    demo = [records["submitted"].id, records["other_verified"].id]
+    await Activity.filter(id__in=demo).update(is_demo=True)
 
 
 def canonical(body: dict[str, Any]) -> str:

@@ -16,6 +16,7 @@ from tortoise.transactions import in_transaction
 
 from domain.access import ANONYMOUS, Actor
 from domain.activities import policy, queries, service
+from domain.activities.errors import ActivityCode
 from domain.activities.models import (
     Activity,
     ActivityStatus,
@@ -169,12 +170,12 @@ INVALID = [
         ErrorCode.END_BEFORE_START,
         "endedAt",
     ),
-    ("eight_days", {"started_at": hours_ago(24 * 8 + 1)}, ErrorCode.DURATION_TOO_LONG, "endedAt"),
+    ("eight_days", {"started_at": hours_ago(24 * 8 + 1)}, ActivityCode.DURATION_TOO_LONG, "endedAt"),
     ("naive_time", {"started_at": datetime(2026, 1, 1, 9)}, ErrorCode.INVALID, "startedAt"),
     (
         "sixty_one_days_back",
         {"started_at": hours_ago(24 * 61), "ended_at": hours_ago(24 * 61 - 2)},
-        ErrorCode.TOO_OLD,
+        ActivityCode.TOO_OLD,
         "startedAt",
     ),
     ("negative_participants", {"participants": -1}, ErrorCode.OUT_OF_RANGE, "participants"),
@@ -188,7 +189,7 @@ INVALID = [
     (
         "mediation_without_outcome",
         {"activity_type": ActivityType.MEDIATION},
-        ErrorCode.REQUIRED_FOR_TYPE,
+        ActivityCode.REQUIRED_FOR_TYPE,
         "mediationOutcome",
     ),
     (
@@ -200,7 +201,7 @@ INVALID = [
     (
         "volunteering_without_hours",
         {"activity_type": ActivityType.VOLUNTEERING},
-        ErrorCode.REQUIRED_FOR_TYPE,
+        ActivityCode.REQUIRED_FOR_TYPE,
         "volunteerHours",
     ),
     (
@@ -278,7 +279,7 @@ async def test_the_age_limit_counts_from_when_a_record_was_first_made() -> None:
             started_at=made - timedelta(days=61),
             ended_at=made - timedelta(days=61) + timedelta(hours=1),
         )
-    assert moved.value.code is ErrorCode.TOO_OLD
+    assert moved.value.code is ActivityCode.TOO_OLD
 
 
 async def test_valid_type_specific_records_are_cleaned() -> None:
@@ -337,7 +338,7 @@ async def test_a_verified_record_is_immutable() -> None:
     before = await _snapshot(activity.id)
     with pytest.raises(DomainError) as edit:
         await service.update_activity(actor=cast.leader, activity_id=activity.id, title="改过的标题")
-    assert edit.value.code is ErrorCode.NOT_EDITABLE
+    assert edit.value.code is ActivityCode.NOT_EDITABLE
     assert "已核实" in edit.value.message
     attempts: list[Callable[[], Awaitable[Activity]]] = [
         lambda: service.submit_activity(actor=cast.leader, activity_id=activity.id),
@@ -372,7 +373,7 @@ async def test_illegal_transitions_are_refused_and_change_nothing() -> None:
     assert again.value.code is ErrorCode.INVALID_TRANSITION
     with pytest.raises(DomainError) as edit:
         await service.update_activity(actor=cast.leader, activity_id=draft.id, title="审核中修改")
-    assert edit.value.code is ErrorCode.NOT_EDITABLE
+    assert edit.value.code is ActivityCode.NOT_EDITABLE
     assert await _snapshot(draft.id) == submitted
 
 
@@ -475,7 +476,7 @@ async def test_an_edit_is_validated_as_a_whole_and_may_move_within_the_subtree()
         await service.update_activity(
             actor=cast.leader, activity_id=draft.id, activity_type=ActivityType.MEDIATION
         )
-    assert raised.value.code is ErrorCode.REQUIRED_FOR_TYPE
+    assert raised.value.code is ActivityCode.REQUIRED_FOR_TYPE
     with pytest.raises(PermissionDenied):
         await service.update_activity(
             actor=cast.leader, activity_id=draft.id, cell_id=cast.tree.micro_grids[2].id

@@ -13,6 +13,7 @@ from PIL import Image
 from domain import storage
 from domain.access import ANONYMOUS
 from domain.activities import photos, queries, service
+from domain.activities.errors import ActivityCode
 from domain.activities.models import Activity, ActivityPhoto
 from domain.audit.models import AuditEntry
 from domain.errors import DomainError, ErrorCode, NotFound, PermissionDenied, ValidationError
@@ -85,11 +86,11 @@ async def test_jpeg_png_and_webp_are_stored_under_random_names(
 @pytest.mark.parametrize(
     ("data", "code"),
     [
-        (b"This is not a picture, just text renamed to .jpg\n" * 20, ErrorCode.UNSUPPORTED_FILE),
-        (image_bytes("GIF"), ErrorCode.UNSUPPORTED_FILE),
-        (image_bytes("JPEG")[:200], ErrorCode.UNSUPPORTED_FILE),
-        (b"", ErrorCode.UNSUPPORTED_FILE),
-        (image_bytes("JPEG") + b"\0" * photos.MAX_BYTES, ErrorCode.FILE_TOO_LARGE),
+        (b"This is not a picture, just text renamed to .jpg\n" * 20, ActivityCode.UNSUPPORTED_FILE),
+        (image_bytes("GIF"), ActivityCode.UNSUPPORTED_FILE),
+        (image_bytes("JPEG")[:200], ActivityCode.UNSUPPORTED_FILE),
+        (b"", ActivityCode.UNSUPPORTED_FILE),
+        (image_bytes("JPEG") + b"\0" * photos.MAX_BYTES, ActivityCode.FILE_TOO_LARGE),
     ],
     ids=["renamed_text_file", "gif", "truncated_jpeg", "empty", "over_5_mb"],
 )
@@ -114,7 +115,7 @@ async def test_a_decompression_bomb_is_refused_from_its_header(photo_dir: Path) 
     activity = await _draft(cast)
     with pytest.raises(ValidationError) as raised:
         await _add(cast, activity, out.getvalue())
-    assert raised.value.code is ErrorCode.IMAGE_TOO_LARGE
+    assert raised.value.code is ActivityCode.IMAGE_TOO_LARGE
     assert _stored_files(photo_dir) == []
 
 
@@ -125,7 +126,7 @@ async def test_a_seventh_photo_is_refused(photo_dir: Path) -> None:
         await _add(cast, activity, image_bytes("PNG"))
     with pytest.raises(DomainError) as raised:
         await _add(cast, activity, image_bytes("PNG"))
-    assert raised.value.code is ErrorCode.TOO_MANY_PHOTOS
+    assert raised.value.code is ActivityCode.TOO_MANY_PHOTOS
     assert await ActivityPhoto.filter(activity_id=activity.id).count() == photos.MAX_PHOTOS
     assert len(_stored_files(photo_dir)) == photos.MAX_PHOTOS
 
@@ -166,7 +167,7 @@ async def test_records_that_are_not_editable_take_no_photos(photo_dir: Path) -> 
     for activity in (submitted, verified):
         with pytest.raises(DomainError) as raised:
             await _add(cast, activity, image_bytes("JPEG"))
-        assert raised.value.code is ErrorCode.NOT_EDITABLE
+        assert raised.value.code is ActivityCode.NOT_EDITABLE
     assert await ActivityPhoto.all().count() == 0
     assert _stored_files(photo_dir) == []
 
@@ -196,7 +197,7 @@ async def test_photos_of_a_submitted_record_cannot_be_removed(photo_dir: Path) -
     await service.submit_activity(actor=cast.leader, activity_id=activity.id)
     with pytest.raises(DomainError) as raised:
         await service.remove_photo(actor=cast.leader, photo_id=photo.id)
-    assert raised.value.code is ErrorCode.NOT_EDITABLE
+    assert raised.value.code is ActivityCode.NOT_EDITABLE
     assert await ActivityPhoto.filter(id=photo.id).exists()
     assert len(_stored_files(photo_dir)) == 1
 

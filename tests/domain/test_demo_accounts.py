@@ -39,6 +39,7 @@ EXPECTED = {
     "demo.grid.guangchen": (Role.GRID_STAFF, "330482106"),
     "demo.grid.lindai": (Role.GRID_STAFF, "330482107"),
     "demo.grid.dushangang": (Role.GRID_STAFF, "330482108"),
+    "demo.clerk": (Role.GRID_STAFF, "330482"),
     "demo.reviewer": (Role.REVIEWER, None),
     "demo.bureau": (Role.BUREAU_STAFF, None),
     "demo.admin": (Role.ADMIN, None),

@@ -10,6 +10,9 @@ from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
+import pytest
+
+from domain.access import Actor, Role
 from domain.accounts.models import User
 from domain.activities.models import (
     Activity,
@@ -19,6 +22,7 @@ from domain.activities.models import (
     ProblemCategory,
     public_by_default,
 )
+from domain.activities.queries import verification_queue_count
 from domain.grids.codes import GridKind
 from domain.grids.models import GridCell
 from domain.leaders.models import (
@@ -35,10 +39,13 @@ from domain.leaders.models import (
 )
 from domain.people.models import Person
 from seeds import load_all, pinghu
+from seeds.accounts import DEMO_ACCOUNTS
 from seeds.activities import Accounts as ActivityAccounts
 from seeds.activities import CellRow, LeaderRow, clip_to, plan_activities
 from seeds.leaders import SEED_NOW, plan_cohorts
 from seeds.leaders import CellRow as HomeCell
+from seeds.loader import StaleDemoData
+from tests.accounts import actor_of
 from tests.conftest import SqlLog
 
 MOBILE = re.compile(r"^1[3-9]\d{9}$")
@@ -231,7 +238,7 @@ async def test_a_year_of_activities_fits_the_leaders(db: None) -> None:
         _assert_type_fields(row)
         _assert_review(row, users)
         own = leader["person_id"] == demo_leader_person
-        assert row["author_user_id"] == (users["demo.leader"] if own else users["demo.bureau"])
+        assert row["author_user_id"] == (users["demo.leader"] if own else users["demo.clerk"])
     # ... of every type, most verified, some waiting, returned or drafted, the demo leader's too
     assert {ActivityType(row["activity_type"]) for row in rows} == set(ActivityType)
     statuses = Counter(ActivityStatus(row["status"]) for row in rows)
@@ -242,6 +249,23 @@ async def test_a_year_of_activities_fits_the_leaders(db: None) -> None:
     assert mine == set(ActivityStatus)
     # ... and leaders of both cohorts logged them
     assert {leaders[row["leader_id"]]["cohort_name"] for row in rows} == {"首期", "第二期"}
+    await _assert_full_queues(rows)
+
+
+async def _assert_full_queues(rows: list[dict[str, Any]]) -> None:
+    """Every reviewing demo account's queue holds every record waiting in its scope: none was
+    typed under a reviewing account (it could not verify its own)."""
+    waiting = [row for row in rows if row["status"] == ActivityStatus.SUBMITTED]
+    bureau = await _demo_actor("demo.bureau")
+    assert await verification_queue_count(bureau) == len(waiting) > 0
+    for town in pinghu.TOWNS:
+        staff = await _demo_actor(next(a.username for a in DEMO_ACCOUNTS if a.town_code == town.code))
+        in_town = [row for row in waiting if staff.has_role_over(row["cell_path"], Role.GRID_STAFF)]
+        assert await verification_queue_count(staff) == len(in_town)
+
+
+async def _demo_actor(username: str) -> Actor:
+    return await actor_of(await User.get(username=username))
 
 
 def _assert_type_fields(row: dict[str, Any]) -> None:
@@ -306,8 +330,13 @@ async def test_loading_again_inserts_nothing(db: None, sql_log: SqlLog) -> None:
     assert second.inserted == 0
     assert "leader seeds: every cohort present" in str(second)
     assert "activity seeds: demo activities present" in str(second)
-    assert sql_log.count == 4
+    assert sql_log.count == 5  # one read per loader, the activities' stale check besides
     assert [await table.all().count() for table in TABLES] == counts
+    # AND an older demo year, typed under a reviewing account, is refused with what to do
+    bureau = await User.get(username="demo.bureau")
+    await Activity.filter(id=(await Activity.first()).id).update(author_user_id=bureau.id)  # type: ignore[union-attr]
+    with pytest.raises(StaleDemoData, match=r"data/linzhi\.sqlite3"):
+        await load_all()
 
 
 # --- the pure plans (no database) ---------------------------------------------------------------
@@ -349,7 +378,7 @@ def test_nothing_is_logged_ahead_of_a_clock_earlier_than_the_seeds() -> None:
         3, "000000010000000200000003", "33048200100100101", "梅园新村1幢", GridKind.MICRO_GRID, 60, None
     )
     leader = LeaderRow(1, SourceRole.MICRO_GRID_HEAD, micro.path, SEED_NOW - timedelta(days=400), None, None)
-    rows = plan_activities(1, [leader], [micro], ActivityAccounts(bureau=7, grid_staff={"330482001": 8}))
+    rows = plan_activities(1, [leader], [micro], ActivityAccounts(clerk=7, grid_staff={"330482001": 8}))
     assert len(rows) > 40
     # WHEN the clock stands three weeks before the seeds' moment
     now = SEED_NOW - timedelta(days=21)

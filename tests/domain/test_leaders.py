@@ -15,6 +15,7 @@ from domain.errors import DomainError, ErrorCode, NotFound, PermissionDenied, Un
 from domain.grids.models import GridCell
 from domain.leaders import queries, service
 from domain.leaders import training as train
+from domain.leaders.errors import LeaderCode
 from domain.leaders.models import (
     Certificate,
     Enrolment,
@@ -257,7 +258,7 @@ async def test_a_person_is_in_at_most_one_active_cohort() -> None:
     # THEN it is refused while the first is active
     with pytest.raises(DomainError) as raised:
         await nominate_again()
-    assert raised.value.code is ErrorCode.ALREADY_ACTIVE_LEADER
+    assert raised.value.code is LeaderCode.ALREADY_ACTIVE_LEADER
     assert await MicroLeader.filter(person_id=leader.person_id).count() == 1
     # ... and allowed once they withdrew from it
     await service.withdraw_leader(actor=BUREAU, leader_id=leader.id, reason="工作调动")
@@ -280,7 +281,7 @@ async def test_a_certified_leader_is_not_nominated_again() -> None:
             home_cell_id=tree.micro_grids[0].id,
             source_role=SourceRole.MICRO_GRID_HEAD,
         )
-    assert raised.value.code is ErrorCode.ALREADY_CERTIFIED
+    assert raised.value.code is LeaderCode.ALREADY_CERTIFIED
     assert await MicroLeader.filter(person_id=leader.person_id).count() == 1
 
 
@@ -305,7 +306,7 @@ async def test_concurrent_nominations_of_one_person_admit_exactly_one() -> None:
     assert run.peak > 1 if _is_postgres() else run.peak == 1
     # ... and exactly one nomination succeeded; the others were told why
     assert len(run.ok()) == 1
-    assert run.errors() == [ErrorCode.ALREADY_ACTIVE_LEADER] * 4
+    assert run.errors() == [LeaderCode.ALREADY_ACTIVE_LEADER] * 4
     assert await MicroLeader.filter(person_id=person.id).count() == 1
     assert len(await _audit("leader.nominate")) == 1
 

@@ -15,6 +15,7 @@ from domain.errors import DomainError, ErrorCode, PermissionDenied, Unauthentica
 from domain.organisations import members, queries, service
 from domain.organisations.codes import validate_uscc
 from domain.organisations.eligibility import eligibility_of
+from domain.organisations.errors import OrgCode
 from domain.organisations.models import (
     AnnualReport,
     LegalForm,
@@ -68,7 +69,7 @@ def test_a_valid_code_of_the_right_form_passes_normalised(form: LegalForm, digit
 def test_a_wrong_check_digit_is_refused_with_its_own_message() -> None:
     with pytest.raises(DomainError) as caught:
         validate_uscc(wrong_check_digit(code("1")), LegalForm.SOCIAL_GROUP)
-    assert caught.value.code is ErrorCode.INVALID_USCC
+    assert caught.value.code is OrgCode.INVALID_USCC
     assert "校验位" in caught.value.message
     assert caught.value.field == ["uscc"]
 
@@ -90,7 +91,7 @@ def test_a_code_of_another_authority_is_refused() -> None:
 def test_malformed_codes_are_refused(raw: str) -> None:
     with pytest.raises(DomainError) as caught:
         validate_uscc(raw, LegalForm.SOCIAL_GROUP)
-    assert caught.value.code is ErrorCode.INVALID_USCC
+    assert caught.value.code is OrgCode.INVALID_USCC
 
 
 # --- filing and registering ----------------------------------------------------------------------

@@ -19,6 +19,7 @@ from domain.audit.models import AuditEntry
 from domain.errors import DomainError, ErrorCode, PermissionDenied, ValidationError
 from domain.leaders import checkin, lifecycle, queries, service
 from domain.leaders import training as train
+from domain.leaders.errors import LeaderCode
 from domain.leaders.models import (
     Attendance,
     Enrolment,
@@ -110,22 +111,27 @@ async def test_the_bureau_plans_a_session() -> None:
 @pytest.mark.parametrize(
     ("overrides", "code", "field"),
     [
-        pytest.param({"ends_at": TOMORROW}, ErrorCode.INVALID_TIME_RANGE, "endsAt", id="ends-at-start"),
+        pytest.param({"ends_at": TOMORROW}, LeaderCode.INVALID_TIME_RANGE, "endsAt", id="ends-at-start"),
         pytest.param(
             {"ends_at": TOMORROW - timedelta(hours=1)},
-            ErrorCode.INVALID_TIME_RANGE,
+            LeaderCode.INVALID_TIME_RANGE,
             "endsAt",
             id="ends-before",
         ),
         pytest.param(
-            {"starts_at": TOMORROW.replace(tzinfo=None)}, ErrorCode.INVALID_TIME_RANGE, "startsAt", id="naive"
+            {"starts_at": TOMORROW.replace(tzinfo=None)},
+            LeaderCode.INVALID_TIME_RANGE,
+            "startsAt",
+            id="naive",
         ),
-        pytest.param({"capacity": 0}, ErrorCode.CAPACITY_OUT_OF_RANGE, "capacity", id="no-seats"),
-        pytest.param({"capacity": 501}, ErrorCode.CAPACITY_OUT_OF_RANGE, "capacity", id="too-many-seats"),
-        pytest.param({"hours": Decimal("-1")}, ErrorCode.HOURS_OUT_OF_RANGE, "hours", id="negative-hours"),
-        pytest.param({"hours": Decimal("100.1")}, ErrorCode.HOURS_OUT_OF_RANGE, "hours", id="too-many-hours"),
-        pytest.param({"hours": Decimal("1.25")}, ErrorCode.HOURS_OUT_OF_RANGE, "hours", id="two-decimals"),
-        pytest.param({"hours": "两小时"}, ErrorCode.HOURS_OUT_OF_RANGE, "hours", id="not-a-number"),
+        pytest.param({"capacity": 0}, LeaderCode.CAPACITY_OUT_OF_RANGE, "capacity", id="no-seats"),
+        pytest.param({"capacity": 501}, LeaderCode.CAPACITY_OUT_OF_RANGE, "capacity", id="too-many-seats"),
+        pytest.param({"hours": Decimal("-1")}, LeaderCode.HOURS_OUT_OF_RANGE, "hours", id="negative-hours"),
+        pytest.param(
+            {"hours": Decimal("100.1")}, LeaderCode.HOURS_OUT_OF_RANGE, "hours", id="too-many-hours"
+        ),
+        pytest.param({"hours": Decimal("1.25")}, LeaderCode.HOURS_OUT_OF_RANGE, "hours", id="two-decimals"),
+        pytest.param({"hours": "两小时"}, LeaderCode.HOURS_OUT_OF_RANGE, "hours", id="not-a-number"),
         pytest.param({"title": "   "}, ErrorCode.INVALID, "title", id="blank-title"),
         pytest.param({"title": "长" * 101}, ErrorCode.INVALID, "title", id="long-title"),
         pytest.param({"venue": ""}, ErrorCode.INVALID, "venue", id="no-venue"),
@@ -172,7 +178,7 @@ async def test_capacity_never_drops_below_the_seats_taken() -> None:
     with pytest.raises(ValidationError) as raised:
         await train.update_session(actor=BUREAU, session_id=session.id, capacity=2, title="新标题")
     # THEN it is refused and nothing changed
-    assert raised.value.code is ErrorCode.CAPACITY_OUT_OF_RANGE
+    assert raised.value.code is LeaderCode.CAPACITY_OUT_OF_RANGE
     unchanged = await reload_session(session)
     assert (unchanged.capacity, unchanged.title) == (20, session.title)
     # ... cutting to three works, and the audit row shows before and after
@@ -215,7 +221,7 @@ async def test_thirty_leaders_enrolling_at_once_get_exactly_twenty_seats() -> No
     assert run.peak > 1 if _is_postgres() else run.peak == 1
     # ... twenty got a seat, ten were told it is full, and the counter agrees with the rows
     assert len(run.ok()) == 20
-    assert run.errors() == [ErrorCode.SESSION_FULL] * 10
+    assert run.errors() == [LeaderCode.SESSION_FULL] * 10
     assert (await reload_session(session)).enrolled_count == 20
     assert await Enrolment.filter(session_id=session.id, status=EnrolmentStatus.ENROLLED).count() == 20
     assert len(await _audit("session.enrol")) == 20
@@ -234,7 +240,7 @@ async def test_cancelling_frees_the_seat_for_someone_else() -> None:
     # WHEN the second leader tries, it is full
     with pytest.raises(DomainError) as raised:
         await train.enrol(actor=second.actor, session_id=session.id, leader_id=second.leader.id)
-    assert (raised.value.code, raised.value.message) == (ErrorCode.SESSION_FULL, "名额已满，可以登记候补")
+    assert (raised.value.code, raised.value.message) == (LeaderCode.SESSION_FULL, "名额已满，可以登记候补")
     # WHEN the first cancels
     cancelled = await train.cancel_enrolment(
         actor=first.actor, session_id=session.id, leader_id=first.leader.id
@@ -266,10 +272,10 @@ async def test_enrolment_and_cancellation_close_when_the_session_starts() -> Non
     for actor in (me.actor, bureau):
         with pytest.raises(DomainError) as late:
             await train.enrol(actor=actor, session_id=other.id, leader_id=me.leader.id)
-        assert late.value.code is ErrorCode.SESSION_STARTED
+        assert late.value.code is LeaderCode.SESSION_STARTED
         with pytest.raises(DomainError) as cancel:
             await train.cancel_enrolment(actor=actor, session_id=taken.id, leader_id=me.leader.id)
-        assert cancel.value.code is ErrorCode.SESSION_STARTED
+        assert cancel.value.code is LeaderCode.SESSION_STARTED
     # THEN nothing changed
     assert [(await reload_session(s)).enrolled_count for s in (taken, other)] == [1, 0]
     assert (await queries.enrolment_of(taken.id, me.leader.id)) is not None
@@ -293,13 +299,13 @@ async def test_who_may_enrol_whom() -> None:
     # ... a leader of another cohort is not for this session
     with pytest.raises(DomainError) as wrong_cohort:
         await train.enrol(actor=stranger.actor, session_id=session.id, leader_id=stranger.leader.id)
-    assert wrong_cohort.value.code is ErrorCode.WRONG_COHORT
+    assert wrong_cohort.value.code is LeaderCode.WRONG_COHORT
     assert (await reload_session(session)).enrolled_count == 0
     # ... staff enrol the leader of their grid, once
     await train.enrol(actor=staff, session_id=session.id, leader_id=me.leader.id)
     with pytest.raises(DomainError) as twice:
         await train.enrol(actor=me.actor, session_id=session.id, leader_id=me.leader.id)
-    assert twice.value.code is ErrorCode.ALREADY_ENROLLED
+    assert twice.value.code is LeaderCode.ALREADY_ENROLLED
     assert (await reload_session(session)).enrolled_count == 1
 
 
@@ -310,7 +316,7 @@ async def test_withdrawn_leaders_cannot_enrol() -> None:
     await service.withdraw_leader(actor=BUREAU, leader_id=me.leader.id, reason="个人原因")
     with pytest.raises(DomainError) as raised:
         await train.enrol(actor=BUREAU, session_id=training.sessions[0].id, leader_id=me.leader.id)
-    assert raised.value.code is ErrorCode.LEADER_NOT_ACTIVE
+    assert raised.value.code is LeaderCode.LEADER_NOT_ACTIVE
     assert (await reload_session(training.sessions[0])).enrolled_count == 0
 
 
@@ -404,24 +410,24 @@ async def test_a_wrong_code_is_refused() -> None:
     day = await _under_way()
     code = await _open(day)
     wrong = f"{(int(code) + 1) % 1_000_000:06d}"
-    assert await _refused(_check_in(day.me, day.session, wrong)) is ErrorCode.WRONG_CODE
-    assert await _refused(_check_in(day.me, day.session, "签到")) is ErrorCode.WRONG_CODE
+    assert await _refused(_check_in(day.me, day.session, wrong)) is LeaderCode.WRONG_CODE
+    assert await _refused(_check_in(day.me, day.session, "签到")) is LeaderCode.WRONG_CODE
     assert await Attendance.all().count() == 0
 
 
 async def test_check_in_is_closed_before_it_opens_after_it_expires_and_once_closed() -> None:
     # GIVEN a session whose check-in was never opened
     day = await _under_way()
-    assert await _refused(_check_in(day.me, day.session, "123456")) is ErrorCode.CHECK_IN_CLOSED
+    assert await _refused(_check_in(day.me, day.session, "123456")) is LeaderCode.CHECK_IN_CLOSED
     # WHEN the code has expired
     code = await _open(day)
     await expire_check_in(day.session)
     # THEN the right code no longer works
-    assert await _refused(_check_in(day.me, day.session, code)) is ErrorCode.CHECK_IN_CLOSED
+    assert await _refused(_check_in(day.me, day.session, code)) is LeaderCode.CHECK_IN_CLOSED
     # ... nor after the facilitator closed a fresh one early
     code = await _open(day)
     await train.close_check_in(actor=day.facilitator, session_id=day.session.id)
-    assert await _refused(_check_in(day.me, day.session, code)) is ErrorCode.CHECK_IN_CLOSED
+    assert await _refused(_check_in(day.me, day.session, code)) is LeaderCode.CHECK_IN_CLOSED
     assert await Attendance.all().count() == 0
 
 
@@ -429,7 +435,7 @@ async def test_a_leader_checks_in_only_once() -> None:
     day = await _under_way()
     code = await _open(day)
     first = await _check_in(day.me, day.session, code)
-    assert await _refused(_check_in(day.me, day.session, code)) is ErrorCode.ALREADY_CHECKED_IN
+    assert await _refused(_check_in(day.me, day.session, code)) is LeaderCode.ALREADY_CHECKED_IN
     assert [a.id for a in await Attendance.all()] == [first.id]
     assert len(await _audit("session.check_in")) == 1
 
@@ -440,8 +446,8 @@ async def test_only_enrolled_leaders_check_in() -> None:
     code = await _open(day)
     # WHEN a leader of the cohort who did not enrol, or a leader of another cohort, checks in
     outsider = await make_leader(await make_cohort(), day.training.tree.micro_grids[0])
-    assert await _refused(_check_in(day.absentee, day.session, code)) is ErrorCode.NOT_ENROLLED
-    assert await _refused(_check_in(outsider, day.session, code)) is ErrorCode.NOT_ENROLLED
+    assert await _refused(_check_in(day.absentee, day.session, code)) is LeaderCode.NOT_ENROLLED
+    assert await _refused(_check_in(outsider, day.session, code)) is LeaderCode.NOT_ENROLLED
     # ... or someone without the leader role
     resident = await actor_of(await make_user("resident", Role.RESIDENT))
     with pytest.raises(PermissionDenied):
@@ -457,9 +463,9 @@ async def test_guessing_stops_after_five_wrong_codes_until_a_new_code() -> None:
     wrong = f"{(int(code) + 1) % 1_000_000:06d}"
     # WHEN a leader types five wrong codes
     for _ in range(checkin.MAX_ATTEMPTS):
-        assert await _refused(_check_in(day.me, day.session, wrong)) is ErrorCode.WRONG_CODE
+        assert await _refused(_check_in(day.me, day.session, wrong)) is LeaderCode.WRONG_CODE
     # THEN even the right code is refused to them now, but not to the leader beside them
-    assert await _refused(_check_in(day.me, day.session, code)) is ErrorCode.TOO_MANY_ATTEMPTS
+    assert await _refused(_check_in(day.me, day.session, code)) is LeaderCode.TOO_MANY_ATTEMPTS
     assert (await _check_in(day.neighbour, day.session, code)).present
     # ... until the facilitator shows a new code
     fresh = await _open(day)
@@ -498,7 +504,7 @@ async def test_the_facilitator_corrects_the_sheet_with_a_reason() -> None:
     assert (mark.corrected_by_user_id, mark.correction_reason) == (day.facilitator.user_id, "签到后离场")
     assert mark.checked_in_at is not None  # the check-in itself stays on record
     # ... and the one marked absent cannot check themself back in
-    assert await _refused(_check_in(day.me, day.session, await _open(day))) is ErrorCode.ALREADY_CHECKED_IN
+    assert await _refused(_check_in(day.me, day.session, await _open(day))) is LeaderCode.ALREADY_CHECKED_IN
     assert not (await Attendance.get(session_id=day.session.id, leader_id=day.me.leader.id)).present
     entries = await _audit("attendance.correct")
     assert [(e.summary["before"], e.summary["after"], e.summary["reason"]) for e in entries] == [
@@ -519,7 +525,7 @@ async def test_corrections_are_refused_without_reason_right_or_enrolment() -> No
     assert await _refused(correct(day.facilitator, day.me, reason=" ")) is ErrorCode.REASON_REQUIRED
     assert await _refused(correct(other, day.me)) is ErrorCode.FORBIDDEN
     assert await _refused(correct(day.me.actor, day.me)) is ErrorCode.FORBIDDEN
-    assert await _refused(correct(day.facilitator, day.absentee)) is ErrorCode.NOT_ENROLLED
+    assert await _refused(correct(day.facilitator, day.absentee)) is LeaderCode.NOT_ENROLLED
     later = day.training.sessions[1]
     await enrol(later, day.me.leader)
     with pytest.raises(DomainError) as early:
@@ -530,7 +536,7 @@ async def test_corrections_are_refused_without_reason_right_or_enrolment() -> No
             present=True,
             reason="提前录入",
         )
-    assert early.value.code is ErrorCode.SESSION_NOT_STARTED
+    assert early.value.code is LeaderCode.SESSION_NOT_STARTED
     assert await Attendance.all().count() == 0
     assert await _audit("attendance.correct") == []
 

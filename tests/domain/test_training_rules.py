@@ -12,6 +12,7 @@ import pytest
 from domain.errors import DomainError, ErrorCode, ValidationErrors
 from domain.leaders import lifecycle, service
 from domain.leaders import training as train
+from domain.leaders.errors import LeaderCode
 from domain.leaders.models import Certificate, Cohort, LeaderStatus, MicroLeader, SessionType, TrainingSession
 from tests.accounts import actor_of, make_user
 from tests.factories import BUREAU, build_tree
@@ -104,7 +105,7 @@ async def test_check_in_is_accepted_only_inside_the_session_window() -> None:
     # WHEN the leader uses the right code today, THEN it is too early, saying from when
     with pytest.raises(DomainError) as early:
         await train.check_in(actor=me.actor, session_id=session.id, code=code)
-    assert early.value.code is ErrorCode.CHECK_IN_TOO_EARLY
+    assert early.value.code is LeaderCode.CHECK_IN_TOO_EARLY
     assert "开始前 30 分钟" in early.value.message
     # ... 25 minutes before the start it is accepted
     await TrainingSession.filter(id=session.id).update(
@@ -121,14 +122,14 @@ async def test_check_in_after_the_end_and_with_an_empty_code_is_refused() -> Non
     with pytest.raises(DomainError) as empty:
         await train.check_in(actor=me.actor, session_id=session.id, code="  ")
     assert (empty.value.code, empty.value.message, empty.value.field) == (
-        ErrorCode.CODE_REQUIRED,
+        LeaderCode.CODE_REQUIRED,
         "请输入签到码",
         ["code"],
     )
     # ... and the right code is refused: the session is over
     with pytest.raises(DomainError) as late:
         await train.check_in(actor=me.actor, session_id=session.id, code=code)
-    assert late.value.code is ErrorCode.SESSION_ENDED
+    assert late.value.code is LeaderCode.SESSION_ENDED
 
 
 async def test_certification_issues_numbered_certificates_per_year() -> None:

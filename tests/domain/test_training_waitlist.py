@@ -10,9 +10,9 @@ import pytest
 from tortoise import connections
 
 from domain.audit.models import AuditEntry
-from domain.errors import ErrorCode
 from domain.leaders import service
 from domain.leaders import training as train
+from domain.leaders.errors import LeaderCode
 from domain.leaders.models import Enrolment, EnrolmentStatus, LeaderStatus, MicroLeader, TrainingSession
 from tests.factories import BUREAU, build_tree
 from tests.factories_leaders import concurrently, make_cohort, make_session, nominate, reload_session
@@ -53,14 +53,14 @@ async def test_a_full_session_offers_the_waiting_list_and_a_cancellation_promote
         await train.enrol(actor=BUREAU, session_id=session.id, leader_id=leaders[4].id)
     except Exception as error:
         refused = error
-    assert getattr(refused, "code", None) is ErrorCode.SESSION_FULL
+    assert getattr(refused, "code", None) is LeaderCode.SESSION_FULL
     assert "候补" in str(refused)
     # ... and joining twice is refused
     try:
         await train.join_waitlist(actor=BUREAU, session_id=session.id, leader_id=first_waiting.id)
     except Exception as error:
         twice = error
-    assert getattr(twice, "code", None) is ErrorCode.ALREADY_WAITING
+    assert getattr(twice, "code", None) is LeaderCode.ALREADY_WAITING
     # WHEN an enrolled leader cancels
     await train.cancel_enrolment(actor=BUREAU, session_id=session.id, leader_id=leaders[0].id)
     # THEN the first waiting leader has the seat at once (and is now in training), the second waits
@@ -138,7 +138,7 @@ async def test_concurrent_cancellations_and_enrolments_keep_capacity_and_queue_o
     assert run.peak > 1 if _is_postgres() else run.peak == 1
     # THEN the seats went to the first three in the queue, never beyond capacity, and no newcomer
     # overtook the queue
-    assert run.errors() == [ErrorCode.SESSION_FULL, ErrorCode.SESSION_FULL]
+    assert run.errors() == [LeaderCode.SESSION_FULL, LeaderCode.SESSION_FULL]
     statuses = await _statuses(session)
     assert [statuses[leader.id] for leader in queue] == [EnrolmentStatus.ENROLLED] * 3 + [
         EnrolmentStatus.WAITING

@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import Page, expect
 
-from seeds.accounts import DEMO_ACCOUNTS, DEMO_PASSWORD
+from seeds.accounts import DEMO_ACCOUNTS, DEMO_PASSWORD, demo_name
 from tests.conftest import LiveServer
 from tests.e2e.conftest import ConsoleErrors
 from tests.e2e.test_grid_journey import shoot
@@ -44,7 +44,8 @@ def test_sign_in_create_a_token_see_it_once_revoke_it_and_sign_out(
     page.locator("#site-account").get_by_role("link", name="我的账号").click()
     expect(page).to_have_url(re.compile(r"/account$"))
     expect(page.locator("main h1")).to_have_text("我的账号")
-    expect(page.locator("#site-account")).to_contain_text("demo.resident")
+    expect(page.locator("#site-account .site-account__name")).to_have_text(demo_name("demo.resident"))
+    expect(page.locator("#site-account .badge--demo")).to_have_text("演示")
     expect(page.locator("main")).to_contain_text("居民")
 
     # WHEN they create a token with one write scope
@@ -117,7 +118,7 @@ def test_bureau_staff_look_through_users_and_the_audit_log(
 
     # AND open one of them: roles and the grant form are there, without the roles they may not grant
     page.locator("main tbody").get_by_role("link", name="demo.resident").click()
-    expect(page.locator("main h1")).to_have_text("demo.resident")
+    expect(page.locator("main h1")).to_have_text(demo_name("demo.resident"))
     expect(page.locator(".role-list")).to_contain_text("居民")
     options = page.locator("#grant-role option").all_inner_texts()
     assert "系统管理员" not in options

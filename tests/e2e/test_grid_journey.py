@@ -86,18 +86,20 @@ def test_drill_down_from_town_to_micro_grid_then_search_by_code(
     page.go_back()
     expect_cell(page, "330482001005001", "第1网格", ["平湖市", "当湖街道", "南河头社区"])
 
-    # WHEN searching by a community's code: the results update as the user types
+    # WHEN searching by a community's code on the search page
     page.get_by_role("navigation", name="主导航").get_by_role("link", name="搜索").click()
     expect_current_nav(page, "搜索")
     # the swap has settled once focus is on the new heading (app.js moves it there): typing
     # before that, under load, lost keystrokes to the heading
-    expect(page.locator("main h1")).to_have_text("搜索网格单元")
+    expect(page.locator("main h1")).to_have_text("搜索")
     expect(page.locator("main h1")).to_be_focused()
-    page.get_by_label("按名称或编码搜索").press_sequentially("330482001005", delay=30)
-    result = page.locator("#results").get_by_role("link", name="南河头社区", exact=True)
+    page.get_by_label("名称、编码或标题").fill("330482001005")
+    page.get_by_label("名称、编码或标题").press("Enter")
+    # THEN its cells section lists the community
+    result = page.locator("main .result-list").get_by_role("link", name="南河头社区", exact=True)
     expect(result).to_be_visible()
-    expect(page).to_have_url(re.compile(r"/grids/search\?q=330482001005$"))
-    expect(page.locator("#results li").first).to_contain_text("330482001005")
+    expect(page).to_have_url(re.compile(r"/search\?q=330482001005$"))
+    expect(page.locator("main .result-list li").first).to_contain_text("330482001005")
     shoot(page, screenshots, "search")
 
     # AND opening the result shows the community

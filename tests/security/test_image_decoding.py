@@ -18,8 +18,9 @@ from PIL import Image
 
 from domain import storage
 from domain.activities import photos
+from domain.activities.errors import ActivityCode
 from domain.activities.models import ActivityPhoto
-from domain.errors import ErrorCode, ValidationError
+from domain.errors import ValidationError
 from tests.api.graphql import bearer, global_id
 from tests.factories_activities import build_cast, log_activity
 
@@ -65,7 +66,7 @@ def test_a_decompression_bomb_is_refused_before_any_pixel_is_decoded() -> None:
     Image.core.reset_stats()
     with pytest.raises(ValidationError) as raised:
         photos.clean_image(BOMB)
-    assert raised.value.code is ErrorCode.IMAGE_TOO_LARGE
+    assert raised.value.code is ActivityCode.IMAGE_TOO_LARGE
     assert "25 百万像素" in raised.value.message
     # Pillow's allocator handed out no block: no bitmap was ever allocated
     assert Image.core.get_stats()["allocated_blocks"] == 0

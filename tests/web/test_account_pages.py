@@ -55,10 +55,11 @@ async def test_signing_in_sets_a_protected_session_cookie_and_goes_to_next(clien
     assert "Max-Age=43200" in cookie
     assert "Secure" not in cookie  # plain http in tests; https adds it
 
-    # AND the header now greets them, with their account and a way out
+    # AND the header now greets them by name (not by username), with their account and a way out
     _, doc = await Browser(client).open("/")
     account = doc.find(id="site-account")
-    assert "zhang.wei" in account.text
+    assert account.find(class_="site-account__name").text == "张伟"
+    assert "zhang.wei" not in account.text
     assert account.find("a", href="/account").text == "我的账号"
     assert account.find("form", action="/signout").find("button").text == "退出"
 

@@ -143,7 +143,8 @@ async def test_a_mediation_without_outcome_comes_back_with_the_error_and_nothing
     doc = parse(response.text)
     assert response.status_code == 422
     assert error_of(doc, "log-outcome") == "调解活动须填写调解结果"
-    assert doc.find(class_="alert").text == "记录未保存，请按提示修改后重试。"
+    assert doc.find(class_="error-summary__lead").text == "记录未保存，请按提示修改后重试。"
+    assert doc.texts(class_="error-summary__list")[0] == "调解结果：调解活动须填写调解结果"
     assert doc.find("input", name="title").attrs["value"] == "调解1幢楼上楼下漏水纠纷"
     assert doc.find("textarea", name="narrative").text == "约双方到居民会客厅协商，物业到场检查管道。"
     assert "selected" in doc.find("option", value="MEDIATION").attrs

@@ -190,7 +190,8 @@ async def test_bureau_staff_create_a_user_and_land_on_their_page(client: httpx.A
     assert response.headers["location"] == f"/admin/users/{user.id}?done=created"
     assert user.person.mobile == "13812345678"
     _, doc = await browser.open(response.headers["location"])
-    assert main_heading(doc) == "shen.jh"
+    assert main_heading(doc) == "沈建华"
+    assert doc.find(class_="page-header__lead").text.startswith("用户名 shen.jh")
     assert doc.find(class_="alert--success").text.startswith("用户已创建")
     assert doc.find("main").find("dl").find_all("dd")[2].text == "138****5678"
     # AND the new user can sign in with the initial password

@@ -33,7 +33,7 @@ from domain.leaders.models import MicroLeader
 from domain.pagination import Key, Page, PageRequest
 from domain.people.policy import PersonView, view_for
 from web.forms import text, whole_number
-from web.localtime import SHANGHAI, at_local, local_clock, local_date, start_of_day
+from web.localtime import SHANGHAI, at_local, local_clock, local_date, local_datetime, start_of_day
 
 PAGE_SIZE = 20
 MAX_CELL_OPTIONS = 300
@@ -81,6 +81,25 @@ FORM_INPUTS = frozenset(
         "follow_up",
     }
 )
+
+# Each input's id and label, for the list of errors above the form.
+FORM_LABELS: dict[str, tuple[str, str]] = {
+    "cell_id": ("log-cell", "网格单元"),
+    "activity_type": ("log-type", "活动类型"),
+    "title": ("log-title", "标题"),
+    "date": ("log-date", "日期"),
+    "start": ("log-start", "开始时间"),
+    "end": ("log-end", "结束时间"),
+    "end_date": ("log-end-date", "结束日期"),
+    "place": ("log-place", "地点"),
+    "mediation_outcome": ("log-outcome", "调解结果"),
+    "volunteer_hours": ("log-hours", "服务时长"),
+    "households_reached": ("log-households", "涉及户数"),
+    "participants": ("log-participants", "参与人数"),
+    "problems": ("log-problems", "发现的问题"),
+    "narrative": ("log-narrative", "经过"),
+    "follow_up": ("log-follow-up", "后续跟进"),
+}
 
 
 # --- the form ---------------------------------------------------------------------------------
@@ -495,19 +514,62 @@ async def my_activities(actor: Actor, after: str) -> MyActivities:
 
 
 @dataclass(frozen=True)
+class TownCount:
+    town: GridCell | None  # None: records above any town
+    count: int
+    selected: bool
+
+
+@dataclass(frozen=True)
+class QueueQuery:
+    """The queue's filter as typed: a town's id and a search text (title or leader's name)."""
+
+    town: str = ""
+    q: str = ""
+
+    @classmethod
+    def from_params(cls, params: Mapping[str, str]) -> QueueQuery:
+        town = params.get("town", "").strip()[:12]
+        return cls(town=town if whole_number(town) is not None else "", q=params.get("q", "").strip()[:50])
+
+    def queue_filter(self) -> queries.QueueFilter:
+        return queries.QueueFilter(town_id=whole_number(self.town) if self.town else None, search=self.q)
+
+    def url(self, **extra: str) -> str:
+        params = {"town": self.town, "q": self.q, **extra}
+        query = urlencode({k: v for k, v in params.items() if v})
+        return "/review" + (f"?{query}" if query else "")
+
+
+@dataclass(frozen=True)
 class Queue:
+    query: QueueQuery
     rows: list[ActivityRow]
-    total: int
-    next_after: str | None
+    total: int  # waiting records the filter shows
+    towns: list[TownCount]  # every town with waiting records (search applied), biggest first
+    everywhere: int  # waiting records in every town (search applied)
+    next_url: str | None
     is_first_page: bool
 
 
-async def review_queue(actor: Actor, after: str) -> Queue:
+async def review_queue(actor: Actor, query: QueueQuery, after: str) -> Queue:
+    """A page of the reviewer's queue in a fixed number of statements: the page, the counts per
+    town (their sum is the total), the towns' names, then the cards."""
     key = decode_cursor(after) if after else None
-    page = await queries.verification_queue(actor, PageRequest(first=PAGE_SIZE, after=key))
-    total = await queries.verification_queue_count(actor)
+    where = query.queue_filter()
+    page = await queries.verification_queue(actor, PageRequest(first=PAGE_SIZE, after=key), where)
+    counts = await queries.queue_counts_by_town(actor, where)
+    names = await grid_queries.cells_by_ids(town for town in counts if town is not None)
+    towns = [
+        TownCount(names.get(town) if town is not None else None, n, town == where.town_id)
+        for town, n in sorted(counts.items(), key=lambda item: (-item[1], item[0] or 0))
+    ]
+    everywhere = sum(counts.values())
+    total = counts.get(where.town_id, 0) if where.town_id is not None else everywhere
     rows = await activity_rows(actor, page.items)
-    return Queue(rows, total, next_cursor(page, "submitted_at"), is_first_page=key is None)
+    cursor = next_cursor(page, "submitted_at")
+    next_url = query.url(after=cursor) if cursor else None
+    return Queue(query, rows, total, towns, everywhere, next_url, is_first_page=key is None)
 
 
 # --- a cell's feed ----------------------------------------------------------------------------
@@ -549,9 +611,16 @@ class FeedQuery:
         )
 
     def url(self, code: str, **extra: str) -> str:
+        return self._with_params(f"/grids/{code}/activities", extra)
+
+    def export_url(self, code: str, fmt: str) -> str:
+        """The same records as a spreadsheet (`fmt`: xlsx or csv)."""
+        return self._with_params(f"/grids/{code}/activities/export.{fmt}", {})
+
+    def _with_params(self, path: str, extra: Mapping[str, str]) -> str:
         params = {"type": self.type, "status": self.status, "since": self.since, "until": self.until, **extra}
         query = urlencode({k: v for k, v in params.items() if v})
-        return f"/grids/{code}/activities" + (f"?{query}" if query else "")
+        return path + (f"?{query}" if query else "")
 
 
 @dataclass(frozen=True)
@@ -575,6 +644,76 @@ async def cell_feed(actor: Actor, cell: GridCell, query: FeedQuery, after: str) 
     rows = await activity_rows(actor, page.items)
     next_url = query.url(cell.code, after=cursor) if cursor else None
     return Feed(cell, query, rows, next_url, key is None, statuses_allowed)
+
+
+# --- the feed's export -------------------------------------------------------------------------
+
+
+EXPORT_HEADERS = [
+    "序号",
+    "开始时间",
+    "结束时间",
+    "活动类型",
+    "状态",
+    "公开范围",
+    "标题",
+    "网格单元",
+    "网格编码",
+    "地点",
+    "参与人数",
+    "涉及户数",
+    "服务时长（小时）",
+    "调解结果",
+    "发现问题",
+    "经过",
+    "后续跟进",
+    "记录人",
+]
+WITHHELD = "（详情不公开）"
+
+
+async def export_rows(actor: Actor, activities: list[Activity]) -> list[list[Any]]:
+    """One spreadsheet row per record, as its card shows it to the actor: at its grid and without
+    narrative, place, problems, follow-up, outcome or recorder unless the actor sees its details
+    (`policy.can_see_details`). Two statements (cells, leaders), however many rows."""
+    shown = {a.id: policy.shown_cell_id(actor, a) for a in activities}
+    details = {a.id: policy.can_see_details(actor, a) for a in activities}
+    cells = await grid_queries.cells_by_ids(set(shown.values()))
+    leaders = await leader_queries.leaders_by_ids(
+        a.leader_id for a in activities if a.leader_id is not None and details[a.id]
+    )
+    rows = []
+    for number, a in enumerate(activities, start=1):
+        author = _author(actor, leaders, a.leader_id) if details[a.id] else None
+        card = ActivityRow(
+            a, cells.get(shown[a.id]), author, [], details[a.id], policy.has_full_view(actor, a)
+        )
+        rows.append(_export_row(number, card))
+    return rows
+
+
+def _export_row(number: int, row: ActivityRow) -> list[Any]:
+    a, open_ = row.activity, row.details
+    return [
+        number,
+        local_datetime(a.started_at)[:16],
+        local_datetime(a.ended_at)[:16],
+        a.activity_type.label,
+        a.status.label,
+        row.publicity,
+        a.title,
+        row.cell.name if row.cell else "",
+        row.cell.code if row.cell else "",
+        a.place if open_ else "",
+        a.participants,
+        a.households_reached,
+        float(a.volunteer_hours) if a.volunteer_hours is not None else "",
+        a.mediation_outcome.label if open_ and a.mediation_outcome else "",
+        "；".join(f"{label} {count} 处" for label, count in row.problems),
+        a.narrative if open_ else WITHHELD,
+        a.follow_up if open_ else "",
+        row.author.name if row.author else "",
+    ]
 
 
 def reason_text(form: FormData) -> str:

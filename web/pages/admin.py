@@ -56,6 +56,13 @@ class NewUserForm:
 
 
 @dataclass(frozen=True)
+class EditUserForm:
+    name: str = ""
+    mobile: str = ""  # empty: keep the current one
+    clear_mobile: bool = False
+
+
+@dataclass(frozen=True)
 class GrantForm:
     role: str = ""
     cell: str = ""
@@ -76,6 +83,11 @@ class UserDetail:
     grantable: list[Role]
     locked_until: datetime | None
     is_self: bool
+    manages: bool  # may edit, reset the password of, unlock and enable or disable this account
+
+    @property
+    def can_reset_password(self) -> bool:
+        return self.manages and not self.is_self and not self.user.is_app
 
 
 async def user_detail(actor: Actor, user_id: int) -> UserDetail:
@@ -91,4 +103,5 @@ async def user_detail(actor: Actor, user_id: int) -> UserDetail:
     ]
     now = datetime.now(UTC)
     locked = user.locked_until if user.locked_until and user.locked_until > now else None
-    return UserDetail(user, view_for(actor, user.person), rows, grantable, locked, user.id == actor.user_id)
+    is_self = user.id == actor.user_id
+    return UserDetail(user, view_for(actor, user.person), rows, grantable, locked, is_self, manages)

@@ -119,12 +119,10 @@ class SearchResults:
     is_first_page: bool
 
 
-async def search_cells(query: str, after: str | None) -> SearchResults:
+async def search_cells(query: str, after: str | None, size: int = SEARCH_PAGE_SIZE) -> SearchResults:
     """Active cells whose name contains `query` or whose code starts with it, in code order."""
     where = GridCellFilter(search=query)
-    page = await queries.cells_page(
-        where, PageRequest(first=SEARCH_PAGE_SIZE, after=(after,) if after else None)
-    )
+    page = await queries.cells_page(where, PageRequest(first=size, after=(after,) if after else None))
     total = await queries.cells_count(where)
     by_id = await queries.cells_by_ids({i for cell in page.items for i in cell.ancestor_ids})
     hits = [SearchHit(cell, [by_id[i] for i in cell.ancestor_ids[1:] if i in by_id]) for cell in page.items]

@@ -1,5 +1,6 @@
 """The staff's training pages: the cohorts list, cohort and session forms, nomination, certifying
-and withdrawing with a reason, certificates, and roster / attendance exports (XLSX and CSV).
+and withdrawing with a reason, certificates, and the rows of the roster / attendance exports
+(written by `web.exports`).
 
 Forms keep what the user typed as text; `parse` turns it into domain inputs and collects the
 errors only the page can find (a date that is not a date). The domain then adds its own, all at
@@ -7,19 +8,16 @@ once (`ValidationErrors`), and each error is shown beside the input it names."""
 
 from __future__ import annotations
 
-import csv
-import io
 from collections.abc import Mapping
 from dataclasses import asdict, dataclass, fields
 from datetime import date, datetime, time
 from decimal import Decimal
 from typing import Any
 
-from openpyxl import Workbook
-
 from domain.access import Actor
-from domain.errors import DomainError, every_error
+from domain.errors import DomainError, ValidationErrors
 from domain.grids import queries as grid_queries
+from domain.input import Errors
 from domain.leaders import policy, queries
 from domain.leaders.models import (
     Certificate,
@@ -32,7 +30,8 @@ from domain.leaders.models import (
 )
 from domain.leaders.queries import Progress, SheetRow
 from domain.people.policy import PersonView, view_for
-from web.forms import FORM, whole_number
+from domain.people.validation import normalise_mobile, normalise_person_name
+from web.forms import field_errors, whole_number
 from web.localtime import SHANGHAI, at_local, local_clock, local_datetime
 
 SESSION_TYPES = tuple(SessionType)
@@ -66,14 +65,8 @@ NOMINATE_ALIASES = {"personId": "person_id", "homeCellId": "cell_code", "sourceR
 
 
 def errors_of(error: DomainError, inputs: set[str], aliases: Mapping[str, str]) -> dict[str, str]:
-    """Every error a refusal carries, keyed by the input it names (the first per input); errors
-    about no input belong to the whole form."""
-    found: dict[str, str] = {}
-    for one in every_error(error):
-        name = one.field[-1] if one.field else FORM
-        name = aliases.get(name, name)
-        found.setdefault(name if name in inputs else FORM, one.message)
-    return found
+    """Every error a refusal carries, keyed by the input it names (see `web.forms.field_errors`)."""
+    return field_errors(error, inputs, aliases)
 
 
 def _clip(form: Mapping[str, Any], name: str, limit: int = 200) -> str:
@@ -280,6 +273,15 @@ class NominateForm:
             errors["source_role"] = "请选择来源"
         if not self.cell_code:
             errors["cell_code"] = "请填写所在网格的编码"
+        if not self.person_id:  # a new person: their name and mobile, shown with the rest
+            found = Errors()
+            found.check(lambda: normalise_person_name(self.name))
+            found.check(lambda: normalise_mobile(self.mobile))
+            if found.errors:
+                errors = {
+                    **errors_of(ValidationErrors(found.errors), NOMINATE_INPUTS, NOMINATE_ALIASES),
+                    **errors,
+                }
         return values, errors
 
     def as_dict(self) -> dict[str, str]:
@@ -349,31 +351,6 @@ def attendance_rows(rows: list[SheetRow], people: Mapping[int, PersonView]) -> l
         ]
         for i, row in enumerate(rows, start=1)
     ]
-
-
-def as_csv(headers: list[str], rows: list[list[Any]]) -> bytes:
-    """UTF-8 with a BOM, so that Excel on Windows opens the Chinese text correctly."""
-    out = io.StringIO()
-    writer = csv.writer(out, lineterminator="\r\n")
-    writer.writerow(headers)
-    writer.writerows(rows)
-    return b"\xef\xbb\xbf" + out.getvalue().encode("utf-8")
-
-
-def as_xlsx(title: str, headers: list[str], rows: list[list[Any]], total: list[Any] | None = None) -> bytes:
-    book = Workbook()
-    sheet = book.active
-    assert sheet is not None
-    sheet.title = title[:31]
-    sheet.append(headers)
-    for row in rows:
-        sheet.append(row)
-    if total is not None:
-        sheet.append(total)
-    sheet.freeze_panes = "A2"
-    out = io.BytesIO()
-    book.save(out)
-    return out.getvalue()
 
 
 def stamp(moment: datetime) -> str:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+from collections.abc import Awaitable, Callable
 from typing import Any
 from urllib.parse import quote
 
@@ -12,7 +13,7 @@ from starlette.routing import Route
 
 from domain import ratelimit
 from domain.access import READ, WRITE_SCOPES, Actor, require_signed_in
-from domain.accounts import service
+from domain.accounts import passwords, service
 from domain.accounts.config import policy as account_policy
 from domain.errors import DomainError, ErrorCode, RateLimited, ValidationError
 from web import cookies
@@ -23,6 +24,11 @@ from web.render import redirect, render
 
 MAX_IDENTIFIER = 100
 ACCOUNT_URL = "/account"
+PASSWORD_URL = "/account/password"
+# What a session may do while its password, reset by an administrator, waits to be changed.
+WHILE_PASSWORD_RESET = frozenset(
+    {"change_password_page", "change_password", "sign_out", "sign_in", "sign_in_submit"}
+)
 # Where a sign-in lands when no page asked for it: the role-aware 工作台.
 LANDING_URL = "/workbench"
 SIGN_IN_ERRORS = frozenset({ErrorCode.BAD_CREDENTIALS, ErrorCode.ACCOUNT_LOCKED})
@@ -111,7 +117,8 @@ async def sign_in(request: Request) -> Response:
             raise
         await _count_failure(failures)
         return _sign_in_form(request, next_url=next_url, identifier=identifier, errors={FORM: error.message})
-    response = redirect(request, next_url, reload=True)
+    landing = PASSWORD_URL if signed_in.actor.must_change_password else next_url
+    response = redirect(request, landing, reload=True)
     max_age = int(rules.session_absolute.total_seconds())
     cookies.put(request, response, cookies.SESSION, signed_in.session_secret, max_age=max_age)
     return response
@@ -168,20 +175,68 @@ async def account_page(request: Request) -> Response:
     return await _account(request, viewer, notice=NOTICES.get(request.query_params.get("done", "")))
 
 
+def password_gate(route: Route) -> Route:
+    """The same route, leading a session whose password an administrator reset to the page that
+    changes it: until then no other page answers (the domain gives such an actor no role)."""
+    if route.name in WHILE_PASSWORD_RESET:
+        return route
+    endpoint: Callable[[Request], Awaitable[Response]] = route.endpoint
+
+    async def gated(request: Request) -> Response:
+        if actor(request).must_change_password:
+            return redirect(request, PASSWORD_URL, reload=True)
+        return await endpoint(request)
+
+    return Route(route.path, gated, methods=list(route.methods or ()), name=route.name)
+
+
+def _password_form(
+    request: Request, *, errors: dict[str, str] | None = None, status_code: int = 200
+) -> Response:
+    """The one page of a session that must replace a temporary password."""
+    context = {
+        "title": "设置新密码",
+        "username": actor(request).display_name,
+        "password_errors": errors or {},
+    }
+    return render(
+        request,
+        "accounts/password.html",
+        context,
+        fragment="accounts/_password.html",
+        status_code=status_code,
+        url=PASSWORD_URL,
+    )
+
+
+async def change_password_page(request: Request) -> Response:
+    viewer = actor(request)
+    if viewer.is_anonymous:
+        return sign_in_redirect(request)
+    if not viewer.must_change_password:
+        return redirect(request, ACCOUNT_URL)
+    return _password_form(request)
+
+
 async def change_password(request: Request) -> Response:
     viewer = actor(request)
     require_signed_in(viewer)
     form = await request.form()
     current, new = text(form, "current", MAX_PASSWORD), text(form, "new", MAX_PASSWORD)
-    errors = {"confirm": "两次输入的新密码不一致"} if new != text(form, "confirm", MAX_PASSWORD) else {}
-    if not errors:
-        try:
+    errors: dict[str, str] = {}
+    try:
+        if new != text(form, "confirm", MAX_PASSWORD):
+            errors = {"confirm": "两次输入的新密码不一致"}
+            passwords.check_policy(new, "new")  # nothing changes; the new password's errors too
+        else:
             await service.change_password(actor=viewer, current=current, new=new)
-        except ValidationError as error:
-            errors = field_errors(error, {"current", "new"})
+    except ValidationError as error:
+        errors = {**field_errors(error, {"current", "new"}), **errors}
+    if errors and viewer.must_change_password:
+        return _password_form(request, errors=errors, status_code=422)
     if errors:
         return await _account(request, viewer, password_errors=errors, status_code=422)
-    return redirect(request, f"{ACCOUNT_URL}?done=password")
+    return redirect(request, f"{ACCOUNT_URL}?done=password", reload=viewer.must_change_password)
 
 
 async def create_token(request: Request) -> Response:
@@ -190,14 +245,14 @@ async def create_token(request: Request) -> Response:
     form = await request.form()
     filled = pages.TokenForm(name=text(form, "name"), scopes=texts(form, "scopes"), days=text(form, "days"))
     days = whole_number(filled.days)
-    if days is None:
-        return await _token_refused(request, viewer, filled, {"days": "请输入有效天数（整数）"})
-    try:
+    try:  # days that are not a number are refused as 0 days, with the other inputs' errors
         issued = await service.create_token(
-            actor=viewer, name=filled.name, scopes=[READ, *filled.scopes], expires_in_days=days
+            actor=viewer, name=filled.name, scopes=[READ, *filled.scopes], expires_in_days=days or 0
         )
     except ValidationError as error:
         errors = field_errors(error, {"name", "scopes", "days"}, {"expiresInDays": "days"})
+        if days is None:
+            errors["days"] = "请输入有效天数（整数）"
         return await _token_refused(request, viewer, filled, errors)
     return await _account(request, viewer, issued=issued)
 
@@ -219,7 +274,8 @@ def routes() -> list[Route]:
         Route("/signin", sign_in, methods=["POST"], name="sign_in_submit"),
         Route("/signout", sign_out, methods=["POST"], name="sign_out"),
         Route("/account", account_page, methods=["GET"], name="account"),
-        Route("/account/password", change_password, methods=["POST"], name="change_password"),
+        Route(PASSWORD_URL, change_password_page, methods=["GET"], name="change_password_page"),
+        Route(PASSWORD_URL, change_password, methods=["POST"], name="change_password"),
         Route("/account/tokens", create_token, methods=["POST"], name="create_token"),
         Route("/account/tokens/{token_id:id}/revoke", revoke_token, methods=["POST"], name="revoke_token"),
     ]

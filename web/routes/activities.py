@@ -11,12 +11,14 @@ from starlette.responses import FileResponse, Response
 from starlette.routing import Route
 
 from domain.access import Actor, require_signed_in
-from domain.activities import policy, queries, service
-from domain.activities.models import Activity
-from domain.errors import DomainError, NotFound, ValidationError
+from domain.activities import held, policy, queries, service, validation
+from domain.activities.models import Activity, ActivityPhoto
+from domain.errors import DomainError, NotFound, ValidationError, ValidationErrors
 from domain.grids import queries as grid_queries
+from domain.grids.models import GridCell
+from web import exports
 from web.actor import actor
-from web.forms import FORM, field_errors
+from web.forms import FORM, field_errors, texts
 from web.pages import activities as pages
 from web.render import redirect, render
 from web.routes.accounts import sign_in_redirect
@@ -34,6 +36,7 @@ REVIEW_NOTICES = {
 }
 ACTIVITY_NOTICES = {"publicity": "已更新公开范围。"}
 PHOTO_HEADERS = {"cache-control": "private, max-age=300"}
+HELD = "held_photo"  # the form's input carrying the token of a photo held from an earlier try
 
 
 def _is_code(raw: str) -> bool:
@@ -56,10 +59,11 @@ async def _log_form(
     activity: Activity | None = None,
     errors: dict[str, str] | None = None,
     photo_errors: list[tuple[str, str]] | None = None,
+    held: list[str] | None = None,
     status_code: int = 200,
 ) -> Response:
     cells = await pages.log_cells(viewer)
-    existing = (await queries.photos_of([activity.id])).get(activity.id, []) if activity else []
+    existing = await _photos(activity)
     context = {
         "title": "修改记录" if activity else "记一笔",
         "form": filled,
@@ -71,7 +75,10 @@ async def _log_form(
         "errors": errors or {},
         "photo_errors": photo_errors or [],
         "photos": existing,
+        "held": held or [],
+        "room": pages.MAX_PHOTOS - len(existing) - len(held or []),
         "max_photos": pages.MAX_PHOTOS,
+        "labels": pages.FORM_LABELS,
         "today": pages.today().isoformat(),
     }
     url = f"{MY_ACTIVITIES}/{activity.id}/edit" if activity else "/me/log/new"
@@ -83,6 +90,10 @@ async def _log_form(
         status_code=status_code,
         url=url,
     )
+
+
+async def _photos(activity: Activity | None) -> list[ActivityPhoto]:
+    return (await queries.photos_of([activity.id])).get(activity.id, []) if activity else []
 
 
 async def new_activity(request: Request) -> Response:
@@ -102,8 +113,21 @@ async def type_fields(request: Request) -> Response:
 
 
 def _parse(form: FormData) -> tuple[pages.ActivityForm, dict[str, Any], dict[str, str]]:
+    """The form as typed, its values, and the inputs that do not parse together with the
+    domain's errors about the inputs checked on their own, so every error shows at once."""
     filled = pages.ActivityForm.from_form(form)
     values, errors = filled.parse()
+    if errors:
+        standalone = validation.standalone_errors(
+            title=filled.title,
+            narrative=filled.narrative,
+            place=filled.place,
+            follow_up=filled.follow_up,
+            participants=values["participants"],
+            households_reached=values["households_reached"],
+        )
+        if standalone:
+            errors = {**_errors(ValidationErrors(standalone)), **errors}
     return filled, values, errors
 
 
@@ -113,24 +137,70 @@ async def create_activity(request: Request) -> Response:
     form = await request.form()
     filled, values, errors = _parse(form)
     if errors:
-        return await _refused(request, viewer, filled, errors)
+        return await _refused(request, viewer, form, filled, errors)
     try:
         activity = await service.create_activity(actor=viewer, **values)
     except (ValidationError, NotFound) as error:
-        return await _refused(request, viewer, filled, _errors(error))
+        return await _refused(request, viewer, form, filled, _errors(error))
     return await _after_save(request, viewer, activity, form, filled)
 
 
 async def _refused(
     request: Request,
     viewer: Actor,
+    form: FormData,
     filled: pages.ActivityForm,
     errors: dict[str, str],
     activity: Activity | None = None,
 ) -> Response:
+    """The form again with every error; the photos chosen are held for the next try."""
+    kept, refused = await _hold_photos(viewer, form, len(await _photos(activity)))
     if not errors.get(FORM):
-        errors = {FORM: "记录未保存，请按提示修改后重试。", **errors}
-    return await _log_form(request, viewer, filled, activity=activity, errors=errors, status_code=422)
+        message = "记录未保存，请按提示修改后重试。"
+        if kept:
+            message += "已选择的照片已为您保留，无需重新选择。"
+        errors = {FORM: message, **errors}
+    return await _log_form(
+        request,
+        viewer,
+        filled,
+        activity=activity,
+        errors=errors,
+        photo_errors=refused,
+        held=kept,
+        status_code=422,
+    )
+
+
+async def _hold_photos(
+    viewer: Actor, form: FormData, attached: int
+) -> tuple[list[str], list[tuple[str, str]]]:
+    """The tokens of the photos held for the form (those still held, then the new uploads, as
+    many as the record has room for), and the uploads refused with why."""
+    kept: list[str] = []
+    for token in _held_tokens(form):
+        try:
+            await service.held_photo_path(actor=viewer, token=token)
+        except NotFound:
+            continue
+        kept.append(token)
+    kept = kept[: max(pages.MAX_PHOTOS - attached, 0)]
+    refused: list[tuple[str, str]] = []
+    for upload in pages.uploads(form):
+        name = upload.filename or ""
+        if attached + len(kept) >= pages.MAX_PHOTOS:
+            refused.append((name, f"每条活动记录最多 {pages.MAX_PHOTOS} 张照片"))
+            continue
+        try:
+            kept.append(await service.hold_photo(actor=viewer, data=await pages.read_upload(upload)))
+        except DomainError as error:
+            refused.append((name, error.message))
+    return kept, refused
+
+
+def _held_tokens(form: FormData) -> list[str]:
+    """The held photos the form carries, each once, no more than a record may have."""
+    return list(dict.fromkeys(texts(form, HELD)))[: pages.MAX_PHOTOS]
 
 
 def _errors(error: DomainError) -> dict[str, str]:
@@ -140,8 +210,14 @@ def _errors(error: DomainError) -> dict[str, str]:
 async def _after_save(
     request: Request, viewer: Actor, activity: Activity, form: FormData, filled: pages.ActivityForm
 ) -> Response:
-    """Photos, one by one (each may be refused on its own), then the submission if asked for."""
+    """Photos, one by one (each may be refused on its own: first those held from an earlier
+    try, then the new uploads), then the submission if asked for."""
     refused: list[tuple[str, str]] = []
+    for token in _held_tokens(form):
+        try:
+            await service.add_held_photo(actor=viewer, activity_id=activity.id, token=token)
+        except DomainError as error:
+            refused.append(("已保留的照片", error.message))
     for upload in pages.uploads(form):
         try:
             data = await pages.read_upload(upload)
@@ -193,11 +269,11 @@ async def update_activity(request: Request) -> Response:
     form = await request.form()
     filled, values, errors = _parse(form)
     if errors:
-        return await _refused(request, viewer, filled, errors, activity)
+        return await _refused(request, viewer, form, filled, errors, activity)
     try:
         activity = await service.update_activity(actor=viewer, activity_id=activity.id, **values)
     except (ValidationError, NotFound) as error:
-        return await _refused(request, viewer, filled, _errors(error), activity)
+        return await _refused(request, viewer, form, filled, _errors(error), activity)
     return await _after_save(request, viewer, activity, form, filled)
 
 
@@ -247,7 +323,9 @@ async def _review(
 ) -> Response:
     context = {
         "title": "审核活动记录",
-        "queue": await pages.review_queue(viewer, request.query_params.get("after", "")),
+        "queue": await pages.review_queue(
+            viewer, pages.QueueQuery.from_params(request.query_params), request.query_params.get("after", "")
+        ),
         "notice": notice,
         "errors": errors or {},
         "reasons": reasons or {},
@@ -320,20 +398,43 @@ async def return_for_changes(request: Request) -> Response:
 # --- a cell's feed ----------------------------------------------------------------------------
 
 
-async def cell_feed(request: Request) -> Response:
+async def _feed_cell(request: Request) -> GridCell:
     code: str = request.path_params["code"]
     cell = await grid_queries.cell_by_code(code) if _is_code(code) else None
     if cell is None:
         raise NotFound(f"没有编码为 {code} 的网格单元。")
+    return cell
+
+
+async def cell_feed(request: Request) -> Response:
+    cell = await _feed_cell(request)
+    viewer = actor(request)
     query = pages.FeedQuery.from_params(request.query_params)
     context = {
         "title": f"{cell.name} · 民情日志",
-        "feed": await pages.cell_feed(actor(request), cell, query, request.query_params.get("after", "")),
+        "feed": await pages.cell_feed(viewer, cell, query, request.query_params.get("after", "")),
         "errors": query.errors(),
         "types": pages.TYPES,
         "statuses": pages.STATUSES,
+        "can_export": policy.can_export(viewer, cell.path),
+        "max_export": service.MAX_EXPORT,
     }
     return render(request, "activities/feed.html", context, fragment="activities/_feed.html")
+
+
+async def feed_export(request: Request) -> Response:
+    """The feed as filtered, as a spreadsheet (`service.export_activities`: who, how many, audit)."""
+    fmt: str = request.path_params["fmt"]
+    if fmt not in exports.FORMATS:
+        raise NotFound("页面不存在")
+    viewer = actor(request)
+    cell = await _feed_cell(request)
+    query = pages.FeedQuery.from_params(request.query_params)
+    where = query.feed_filter(cell, statuses_allowed=policy.covers(viewer, cell.path))
+    activities = await service.export_activities(actor=viewer, cell=cell, where=where)
+    rows = await pages.export_rows(viewer, activities)
+    name = f"{cell.name}-活动记录-{pages.today().strftime('%Y%m%d')}"
+    return exports.spreadsheet(fmt, name, "活动记录", pages.EXPORT_HEADERS, rows)
 
 
 # --- photos -----------------------------------------------------------------------------------
@@ -348,11 +449,19 @@ async def photo(request: Request) -> Response:
     return FileResponse(path, media_type=content_type, headers=PHOTO_HEADERS)
 
 
+async def held_photo(request: Request) -> Response:
+    """The thumbnail of a photo the viewer holds (no one else's)."""
+    token: str = request.path_params["token"]
+    path = await service.held_photo_path(actor=actor(request), token=token)
+    return FileResponse(path, media_type=held.content_type(token), headers=PHOTO_HEADERS)
+
+
 def routes() -> list[Route]:
     return [
         Route("/me/log/new", new_activity, methods=["GET"], name="log_activity"),
         Route("/me/log/type-fields", type_fields, methods=["GET"], name="log_type_fields"),
         Route("/me/log", create_activity, methods=["POST"], name="create_activity"),
+        Route("/me/log/held/{token}", held_photo, methods=["GET"], name="held_photo"),
         Route("/me/activities", my_activities, methods=["GET"], name="my_activities"),
         Route("/me/activities/{activity_id:id}/edit", edit_activity, methods=["GET"], name="edit_activity"),
         Route("/me/activities/{activity_id:id}", update_activity, methods=["POST"], name="update_activity"),
@@ -368,6 +477,12 @@ def routes() -> list[Route]:
             "/review/{activity_id:id}/return", return_for_changes, methods=["POST"], name="return_activity"
         ),
         Route("/grids/{code}/activities", cell_feed, methods=["GET"], name="cell_activities"),
+        Route(
+            "/grids/{code}/activities/export.{fmt}",
+            feed_export,
+            methods=["GET"],
+            name="cell_activities_export",
+        ),
         Route("/activities/{activity_id:id}", activity_page, methods=["GET"], name="activity"),
         Route(
             "/activities/{activity_id:id}/publicity", set_public, methods=["POST"], name="set_activity_public"

@@ -23,6 +23,9 @@ MAX_SEARCH = 100
 NOTICES = {
     "created": "用户已创建。可以在下方为其授予角色。",
     "activated": "账号已启用。",
+    "updated": "姓名与手机号已保存。",
+    "unlocked": "账号已解除锁定，可以立即登录。",
+    "not-locked": "账号当前未被锁定，无需解锁。",
     "deactivated": "账号已停用，其所有登录已退出。",
     "granted": "角色已授予。",
     "revoked": "角色已撤销。",
@@ -123,6 +126,9 @@ async def _user(
         "title": f"用户 {detail.user.username}",
         "detail": detail,
         "grant": pages.GrantForm(),
+        "edit": pages.EditUserForm(name=detail.person.name),
+        "edit_errors": {},
+        "temporary_password": None,
         "errors": {},
         "notice": None,
         "error": None,
@@ -148,6 +154,48 @@ async def set_active(request: Request) -> Response:
     except ValidationError as error:
         return await _user(request, viewer, user_id, error=error.message, status_code=422)
     return redirect(request, f"/admin/users/{user_id}?done={'activated' if active else 'deactivated'}")
+
+
+async def update_user(request: Request) -> Response:
+    viewer = actor(request)
+    policy.require_manage_users(viewer)
+    user_id: int = request.path_params["user_id"]
+    form = await request.form()
+    filled = pages.EditUserForm(
+        name=text(form, "name"), mobile=text(form, "mobile"), clear_mobile=text(form, "clear_mobile") == "1"
+    )
+    try:
+        await service.update_user(
+            actor=viewer,
+            user_id=user_id,
+            name=filled.name,
+            mobile=filled.mobile.strip() or None,
+            clear_mobile=filled.clear_mobile,
+        )
+    except ValidationError as error:
+        errors = field_errors(error, {"name", "mobile"})
+        return await _user(request, viewer, user_id, edit=filled, edit_errors=errors, status_code=422)
+    return redirect(request, f"/admin/users/{user_id}?done=updated")
+
+
+async def reset_password(request: Request) -> Response:
+    """The temporary password is shown on this response only (no redirect, never stored)."""
+    viewer = actor(request)
+    policy.require_manage_users(viewer)
+    user_id: int = request.path_params["user_id"]
+    try:
+        temporary = await service.reset_password(actor=viewer, user_id=user_id)
+    except ValidationError as error:
+        return await _user(request, viewer, user_id, error=error.message, status_code=422)
+    return await _user(request, viewer, user_id, temporary_password=temporary)
+
+
+async def unlock(request: Request) -> Response:
+    viewer = actor(request)
+    policy.require_manage_users(viewer)
+    user_id: int = request.path_params["user_id"]
+    unlocked = await service.unlock_user(actor=viewer, user_id=user_id)
+    return redirect(request, f"/admin/users/{user_id}?done={'unlocked' if unlocked else 'not-locked'}")
 
 
 async def grant_role(request: Request) -> Response:
@@ -208,7 +256,10 @@ def routes() -> list[Route]:
         Route("/admin/users", users_page, methods=["GET"], name="users"),
         Route("/admin/users", create_user, methods=["POST"], name="create_user"),
         Route("/admin/users/{user_id:id}", user_page, methods=["GET"], name="user"),
+        Route("/admin/users/{user_id:id}", update_user, methods=["POST"], name="update_user"),
         Route("/admin/users/{user_id:id}/active", set_active, methods=["POST"], name="set_user_active"),
+        Route("/admin/users/{user_id:id}/password", reset_password, methods=["POST"], name="reset_password"),
+        Route("/admin/users/{user_id:id}/unlock", unlock, methods=["POST"], name="unlock_user"),
         Route("/admin/users/{user_id:id}/roles", grant_role, methods=["POST"], name="grant_role"),
         Route("/admin/roles/{assignment_id:id}/revoke", revoke_role, methods=["POST"], name="revoke_role"),
     ]

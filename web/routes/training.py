@@ -6,7 +6,6 @@ with what was typed and every error at once, each beside its input, with the API
 from __future__ import annotations
 
 from typing import Any
-from urllib.parse import quote
 
 from starlette.requests import Request
 from starlette.responses import Response
@@ -21,14 +20,13 @@ from domain.leaders import policy, queries, service, training
 from domain.leaders.models import Cohort, MicroLeader
 from domain.people.policy import view_for
 from web.actor import actor
+from web.exports import CSV, FORMATS, XLSX, as_csv, as_xlsx, download
 from web.forms import FORM
 from web.pages import leaders as leader_pages
 from web.pages import training as pages
 from web.render import redirect, render
 from web.routes.accounts import sign_in_redirect
 
-CSV = "text/csv; charset=utf-8"
-XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 REFUSED = "未保存，请按提示修改后重试。"
 UNPROCESSABLE = 422
 
@@ -484,14 +482,9 @@ async def certificate(request: Request) -> Response:
 
 def _format(request: Request) -> str:
     fmt: str = request.path_params["fmt"]
-    if fmt not in ("csv", "xlsx"):
+    if fmt not in FORMATS:
         raise NotFound("页面不存在")
     return fmt
-
-
-def _download(body: bytes, filename: str, media_type: str) -> Response:
-    disposition = f"attachment; filename=\"export\"; filename*=UTF-8''{quote(filename)}"
-    return Response(body, media_type=media_type, headers={"content-disposition": disposition})
 
 
 async def roster_export(request: Request) -> Response:
@@ -502,9 +495,9 @@ async def roster_export(request: Request) -> Response:
     rows = pages.roster_rows(await pages.roster(viewer, cohort))
     name = f"{cohort.name}-学员名单"
     if fmt == "csv":
-        return _download(pages.as_csv(pages.ROSTER_HEADERS, rows), f"{name}.csv", CSV)
+        return download(as_csv(pages.ROSTER_HEADERS, rows), f"{name}.csv", CSV)
     total = ["合计", f"{len(rows)} 人", "", "", "", "", "", sum(r[7] for r in rows), ""]
-    return _download(pages.as_xlsx("学员名单", pages.ROSTER_HEADERS, rows, total), f"{name}.xlsx", XLSX)
+    return download(as_xlsx("学员名单", pages.ROSTER_HEADERS, rows, total), f"{name}.xlsx", XLSX)
 
 
 async def attendance_export(request: Request) -> Response:
@@ -517,9 +510,9 @@ async def attendance_export(request: Request) -> Response:
     rows = pages.attendance_rows(sheet.rows, sheet.people)
     name = f"{session.title}-签到表"
     if fmt == "csv":
-        return _download(pages.as_csv(pages.ATTENDANCE_HEADERS, rows), f"{name}.csv", CSV)
+        return download(as_csv(pages.ATTENDANCE_HEADERS, rows), f"{name}.csv", CSV)
     total = ["合计", f"{len(rows)} 人报名", "", f"{sheet.present} 人出席", "", ""]
-    return _download(pages.as_xlsx("签到表", pages.ATTENDANCE_HEADERS, rows, total), f"{name}.xlsx", XLSX)
+    return download(as_xlsx("签到表", pages.ATTENDANCE_HEADERS, rows, total), f"{name}.xlsx", XLSX)
 
 
 # --- the waiting list, for the leader ---------------------------------------------------------

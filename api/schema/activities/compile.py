@@ -13,12 +13,24 @@ from graphql import FieldNode, GraphQLField, GraphQLObjectType, get_named_type
 
 from api.compiler.arguments import checked, guard_subtree
 from api.compiler.connection import Keyset, connection, relay_page
-from api.compiler.mapping import Column, Computed, Guarded, Nested, ToMany, ToOne, TypeMap, register, root
+from api.compiler.mapping import (
+    Column,
+    Computed,
+    Guarded,
+    Nested,
+    ToMany,
+    ToOne,
+    TypeMap,
+    extend,
+    register,
+    root,
+)
 from api.compiler.planner import Builder, Env, labels, plain_objects
 from api.compiler.sql import Fallback, Sql, literal
 from api.schema.activities.queries import FEED_KEYS
 from api.schema.activities.types import PHOTO_PATH
-from api.schema.grids.compile import FEED_KEYSET
+from api.schema.grids.compile import GRID_CELL, PAGING, subtree_branches
+from api.schema.leaders.compile import MICRO_LEADER
 from api.schema.relay import node_pk
 from domain.activities import policy, rollup
 from domain.activities.models import (
@@ -37,6 +49,8 @@ ACTIVITY_COLUMNS = frozenset(
     {"id", "author_user_id", "leader_id", "cell_id", "cell_path", "town_id", "unit_id", "grid_id"}
     | {"activity_type", "started_at", "status", "submitted_at", "is_public", "details_public"}
 )
+
+FEED_KEYSET = Keyset((("started_at", "datetime"), ("id", "int")), descending=True)  # FEED_ORDER
 
 
 def duration_minutes(b: Builder, alias: str) -> Sql:
@@ -170,6 +184,7 @@ ACTIVITY = register(
             "returnReason": Column("return_reason"),
             "submittedAt": Column("submitted_at", "datetime"),
             "verifiedAt": Column("verified_at", "datetime"),
+            "isDemo": Column("is_demo", "bool"),
             "cell": ToOne("GridCell", "cell_id", key=shown_cell),
             "leader": ToOne("MicroLeader", "leader_id", nullable=True, key=shown_leader),
         },
@@ -342,3 +357,59 @@ def activity_counts_by_unit(b: Builder, field_def: GraphQLField, nodes: Sequence
         f"ORDER BY {unit}.unit_id LIMIT {MAX_UNITS_PER_TOWN}"
     )
     return b.nested(d.many(columns, Sql(source)))
+
+
+def _activities(b: Builder, cell: str, field_def: GraphQLField, nodes: Sequence[FieldNode]) -> Sql:
+    """GridCell.activities (`api.schema.activities.extends`): the feed of the row's subtree
+    (`feed_filter(..., subtree_path=path)`, which ignores `filter.subtree`), under the visibility
+    policy, newest first."""
+
+    def full_view(row: str) -> Sql | None:
+        # a micro-grid's own feed: only the records the reader sees in full (`policy.subtree_filter`)
+        return b.q(lambda env: policy.full_view_filter(env.actor), row, "activity")
+
+    arguments = b.arguments(field_def, nodes[0])
+    build = feed_filter(arguments, subtree=False)
+
+    where = b.filtered(build, "activity")
+
+    return connection(
+        b,
+        field_def,
+        nodes,
+        node_type="Activity",
+        table="activity",
+        where=where,
+        keyset=FEED_KEYSET,
+        page_of=relay_page(arguments, FEED_KEYS),
+        branches=subtree_branches(b, cell, micro_grid=full_view),
+    )
+
+
+extend(GRID_CELL, {"activities": Nested(_activities, arguments=PAGING | {"filter"})})
+
+
+def verified_activity_counts(
+    b: Builder, alias: str, field_def: GraphQLField, nodes: Sequence[FieldNode]
+) -> Sql:
+    """MicroLeader.verifiedActivityCounts (`api.schema.activities.extends`):
+    `domain.activities.queries.verified_counts_by_type` (one GROUP BY over the leader's VERIFIED
+    records), in the resolvers' sorted type order."""
+    verified = literal(ActivityStatus.VERIFIED.value)
+
+    def source(row: str) -> str:
+        grouped = (
+            "SELECT activity_type, count(*) AS n FROM activity "
+            f"WHERE leader_id = {alias}.id AND status = {verified} GROUP BY activity_type"
+        )
+        return f"FROM ({grouped}) {row} ORDER BY {b.dialect.collate_c(f'{row}.activity_type')}"
+
+    fields = {
+        "activityType": lambda row: f"{row}.activity_type",
+        "label": lambda row: labels(f"{row}.activity_type", ACTIVITY_TYPE_LABELS),
+        "count": lambda row: f"{row}.n",
+    }
+    return plain_objects(b, nodes, "ActivityTypeCount", fields, source)
+
+
+extend(MICRO_LEADER, {"verifiedActivityCounts": Nested(verified_activity_counts)})

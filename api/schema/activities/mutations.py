@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from datetime import datetime
 from decimal import Decimal
 from typing import Any
@@ -9,7 +10,6 @@ from starlette.datastructures import UploadFile
 from strawberry.file_uploads import Upload
 
 from api.schema.activities.types import (
-    ActivityErrorCode,
     ActivityPhotoType,
     ActivityType_,
     ActivityTypeEnum,
@@ -17,10 +17,11 @@ from api.schema.activities.types import (
     MediationOutcomeEnum,
     ProblemCategoryEnum,
 )
-from api.schema.errors import Outcome, attempt
 from api.schema.info import Info
+from api.schema.mutation import respond
 from api.schema.relay import USER_ERRORS, node_pk
 from domain.activities import service
+from domain.activities.errors import ActivityCode
 from domain.activities.models import Activity, ActivityPhoto, ActivityType, MediationOutcome, ProblemCategory
 from domain.errors import ErrorCode, ValidationError
 
@@ -116,10 +117,10 @@ class ActivityPhotoPayload:
     user_errors: list[ActivityUserError] = strawberry.field(metadata=USER_ERRORS)
 
 
-def _payload(outcome: Outcome[Activity]) -> ActivityPayload:
-    activity = ActivityType_.from_model(outcome.value) if outcome.value else None
-    errors = outcome.user_errors(ActivityUserError, ActivityErrorCode)
-    return ActivityPayload(activity=activity, user_errors=errors)
+async def _respond(work: Callable[[], Awaitable[Activity]]) -> ActivityPayload:
+    return await respond(
+        ActivityPayload, work, lambda activity: {"activity": ActivityType_.from_model(activity)}
+    )
 
 
 def _problems(rows: list[ProblemCountInput] | None) -> dict[ProblemCategory, int] | None:
@@ -169,7 +170,7 @@ async def _add_photo(info: Info, data: ActivityPhotoAddInput) -> ActivityPhoto:
         raise ValidationError(ErrorCode.INVALID, "照片须作为文件上传（multipart/form-data）", ["file"])
     content = await upload.read(MAX_UPLOAD + 1)
     if len(content) > MAX_UPLOAD:
-        raise ValidationError(ErrorCode.FILE_TOO_LARGE, "照片不能超过 5 MB", ["file"])
+        raise ValidationError(ActivityCode.FILE_TOO_LARGE, "照片不能超过 5 MB", ["file"])
     return await service.add_photo(
         actor=info.context.actor,
         activity_id=node_pk(data.activity_id, "Activity", "activityId"),
@@ -182,67 +183,59 @@ async def _add_photo(info: Info, data: ActivityPhotoAddInput) -> ActivityPhoto:
 class ActivityMutations:
     @strawberry.mutation(description="记一笔：新建活动记录（草稿）")
     async def activity_create(self, info: Info, input: ActivityCreateInput) -> ActivityPayload:
-        return _payload(await attempt(lambda: _create(info, input)))
+        return await _respond(lambda: _create(info, input))
 
     @strawberry.mutation(description="修改草稿或被退回的记录")
     async def activity_update(self, info: Info, input: ActivityUpdateInput) -> ActivityPayload:
         actor = info.context.actor
-        return _payload(
-            await attempt(
-                lambda: service.update_activity(
-                    actor=actor, activity_id=node_pk(input.id, "Activity"), **_changes(input)
-                )
+        return await _respond(
+            lambda: service.update_activity(
+                actor=actor, activity_id=node_pk(input.id, "Activity"), **_changes(input)
             )
         )
 
     @strawberry.mutation(description="提交审核")
     async def activity_submit(self, info: Info, input: ActivityIdInput) -> ActivityPayload:
         actor, activity_id = info.context.actor, node_pk(input.id, "Activity")
-        return _payload(await attempt(lambda: service.submit_activity(actor=actor, activity_id=activity_id)))
+        return await _respond(lambda: service.submit_activity(actor=actor, activity_id=activity_id))
 
     @strawberry.mutation(description="核实记录（辖区网格员或民政局），并决定是否公开")
     async def activity_verify(self, info: Info, input: ActivityVerifyInput) -> ActivityPayload:
         actor, activity_id = info.context.actor, node_pk(input.id, "Activity")
-        return _payload(
-            await attempt(
-                lambda: service.verify_activity(
-                    actor=actor,
-                    activity_id=activity_id,
-                    public=input.public,
-                    details_public=input.details_public,
-                )
+        return await _respond(
+            lambda: service.verify_activity(
+                actor=actor,
+                activity_id=activity_id,
+                public=input.public,
+                details_public=input.details_public,
             )
         )
 
     @strawberry.mutation(description="修改已核实记录的公开范围（可以核实该记录的工作人员）")
     async def activity_set_public(self, info: Info, input: ActivitySetPublicInput) -> ActivityPayload:
         actor, activity_id = info.context.actor, node_pk(input.id, "Activity")
-        return _payload(
-            await attempt(
-                lambda: service.set_activity_public(
-                    actor=actor,
-                    activity_id=activity_id,
-                    public=input.public,
-                    details_public=input.details_public,
-                )
+        return await _respond(
+            lambda: service.set_activity_public(
+                actor=actor,
+                activity_id=activity_id,
+                public=input.public,
+                details_public=input.details_public,
             )
         )
 
     @strawberry.mutation(description="退回记录（须说明原因，记录人会在其页面看到）")
     async def activity_return(self, info: Info, input: ActivityReturnInput) -> ActivityPayload:
         actor = info.context.actor
-        return _payload(
-            await attempt(
-                lambda: service.return_activity(
-                    actor=actor, activity_id=node_pk(input.id, "Activity"), reason=input.reason
-                )
+        return await _respond(
+            lambda: service.return_activity(
+                actor=actor, activity_id=node_pk(input.id, "Activity"), reason=input.reason
             )
         )
 
     @strawberry.mutation(description="为草稿或被退回的记录上传照片（JPEG/PNG/WebP，≤5 MB，最多 6 张）")
     async def activity_photo_add(self, info: Info, input: ActivityPhotoAddInput) -> ActivityPhotoPayload:
-        outcome = await attempt(lambda: _add_photo(info, input))
-        photo = ActivityPhotoType.from_model(outcome.value) if outcome.value else None
-        return ActivityPhotoPayload(
-            photo=photo, user_errors=outcome.user_errors(ActivityUserError, ActivityErrorCode)
+        return await respond(
+            ActivityPhotoPayload,
+            lambda: _add_photo(info, input),
+            lambda photo: {"photo": ActivityPhotoType.from_model(photo)},
         )

@@ -2,7 +2,6 @@ from __future__ import annotations
 
 from datetime import datetime
 from decimal import Decimal
-from typing import TYPE_CHECKING, Annotated
 
 import strawberry
 from strawberry import relay
@@ -10,9 +9,11 @@ from strawberry import relay
 from api.schema.errors import error_codes
 from api.schema.grids.types import GridCellType
 from api.schema.info import Info
+from api.schema.leaders.types import MicroLeaderType
 from api.schema.limits import max_items
 from api.schema.relay import UserError
 from domain.activities import policy
+from domain.activities.errors import ActivityCode
 from domain.activities.models import (
     Activity,
     ActivityPhoto,
@@ -23,9 +24,6 @@ from domain.activities.models import (
 )
 from domain.activities.photos import MAX_PHOTOS
 from domain.errors import ErrorCode
-
-if TYPE_CHECKING:
-    from api.schema.leaders.types import MicroLeaderType
 
 ActivityTypeEnum = strawberry.enum(ActivityType, name="ActivityType", description="活动类型")
 ActivityStatusEnum = strawberry.enum(ActivityStatus, name="ActivityStatus", description="记录状态")
@@ -86,6 +84,7 @@ class ActivityType_(relay.Node):
     return_reason: str | None
     submitted_at: datetime | None
     verified_at: datetime | None
+    is_demo: bool = strawberry.field(description="演示数据（生成的，非真实记录）")
     model: strawberry.Private[Activity]
 
     @classmethod
@@ -107,6 +106,7 @@ class ActivityType_(relay.Node):
             return_reason=a.return_reason,
             submitted_at=a.submitted_at,
             verified_at=a.verified_at,
+            is_demo=a.is_demo,
             model=a,
         )
 
@@ -157,11 +157,7 @@ class ActivityType_(relay.Node):
         return GridCellType.from_model(cell)
 
     @strawberry.field(description="记录人（微领袖；网格员代录时为空；详情不公开时对公众为空）")
-    async def leader(
-        self, info: Info
-    ) -> Annotated[MicroLeaderType, strawberry.lazy("api.schema.leaders.types")] | None:
-        from api.schema.leaders.types import MicroLeaderType
-
+    async def leader(self, info: Info) -> MicroLeaderType | None:
         if self.model.leader_id is None or not self._details(info):
             return None
         leader = await info.context.loaders.leaders.leader_by_id.load(self.model.leader_id)
@@ -207,19 +203,19 @@ ActivityErrorCode = error_codes(
     [
         ErrorCode.INVALID_TRANSITION,
         ErrorCode.REASON_REQUIRED,
-        ErrorCode.NOT_EDITABLE,
+        ActivityCode.NOT_EDITABLE,
         ErrorCode.FUTURE_TIME,
         ErrorCode.END_BEFORE_START,
-        ErrorCode.DURATION_TOO_LONG,
-        ErrorCode.TOO_OLD,
+        ActivityCode.DURATION_TOO_LONG,
+        ActivityCode.TOO_OLD,
         ErrorCode.OUT_OF_RANGE,
         ErrorCode.INVALID_LENGTH,
-        ErrorCode.REQUIRED_FOR_TYPE,
+        ActivityCode.REQUIRED_FOR_TYPE,
         ErrorCode.NOT_FOR_TYPE,
-        ErrorCode.TOO_MANY_PHOTOS,
-        ErrorCode.UNSUPPORTED_FILE,
-        ErrorCode.FILE_TOO_LARGE,
-        ErrorCode.IMAGE_TOO_LARGE,
+        ActivityCode.TOO_MANY_PHOTOS,
+        ActivityCode.UNSUPPORTED_FILE,
+        ActivityCode.FILE_TOO_LARGE,
+        ActivityCode.IMAGE_TOO_LARGE,
         ErrorCode.RETIRED,
     ],
     "活动记录相关错误码",

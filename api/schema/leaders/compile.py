@@ -12,15 +12,15 @@ from graphql import FieldNode, GraphQLField
 
 from api.compiler.arguments import checked, guard_subtree
 from api.compiler.connection import Keyset, connection, relay_page
-from api.compiler.mapping import Column, Computed, Nested, ToOne, TypeMap, register, root
-from api.compiler.planner import Builder, Env, labels, plain_objects
+from api.compiler.mapping import Column, Computed, Nested, ToMany, ToOne, TypeMap, extend, register, root
+from api.compiler.planner import Builder, Env
 from api.compiler.sql import Fallback, Sql, literal, render_q
+from api.schema.grids.compile import GRID_CELL
 from api.schema.relay import node_pk
-from domain.activities.models import ACTIVITY_TYPE_LABELS, ActivityStatus
 from domain.grids.models import subtree_range
 from domain.leaders import policy
 from domain.leaders.models import LEADER_STATUS_LABELS, SESSION_TYPE_LABELS, SOURCE_ROLE_LABELS, LeaderStatus
-from domain.leaders.queries import MAX_COHORTS_LISTED
+from domain.leaders.queries import MAX_COHORTS_LISTED, MAX_LEADERS_PER_CELL
 from domain.people.policy import name_sql
 
 
@@ -34,28 +34,6 @@ def leader_name(b: Builder, alias: str) -> Sql:
         return Sql(text, tuple(params))
 
     return "(SELECT " + b.dyn(name) + f" FROM person {person} WHERE {person}.id = {alias}.person_id)"
-
-
-def verified_activity_counts(
-    b: Builder, alias: str, field_def: GraphQLField, nodes: Sequence[FieldNode]
-) -> Sql:
-    """`MicroLeader.verifiedActivityCounts`: `domain.activities.queries.verified_counts_by_type`
-    (one GROUP BY over the leader's VERIFIED records), in the resolvers' sorted type order."""
-    verified = literal(ActivityStatus.VERIFIED.value)
-
-    def source(row: str) -> str:
-        grouped = (
-            "SELECT activity_type, count(*) AS n FROM activity "
-            f"WHERE leader_id = {alias}.id AND status = {verified} GROUP BY activity_type"
-        )
-        return f"FROM ({grouped}) {row} ORDER BY {b.dialect.collate_c(f'{row}.activity_type')}"
-
-    fields = {
-        "activityType": lambda row: f"{row}.activity_type",
-        "label": lambda row: labels(f"{row}.activity_type", ACTIVITY_TYPE_LABELS),
-        "count": lambda row: f"{row}.n",
-    }
-    return plain_objects(b, nodes, "ActivityTypeCount", fields, source)
 
 
 def progress(b: Builder, alias: str, field_def: GraphQLField, nodes: Sequence[FieldNode]) -> Sql:
@@ -134,11 +112,11 @@ MICRO_LEADER = register(
             "enrolledAt": Column("enrolled_at", "datetime"),
             "certifiedAt": Column("certified_at", "datetime"),
             "withdrawnAt": Column("withdrawn_at", "datetime"),
+            "isDemo": Column("is_demo", "bool"),
             "name": Computed(leader_name),
             "cohort": ToOne("Cohort", "cohort_id"),
             "homeCell": ToOne("GridCell", "home_cell_id"),
             "person": ToOne("Person", "person_id"),
-            "verifiedActivityCounts": Nested(verified_activity_counts),
             "progress": Nested(progress),
         },
     )
@@ -153,6 +131,7 @@ COHORT = register(
             "name": Column("name"),
             "year": Column("year", "int"),
             "yearUnverified": Column("year_unverified", "bool"),
+            "isDemo": Column("is_demo", "bool"),
         },
     )
 )
@@ -276,6 +255,7 @@ TRAINING_SESSION = register(
             "enrolledCount": Column("enrolled_count", "int"),
             "hours": Column("hours", "decimal", scale=1),
             "required": Column("required", "bool"),
+            "isDemo": Column("is_demo", "bool"),
             "seatsLeft": Computed(seats_left),
             "checkInOpen": Computed(check_in_open, kind="bool"),
             "cohort": ToOne("Cohort", "cohort_id"),
@@ -287,3 +267,19 @@ TRAINING_SESSION = register(
 @root("trainingSession")
 def training_session(b: Builder, field_def: GraphQLField, nodes: Sequence[FieldNode]) -> Sql:
     return b.lookup(field_def, nodes, "TrainingSession")
+
+
+# GridCell.leaders (`api.schema.leaders.extends`): `domain.leaders.queries.leaders_in_cells`
+# (WITHDRAWN left out, by id)
+def _active_leaders(b: Builder, alias: str) -> Sql:
+    return Sql(f"{alias}.status <> '{LeaderStatus.WITHDRAWN.value}'")
+
+
+extend(
+    GRID_CELL,
+    {
+        "leaders": ToMany(
+            "MicroLeader", "home_cell_id", where=_active_leaders, order=("id",), limit=MAX_LEADERS_PER_CELL
+        )
+    },
+)

@@ -1,21 +1,22 @@
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from datetime import datetime
 from decimal import Decimal
+from typing import Any
 
 import strawberry
 
-from api.schema.errors import Outcome, attempt
 from api.schema.info import Info
 from api.schema.leaders.types import (
     CohortType,
-    LeaderErrorCode,
     LeaderUserError,
     MicroLeaderType,
     SessionTypeEnum,
     SourceRoleEnum,
     TrainingSessionType,
 )
+from api.schema.mutation import respond
 from api.schema.relay import USER_ERRORS, node_pk
 from domain.accounts import queries as account_queries
 from domain.errors import NotFound
@@ -23,12 +24,14 @@ from domain.leaders import checkin, queries, service, training
 from domain.leaders.models import (
     Attendance,
     Cohort,
+    Enrolment,
     EnrolmentStatus,
     MicroLeader,
     SessionType,
     SourceRole,
     TrainingSession,
 )
+from domain.leaders.training import CheckInWindow
 
 CHECK_IN_PATH = "/training/sessions/{id}/check-in"
 
@@ -169,20 +172,17 @@ class AttendancePayload:
     user_errors: list[LeaderUserError] = strawberry.field(metadata=USER_ERRORS)
 
 
-def _leader_payload(outcome: Outcome[MicroLeader]) -> LeaderPayload:
-    leader = MicroLeaderType.from_model(outcome.value) if outcome.value else None
-    return LeaderPayload(leader=leader, user_errors=outcome.user_errors(LeaderUserError, LeaderErrorCode))
+async def _leader(work: Callable[[], Awaitable[MicroLeader]]) -> LeaderPayload:
+    return await respond(LeaderPayload, work, lambda leader: {"leader": MicroLeaderType.from_model(leader)})
 
 
-def _cohort_payload(outcome: Outcome[Cohort]) -> CohortPayload:
-    cohort = CohortType.from_model(outcome.value) if outcome.value else None
-    return CohortPayload(cohort=cohort, user_errors=outcome.user_errors(LeaderUserError, LeaderErrorCode))
+async def _cohort(work: Callable[[], Awaitable[Cohort]]) -> CohortPayload:
+    return await respond(CohortPayload, work, lambda cohort: {"cohort": CohortType.from_model(cohort)})
 
 
-def _session_payload(outcome: Outcome[TrainingSession]) -> TrainingSessionPayload:
-    session = TrainingSessionType.from_model(outcome.value) if outcome.value else None
-    return TrainingSessionPayload(
-        session=session, user_errors=outcome.user_errors(LeaderUserError, LeaderErrorCode)
+async def _training_session(work: Callable[[], Awaitable[TrainingSession]]) -> TrainingSessionPayload:
+    return await respond(
+        TrainingSessionPayload, work, lambda session: {"session": TrainingSessionType.from_model(session)}
     )
 
 
@@ -252,31 +252,27 @@ async def _update_session(info: Info, data: SessionUpdateInput) -> TrainingSessi
 class LeaderMutations:
     @strawberry.mutation(description="提名微领袖（辖区网格员或民政局）")
     async def leader_nominate(self, info: Info, input: LeaderNominateInput) -> LeaderPayload:
-        return _leader_payload(await attempt(lambda: _nominate(info, input)))
+        return await _leader(lambda: _nominate(info, input))
 
     @strawberry.mutation(description="微领袖退出（须说明原因）")
     async def leader_withdraw(self, info: Info, input: LeaderReasonInput) -> LeaderPayload:
         leader_id = node_pk(input.id, "MicroLeader")
         actor = info.context.actor
-        return _leader_payload(
-            await attempt(
-                lambda: service.withdraw_leader(actor=actor, leader_id=leader_id, reason=input.reason)
-            )
+        return await _leader(
+            lambda: service.withdraw_leader(actor=actor, leader_id=leader_id, reason=input.reason)
         )
 
     @strawberry.mutation(description="人工认证结业（民政局，须说明原因）")
     async def leader_certify(self, info: Info, input: LeaderReasonInput) -> LeaderPayload:
         leader_id = node_pk(input.id, "MicroLeader")
         actor = info.context.actor
-        return _leader_payload(
-            await attempt(
-                lambda: service.certify_leader(actor=actor, leader_id=leader_id, reason=input.reason)
-            )
+        return await _leader(
+            lambda: service.certify_leader(actor=actor, leader_id=leader_id, reason=input.reason)
         )
 
     @strawberry.mutation(description="新建培训期及结业条件（民政局）")
     async def cohort_create(self, info: Info, input: CohortCreateInput) -> CohortPayload:
-        outcome = await attempt(
+        return await _cohort(
             lambda: training.create_cohort(
                 actor=info.context.actor,
                 name=input.name,
@@ -286,12 +282,11 @@ class LeaderMutations:
                 year_unverified=input.year_unverified,
             )
         )
-        return _cohort_payload(outcome)
 
     @strawberry.mutation(description="修改培训期及结业条件（民政局）")
     async def cohort_update(self, info: Info, input: CohortUpdateInput) -> CohortPayload:
         cohort_id = node_pk(input.id, "Cohort")
-        outcome = await attempt(
+        return await _cohort(
             lambda: training.update_cohort(
                 actor=info.context.actor,
                 cohort_id=cohort_id,
@@ -302,15 +297,14 @@ class LeaderMutations:
                 year_unverified=input.year_unverified,
             )
         )
-        return _cohort_payload(outcome)
 
     @strawberry.mutation(description="新建培训场次（民政局）")
     async def session_create(self, info: Info, input: SessionCreateInput) -> TrainingSessionPayload:
-        return _session_payload(await attempt(lambda: _create_session(info, input)))
+        return await _training_session(lambda: _create_session(info, input))
 
     @strawberry.mutation(description="修改培训场次（民政局）")
     async def session_update(self, info: Info, input: SessionUpdateInput) -> TrainingSessionPayload:
-        return _session_payload(await attempt(lambda: _update_session(info, input)))
+        return await _training_session(lambda: _update_session(info, input))
 
     @strawberry.mutation(description="报名培训（本人或辖区工作人员）；名额有限")
     async def session_enrol(self, info: Info, input: EnrolmentInput) -> EnrolmentPayload:
@@ -329,49 +323,49 @@ class LeaderMutations:
         self, info: Info, input: SessionOpenCheckInInput
     ) -> SessionOpenCheckInPayload:
         session_id = node_pk(input.session_id, "TrainingSession", "sessionId")
-        outcome = await attempt(
+        url = str(info.context.request.base_url).rstrip("/") + CHECK_IN_PATH.format(id=input.session_id)
+
+        async def opened(window: CheckInWindow) -> dict[str, Any]:
+            session = await _session(session_id)
+            qr_svg = checkin.checkin_qr_svg(url)
+            return {
+                "session": session,
+                "code": window.code,
+                "until": window.until,
+                "check_in_url": url,
+                "qr_svg": qr_svg,
+            }
+
+        return await respond(
+            SessionOpenCheckInPayload,
             lambda: training.open_check_in(
                 actor=info.context.actor, session_id=session_id, minutes=input.minutes
-            )
-        )
-        errors = outcome.user_errors(LeaderUserError, LeaderErrorCode)
-        if outcome.value is None:
-            return SessionOpenCheckInPayload(
-                session=None, code=None, until=None, check_in_url=None, qr_svg=None, user_errors=errors
-            )
-        url = str(info.context.request.base_url).rstrip("/") + CHECK_IN_PATH.format(id=input.session_id)
-        session = await _session(session_id)
-        return SessionOpenCheckInPayload(
-            session=session,
-            code=outcome.value.code,
-            until=outcome.value.until,
-            check_in_url=url,
-            qr_svg=checkin.checkin_qr_svg(url),
-            user_errors=[],
+            ),
+            opened,
         )
 
     @strawberry.mutation(description="凭签到码签到（本人）")
     async def session_check_in(self, info: Info, input: SessionCheckInInput) -> AttendancePayload:
         session_id = node_pk(input.session_id, "TrainingSession", "sessionId")
-        outcome = await attempt(
-            lambda: training.check_in(actor=info.context.actor, session_id=session_id, code=input.code)
+        return await _attendance(
+            session_id,
+            lambda: training.check_in(actor=info.context.actor, session_id=session_id, code=input.code),
         )
-        return await _attendance_payload(session_id, outcome)
 
     @strawberry.mutation(description="更正签到表（主讲人或民政局，须说明原因）")
     async def attendance_correct(self, info: Info, input: AttendanceCorrectInput) -> AttendancePayload:
         session_id = node_pk(input.session_id, "TrainingSession", "sessionId")
         leader_id = node_pk(input.leader_id, "MicroLeader", "leaderId")
-        outcome = await attempt(
+        return await _attendance(
+            session_id,
             lambda: training.correct_attendance(
                 actor=info.context.actor,
                 session_id=session_id,
                 leader_id=leader_id,
                 present=input.present,
                 reason=input.reason,
-            )
+            ),
         )
-        return await _attendance_payload(session_id, outcome)
 
 
 async def _session(session_id: int) -> TrainingSessionType:
@@ -384,29 +378,25 @@ async def _enrolment(
     session_id = node_pk(data.session_id, "TrainingSession", "sessionId")
     leader_id = node_pk(data.leader_id, "MicroLeader", "leaderId")
     use_case = training.cancel_enrolment if cancel else training.join_waitlist if wait else training.enrol
-    outcome = await attempt(
-        lambda: use_case(actor=info.context.actor, session_id=session_id, leader_id=leader_id)
-    )
-    errors = outcome.user_errors(LeaderUserError, LeaderErrorCode)
-    if outcome.value is None:
-        return EnrolmentPayload(session=None, leader=None, user_errors=errors)
-    leader = await queries.leader_by_id(leader_id)
-    return EnrolmentPayload(
-        session=await _session(session_id),
-        leader=MicroLeaderType.from_model(leader),
-        user_errors=[],
-        waiting=outcome.value.status is EnrolmentStatus.WAITING,
+
+    async def enrolled(enrolment: Enrolment) -> dict[str, Any]:
+        leader = await queries.leader_by_id(leader_id)
+        return {
+            "session": await _session(session_id),
+            "leader": MicroLeaderType.from_model(leader),
+            "waiting": enrolment.status is EnrolmentStatus.WAITING,
+        }
+
+    return await respond(
+        EnrolmentPayload,
+        lambda: use_case(actor=info.context.actor, session_id=session_id, leader_id=leader_id),
+        enrolled,
     )
 
 
-async def _attendance_payload(session_id: int, outcome: Outcome[Attendance]) -> AttendancePayload:
-    errors = outcome.user_errors(LeaderUserError, LeaderErrorCode)
-    mark = outcome.value
-    if mark is None:
-        return AttendancePayload(session=None, present=None, checked_in_at=None, user_errors=errors)
-    return AttendancePayload(
-        session=await _session(session_id),
-        present=mark.present,
-        checked_in_at=mark.checked_in_at,
-        user_errors=[],
-    )
+async def _attendance(session_id: int, work: Callable[[], Awaitable[Attendance]]) -> AttendancePayload:
+    async def marked(mark: Attendance) -> dict[str, Any]:
+        session = await _session(session_id)
+        return {"session": session, "present": mark.present, "checked_in_at": mark.checked_in_at}
+
+    return await respond(AttendancePayload, work, marked)

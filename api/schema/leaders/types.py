@@ -2,20 +2,20 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 from decimal import Decimal
-from typing import TYPE_CHECKING, Annotated
 
 import strawberry
 from strawberry import relay
 
+from api.schema.contributions import Slot
 from api.schema.errors import error_codes
 from api.schema.grids.types import GridCellType
 from api.schema.info import Info
 from api.schema.limits import max_items
 from api.schema.people.types import PersonType
 from api.schema.relay import UserError
-from domain.activities.models import ActivityType as ActivityKind
 from domain.errors import ErrorCode
 from domain.leaders import policy
+from domain.leaders.errors import LeaderCode
 from domain.leaders.models import (
     Cohort,
     LeaderStatus,
@@ -26,9 +26,6 @@ from domain.leaders.models import (
 )
 from domain.leaders.queries import MAX_CAPACITY, MAX_SESSIONS_PER_COHORT, Progress
 from domain.people.policy import view_for
-
-if TYPE_CHECKING:
-    from api.schema.activities.types import ActivityTypeCount
 
 SourceRoleEnum = strawberry.enum(SourceRole, name="SourceRole", description="微领袖来源身份")
 LeaderStatusEnum = strawberry.enum(LeaderStatus, name="LeaderStatus", description="微领袖状态")
@@ -73,6 +70,7 @@ class CohortType(relay.Node):
     year_unverified: bool = strawberry.field(description="年份系推断（如报告中的“去年”），待核实")
     min_attendance_share: Decimal = strawberry.field(description="结业所需必修出席比例")
     min_hours: Decimal = strawberry.field(description="结业所需学时")
+    is_demo: bool = strawberry.field(description="演示数据（生成的，非真实记录）")
 
     @classmethod
     def from_model(cls, cohort: Cohort) -> CohortType:
@@ -83,6 +81,7 @@ class CohortType(relay.Node):
             year_unverified=cohort.year_unverified,
             min_attendance_share=Decimal(str(cohort.min_attendance_share)),
             min_hours=Decimal(str(cohort.min_hours)),
+            is_demo=cohort.is_demo,
         )
 
     @strawberry.field(description="培训计划（按时间排序）", metadata=max_items(MAX_SESSIONS_PER_COHORT))
@@ -108,6 +107,7 @@ class MicroLeaderType(relay.Node):
     enrolled_at: datetime | None
     certified_at: datetime | None
     withdrawn_at: datetime | None
+    is_demo: bool = strawberry.field(description="演示数据（生成的，非真实记录）")
     model: strawberry.Private[MicroLeader]
 
     @classmethod
@@ -123,6 +123,7 @@ class MicroLeaderType(relay.Node):
             enrolled_at=leader.enrolled_at,
             certified_at=leader.certified_at,
             withdrawn_at=leader.withdrawn_at,
+            is_demo=leader.is_demo,
             model=leader,
         )
 
@@ -146,21 +147,16 @@ class MicroLeaderType(relay.Node):
         assert cell is not None  # a foreign key
         return GridCellType.from_model(cell)
 
-    @strawberry.field(description="已核实的活动记录数（按类型）", metadata=max_items(len(ActivityKind)))
-    async def verified_activity_counts(
-        self, info: Info
-    ) -> list[Annotated[ActivityTypeCount, strawberry.lazy("api.schema.activities.types")]]:
-        from api.schema.activities.types import ActivityTypeCount
-
-        counts = await info.context.loaders.activities.verified_counts_by_leader.load(self.id)
-        return [ActivityTypeCount(activity_type=t, label=t.label, count=n) for t, n in sorted(counts.items())]
-
     @strawberry.field(description="结业认证进度（本人、辖区网格员与民政局可见）")
     async def progress(self, info: Info) -> CertificationProgress | None:
         if not policy.can_view_progress(info.context.actor, self.model):
             return None
         progress = await info.context.loaders.leaders.progress_by_leader.load(self.id)
         return CertificationProgress.from_progress(progress) if progress else None
+
+
+# Other domains add MicroLeader fields here (before `progress`): verifiedActivityCounts.
+MICRO_LEADER_FIELDS = Slot(MicroLeaderType, before="progress")
 
 
 @strawberry.type(name="TrainingSession", description="一场培训")
@@ -177,6 +173,7 @@ class TrainingSessionType(relay.Node):
     enrolled_count: int
     hours: Decimal
     required: bool
+    is_demo: bool = strawberry.field(description="演示数据（生成的，非真实记录）")
     model: strawberry.Private[TrainingSession]
 
     @classmethod
@@ -194,6 +191,7 @@ class TrainingSessionType(relay.Node):
             enrolled_count=session.enrolled_count,
             hours=Decimal(str(session.hours)),
             required=session.required,
+            is_demo=session.is_demo,
             model=session,
         )
 
@@ -235,28 +233,28 @@ LeaderErrorCode = error_codes(
     [
         ErrorCode.INVALID_TRANSITION,
         ErrorCode.REASON_REQUIRED,
-        ErrorCode.ALREADY_ACTIVE_LEADER,
-        ErrorCode.ALREADY_CERTIFIED,
+        LeaderCode.ALREADY_ACTIVE_LEADER,
+        LeaderCode.ALREADY_CERTIFIED,
         ErrorCode.DUPLICATE_PERSON,
         ErrorCode.DUPLICATE_NAME,
-        ErrorCode.LEADER_NOT_ACTIVE,
-        ErrorCode.WRONG_COHORT,
-        ErrorCode.INVALID_TIME_RANGE,
-        ErrorCode.CAPACITY_OUT_OF_RANGE,
-        ErrorCode.HOURS_OUT_OF_RANGE,
-        ErrorCode.SESSION_FULL,
-        ErrorCode.SESSION_STARTED,
-        ErrorCode.SESSION_NOT_STARTED,
-        ErrorCode.ALREADY_ENROLLED,
-        ErrorCode.NOT_ENROLLED,
-        ErrorCode.CHECK_IN_CLOSED,
-        ErrorCode.WRONG_CODE,
-        ErrorCode.ALREADY_CHECKED_IN,
-        ErrorCode.TOO_MANY_ATTEMPTS,
-        ErrorCode.CODE_REQUIRED,
-        ErrorCode.CHECK_IN_TOO_EARLY,
-        ErrorCode.SESSION_ENDED,
-        ErrorCode.ALREADY_WAITING,
+        LeaderCode.LEADER_NOT_ACTIVE,
+        LeaderCode.WRONG_COHORT,
+        LeaderCode.INVALID_TIME_RANGE,
+        LeaderCode.CAPACITY_OUT_OF_RANGE,
+        LeaderCode.HOURS_OUT_OF_RANGE,
+        LeaderCode.SESSION_FULL,
+        LeaderCode.SESSION_STARTED,
+        LeaderCode.SESSION_NOT_STARTED,
+        LeaderCode.ALREADY_ENROLLED,
+        LeaderCode.NOT_ENROLLED,
+        LeaderCode.CHECK_IN_CLOSED,
+        LeaderCode.WRONG_CODE,
+        LeaderCode.ALREADY_CHECKED_IN,
+        LeaderCode.TOO_MANY_ATTEMPTS,
+        LeaderCode.CODE_REQUIRED,
+        LeaderCode.CHECK_IN_TOO_EARLY,
+        LeaderCode.SESSION_ENDED,
+        LeaderCode.ALREADY_WAITING,
         ErrorCode.ONE_TO_ONE,
         ErrorCode.INVALID_MOBILE,
         ErrorCode.INVALID_NAME,

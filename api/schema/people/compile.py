@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from api.compiler.mapping import Computed, TypeMap, register
+from api.compiler.mapping import Column, Computed, TypeMap, register
 from api.compiler.planner import Builder, Env
 from api.compiler.sql import Sql
 from domain.access import Actor
@@ -47,6 +47,7 @@ PERSON = register(
             "mobile": Computed(_through(mobile_sql, "mobile")),
             "residentId": Computed(_through(resident_id_sql, "resident_id")),
             "masked": Computed(_masked, kind="bool"),
+            "isDemo": Column("is_demo", "bool"),
         },
     )
 )
