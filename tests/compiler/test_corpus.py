@@ -30,7 +30,6 @@ ROOTS = (
     "microLeaders",
     "cohorts",
     "gridKinds",
-    "verificationQueue",
     "myActivities",
 )
 # Arguments a generator cannot fill with meaningful values (global IDs, cursors, zoned times) are
@@ -132,6 +131,7 @@ async def test_generated_queries_get_the_same_answer_on_both_paths(app: App) -> 
         "request error (query cost)",
         "statement nests too deep",
         "myActivities without a user",
+        "staff-only read",
     )
     unexpected = {reason: n for reason, n in paths.items() if not reason.startswith(expected_reasons)}
     assert not unexpected, paths

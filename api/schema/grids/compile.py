@@ -5,22 +5,20 @@ Query fields gridCells, gridCell and gridCellByCode."""
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from typing import Any
 
 from graphql import FieldNode, GraphQLField, GraphQLObjectType, get_named_type
 
-from api.compiler.arguments import checked
+from api.compiler.arguments import checked, resolver_arguments
 from api.compiler.connection import Keyset, connection, relay_page
 from api.compiler.mapping import Column, Nested, ToMany, ToOne, TypeMap, register, root
-from api.compiler.planner import Builder, Env, labels, plain_objects
+from api.compiler.planner import Builder, labels, plain_objects
 from api.compiler.sql import Dialect, Fallback, Sql, literal, param
-from api.schema.relay import node_pk
+from api.schema.grids.queries import decode_cells_filter
 from domain.activities.models import LEVEL_COLUMNS
+from domain.grids import queries
 from domain.grids.codes import KIND_LABELS, GridKind
 from domain.grids.models import MICRO_GRID_DEPTH, PATH_SEGMENT
-from domain.grids.queries import code_prefix
-from domain.leaders.models import LeaderStatus
-from domain.leaders.queries import MAX_LEADERS_PER_CELL
+from domain.leaders.queries import MAX_LEADERS_PER_CELL, active_leaders
 
 GRID_CELL_COLUMNS = frozenset(
     {"id", "kind", "code", "name", "parent_id", "path", "depth", "households", "head_id", "retired"}
@@ -28,8 +26,9 @@ GRID_CELL_COLUMNS = frozenset(
 )
 
 
-def _active_leaders(b: Builder, alias: str) -> Sql:
-    return Sql(f"{alias}.status <> '{LeaderStatus.WITHDRAWN.value}'")
+def _active_leaders(b: Builder, alias: str) -> Sql | None:
+    """`domain.leaders.queries.active_leaders` (WITHDRAWN left out)."""
+    return b.q(lambda env: active_leaders(), alias, "micro_leader")
 
 
 PAGING = frozenset({"first", "after", "last", "before"})
@@ -65,7 +64,7 @@ def _children(b: Builder, cell: str, field_def: GraphQLField, nodes: Sequence[Fi
         nodes,
         node_type="GridCell",
         table="grid_cell",
-        where=lambda child: [Sql(f"{child}.retired = ") + param(False)],
+        where=b.filtered(lambda env: queries.active_cells(), "grid_cell"),
         keyset=CELL_KEYSET,
         page_of=relay_page(arguments),
         branches=[lambda child: Sql(f"{child}.parent_id = {cell}.id")],
@@ -104,7 +103,7 @@ def subtree_branches(
 def _activities(b: Builder, cell: str, field_def: GraphQLField, nodes: Sequence[FieldNode]) -> Sql:
     """`GridCellType.activities`: the feed of the row's subtree (`feed_filter(..., subtree_path=
     path)`, which ignores `filter.subtree`), under the visibility policy, newest first."""
-    from api.schema.activities.compile import feed_filter  # it imports this module
+    from api.schema.activities.compile import feed  # it imports this module
     from api.schema.activities.queries import FEED_KEYS
     from domain.activities import policy
 
@@ -113,9 +112,7 @@ def _activities(b: Builder, cell: str, field_def: GraphQLField, nodes: Sequence[
         return b.q(lambda env: policy.full_view_filter(env.actor), row, "activity")
 
     arguments = b.arguments(field_def, nodes[0])
-    build = feed_filter(arguments, subtree=False)
-
-    where = b.filtered(build, "activity")
+    where = b.filtered(feed(resolver_arguments(b, field_def, nodes[0]), own_cell=True), "activity")
 
     return connection(
         b,
@@ -222,33 +219,11 @@ GRID_CELL = register(
 )
 
 
-def cells_filter(arguments: Any) -> Any:
-    """`api.schema.grids.queries._domain_filter` + `domain.grids.queries._filtered` as filters."""
-
-    def build(env: Env) -> list[Any]:
-        f = arguments(env).get("filter") or {}
-        parts: list[Any] = []
-        if f.get("parent"):
-            parts.append({"parent_id": node_pk(f["parent"], "GridCell", "filter.parent")})
-        if f.get("kind"):
-            parts.append({"kind__in": [f["kind"]]})
-        if not f.get("includeRetired"):
-            parts.append({"retired": False})
-        search = (f.get("search") or "").strip()
-        if search.isdigit():
-            parts.append(code_prefix(search))
-        elif search:
-            parts.append({"name__contains": search})
-        return parts
-
-    return checked(build)
-
-
 @root("gridCells")
 def grid_cells(b: Builder, field_def: GraphQLField, nodes: Sequence[FieldNode]) -> Sql:
     arguments = b.arguments(field_def, nodes[0])
-    build = cells_filter(arguments)
-
+    decoded = resolver_arguments(b, field_def, nodes[0])
+    build = checked(lambda env: queries.cells_filter(decode_cells_filter(decoded(env).get("filter"))))
     where = b.filtered(build, "grid_cell")
 
     return connection(

@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import strawberry
 
 from api.schema.grids.types import (
@@ -13,8 +15,22 @@ from api.schema.relay import Connection, build_connection, node_pk, page_request
 from domain.grids import queries
 from domain.grids.codes import GridKind
 
+PathOf = Callable[[int], str]  # a filter's subtree root (a cell id) -> its materialized path
+UNKNOWN_CELL_PATH = "-"  # the path of a subtree root that does not exist: matches nothing
 
-def _domain_filter(f: GridCellFilter | None) -> queries.GridCellFilter:
+
+async def subtree_path_of(info: Info, cell: strawberry.ID | None) -> PathOf:
+    """The resolvers' `PathOf` for a filter's subtree root `cell` (a global ID, if given): its
+    path read through the loader, before the (synchronous) decoding."""
+    path = UNKNOWN_CELL_PATH
+    if cell:
+        found = await info.context.loaders.grids.cell_by_id.load(node_pk(cell, "GridCell", "filter.subtree"))
+        path = found.path if found else UNKNOWN_CELL_PATH
+    return lambda _: path
+
+
+def decode_cells_filter(f: GridCellFilter | None) -> queries.GridCellFilter:
+    """The GraphQL cell filter as the domain's, for both read paths."""
     if f is None:
         return queries.GridCellFilter()
     return queries.GridCellFilter(
@@ -51,7 +67,7 @@ class GridQueries:
         last: int | None = None,
         before: str | None = None,
     ) -> Connection[GridCellType]:
-        domain_filter = _domain_filter(filter)
+        domain_filter = decode_cells_filter(filter)
         request = page_request(first=first, after=after, last=last, before=before)
         page = await queries.cells_page(domain_filter, request)
 
