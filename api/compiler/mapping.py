@@ -110,6 +110,14 @@ def register(type_map: TypeMap) -> TypeMap:
     return type_map
 
 
+def extend(type_map: TypeMap, fields: dict[str, FieldMap]) -> None:
+    """Another domain's fields on `type_map` (a contribution point, see `api.schema.contributions`),
+    declared in that domain's compile module."""
+    clash = fields.keys() & type_map.fields.keys()
+    assert not clash or all(type_map.fields[name] is fields[name] for name in clash), clash
+    type_map.fields.update(fields)
+
+
 def root(name: str) -> Callable[[RootCompiler], RootCompiler]:
     def decorate(fn: RootCompiler) -> RootCompiler:
         ROOTS[name] = fn

@@ -14,11 +14,14 @@ from strawberry.schema.config import StrawberryConfig
 
 from api.schema.accounts.mutations import AccountMutations
 from api.schema.accounts.queries import AccountQueries
+from api.schema.activities import extends as activity_extensions
 from api.schema.activities.mutations import ActivityMutations
 from api.schema.activities.queries import ActivityQueries
+from api.schema.contributions import apply as apply_contributions
 from api.schema.errors import PublicErrors
 from api.schema.grids.mutations import GridMutations
 from api.schema.grids.queries import GridQueries
+from api.schema.leaders import extends as leader_extensions
 from api.schema.leaders.mutations import LeaderMutations
 from api.schema.leaders.queries import LeaderQueries
 from api.schema.limits import MAX_TOKENS, QueryCost, QuietExecutionContext, limit_rules
@@ -29,6 +32,8 @@ from domain.db import unavailable_reason
 from domain.errors import DomainError
 
 log = logging.getLogger("linzhi.graphql")
+
+apply_contributions((*leader_extensions.CONTRIBUTIONS, *activity_extensions.CONTRIBUTIONS))
 
 
 @strawberry.type(description="查询")

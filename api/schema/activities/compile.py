@@ -14,13 +14,24 @@ from typing import Any
 from graphql import FieldNode, GraphQLField, GraphQLObjectType, get_named_type
 
 from api.compiler.arguments import checked, guard_subtree, path_of, resolver_arguments
-from api.compiler.connection import connection, relay_page
-from api.compiler.mapping import Column, Computed, Guarded, Nested, ToMany, ToOne, TypeMap, register, root
+from api.compiler.connection import Keyset, connection, relay_page
+from api.compiler.mapping import (
+    Column,
+    Computed,
+    Guarded,
+    Nested,
+    ToMany,
+    ToOne,
+    TypeMap,
+    extend,
+    register,
+    root,
+)
 from api.compiler.planner import Builder, Env, labels, plain_objects
 from api.compiler.sql import Fallback, Sql, literal
 from api.schema.activities.queries import FEED_KEYS, decode_feed_filter
 from api.schema.activities.types import PHOTO_PATH
-from api.schema.grids.compile import FEED_KEYSET
+from api.schema.grids.compile import GRID_CELL, PAGING, subtree_branches
 from api.schema.relay import node_pk
 from domain.activities import policy, queries, rollup
 from domain.activities.models import (
@@ -37,6 +48,8 @@ ACTIVITY_COLUMNS = frozenset(
     {"id", "author_user_id", "leader_id", "cell_id", "cell_path", "town_id", "unit_id", "grid_id"}
     | {"activity_type", "started_at", "status", "submitted_at", "is_public", "details_public"}
 )
+
+FEED_KEYSET = Keyset((("started_at", "datetime"), ("id", "int")), descending=True)  # FEED_ORDER
 
 
 def duration_minutes(b: Builder, alias: str) -> Sql:
@@ -297,3 +310,31 @@ def activity_counts_by_unit(b: Builder, field_def: GraphQLField, nodes: Sequence
         f"ORDER BY {unit}.unit_id LIMIT {MAX_UNITS_PER_TOWN}"
     )
     return b.nested(d.many(columns, Sql(source)))
+
+
+def _activities(b: Builder, cell: str, field_def: GraphQLField, nodes: Sequence[FieldNode]) -> Sql:
+    """GridCell.activities (`api.schema.activities.extends`): the feed of the row's subtree
+    (`feed_filter(..., subtree_path=path)`, which ignores `filter.subtree`), under the visibility
+    policy, newest first."""
+
+    def full_view(row: str) -> Sql | None:
+        # a micro-grid's own feed: only the records the reader sees in full (`policy.subtree_filter`)
+        return b.q(lambda env: policy.full_view_filter(env.actor), row, "activity")
+
+    arguments = b.arguments(field_def, nodes[0])
+    where = b.filtered(feed(resolver_arguments(b, field_def, nodes[0]), own_cell=True), "activity")
+
+    return connection(
+        b,
+        field_def,
+        nodes,
+        node_type="Activity",
+        table="activity",
+        where=where,
+        keyset=FEED_KEYSET,
+        page_of=relay_page(arguments, FEED_KEYS),
+        branches=subtree_branches(b, cell, micro_grid=full_view),
+    )
+
+
+extend(GRID_CELL, {"activities": Nested(_activities, arguments=PAGING | {"filter"})})

@@ -1,6 +1,6 @@
 """Compiled read path mapping of the grid tree (see docs/compiler.md): GridCell -> grid_cell
-(with its nested `children` and `activities` connections, `ancestors` and `subtree`), and the
-Query fields gridCells, gridCell and gridCellByCode."""
+(with its nested `children` connection, `ancestors` and `subtree`; other domains extend it:
+`leaders`, `activities`), and the Query fields gridCells, gridCell and gridCellByCode."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ from graphql import FieldNode, GraphQLField, GraphQLObjectType, get_named_type
 
 from api.compiler.arguments import checked, resolver_arguments
 from api.compiler.connection import Keyset, connection, relay_page
-from api.compiler.mapping import Column, Nested, ToMany, ToOne, TypeMap, register, root
+from api.compiler.mapping import Column, Nested, ToOne, TypeMap, register, root
 from api.compiler.planner import Builder, labels, plain_objects
 from api.compiler.sql import Dialect, Fallback, Sql, literal, param
 from api.schema.grids.queries import decode_cells_filter
@@ -18,7 +18,6 @@ from domain.activities.models import LEVEL_COLUMNS
 from domain.grids import queries
 from domain.grids.codes import KIND_LABELS, GridKind
 from domain.grids.models import MICRO_GRID_DEPTH, PATH_SEGMENT
-from domain.leaders.queries import MAX_LEADERS_PER_CELL, active_leaders
 
 GRID_CELL_COLUMNS = frozenset(
     {"id", "kind", "code", "name", "parent_id", "path", "depth", "households", "head_id", "retired"}
@@ -26,14 +25,8 @@ GRID_CELL_COLUMNS = frozenset(
 )
 
 
-def _active_leaders(b: Builder, alias: str) -> Sql | None:
-    """`domain.leaders.queries.active_leaders` (WITHDRAWN left out)."""
-    return b.q(lambda env: active_leaders(), alias, "micro_leader")
-
-
 PAGING = frozenset({"first", "after", "last", "before"})
 CELL_KEYSET = Keyset((("code", "text"),))  # domain.grids.queries.CELL_ORDER
-FEED_KEYSET = Keyset((("started_at", "datetime"), ("id", "int")), descending=True)  # FEED_ORDER
 MAX_PATH_SEGMENTS = 8  # grid_cell.path holds PATH_SEGMENT * 8 characters
 
 
@@ -98,33 +91,6 @@ def subtree_branches(
         )
     )
     return branches
-
-
-def _activities(b: Builder, cell: str, field_def: GraphQLField, nodes: Sequence[FieldNode]) -> Sql:
-    """`GridCellType.activities`: the feed of the row's subtree (`feed_filter(..., subtree_path=
-    path)`, which ignores `filter.subtree`), under the visibility policy, newest first."""
-    from api.schema.activities.compile import feed  # it imports this module
-    from api.schema.activities.queries import FEED_KEYS
-    from domain.activities import policy
-
-    def full_view(row: str) -> Sql | None:
-        # a micro-grid's own feed: only the records the reader sees in full (`policy.subtree_filter`)
-        return b.q(lambda env: policy.full_view_filter(env.actor), row, "activity")
-
-    arguments = b.arguments(field_def, nodes[0])
-    where = b.filtered(feed(resolver_arguments(b, field_def, nodes[0]), own_cell=True), "activity")
-
-    return connection(
-        b,
-        field_def,
-        nodes,
-        node_type="Activity",
-        table="activity",
-        where=where,
-        keyset=FEED_KEYSET,
-        page_of=relay_page(arguments, FEED_KEYS),
-        branches=subtree_branches(b, cell, micro_grid=full_view),
-    )
 
 
 def _ancestors(b: Builder, cell: str, field_def: GraphQLField, nodes: Sequence[FieldNode]) -> Sql:
@@ -201,16 +167,7 @@ GRID_CELL = register(
             "codeVerified": Column("code_verified", "bool"),
             "isDemo": Column("is_demo", "bool"),
             "parent": ToOne("GridCell", "parent_id", nullable=True),
-            # GridCell.leaders: `domain.leaders.queries.leaders_in_cells` (WITHDRAWN left out, by id)
-            "leaders": ToMany(
-                "MicroLeader",
-                "home_cell_id",
-                where=_active_leaders,
-                order=("id",),
-                limit=MAX_LEADERS_PER_CELL,
-            ),
             "children": Nested(_children, arguments=PAGING),
-            "activities": Nested(_activities, arguments=PAGING | {"filter"}),
             "ancestors": Nested(_ancestors),
             "subtree": Nested(_subtree),
             "head": ToOne("Person", "head_id", nullable=True),  # PersonType.for_actor: masked per actor

@@ -1,11 +1,11 @@
 from __future__ import annotations
 
 from enum import Enum
-from typing import TYPE_CHECKING, Annotated
 
 import strawberry
 from strawberry import relay
 
+from api.schema.contributions import Slot
 from api.schema.info import Info
 from api.schema.limits import max_items
 from api.schema.people.types import PersonType
@@ -14,12 +14,7 @@ from domain.grids.codes import GridKind
 from domain.grids.models import MAX_ANCESTORS
 from domain.grids.models import GridCell as GridCellModel
 from domain.grids.queries import CELL_ORDER
-from domain.leaders.queries import MAX_LEADERS_PER_CELL
 from domain.pagination import slice_page
-
-if TYPE_CHECKING:
-    from api.schema.activities.types import ActivityFilter, ActivityType_
-    from api.schema.leaders.types import MicroLeaderType
 
 GridKindEnum = strawberry.enum(GridKind, name="GridKind", description="网格单元层级")
 
@@ -127,38 +122,16 @@ class GridCellType(relay.Node):
             ],
         )
 
-    @strawberry.field(
-        description="以本单元为所在网格的微领袖（不含已退出）", metadata=max_items(MAX_LEADERS_PER_CELL)
-    )
-    async def leaders(
-        self, info: Info
-    ) -> list[Annotated[MicroLeaderType, strawberry.lazy("api.schema.leaders.types")]]:
-        from api.schema.leaders.types import MicroLeaderType
-
-        rows = await info.context.loaders.leaders.leaders_by_cell.load(self.id)
-        return [MicroLeaderType.from_model(leader) for leader in rows]
-
-    @strawberry.field(description="本单元及其下级的活动记录（新的在前；公众只看到已核实的）")
-    async def activities(
-        self,
-        info: Info,
-        filter: Annotated[ActivityFilter, strawberry.lazy("api.schema.activities.types")] | None = None,
-        first: int | None = None,
-        after: str | None = None,
-        last: int | None = None,
-        before: str | None = None,
-    ) -> Connection[Annotated[ActivityType_, strawberry.lazy("api.schema.activities.types")]]:
-        from api.schema.activities.queries import feed_connection, feed_filter, feed_page
-
-        domain_filter = await feed_filter(info, filter, subtree_path=self.path)
-        return await feed_connection(info, domain_filter, feed_page(first, after, last, before))
-
     @strawberry.field(description="网格长（脱敏）")
     async def head(self, info: Info) -> PersonType | None:
         if self.head_id is None:
             return None
         person = await info.context.loaders.grids.person_by_id.load(self.head_id)
         return PersonType.for_actor(info.context.actor, person) if person else None
+
+
+# Other domains add GridCell fields here (before `head`): leaders, activities.
+GRID_CELL_FIELDS = Slot(GridCellType, before="head")
 
 
 @strawberry.input(description="网格单元筛选条件")

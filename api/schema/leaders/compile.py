@@ -13,14 +13,15 @@ from graphql import FieldNode, GraphQLField
 
 from api.compiler.arguments import checked, guard_subtree, path_of, resolver_arguments
 from api.compiler.connection import Keyset, connection, relay_page
-from api.compiler.mapping import Column, Computed, Nested, ToOne, TypeMap, register, root
+from api.compiler.mapping import Column, Computed, Nested, ToMany, ToOne, TypeMap, extend, register, root
 from api.compiler.planner import Builder, Env, labels, plain_objects
 from api.compiler.sql import Fallback, Sql, literal
+from api.schema.grids.compile import GRID_CELL
 from api.schema.leaders.queries import decode_leader_filter
 from domain.activities.models import ACTIVITY_TYPE_LABELS, ActivityStatus
 from domain.leaders import queries
 from domain.leaders.models import LEADER_STATUS_LABELS, SESSION_TYPE_LABELS, SOURCE_ROLE_LABELS
-from domain.leaders.queries import MAX_COHORTS_LISTED, LeaderFilter
+from domain.leaders.queries import MAX_COHORTS_LISTED, MAX_LEADERS_PER_CELL, LeaderFilter, active_leaders
 from domain.people.policy import name_sql
 
 
@@ -185,3 +186,20 @@ TRAINING_SESSION = register(
 @root("trainingSession")
 def training_session(b: Builder, field_def: GraphQLField, nodes: Sequence[FieldNode]) -> Sql:
     return b.lookup(field_def, nodes, "TrainingSession")
+
+
+# GridCell.leaders (`api.schema.leaders.extends`): `domain.leaders.queries.leaders_in_cells`
+# (by id)
+def _active_leaders(b: Builder, alias: str) -> Sql | None:
+    """`domain.leaders.queries.active_leaders` (WITHDRAWN left out)."""
+    return b.q(lambda env: active_leaders(), alias, "micro_leader")
+
+
+extend(
+    GRID_CELL,
+    {
+        "leaders": ToMany(
+            "MicroLeader", "home_cell_id", where=_active_leaders, order=("id",), limit=MAX_LEADERS_PER_CELL
+        )
+    },
+)
