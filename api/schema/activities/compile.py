@@ -13,7 +13,7 @@ from typing import Any
 
 from graphql import FieldNode, GraphQLField, GraphQLObjectType, get_named_type
 
-from api.compiler.arguments import checked, guard_subtree, path_of, resolver_arguments
+from api.compiler.arguments import checked, path_of, resolver_arguments
 from api.compiler.connection import Keyset, connection, relay_page
 from api.compiler.mapping import (
     Column,
@@ -28,6 +28,7 @@ from api.compiler.mapping import (
     root,
 )
 from api.compiler.planner import Builder, Env, labels, plain_objects
+from api.compiler.roots import connection_root
 from api.compiler.sql import Fallback, Sql, literal
 from api.schema.activities.queries import FEED_KEYS, decode_feed_filter
 from api.schema.activities.types import PHOTO_PATH
@@ -198,34 +199,25 @@ def _utc(value: datetime | None) -> datetime | None:
     return value.astimezone(UTC)
 
 
-def feed(arguments: Callable[[Env], dict[str, Any]], own_cell: bool = False) -> Callable[[Env], Any]:
+def feed_rule(env: Env, arguments: dict[str, Any], own_cell: bool = False) -> list[Any]:
     """The feed's filters: `domain.activities.queries.feed_filter` (the resolvers' rule, the
     visibility policy included) of the filter decoded as the resolvers decode it. `own_cell` for
     a cell's own feed, whose subtree is the row (the resolvers then ignore `filter.subtree`)."""
-
-    def build(env: Env) -> list[Any]:
-        f = arguments(env).get("filter")
-        if own_cell and f is not None:
-            f = replace(f, subtree=None)
-        return queries.feed_filter(env.actor, decode_feed_filter(f, path_of(env)))
-
-    return checked(build)
+    f = arguments.get("filter")
+    if own_cell and f is not None:
+        f = replace(f, subtree=None)
+    return queries.feed_filter(env.actor, decode_feed_filter(f, path_of(env)))
 
 
-@root("activities")
-def activities(b: Builder, field_def: GraphQLField, nodes: Sequence[FieldNode]) -> Sql:
-    arguments = b.arguments(field_def, nodes[0])
-    guard_subtree(b, arguments)
-    return connection(
-        b,
-        field_def,
-        nodes,
-        node_type="Activity",
-        table="activity",
-        where=b.filtered(feed(resolver_arguments(b, field_def, nodes[0])), "activity"),
-        keyset=FEED_KEYSET,
-        page_of=relay_page(arguments, FEED_KEYS),
-    )
+connection_root(
+    "activities",
+    node_type="Activity",
+    table="activity",
+    where=feed_rule,
+    keyset=FEED_KEYSET,
+    keys=FEED_KEYS,
+    subtree=True,
+)
 
 
 @root("activity")
@@ -233,25 +225,21 @@ def activity(b: Builder, field_def: GraphQLField, nodes: Sequence[FieldNode]) ->
     return b.lookup(field_def, nodes, "Activity")
 
 
-@root("myActivities")
-def my_activities(b: Builder, field_def: GraphQLField, nodes: Sequence[FieldNode]) -> Sql:
-    """`domain.activities.queries.my_activities`: the actor's own records in every status, newest
-    first. Anonymous callers get an empty page without any paging state from the resolvers: that
-    rare case falls back."""
-    arguments = b.arguments(field_def, nodes[0])
-    if b.decide(lambda env: env.actor.user_id is None):
-        raise Fallback("myActivities without a user")
+def _anonymous(env: Env, arguments: dict[str, Any]) -> str | None:
+    # the resolvers answer an anonymous caller an empty page without any paging state
+    return "myActivities without a user" if env.actor.user_id is None else None
 
-    return connection(
-        b,
-        field_def,
-        nodes,
-        node_type="Activity",
-        table="activity",
-        where=b.filtered(lambda env: queries.mine_filter(env.actor), "activity"),
-        keyset=FEED_KEYSET,
-        page_of=relay_page(arguments, FEED_KEYS),
-    )
+
+# `domain.activities.queries.my_activities`: the actor's own records in every status, newest first
+connection_root(
+    "myActivities",
+    node_type="Activity",
+    table="activity",
+    where=lambda env, _: queries.mine_filter(env.actor),
+    keyset=FEED_KEYSET,
+    keys=FEED_KEYS,
+    resolvers_answer=_anonymous,
+)
 
 
 @root("activityCountsByUnit")
@@ -322,7 +310,8 @@ def _activities(b: Builder, cell: str, field_def: GraphQLField, nodes: Sequence[
         return b.q(lambda env: policy.full_view_filter(env.actor), row, "activity")
 
     arguments = b.arguments(field_def, nodes[0])
-    where = b.filtered(feed(resolver_arguments(b, field_def, nodes[0]), own_cell=True), "activity")
+    given = resolver_arguments(b, field_def, nodes[0])
+    where = b.filtered(checked(lambda env: feed_rule(env, given(env), own_cell=True)), "activity")
 
     return connection(
         b,

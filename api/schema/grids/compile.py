@@ -8,10 +8,10 @@ from collections.abc import Callable, Sequence
 
 from graphql import FieldNode, GraphQLField, GraphQLObjectType, get_named_type
 
-from api.compiler.arguments import checked, resolver_arguments
 from api.compiler.connection import Keyset, connection, relay_page
 from api.compiler.mapping import Column, Nested, ToOne, TypeMap, register, root
 from api.compiler.planner import Builder, labels, plain_objects
+from api.compiler.roots import connection_root
 from api.compiler.sql import Dialect, Fallback, Sql, literal, param
 from api.schema.grids.queries import decode_cells_filter
 from domain.activities.models import LEVEL_COLUMNS
@@ -176,23 +176,13 @@ GRID_CELL = register(
 )
 
 
-@root("gridCells")
-def grid_cells(b: Builder, field_def: GraphQLField, nodes: Sequence[FieldNode]) -> Sql:
-    arguments = b.arguments(field_def, nodes[0])
-    decoded = resolver_arguments(b, field_def, nodes[0])
-    build = checked(lambda env: queries.cells_filter(decode_cells_filter(decoded(env).get("filter"))))
-    where = b.filtered(build, "grid_cell")
-
-    return connection(
-        b,
-        field_def,
-        nodes,
-        node_type="GridCell",
-        table="grid_cell",
-        where=where,
-        keyset=CELL_KEYSET,
-        page_of=relay_page(arguments),
-    )
+connection_root(
+    "gridCells",
+    node_type="GridCell",
+    table="grid_cell",
+    keyset=CELL_KEYSET,
+    where=lambda env, arguments: queries.cells_filter(decode_cells_filter(arguments.get("filter"))),
+)
 
 
 @root("gridCell")

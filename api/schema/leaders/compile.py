@@ -5,17 +5,18 @@ the resolvers (a name search, certification progress: docs/compiler.md)."""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from datetime import UTC, datetime
 from typing import Any
 
 from graphql import FieldNode, GraphQLField
 
-from api.compiler.arguments import checked, guard_subtree, path_of, resolver_arguments
-from api.compiler.connection import Keyset, connection, relay_page
+from api.compiler.arguments import path_of
+from api.compiler.connection import Keyset
 from api.compiler.mapping import Column, Computed, Nested, ToMany, ToOne, TypeMap, extend, register, root
 from api.compiler.planner import Builder, Env, labels, plain_objects
-from api.compiler.sql import Fallback, Sql, literal
+from api.compiler.roots import connection_root
+from api.compiler.sql import Sql, literal
 from api.schema.grids.compile import GRID_CELL
 from api.schema.leaders.queries import decode_leader_filter
 from domain.activities.models import ACTIVITY_TYPE_LABELS, ActivityStatus
@@ -109,31 +110,26 @@ def cohort(b: Builder, field_def: GraphQLField, nodes: Sequence[FieldNode]) -> S
     return b.lookup(field_def, nodes, "Cohort")
 
 
-def directory(arguments: Callable[[Env], dict[str, Any]]) -> Callable[[Env], LeaderFilter]:
-    """The directory's filter decoded as the resolvers decode it."""
-    return checked(lambda env: decode_leader_filter(arguments(env).get("filter"), path_of(env)))
+def _directory(env: Env, arguments: dict[str, Any]) -> LeaderFilter:
+    return decode_leader_filter(arguments.get("filter"), path_of(env))
 
 
-@root("microLeaders")
-def micro_leaders(b: Builder, field_def: GraphQLField, nodes: Sequence[FieldNode]) -> Sql:
-    """The public leader directory: `domain.leaders.queries.leaders_filter`. A search by name is
-    a staff-only read (`queries.name_search`): it stays on the resolvers."""
-    arguments = b.arguments(field_def, nodes[0])
-    guard_subtree(b, arguments)
-    f = directory(resolver_arguments(b, field_def, nodes[0]))
-    if b.decide(lambda env: bool((f(env).search or "").strip())):
-        raise Fallback("staff-only read (name search)")
+def _name_search(env: Env, arguments: dict[str, Any]) -> str | None:
+    # a search by name is a staff-only read (`queries.name_search`): the resolvers answer it
+    return "staff-only read (name search)" if (_directory(env, arguments).search or "").strip() else None
 
-    return connection(
-        b,
-        field_def,
-        nodes,
-        node_type="MicroLeader",
-        table="micro_leader",
-        where=b.filtered(lambda env: queries.leaders_filter(f(env)), "micro_leader"),
-        keyset=Keyset((("id", "int"),)),
-        page_of=relay_page(arguments, (int,)),
-    )
+
+# the public leader directory: `domain.leaders.queries.leaders_filter`, by id
+connection_root(
+    "microLeaders",
+    node_type="MicroLeader",
+    table="micro_leader",
+    keyset=Keyset((("id", "int"),)),
+    keys=(int,),
+    where=lambda env, arguments: queries.leaders_filter(_directory(env, arguments)),
+    subtree=True,
+    resolvers_answer=_name_search,
+)
 
 
 @root("cohorts")
