@@ -1,26 +1,69 @@
-"""Shared argument handling for compiled roots: decoding that falls back instead of failing, and
-the guard that re-checks a cached subtree path inside the statement."""
+"""Shared argument handling for compiled roots: the arguments as the resolvers receive them,
+decoding that falls back instead of failing, and the guard that re-checks a cached subtree path
+inside the statement."""
 
 from __future__ import annotations
 
-from typing import Any
+from collections.abc import Callable
+from typing import Any, TypeVar
+
+from graphql import FieldNode, GraphQLField
+from strawberry.types.arguments import convert_arguments
 
 from api.compiler.planner import Builder, Env
-from api.compiler.sql import Sql, invalid_argument
+from api.compiler.sql import Fallback, Sql, invalid_argument
 from api.schema.relay import node_pk
 from domain.errors import DomainError
 
+T = TypeVar("T")
 
-def checked(fn: Any) -> Any:
+
+def checked(fn: Callable[[Env], T]) -> Callable[[Env], T]:
     """Argument decoding that raises a user error on the resolver path falls back instead."""
 
-    def run(env: Env) -> Any:
+    def run(env: Env) -> T:
         try:
             return fn(env)
         except DomainError as error:
             raise invalid_argument(error) from error
 
     return run
+
+
+def resolver_arguments(
+    b: Builder, field_def: GraphQLField, node: FieldNode
+) -> Callable[[Env], dict[str, Any]]:
+    """The field's arguments exactly as its resolver receives them (strawberry's own conversion:
+    input objects, enums, Python names), as a function of the request: so one decoder (GraphQL
+    filter input -> domain filter) serves both read paths."""
+    coerced = b.arguments(field_def, node)
+    field = field_def.extensions["strawberry-definition"]
+    key = ("resolver-arguments", id(node))
+
+    def values(env: Env) -> dict[str, Any]:
+        schema = env.schema._strawberry_schema  # type: ignore[attr-defined]
+        registry, config = schema.schema_converter.scalar_registry, schema.config
+
+        def convert() -> dict[str, Any]:
+            return convert_arguments(coerced(env), field.arguments, registry, config)
+
+        result: dict[str, Any] = env.once(key, convert)
+        return result
+
+    return values
+
+
+def path_of(env: Env) -> Callable[[int], str]:
+    """The compiled path's lookup of a filter's subtree root (the resolvers load it): the
+    process cache of paths; an unknown cell is left to the resolvers."""
+
+    def lookup(cell_id: int) -> str:
+        path = env.cell_paths(cell_id)
+        if path is None:
+            raise Fallback("unknown subtree cell")
+        return path
+
+    return lookup
 
 
 def cached_path(cell_id: Any) -> Any:

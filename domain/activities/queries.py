@@ -57,26 +57,33 @@ def _utc(value: datetime, path: str) -> datetime:
     return value.astimezone(UTC)
 
 
-def _feed(actor: Actor, f: FeedFilter) -> QuerySet[Activity]:
-    qs = Activity.filter(policy.visible_filter(actor))
+def feed_filter(actor: Actor, f: FeedFilter) -> list[Q]:
+    """The feed's read rule: the records `f` selects among those the actor may see
+    (`policy.visible_filter`; a micro-grid only for those with a full view of it). The one source
+    for the resolvers (`_feed`) and the compiled read path (`api/schema/activities/compile.py`)."""
+    parts = [policy.visible_filter(actor)]
     if f.subtree_path is not None:
-        qs = qs.filter(policy.subtree_filter(actor, f.subtree_path))
+        parts.append(policy.subtree_filter(actor, f.subtree_path))
     if f.cell_id is not None:
-        qs = qs.filter(policy.cell_filter(actor, f.cell_id))
+        parts.append(policy.cell_filter(actor, f.cell_id))
     if f.leader_id is not None:
-        qs = qs.filter(policy.leader_filter(actor, f.leader_id))
+        parts.append(policy.leader_filter(actor, f.leader_id))
     if f.types:
-        qs = qs.filter(activity_type__in=list(f.types))
+        parts.append(Q(activity_type__in=list(f.types)))
     if f.statuses:
-        qs = qs.filter(status__in=list(f.statuses))
+        parts.append(Q(status__in=list(f.statuses)))
     if f.since is not None:
-        qs = qs.filter(started_at__gte=_utc(f.since, "since"))
+        parts.append(Q(started_at__gte=_utc(f.since, "since")))
     if f.until is not None:
-        qs = qs.filter(started_at__lt=_utc(f.until, "until"))
+        parts.append(Q(started_at__lt=_utc(f.until, "until")))
     search = f.search.strip()[:MAX_SEARCH]
     if search:
-        qs = qs.filter(title__contains=search)
-    return qs
+        parts.append(Q(title__contains=search))
+    return parts
+
+
+def _feed(actor: Actor, f: FeedFilter) -> QuerySet[Activity]:
+    return Activity.filter(*feed_filter(actor, f))
 
 
 async def activity_feed(actor: Actor, f: FeedFilter, page: PageRequest) -> Page[Activity]:
@@ -103,8 +110,14 @@ class QueueFilter:
     search: str = ""
 
 
+def queue_filter(actor: Actor) -> list[Q]:
+    """The verification queue's read rule: SUBMITTED records the actor may review (their own left
+    out); PermissionDenied for an actor who reviews nothing."""
+    return [policy.review_filter(actor), Q(status=ActivityStatus.SUBMITTED)]
+
+
 def _queue(actor: Actor, f: QueueFilter = QueueFilter(), *, by_town: bool = True) -> QuerySet[Activity]:
-    qs = Activity.filter(policy.review_filter(actor), status=ActivityStatus.SUBMITTED)
+    qs = Activity.filter(*queue_filter(actor))
     if f.town_id is not None and by_town:
         qs = qs.filter(town_id=f.town_id)
     search = f.search.strip()[:MAX_SEARCH]
@@ -138,18 +151,23 @@ async def queue_counts_by_town(actor: Actor, f: QueueFilter = QueueFilter()) -> 
     return {row["town_id"]: int(row["n"]) for row in rows}
 
 
+def mine_filter(actor: Actor) -> Q:
+    """My activities: the actor's own records in every status (callers answer an empty list for
+    someone without a user)."""
+    return Q(author_user_id=actor.user_id)
+
+
 async def my_activities(actor: Actor, page: PageRequest) -> Page[Activity]:
     """The actor's own records in every status, newest first."""
     if actor.user_id is None:
         return Page([], has_next=False, has_previous=False, keys=FEED_ORDER)
-    qs = Activity.filter(author_user_id=actor.user_id)
-    return await keyset_page(qs, FEED_ORDER, page, descending=True)
+    return await keyset_page(Activity.filter(mine_filter(actor)), FEED_ORDER, page, descending=True)
 
 
 async def my_activities_count(actor: Actor) -> int:
     if actor.user_id is None:
         return 0
-    return await Activity.filter(author_user_id=actor.user_id).count()
+    return await Activity.filter(mine_filter(actor)).count()
 
 
 async def returned_for_author(user_id: int) -> list[Activity]:

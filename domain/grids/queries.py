@@ -62,32 +62,43 @@ async def cells_by_ids(ids: Iterable[int]) -> dict[int, GridCell]:
     return {cell.id: cell for cell in await GridCell.filter(id__in=wanted)}
 
 
-def _filtered(f: GridCellFilter) -> QuerySet[GridCell]:
-    qs = GridCell.all()
+def active_cells() -> Q:
+    """Retired cells leave lists, children and counts (a lookup by id or code still finds them)."""
+    return Q(retired=False)
+
+
+def cells_filter(f: GridCellFilter) -> list[Q]:
+    """The `gridCells` list's read rule: the one source for the resolvers (`_filtered`) and the
+    compiled read path (`api/schema/grids/compile.py`)."""
+    parts: list[Q] = []
     if f.parent_id is not None:
-        qs = qs.filter(parent_id=f.parent_id)
+        parts.append(Q(parent_id=f.parent_id))
     if f.kinds:
-        qs = qs.filter(kind__in=list(f.kinds))
+        parts.append(Q(kind__in=list(f.kinds)))
     if not f.include_retired:
-        qs = qs.filter(retired=False)
+        parts.append(active_cells())
     search = (f.search or "").strip()
     if search.isdigit():
-        qs = qs.filter(**code_prefix(search))
+        parts.append(code_prefix(search))
     elif search:
-        qs = qs.filter(Q(name__contains=search))
-    return qs
+        parts.append(Q(name__contains=search))
+    return parts
 
 
-def code_prefix(prefix: str) -> dict[str, str | list[str]]:
+def _filtered(f: GridCellFilter) -> QuerySet[GridCell]:
+    return GridCell.filter(*cells_filter(f))
+
+
+def code_prefix(prefix: str) -> Q:
     """Codes starting with a digit prefix, as an index range (LIKE 'x%' is not indexed under
     every collation): [prefix, prefix + 1) compares correctly for digit strings. A prefix longer
     than any code matches nothing."""
     if len(prefix) > CODE_MAX_LENGTH:
-        return {"code__in": []}
+        return Q(code__in=[])
     if set(prefix) == {"9"}:
-        return {"code__startswith": prefix}
+        return Q(code__startswith=prefix)
     upper = str(int(prefix) + 1).zfill(len(prefix))
-    return {"code__gte": prefix, "code__lt": upper}
+    return Q(code__gte=prefix, code__lt=upper)
 
 
 async def cells_page(f: GridCellFilter, request: PageRequest) -> Page[GridCell]:
@@ -110,7 +121,7 @@ async def children_of(parent_ids: Iterable[int]) -> dict[int, list[GridCell]]:
     wanted = list(set(parent_ids))
     grouped: dict[int, list[GridCell]] = defaultdict(list)
     if wanted:
-        rows = GridCell.filter(parent_id__in=wanted, retired=False).order_by("parent_id", "code")
+        rows = GridCell.filter(active_cells(), parent_id__in=wanted).order_by("parent_id", "code")
         for cell in await rows:
             grouped[cell.parent_id or 0].append(cell)
     return grouped

@@ -8,8 +8,6 @@ form, so a refusal is Forbidden, never Not Found.
 
 from __future__ import annotations
 
-from tortoise.expressions import Q
-
 from domain.access import Actor, Role, require_scope, require_signed_in
 from domain.errors import PermissionDenied
 from domain.leaders.models import MicroLeader, TrainingSession
@@ -85,24 +83,6 @@ def require_manage_training(actor: Actor) -> None:
 def can_view_progress(actor: Actor, leader: MicroLeader) -> bool:
     """A leader's attendance and progress: the leader, grid staff in scope, the bureau."""
     return is_leader_self(actor, leader) or can_nominate(actor, leader.home_path)
-
-
-def progress_filter(actor: Actor) -> Q:
-    """`can_view_progress` as a predicate over leaders (the compiled read path's twin; an empty Q
-    lets every leader through). `tests/compiler/test_twins.py` checks that the two agree."""
-    if _is_bureau(actor):
-        return Q()
-    parts: list[Q] = []
-    if actor.person_id is not None and actor.has_role(Role.MICRO_LEADER):
-        parts.append(Q(person_id=actor.person_id))
-    for grant in actor.grants:
-        if grant.role == Role.GRID_STAFF:
-            if grant.cell_path is None:
-                return Q()
-            parts.append(Q(home_path__startswith=grant.cell_path))
-    if not parts:
-        return Q(id__in=[])
-    return Q(*parts, join_type="OR")
 
 
 def can_search_by_name(actor: Actor) -> bool:

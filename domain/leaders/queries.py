@@ -13,6 +13,7 @@ from datetime import UTC, datetime
 from decimal import ROUND_CEILING, ROUND_HALF_UP, Decimal
 from typing import Any
 
+from tortoise.expressions import Q, Subquery
 from tortoise.functions import Count
 from tortoise.queryset import QuerySet
 
@@ -125,26 +126,48 @@ async def leaders_in_cells(
         return grouped
     qs = _leaders().filter(home_cell_id__in=wanted)
     if not include_withdrawn:
-        qs = qs.exclude(status=LeaderStatus.WITHDRAWN)
+        qs = qs.filter(active_leaders())
     for leader in await qs.order_by("home_cell_id", "id"):
         if len(grouped[leader.home_cell_id]) < MAX_LEADERS_PER_CELL:
             grouped[leader.home_cell_id].append(leader)
     return grouped
 
 
-def _filtered(actor: Actor, f: LeaderFilter) -> QuerySet[MicroLeader]:
-    qs = _leaders()
+def active_leaders() -> Q:
+    """A cell's leaders (`GridCell.leaders`): everyone homed there but the withdrawn."""
+    return ~Q(status=LeaderStatus.WITHDRAWN)
+
+
+def leaders_filter(f: LeaderFilter) -> list[Q]:
+    """The leader directory's read rule over leader rows (the name search aside, see
+    `name_search`): the one source for the resolvers and the compiled read path."""
+    parts: list[Q] = []
     if f.cohort_id is not None:
-        qs = qs.filter(cohort_id=f.cohort_id)
+        parts.append(Q(cohort_id=f.cohort_id))
     if f.statuses:
-        qs = qs.filter(status__in=list(f.statuses))
+        parts.append(Q(status__in=list(f.statuses)))
     if f.subtree_path:
         low, high = subtree_range(f.subtree_path)
-        qs = qs.filter(home_path__gte=low, home_path__lt=high)
+        parts.append(Q(home_path__gte=low, home_path__lt=high))
+    return parts
+
+
+def name_search(actor: Actor, f: LeaderFilter) -> Q | None:
+    """The directory's name search as a predicate over the leaders' person rows (None without a
+    search): staff only, since a name search on a masked directory would confirm who is a leader
+    (PermissionDenied for anyone else)."""
     search = (f.search or "").strip()
-    if search:
-        policy.require_search_by_name(actor)
-        qs = qs.filter(person__name__contains=search)
+    if not search:
+        return None
+    policy.require_search_by_name(actor)
+    return Q(name__contains=search)
+
+
+def _filtered(actor: Actor, f: LeaderFilter) -> QuerySet[MicroLeader]:
+    qs = _leaders().filter(*leaders_filter(f))
+    by_name = name_search(actor, f)
+    if by_name is not None:
+        qs = qs.filter(person_id__in=Subquery(Person.filter(by_name).values("id")))
     return qs
 
 

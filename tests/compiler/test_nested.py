@@ -293,7 +293,7 @@ async def test_ancestors_and_subtree_counts(app: App, sql_log: SqlLog) -> None:
         (
             '{ gridCells(first: 2) { nodes { activities(filter: {since: "2025-01-01T00:00:00"}) '
             "{ totalCount } } } }",
-            "time without zone",
+            "since: INVALID",
         ),
         (
             "{ gridCells(first: 2) { nodes { leaders { cohort { statusCounts { count } } } } } }",
@@ -311,3 +311,36 @@ async def test_invalid_nested_arguments_are_left_to_the_resolvers(app: App, quer
     assert body["extensions"]["readPath"] == "resolvers"
     assert reason in body["extensions"]["fallback"]
     assert canonical(body) == canonical(expected)
+
+
+RETIRED = """
+query ($parent: ID!, $all: Boolean) {
+  gridCells(filter: {parent: $parent, includeRetired: $all}, first: 20) { totalCount nodes { code retired } }
+  gridCell(id: $parent) { children(first: 20) { totalCount nodes { code } } }
+}
+"""
+
+
+async def test_retired_cells_leave_lists_on_both_paths(app: App, sql_log: SqlLog) -> None:
+    # GIVEN a grid with a retired micro-grid
+    tree = await build_tree(grids=1, micro_grids_per_grid=3)
+    retired = tree.micro_grids[1]
+    await GridCell.filter(id=retired.id).update(retired=True)
+    parent = global_id("GridCell", tree.grids[0].id)
+    answers = {}
+    for include in (False, True):
+        # WHEN the grid's cells are listed, with and without the retired ones
+        expected, actual, statements = await compare(
+            app, sql_log, RETIRED, {"parent": parent, "all": include}, {}
+        )
+        # THEN both paths agree, in one statement ...
+        assert actual["extensions"] == {"readPath": "compiled"}
+        assert canonical(actual) == canonical(expected)
+        assert statements == 1
+        answers[include] = actual["data"]
+    # ... the retired cell is listed only when asked for, and never among the children
+    codes = {include: [n["code"] for n in answers[include]["gridCells"]["nodes"]] for include in answers}
+    assert retired.code not in codes[False]
+    assert retired.code in codes[True]
+    assert len(codes[True]) == len(codes[False]) + 1
+    assert retired.code not in [n["code"] for n in answers[False]["gridCell"]["children"]["nodes"]]

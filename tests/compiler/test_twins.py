@@ -1,17 +1,34 @@
 """The SQL twins of Python functions agree with them on both databases: name masking (and who
-sees full names), global IDs, cursors, timestamps and JSON strings."""
+sees full names), global IDs, cursors, timestamps and JSON strings.
+
+A rule written twice (a Python predicate over a row and a `Q` or SQL over the table) can drift,
+and a drifted visibility rule is a privacy bug. So every such pair is declared below (`Q_TWINS`,
+`SQL_TWINS`) and checked row by row; every other `Q` rule of the domain is declared the only form
+of its rule (`Q_ONLY`: both read paths render that one `Q`). A new rule that is in none of these
+lists fails `test_every_rule_written_twice_is_declared_and_checked`."""
 
 from __future__ import annotations
 
 import base64
+import importlib
+import inspect
 import json
+import pkgutil
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta, timezone
+from typing import Any
 
-from api.compiler.sql import SQLITE_FUNCTIONS, dialect_named, render_q
+import domain
+from api.compiler.sql import SQLITE_FUNCTIONS, dialect_named
 from api.schema.relay import encode_cursor
 from domain import sql
 from domain.access import Actor, Grant, Role
-from domain.leaders.policy import can_view_progress, progress_filter
+from domain.activities import models as activity_models
+from domain.activities import policy as activity_policy
+from domain.activities import queries as activity_queries
+from domain.grids import queries as grid_queries
+from domain.leaders import queries as leader_queries
+from domain.people import policy as people_policy
 from domain.people.masking import (
     mask_mobile,
     mask_mobile_sql,
@@ -22,7 +39,81 @@ from domain.people.masking import (
 )
 from domain.people.models import Person
 from domain.people.policy import masked_sql, mobile_sql, name_sql, resident_id_sql, view_for
-from tests.factories_activities import build_cast
+
+# Q over a table (from the actor) -> the Python predicate (actor, row) it must agree with. Checked
+# for every kind of actor and record in tests/compiler/test_activity_privacy.py
+# (`test_the_sql_twins_agree_with_the_predicates_for_every_actor_and_record`).
+Q_TWINS: dict[Callable[..., Any], Callable[..., bool]] = {
+    activity_policy.visible_filter: activity_policy.can_view,
+    activity_policy.details_filter: activity_policy.can_see_details,
+    activity_policy.full_view_filter: activity_policy.has_full_view,
+    activity_policy.review_filter: activity_policy.can_review,
+}
+TWIN_CHECKS = {"domain.activities.policy"}  # the modules whose pairs that test checks
+
+# The feed's parameterised filters: no Python twin of their own; test_activity_privacy checks them
+# against `has_full_view` / `can_see_details` (a micro-grid only for a full view, a leader's
+# records only where their details show).
+Q_FEED_RULES = {activity_policy.cell_filter, activity_policy.subtree_filter, activity_policy.leader_filter}
+
+# Rules that exist only as a Q: the resolvers filter with it, the compiled path renders it.
+Q_ONLY = {
+    activity_models.in_subtree,
+    activity_queries.feed_filter,
+    activity_queries.queue_filter,
+    activity_queries.mine_filter,
+    grid_queries.active_cells,
+    grid_queries.cells_filter,
+    grid_queries.code_prefix,
+    leader_queries.active_leaders,
+    leader_queries.leaders_filter,
+    leader_queries.name_search,
+}
+
+# SQL expression builders -> the Python function they twin (checked in this module).
+SQL_TWINS: dict[Callable[..., Any], Callable[..., Any]] = {
+    mask_name_sql: mask_name,
+    mask_mobile_sql: mask_mobile,
+    mask_resident_id_sql: mask_resident_id,
+    people_policy.name_sql: view_for,
+    people_policy.mobile_sql: view_for,
+    people_policy.resident_id_sql: view_for,
+    people_policy.masked_sql: view_for,
+}
+
+
+def _domain_functions() -> list[Callable[..., Any]]:
+    """Every public function defined in a module of `domain`."""
+    found = []
+    for module_info in pkgutil.walk_packages(domain.__path__, "domain."):
+        module = importlib.import_module(module_info.name)
+        for name, value in vars(module).items():
+            if inspect.isfunction(value) and value.__module__ == module.__name__ and not name.startswith("_"):
+                found.append(value)
+    return found
+
+
+def _returns_q(fn: Callable[..., Any]) -> bool:
+    returns = str(inspect.signature(fn).return_annotation).replace("QuerySet", "")
+    return "Q" in returns.replace("[", " ").replace("]", " ").replace("|", " ").split()
+
+
+def test_every_rule_written_twice_is_declared_and_checked() -> None:
+    # GIVEN every public function of the domain
+    functions = _domain_functions()
+    # THEN each one building a Q is a declared twin (whose module has a row-by-row check), a feed
+    # filter checked against the twins, or the only form of its rule
+    for fn in functions:
+        if _returns_q(fn):
+            name = f"{fn.__module__}.{fn.__name__}"
+            assert fn in Q_TWINS or fn in Q_FEED_RULES or fn in Q_ONLY, f"{name}: declare it in test_twins.py"
+    for q in Q_TWINS:
+        assert q.__module__ in TWIN_CHECKS, q.__name__
+    # ... and each SQL expression builder (`*_sql`) is a declared twin of a Python function
+    for fn in functions:
+        if fn.__name__.endswith("_sql"):
+            assert fn in SQL_TWINS, f"{fn.__module__}.{fn.__name__}: declare its Python twin in test_twins.py"
+
 
 NAMES = ["", "张", "张三", "张三丰", "欧阳娜娜", "A", "Ab", "Mary Ann", "𠀀字"]
 
@@ -148,37 +239,3 @@ async def test_who_sees_which_personal_fields_is_the_same_in_sql(db: None) -> No
             view = view_for(actor, person)
             assert (row["f0"], row["f1"], row["f2"]) == (view.name, view.mobile, view.resident_id), actor
             assert row["f3"] in (view.masked, int(view.masked), json.dumps(view.masked)), actor
-
-
-async def test_who_sees_a_leaders_progress_is_the_same_in_sql(db: None) -> None:
-    # GIVEN two leaders in different grids and actors of every kind (the leader themself, a resident
-    # sharing nothing, grid staff over either grid, over the community, unscoped, the bureau)
-    await _dialect()
-    cast = await build_cast()
-    tree = cast.tree
-    leaders = [cast.leader_row, cast.other_leader_row]
-    person = cast.leader_row.person_id  # type: ignore[attr-defined]
-    actors = [
-        Actor(),
-        Actor(user_id=1, person_id=person, grants=(Grant(Role.MICRO_LEADER),)),
-        Actor(user_id=1, person_id=person),  # the same person without the leader role
-        Actor(user_id=2, person_id=999, grants=(Grant(Role.RESIDENT),)),
-        *(
-            Actor(user_id=3, grants=(Grant(Role.GRID_STAFF, cell_id=cell.id, cell_path=cell.path),))
-            for cell in (tree.grids[0], tree.grids[1], tree.community)
-        ),
-        Actor(user_id=4, grants=(Grant(Role.GRID_STAFF),)),
-        Actor(user_id=5, grants=(Grant(Role.BUREAU_STAFF),)),
-        Actor(user_id=6, grants=(Grant(Role.ADMIN),)),
-    ]
-    columns = frozenset({"id", "person_id", "home_path"})
-    for actor in actors:
-        # WHEN the leaders are filtered by the SQL twin of `can_view_progress`
-        rendered = render_q(progress_filter(actor), "l", columns)
-        where = f"WHERE {rendered.text}" if rendered is not None else ""
-        params = list(rendered.params) if rendered is not None else []
-        rows = await sql.fetch_all(f"SELECT l.id FROM micro_leader l {where}", params)
-        seen = {row["id"] for row in rows}
-        # THEN it lets through exactly the leaders `can_view_progress` shows that actor
-        shown = {leader.id for leader in leaders if can_view_progress(actor, leader)}
-        assert seen & {leader.id for leader in leaders} == shown, actor

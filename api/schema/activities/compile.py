@@ -1,17 +1,19 @@
 """Compiled read path mapping of the activity log (see docs/compiler.md): Activity -> activity
 under `domain.activities.policy.visible_filter` (with its problems and photos), the feed
-`activities` (keyset on started_at, id, newest first), `activity(id:)`, the actor's own
-connections `verificationQueue` and `myActivities`, and the aggregate `activityCountsByUnit`."""
+`activities` (keyset on started_at, id, newest first), `activity(id:)`, a leader's own records
+`myActivities`, and the aggregate `activityCountsByUnit`. The staff's review queue stays on the
+resolvers (docs/compiler.md, *What compiles and what does not*)."""
 
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
+from dataclasses import replace
 from datetime import UTC, datetime
 from typing import Any
 
 from graphql import FieldNode, GraphQLField, GraphQLObjectType, get_named_type
 
-from api.compiler.arguments import checked, guard_subtree
+from api.compiler.arguments import checked, path_of, resolver_arguments
 from api.compiler.connection import Keyset, connection, relay_page
 from api.compiler.mapping import (
     Column,
@@ -26,20 +28,20 @@ from api.compiler.mapping import (
     root,
 )
 from api.compiler.planner import Builder, Env, labels, plain_objects
+from api.compiler.roots import connection_root
 from api.compiler.sql import Fallback, Sql, literal
-from api.schema.activities.queries import FEED_KEYS
+from api.schema.activities.queries import FEED_KEYS, decode_feed_filter
 from api.schema.activities.types import PHOTO_PATH
 from api.schema.grids.compile import GRID_CELL, PAGING, subtree_branches
 from api.schema.leaders.compile import MICRO_LEADER
 from api.schema.relay import node_pk
-from domain.activities import policy, rollup
+from domain.activities import policy, queries, rollup
 from domain.activities.models import (
     ACTIVITY_STATUS_LABELS,
     ACTIVITY_TYPE_LABELS,
     MEDIATION_LABELS,
     PROBLEM_LABELS,
     ActivityStatus,
-    ActivityType,
 )
 from domain.activities.photos import MAX_PHOTOS
 from domain.activities.queries import MAX_UNITS_PER_TOWN
@@ -200,56 +202,25 @@ def _utc(value: datetime | None) -> datetime | None:
     return value.astimezone(UTC)
 
 
-def feed_filter(arguments: Any, subtree: bool = True) -> Any:
-    """`api.schema.activities.queries.feed_filter` + `domain.activities.queries._feed`, as filters
-    (the visibility policy included). `subtree=False` for a cell's own feed, whose subtree is the
-    cell (the resolvers then ignore `filter.subtree`)."""
-
-    def build(env: Env) -> list[Any]:
-        f = arguments(env).get("filter") or {}
-        parts: list[Any] = [policy.visible_filter(env.actor)]
-        if subtree and f.get("subtree"):
-            path = env.cell_paths(node_pk(f["subtree"], "GridCell", "filter.subtree"))
-            if path is None:
-                raise Fallback("unknown subtree cell")
-            parts.append(policy.subtree_filter(env.actor, path))
-        if f.get("cell"):
-            parts.append(policy.cell_filter(env.actor, node_pk(f["cell"], "GridCell", "filter.cell")))
-        if f.get("leader"):
-            leader = node_pk(f["leader"], "MicroLeader", "filter.leader")
-            parts.append(policy.leader_filter(env.actor, leader))
-        if f.get("types"):
-            parts.append({"activity_type__in": [ActivityType(t) for t in f["types"]]})
-        if f.get("statuses"):
-            parts.append({"status__in": [ActivityStatus(s) for s in f["statuses"]]})
-        since, until = _utc(f.get("since")), _utc(f.get("until"))
-        if since is not None:
-            parts.append({"started_at__gte": since})
-        if until is not None:
-            parts.append({"started_at__lt": until})
-        return parts
-
-    return checked(build)
+def feed_rule(env: Env, arguments: dict[str, Any], own_cell: bool = False) -> list[Any]:
+    """The feed's filters: `domain.activities.queries.feed_filter` (the resolvers' rule, the
+    visibility policy included) of the filter decoded as the resolvers decode it. `own_cell` for
+    a cell's own feed, whose subtree is the row (the resolvers then ignore `filter.subtree`)."""
+    f = arguments.get("filter")
+    if own_cell and f is not None:
+        f = replace(f, subtree=None)
+    return queries.feed_filter(env.actor, decode_feed_filter(f, path_of(env)))
 
 
-@root("activities")
-def activities(b: Builder, field_def: GraphQLField, nodes: Sequence[FieldNode]) -> Sql:
-    arguments = b.arguments(field_def, nodes[0])
-    build = feed_filter(arguments)
-    guard_subtree(b, arguments)
-
-    where = b.filtered(build, "activity")
-
-    return connection(
-        b,
-        field_def,
-        nodes,
-        node_type="Activity",
-        table="activity",
-        where=where,
-        keyset=FEED_KEYSET,
-        page_of=relay_page(arguments, FEED_KEYS),
-    )
+connection_root(
+    "activities",
+    node_type="Activity",
+    table="activity",
+    where=feed_rule,
+    keyset=FEED_KEYSET,
+    keys=FEED_KEYS,
+    subtree=True,
+)
 
 
 @root("activity")
@@ -257,48 +228,21 @@ def activity(b: Builder, field_def: GraphQLField, nodes: Sequence[FieldNode]) ->
     return b.lookup(field_def, nodes, "Activity")
 
 
-@root("verificationQueue")
-def verification_queue(b: Builder, field_def: GraphQLField, nodes: Sequence[FieldNode]) -> Sql:
-    """`domain.activities.queries.verification_queue`: SUBMITTED records under
-    `policy.review_filter(actor)` (PermissionDenied, so a fallback, for those who review nothing),
-    oldest submission first."""
-    arguments = b.arguments(field_def, nodes[0])
-    build = checked(lambda env: [policy.review_filter(env.actor), {"status": ActivityStatus.SUBMITTED}])
-
-    return connection(
-        b,
-        field_def,
-        nodes,
-        node_type="Activity",
-        table="activity",
-        where=b.filtered(build, "activity"),
-        keyset=Keyset((("submitted_at", "datetime"), ("id", "int"))),
-        page_of=relay_page(arguments, FEED_KEYS),
-    )
+def _anonymous(env: Env, arguments: dict[str, Any]) -> str | None:
+    # the resolvers answer an anonymous caller an empty page without any paging state
+    return "myActivities without a user" if env.actor.user_id is None else None
 
 
-@root("myActivities")
-def my_activities(b: Builder, field_def: GraphQLField, nodes: Sequence[FieldNode]) -> Sql:
-    """`domain.activities.queries.my_activities`: the actor's own records in every status, newest
-    first. Anonymous callers get an empty page without any paging state from the resolvers: that
-    rare case falls back."""
-    arguments = b.arguments(field_def, nodes[0])
-    if b.decide(lambda env: env.actor.user_id is None):
-        raise Fallback("myActivities without a user")
-
-    def where(alias: str) -> list[Sql]:
-        return [f"{alias}.author_user_id = " + b.dyn(lambda env: Sql("?", (env.actor.user_id,)))]
-
-    return connection(
-        b,
-        field_def,
-        nodes,
-        node_type="Activity",
-        table="activity",
-        where=where,
-        keyset=FEED_KEYSET,
-        page_of=relay_page(arguments, FEED_KEYS),
-    )
+# `domain.activities.queries.my_activities`: the actor's own records in every status, newest first
+connection_root(
+    "myActivities",
+    node_type="Activity",
+    table="activity",
+    where=lambda env, _: queries.mine_filter(env.actor),
+    keyset=FEED_KEYSET,
+    keys=FEED_KEYS,
+    resolvers_answer=_anonymous,
+)
 
 
 @root("activityCountsByUnit")
@@ -369,9 +313,8 @@ def _activities(b: Builder, cell: str, field_def: GraphQLField, nodes: Sequence[
         return b.q(lambda env: policy.full_view_filter(env.actor), row, "activity")
 
     arguments = b.arguments(field_def, nodes[0])
-    build = feed_filter(arguments, subtree=False)
-
-    where = b.filtered(build, "activity")
+    given = resolver_arguments(b, field_def, nodes[0])
+    where = b.filtered(checked(lambda env: feed_rule(env, given(env), own_cell=True)), "activity")
 
     return connection(
         b,

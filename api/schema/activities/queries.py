@@ -8,6 +8,7 @@ from api.schema.activities.types import ActivityFilter, ActivityType_, ActivityT
 from api.schema.info import Info
 from api.schema.limits import max_items
 from api.schema.relay import Connection, build_connection, node_pk, page_request
+from api.schema.subtree import PathOf, subtree_path_of
 from domain.activities import queries
 from domain.activities.models import ActivityStatus, ActivityType
 from domain.pagination import PageRequest
@@ -15,15 +16,16 @@ from domain.pagination import PageRequest
 FEED_KEYS: tuple[type, ...] = (datetime, int)
 
 
-async def feed_filter(
-    info: Info, f: ActivityFilter | None, subtree_path: str | None = None
+def decode_feed_filter(
+    f: ActivityFilter | None, path_of: PathOf, subtree_path: str | None = None
 ) -> queries.FeedFilter:
+    """The GraphQL feed filter as the domain's `FeedFilter`, for both read paths: `path_of` finds
+    the path of `filter.subtree`'s cell (the resolvers through the loader, the compiled path
+    through its cache); a cell's own feed gives `subtree_path` and `filter.subtree` is ignored."""
     if f is None:
         return queries.FeedFilter(subtree_path=subtree_path)
     if f.subtree and subtree_path is None:
-        cell_id = node_pk(f.subtree, "GridCell", "filter.subtree")
-        cell = await info.context.loaders.grids.cell_by_id.load(cell_id)
-        subtree_path = cell.path if cell else "-"  # an unknown cell matches nothing
+        subtree_path = path_of(node_pk(f.subtree, "GridCell", "filter.subtree"))
     return queries.FeedFilter(
         subtree_path=subtree_path,
         cell_id=node_pk(f.cell, "GridCell", "filter.cell") if f.cell else None,
@@ -33,6 +35,13 @@ async def feed_filter(
         since=f.since,
         until=f.until,
     )
+
+
+async def feed_filter(
+    info: Info, f: ActivityFilter | None, subtree_path: str | None = None
+) -> queries.FeedFilter:
+    cell = f.subtree if f is not None and subtree_path is None else None
+    return decode_feed_filter(f, await subtree_path_of(info, cell), subtree_path)
 
 
 def feed_page(first: int | None, after: str | None, last: int | None, before: str | None) -> PageRequest:

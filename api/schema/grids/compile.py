@@ -5,20 +5,19 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from typing import Any
 
 from graphql import FieldNode, GraphQLField, GraphQLObjectType, get_named_type
 
-from api.compiler.arguments import checked
 from api.compiler.connection import Keyset, connection, relay_page
 from api.compiler.mapping import Column, Nested, ToOne, TypeMap, register, root
-from api.compiler.planner import Builder, Env, labels, plain_objects
+from api.compiler.planner import Builder, labels, plain_objects
+from api.compiler.roots import connection_root
 from api.compiler.sql import Dialect, Fallback, Sql, literal, param
-from api.schema.relay import node_pk
+from api.schema.grids.queries import decode_cells_filter
 from domain.activities.models import LEVEL_COLUMNS
+from domain.grids import queries
 from domain.grids.codes import KIND_LABELS, GridKind
 from domain.grids.models import MICRO_GRID_DEPTH, PATH_SEGMENT
-from domain.grids.queries import code_prefix
 
 GRID_CELL_COLUMNS = frozenset(
     {"id", "kind", "code", "name", "parent_id", "path", "depth", "households", "head_id", "retired"}
@@ -58,7 +57,7 @@ def _children(b: Builder, cell: str, field_def: GraphQLField, nodes: Sequence[Fi
         nodes,
         node_type="GridCell",
         table="grid_cell",
-        where=lambda child: [Sql(f"{child}.retired = ") + param(False)],
+        where=b.filtered(lambda env: queries.active_cells(), "grid_cell"),
         keyset=CELL_KEYSET,
         page_of=relay_page(arguments),
         branches=[lambda child: Sql(f"{child}.parent_id = {cell}.id")],
@@ -177,45 +176,13 @@ GRID_CELL = register(
 )
 
 
-def cells_filter(arguments: Any) -> Any:
-    """`api.schema.grids.queries._domain_filter` + `domain.grids.queries._filtered` as filters."""
-
-    def build(env: Env) -> list[Any]:
-        f = arguments(env).get("filter") or {}
-        parts: list[Any] = []
-        if f.get("parent"):
-            parts.append({"parent_id": node_pk(f["parent"], "GridCell", "filter.parent")})
-        if f.get("kind"):
-            parts.append({"kind__in": [f["kind"]]})
-        if not f.get("includeRetired"):
-            parts.append({"retired": False})
-        search = (f.get("search") or "").strip()
-        if search.isdigit():
-            parts.append(code_prefix(search))
-        elif search:
-            parts.append({"name__contains": search})
-        return parts
-
-    return checked(build)
-
-
-@root("gridCells")
-def grid_cells(b: Builder, field_def: GraphQLField, nodes: Sequence[FieldNode]) -> Sql:
-    arguments = b.arguments(field_def, nodes[0])
-    build = cells_filter(arguments)
-
-    where = b.filtered(build, "grid_cell")
-
-    return connection(
-        b,
-        field_def,
-        nodes,
-        node_type="GridCell",
-        table="grid_cell",
-        where=where,
-        keyset=CELL_KEYSET,
-        page_of=relay_page(arguments),
-    )
+connection_root(
+    "gridCells",
+    node_type="GridCell",
+    table="grid_cell",
+    keyset=CELL_KEYSET,
+    where=lambda env, arguments: queries.cells_filter(decode_cells_filter(arguments.get("filter"))),
+)
 
 
 @root("gridCell")

@@ -14,7 +14,8 @@ from domain.grids import queries
 from domain.grids.codes import GridKind
 
 
-def _domain_filter(f: GridCellFilter | None) -> queries.GridCellFilter:
+def decode_cells_filter(f: GridCellFilter | None) -> queries.GridCellFilter:
+    """The GraphQL cell filter as the domain's, for both read paths."""
     if f is None:
         return queries.GridCellFilter()
     return queries.GridCellFilter(
@@ -51,7 +52,7 @@ class GridQueries:
         last: int | None = None,
         before: str | None = None,
     ) -> Connection[GridCellType]:
-        domain_filter = _domain_filter(filter)
+        domain_filter = decode_cells_filter(filter)
         request = page_request(first=first, after=after, last=last, before=before)
         page = await queries.cells_page(domain_filter, request)
 

@@ -1,6 +1,7 @@
 """Compiled read path mapping of micro-leaders (see docs/compiler.md): MicroLeader ->
 micro_leader with the masked person name, Cohort -> cohort, TrainingSession -> training_session;
-the roots microLeaders (name search included), microLeader, cohort, cohorts and trainingSession."""
+the roots microLeaders, microLeader, cohort, cohorts and trainingSession. Staff-only reads stay on
+the resolvers (a name search, certification progress: docs/compiler.md)."""
 
 from __future__ import annotations
 
@@ -10,17 +11,17 @@ from typing import Any
 
 from graphql import FieldNode, GraphQLField
 
-from api.compiler.arguments import checked, guard_subtree
-from api.compiler.connection import Keyset, connection, relay_page
-from api.compiler.mapping import Column, Computed, Nested, ToMany, ToOne, TypeMap, extend, register, root
+from api.compiler.arguments import path_of
+from api.compiler.connection import Keyset
+from api.compiler.mapping import Column, Computed, ToMany, ToOne, TypeMap, extend, register, root
 from api.compiler.planner import Builder, Env
-from api.compiler.sql import Fallback, Sql, literal, render_q
+from api.compiler.roots import connection_root
+from api.compiler.sql import Sql
 from api.schema.grids.compile import GRID_CELL
-from api.schema.relay import node_pk
-from domain.grids.models import subtree_range
-from domain.leaders import policy
-from domain.leaders.models import LEADER_STATUS_LABELS, SESSION_TYPE_LABELS, SOURCE_ROLE_LABELS, LeaderStatus
-from domain.leaders.queries import MAX_COHORTS_LISTED, MAX_LEADERS_PER_CELL
+from api.schema.leaders.queries import decode_leader_filter
+from domain.leaders import queries
+from domain.leaders.models import LEADER_STATUS_LABELS, SESSION_TYPE_LABELS, SOURCE_ROLE_LABELS
+from domain.leaders.queries import MAX_COHORTS_LISTED, MAX_LEADERS_PER_CELL, LeaderFilter, active_leaders
 from domain.people.policy import name_sql
 
 
@@ -34,65 +35,6 @@ def leader_name(b: Builder, alias: str) -> Sql:
         return Sql(text, tuple(params))
 
     return "(SELECT " + b.dyn(name) + f" FROM person {person} WHERE {person}.id = {alias}.person_id)"
-
-
-def progress(b: Builder, alias: str, field_def: GraphQLField, nodes: Sequence[FieldNode]) -> Sql:
-    """`MicroLeader.progress`: null unless `policy.progress_filter(actor)` (the twin of
-    `can_view_progress`) lets the leader through, else `domain.leaders.queries.progress_for`'s
-    aggregate with its Decimal arithmetic done on integers: the share rounded half-even to 0.001,
-    hours as integer tenths, `met` compared exactly."""
-    d = b.dialect
-    row = b.alias("g")
-    visible = b.q(lambda env: policy.progress_filter(env.actor), alias, "micro_leader")
-    attended = (
-        f"FROM attendance a JOIN training_session s ON s.id = a.session_id "
-        f"WHERE a.leader_id = {alias}.id AND a.present AND s.cohort_id = {alias}.cohort_id"
-    )
-    source = (
-        f"FROM (SELECT (SELECT count(*) FROM training_session r WHERE r.cohort_id = {alias}.cohort_id "
-        f"AND r.required) AS total, (SELECT count(*) {attended} AND s.required) AS attended, "
-        f"(SELECT coalesce(sum(CAST(round(s.hours * 10) AS INTEGER)), 0) {attended}) AS tenths, "
-        f"c.min_attendance_share AS min_share, c.min_hours AS min_hours "
-        f"FROM cohort c WHERE c.id = {alias}.cohort_id) {row}"
-    )
-    total, done, tenths = f"{row}.total", f"{row}.attended", f"{row}.tenths"
-    quotient, remainder = f"(({done} * 1000) / {total})", f"(({done} * 1000) % {total})"
-    half_even = (
-        f"({quotient} + CASE WHEN 2 * {remainder} > {total} "
-        f"OR (2 * {remainder} = {total} AND {quotient} % 2 = 1) THEN 1 ELSE 0 END)"
-    )
-
-    def places(value: str, digits: int) -> str:
-        """A non-negative integer count of 10^-digits as `str(Decimal)`."""
-        scale = 10**digits
-        if d.name == "sqlite":
-            return f"printf('%d.%0{digits}d', ({value}) / {scale}, ({value}) % {scale})"
-        fraction = f"lpad(CAST(({value}) % {scale} AS TEXT), {digits}, '0')"
-        return f"(CAST(({value}) / {scale} AS TEXT) || '.' || {fraction})"
-
-    share_milli = f"CAST(round({row}.min_share * 1000) AS INTEGER)"
-    hours_tenths = f"CAST(round({row}.min_hours * 10) AS INTEGER)"
-    fields = {
-        "requiredTotal": total,
-        "requiredAttended": done,
-        "share": f"CASE WHEN {total} = 0 THEN '0.000' ELSE {places(half_even, 3)} END",
-        "hours": places(tenths, 1),
-        "minShare": d.decimal(f"{row}.min_share", 3),
-        "minHours": d.decimal(f"{row}.min_hours", 1),
-        "met": d.boolean(
-            f"{total} > 0 AND {done} * 1000 >= {share_milli} * {total} AND {tenths} >= {hours_tenths}"
-        ),
-    }
-    columns: list[tuple[str, Sql]] = []
-    for key, name, _ in b.collect(nodes, "CertificationProgress"):
-        if name == "__typename":
-            columns.append((key, Sql(literal("CertificationProgress"))))
-        elif name in fields:
-            columns.append((key, Sql(fields[name])))
-        else:
-            raise Fallback(f"CertificationProgress.{name} is not compilable")
-    where = Sql(" WHERE ") + visible if visible is not None else Sql("")
-    return b.nested(d.single(columns, source + where))
 
 
 MICRO_LEADER = register(
@@ -117,7 +59,6 @@ MICRO_LEADER = register(
             "cohort": ToOne("Cohort", "cohort_id"),
             "homeCell": ToOne("GridCell", "home_cell_id"),
             "person": ToOne("Person", "person_id"),
-            "progress": Nested(progress),
         },
     )
 )
@@ -147,73 +88,26 @@ def cohort(b: Builder, field_def: GraphQLField, nodes: Sequence[FieldNode]) -> S
     return b.lookup(field_def, nodes, "Cohort")
 
 
-def leaders_filter(arguments: Any) -> Any:
-    """`api.schema.leaders.queries._domain_filter` + `domain.leaders.queries._filtered` as filters;
-    a name search by someone who sees masked names is the resolvers' PermissionDenied."""
-
-    def build(env: Env) -> list[Any]:
-        f = arguments(env).get("filter") or {}
-        parts: list[Any] = []
-        if f.get("cohort"):
-            parts.append({"cohort_id": node_pk(f["cohort"], "Cohort", "filter.cohort")})
-        if f.get("status"):
-            parts.append({"status__in": [LeaderStatus(f["status"])]})
-        if f.get("subtree"):
-            path = env.cell_paths(node_pk(f["subtree"], "GridCell", "filter.subtree"))
-            if path is None:
-                raise Fallback("unknown subtree cell")
-            low, high = subtree_range(path)
-            parts.append({"home_path__gte": low, "home_path__lt": high})
-        return parts
-
-    return checked(build)
+def _directory(env: Env, arguments: dict[str, Any]) -> LeaderFilter:
+    return decode_leader_filter(arguments.get("filter"), path_of(env))
 
 
-def name_search(arguments: Any) -> Any:
-    """`domain.leaders.queries._filtered`'s name search as a filter over person rows: staff only
-    (for anyone else the resolvers answer PermissionDenied, so the request falls back)."""
-
-    def build(env: Env) -> dict[str, str]:
-        search = ((arguments(env).get("filter") or {}).get("search") or "").strip()
-        policy.require_search_by_name(env.actor)
-        return {"name__contains": search}
-
-    return checked(build)
+def _name_search(env: Env, arguments: dict[str, Any]) -> str | None:
+    # a search by name is a staff-only read (`queries.name_search`): the resolvers answer it
+    return "staff-only read (name search)" if (_directory(env, arguments).search or "").strip() else None
 
 
-@root("microLeaders")
-def micro_leaders(b: Builder, field_def: GraphQLField, nodes: Sequence[FieldNode]) -> Sql:
-    arguments = b.arguments(field_def, nodes[0])
-    build = leaders_filter(arguments)
-    guard_subtree(b, arguments)
-
-    searching = b.decide(lambda env: bool(((arguments(env).get("filter") or {}).get("search") or "").strip()))
-    search = name_search(arguments)
-
-    def where(alias: str) -> list[Sql]:
-        rendered = b.q(build, alias, "micro_leader")
-        conditions = [rendered] if rendered is not None else []
-        if searching:  # `person__name__contains`: the leader's person row
-            person = b.alias("p")
-
-            def matches(env: Env) -> Sql:
-                return render_q(search(env), person, frozenset({"name"})) or Sql("1 = 1")
-
-            conditions.append(
-                f"{alias}.person_id IN (SELECT {person}.id FROM person {person} WHERE " + b.dyn(matches) + ")"
-            )
-        return conditions
-
-    return connection(
-        b,
-        field_def,
-        nodes,
-        node_type="MicroLeader",
-        table="micro_leader",
-        where=where,
-        keyset=Keyset((("id", "int"),)),
-        page_of=relay_page(arguments, (int,)),
-    )
+# the public leader directory: `domain.leaders.queries.leaders_filter`, by id
+connection_root(
+    "microLeaders",
+    node_type="MicroLeader",
+    table="micro_leader",
+    keyset=Keyset((("id", "int"),)),
+    keys=(int,),
+    where=lambda env, arguments: queries.leaders_filter(_directory(env, arguments)),
+    subtree=True,
+    resolvers_answer=_name_search,
+)
 
 
 @root("cohorts")
@@ -270,9 +164,10 @@ def training_session(b: Builder, field_def: GraphQLField, nodes: Sequence[FieldN
 
 
 # GridCell.leaders (`api.schema.leaders.extends`): `domain.leaders.queries.leaders_in_cells`
-# (WITHDRAWN left out, by id)
-def _active_leaders(b: Builder, alias: str) -> Sql:
-    return Sql(f"{alias}.status <> '{LeaderStatus.WITHDRAWN.value}'")
+# (by id)
+def _active_leaders(b: Builder, alias: str) -> Sql | None:
+    """`domain.leaders.queries.active_leaders` (WITHDRAWN left out)."""
+    return b.q(lambda env: active_leaders(), alias, "micro_leader")
 
 
 extend(

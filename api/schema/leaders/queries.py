@@ -11,22 +11,20 @@ from api.schema.leaders.types import (
 )
 from api.schema.limits import max_items
 from api.schema.relay import Connection, build_connection, node_pk, page_request
+from api.schema.subtree import PathOf, subtree_path_of
 from domain.leaders import queries
 from domain.leaders.models import LeaderStatus
 
 
-async def _domain_filter(info: Info, f: MicroLeaderFilter | None) -> queries.LeaderFilter:
+def decode_leader_filter(f: MicroLeaderFilter | None, path_of: PathOf) -> queries.LeaderFilter:
+    """The GraphQL leader filter as the domain's, for both read paths (`path_of`: see
+    `api.schema.grids.queries.PathOf`)."""
     if f is None:
         return queries.LeaderFilter()
-    subtree_path = None
-    if f.subtree:
-        cell_id = node_pk(f.subtree, "GridCell", "filter.subtree")
-        cell = await info.context.loaders.grids.cell_by_id.load(cell_id)
-        subtree_path = cell.path if cell else "-"  # an unknown cell matches nothing
     return queries.LeaderFilter(
         cohort_id=node_pk(f.cohort, "Cohort", "filter.cohort") if f.cohort else None,
         statuses=(LeaderStatus(f.status),) if f.status else (),
-        subtree_path=subtree_path,
+        subtree_path=path_of(node_pk(f.subtree, "GridCell", "filter.subtree")) if f.subtree else None,
         search=f.search,
     )
 
@@ -71,7 +69,8 @@ class LeaderQueries:
         before: str | None = None,
     ) -> Connection[MicroLeaderType]:
         actor = info.context.actor
-        domain_filter = await _domain_filter(info, filter)
+        path_of = await subtree_path_of(info, filter.subtree if filter else None)
+        domain_filter = decode_leader_filter(filter, path_of)
         request = page_request(first=first, after=after, last=last, before=before, key_types=(int,))
         page = await queries.leaders_page(actor, domain_filter, request)
 
