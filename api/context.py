@@ -14,6 +14,7 @@ if TYPE_CHECKING:
     from api.schema.activities.loaders import ActivityLoaders
     from api.schema.grids.loaders import GridLoaders
     from api.schema.leaders.loaders import LeaderLoaders
+    from api.schema.organisations.loaders import OrganisationLoaders
 
 
 class Loaders:
@@ -24,6 +25,7 @@ class Loaders:
         grids: GridLoaders
         leaders: LeaderLoaders
         activities: ActivityLoaders
+        organisations: OrganisationLoaders
 
     def __init__(self) -> None:
         self._groups: dict[str, object] = {}

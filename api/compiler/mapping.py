@@ -3,7 +3,7 @@ compile.py`), registered here. A field that is not declared is not compilable, a
 that selects it falls back to the resolvers.
 
 Field kinds:
-- `Column`: a column of the row, with its JSON shape (`text`, `int`, `bool`, `datetime`, `decimal`
+- `Column`: a column of the row, with its JSON shape (`text`, `int`, `bool`, `datetime`, `date`, `decimal`
   with its stored `scale`), or an enum column shown through its zh-CN labels (`labels=`);
 - `Computed`: any SQL expression over the row, built by a function (masking, counts);
 - `ToOne`: the row of another mapped type whose key equals one of this row's columns;
@@ -36,7 +36,7 @@ if TYPE_CHECKING:
 @dataclass(frozen=True)
 class Column:
     column: str
-    kind: str = "text"  # text | int | bool | datetime | decimal
+    kind: str = "text"  # text | int | bool | datetime | date | decimal
     labels: Mapping[Any, str] | None = None
     scale: int = 0  # decimal: the column's decimal places (strawberry sends `str(Decimal)`)
 

@@ -275,6 +275,8 @@ class Builder:
                 return Sql(d.boolean(expr))
             if field_map.kind == "datetime":
                 return Sql(f"CASE WHEN {expr} IS NULL THEN NULL ELSE {d.iso(expr)} END")
+            if field_map.kind == "date":  # ISO `YYYY-MM-DD`: SQLite stores it so, PostgreSQL prints it so
+                return Sql(f"CAST({expr} AS TEXT)")
             if field_map.kind == "decimal":
                 return Sql(f"CASE WHEN {expr} IS NULL THEN NULL ELSE {d.decimal(expr, field_map.scale)} END")
             return Sql(expr)

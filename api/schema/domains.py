@@ -12,9 +12,10 @@ from api.schema.contributions import apply
 from api.schema.domain import Domain, NodeResolver
 from api.schema.grids import DOMAIN as GRIDS
 from api.schema.leaders import DOMAIN as LEADERS
+from api.schema.organisations import DOMAIN as ORGANISATIONS
 from api.schema.people import DOMAIN as PEOPLE
 
-DOMAINS: tuple[Domain, ...] = (PEOPLE, ACCOUNTS, GRIDS, LEADERS, ACTIVITIES)
+DOMAINS: tuple[Domain, ...] = (PEOPLE, ACCOUNTS, GRIDS, LEADERS, ACTIVITIES, ORGANISATIONS)
 
 
 def query_mixins() -> tuple[type, ...]:

@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, datetime, timedelta, timezone
 
 from tortoise.expressions import Q
 from tortoise.functions import Count
@@ -32,6 +32,12 @@ MAX_SEARCH_LENGTH = 50
 MAX_MEMBERS = 50
 MAX_SANCTIONS = 50
 MAX_RATINGS = 20
+SHANGHAI = timezone(timedelta(hours=8), "Asia/Shanghai")
+
+
+def today() -> date:
+    """Today's calendar date in Pinghu (ratings and sanctions are decided by the day)."""
+    return datetime.now(SHANGHAI).date()
 
 
 @dataclass(frozen=True)
@@ -62,11 +68,11 @@ def directory_filter(f: DirectoryFilter) -> Q:
     if f.fields:
         parts.append(Q(field__in=list(f.fields)))
     if f.rating is not None:
-        parts.append(Q(rating=f.rating, rating_valid_until__gte=f.day or date.today()))
+        parts.append(Q(rating=f.rating, rating_valid_until__gte=f.day or today()))
     if f.social_work is not None:
         parts.append(Q(social_work=f.social_work))
     if f.search:
-        parts.append(Q(name__icontains=f.search.strip()[:MAX_SEARCH_LENGTH]))
+        parts.append(Q(name__contains=f.search.strip()[:MAX_SEARCH_LENGTH]))
     return Q(*parts)
 
 

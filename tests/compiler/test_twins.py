@@ -28,6 +28,7 @@ from domain.activities import policy as activity_policy
 from domain.activities import queries as activity_queries
 from domain.grids import queries as grid_queries
 from domain.leaders import queries as leader_queries
+from domain.organisations import queries as organisation_queries
 from domain.people import policy as people_policy
 from domain.people.masking import (
     mask_mobile,
@@ -68,6 +69,7 @@ Q_ONLY = {
     leader_queries.active_leaders,
     leader_queries.leaders_filter,
     leader_queries.name_search,
+    organisation_queries.directory_filter,
 }
 
 # SQL expression builders -> the Python function they twin (checked in this module).
