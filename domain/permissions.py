@@ -41,6 +41,7 @@ def _only(**granted: Access) -> dict[Role, Access]:
 
 _SIGNED_IN_OWN = {role: Access.OWN for role in Role}
 ACTIVITIES = "write:activities"
+ORGANISATIONS = "write:organisations"
 
 # Separation of duties. Roles that work with residents' personal data or casework: no account
 # holds ADMIN together with any of them (checked at every grant; `linzhi check-accounts` finds
@@ -157,6 +158,57 @@ MATRIX: tuple[Permission, ...] = (
         "按筛选条件导出活动记录（XLSX/CSV，最多 5000 条，含记录人姓名，留痕）",
         Access.DENIED,
         _only(GRID_STAFF=Access.IN_SCOPE, BUREAU_STAFF=Access.ALLOWED),
+    ),
+    Permission(
+        "organisation.view",
+        "浏览社会组织名录与组织主页（联系人脱敏）",
+        Access.ALLOWED,
+        {role: Access.ALLOWED for role in Role},
+    ),
+    Permission(
+        "organisation.register",
+        "登记社会组织、备案转登记、注销；列入或移出名录；记录等级评估；审核年报",
+        Access.DENIED,
+        _only(BUREAU_STAFF=Access.ALLOWED),
+        ORGANISATIONS,
+    ),
+    Permission(
+        "organisation.file",
+        "备案社区社会组织（所在镇（街道）或社区）",
+        Access.DENIED,
+        _only(GRID_STAFF=Access.IN_SCOPE, BUREAU_STAFF=Access.ALLOWED),
+        ORGANISATIONS,
+    ),
+    Permission(
+        "organisation.maintain",
+        "维护组织成员、联系人，报送年报（组织者仅限本组织；网格员仅限辖区内备案的组织）",
+        Access.DENIED,
+        _only(ORGANISER=Access.LIMITED, GRID_STAFF=Access.IN_SCOPE, BUREAU_STAFF=Access.ALLOWED),
+        ORGANISATIONS,
+    ),
+    Permission(
+        "socialwork.register",
+        "登记社工及督导资格，安排社工机构驻村（社区）服务",
+        Access.DENIED,
+        _only(BUREAU_STAFF=Access.ALLOWED),
+        ORGANISATIONS,
+    ),
+    Permission(
+        "supervision.log",
+        "记录督导（督导本人；民政局工作人员可代为记录）",
+        Access.DENIED,
+        {**{role: Access.OWN for role in DATA_ROLES}, Role.BUREAU_STAFF: Access.ALLOWED},
+        ORGANISATIONS,
+    ),
+    Permission(
+        "supervision.view",
+        "查看督导记录与督导量（督导本人、网格员与民政局工作人员）",
+        Access.DENIED,
+        {
+            **{role: Access.OWN for role in DATA_ROLES},
+            Role.GRID_STAFF: Access.ALLOWED,
+            Role.BUREAU_STAFF: Access.ALLOWED,
+        },
     ),
 )
 

@@ -2,8 +2,8 @@
 directory (names masked for the public by the adapters, as everywhere), the supervision log with
 its per-supervisor caseload and hours.
 
-Who sees the supervision log (`can_view_supervision`): bureau and grid staff, and supervisors
-their own records; supervision notes are about colleagues' practice, not public."""
+Who sees the supervision log (`can_view_supervision`): bureau and grid staff (not ADMIN), and
+supervisors their own records; supervision notes are about colleagues' practice, not public."""
 
 from __future__ import annotations
 
@@ -14,7 +14,7 @@ from datetime import date
 from tortoise.functions import Count, Sum
 from tortoise.queryset import QuerySet
 
-from domain.access import Actor
+from domain.access import Actor, Role
 from domain.organisations import policy as org_policy
 from domain.pagination import Page, PageRequest, keyset_page
 from domain.socialwork.models import (
@@ -92,8 +92,8 @@ async def supervisor_of_person(person_id: int | None) -> SocialWorker | None:
 
 
 def can_view_supervision(actor: Actor, supervisor: SocialWorker | None = None) -> bool:
-    if org_policy.is_bureau(actor) or actor.is_staff:
-        return True
+    if org_policy.is_bureau(actor) or actor.has_role(Role.GRID_STAFF):
+        return True  # staff working with agencies; ADMIN runs accounts, not casework
     return supervisor is not None and actor.person_id is not None and actor.person_id == supervisor.person_id
 
 

@@ -201,3 +201,6 @@ async def test_agency_reads_and_a_supervisors_caseload(sql_log: SqlLog) -> None:
     other = Actor(user_id=78, person_id=a.person_id)
     assert queries.can_view_supervision(own, supervisor)
     assert not queries.can_view_supervision(other, supervisor)
+    admin = Actor(user_id=79, grants=(Grant(Role.ADMIN),))  # runs accounts, not casework
+    assert not queries.can_view_supervision(admin, supervisor)
+    assert queries.can_view_supervision(Actor(user_id=80, grants=(Grant(Role.GRID_STAFF),)), supervisor)
