@@ -1,7 +1,8 @@
 """What each audit action and object type is called in Chinese.
 
 `record` refuses an action missing here, so every action the code can write has a label on the
-audit page and in its filter."""
+audit page and in its filter. Domains added after the first ones register their own labels from
+their package (`register`), so a new domain does not edit this file."""
 
 from __future__ import annotations
 
@@ -51,22 +52,6 @@ ACTIONS: dict[str, str] = {
     "activity.photo_add": "添加活动照片",
     "activity.photo_remove": "删除活动照片",
     "activity.export": "导出活动记录",
-    "organisation.register": "登记社会组织",
-    "organisation.file": "备案社区社会组织",
-    "organisation.upgrade": "备案转登记",
-    "organisation.deregister": "注销社会组织",
-    "organisation.sanction": "列入名录",
-    "organisation.lift_sanction": "移出名录",
-    "organisation.rate": "记录等级评估",
-    "organisation.add_member": "添加组织成员",
-    "organisation.end_member": "结束组织成员身份",
-    "organisation.submit_report": "报送年度报告",
-    "organisation.accept_report": "通过年度报告",
-    "organisation.return_report": "退回年度报告",
-    "agency.place": "社工机构驻点",
-    "agency.end_placement": "结束驻点",
-    "social_worker.register": "登记社工",
-    "supervision.log": "记录督导",
 }
 
 OBJECT_TYPES: dict[str, str] = {
@@ -78,9 +63,19 @@ OBJECT_TYPES: dict[str, str] = {
     "MicroLeader": "微领袖",
     "TrainingSession": "培训",
     "Activity": "活动记录",
-    "Organisation": "社会组织",
-    "SocialWorker": "社工",
 }
+
+
+def register(
+    actions: dict[str, str], object_types: dict[str, str], summary_keys: dict[str, str] | None = None
+) -> None:
+    """A domain's own labels, declared in its package (`domain/<d>/__init__.py`) so a new domain
+    does not edit this file. Registering a label twice is harmless; a different label for a
+    name already taken is refused (two domains would show one action under two names)."""
+    for table, new in ((ACTIONS, actions), (OBJECT_TYPES, object_types), (SUMMARY_KEYS, summary_keys or {})):
+        for name, label in new.items():
+            if table.setdefault(name, label) != label:
+                raise ValueError(f"audit label {name!r} is already {table[name]!r}")
 
 
 def require_labelled(action: str, object_type: str | None) -> None:
@@ -122,7 +117,4 @@ SUMMARY_KEYS: dict[str, str] = {
     "until": "截止",
     "expires_at": "到期时间",
     "cancelled_sessions": "取消的报名",
-    "list": "名录",
-    "level": "等级",
-    "year": "年度",
 }

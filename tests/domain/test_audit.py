@@ -223,3 +223,15 @@ async def test_an_action_without_a_chinese_label_is_refused() -> None:
     with pytest.raises(ValueError, match="no label"):
         await record(CLERK, "grid.update", "Spaceship", 1)
     assert await AuditEntry.all().count() == 0
+
+
+def test_a_domain_registers_its_own_labels_and_cannot_rename_anothers() -> None:
+    import domain.organisations  # noqa: F401  (registers its labels on import)
+    from domain.audit import labels
+
+    assert labels.ACTIONS["organisation.register"] == "登记社会组织"
+    assert labels.OBJECT_TYPES["Organisation"] == "社会组织"
+    labels.register({"organisation.register": "登记社会组织"}, {})  # the same label again: harmless
+    with pytest.raises(ValueError, match="already"):
+        labels.register({"activity.verify": "别的名字"}, {})
+    assert labels.ACTIONS["activity.verify"] == "核实活动记录"
