@@ -250,7 +250,11 @@ async def in_process(
     from api.app import create_app
     from api.settings import Settings
 
-    app = create_app(Settings.from_env().with_(database_url=url, env="development"))
+    # the served servers' settings (`start_linzhi`): no anonymous or session counter per request
+    settings = Settings.from_env().with_(
+        database_url=url, env="development", rate_limit_anonymous="off", rate_limit_session="off"
+    )
+    app = create_app(settings)
     log = SqlLog()
     logger = logging.getLogger("tortoise.db_client")
     logger.setLevel(logging.DEBUG)
