@@ -1,4 +1,4 @@
-"""The two places the api layer needs a library's private attribute, because no public API gives
+"""The places the api layer needs a library's private attribute, because no public API gives
 what it needs. Each is read or written only here; `tests/test_library_internals.py` fails
 when strawberry or graphql-core change them (their versions are pinned in uv.lock)."""
 
@@ -25,3 +25,11 @@ def hide_suggestions(context: ValidationContext) -> None:
     and only `validate(hide_suggestions=True)` sets it publicly, which strawberry's
     `validate_document` does not pass; a rule instantiated before the visit sets it here."""
     context._hide_suggestions = True
+
+
+def strawberry_schema(schema: GraphQLSchema) -> Any:
+    """The strawberry `Schema` a graphql-core schema was built by. strawberry 0.341 links it as
+    `GraphQLSchema._strawberry_schema` (its own resolvers read it there) and has no public
+    accessor; the compiled read path converts arguments with that schema's scalar registry and
+    config, exactly as the resolvers receive them."""
+    return schema._strawberry_schema  # type: ignore[attr-defined]

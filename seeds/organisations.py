@@ -27,7 +27,6 @@ from tortoise.transactions import in_transaction
 from domain.grids.codes import GridKind
 from domain.grids.models import GridCell, path_ids
 from domain.organisations.models import (
-    RATING_VALID_YEARS,
     AnnualReport,
     LegalForm,
     MemberRole,
@@ -40,6 +39,7 @@ from domain.organisations.models import (
     ReportStatus,
     Sanction,
     SanctionList,
+    rating_valid_until,
 )
 from domain.people.models import Person
 from domain.socialwork.models import (
@@ -350,7 +350,7 @@ def _row(draft: OrgDraft, place: _Place, contact: int) -> Organisation:
     home_id, home_path = _home(draft, place)
     registered = draft.status is OrgStatus.REGISTERED
     rating = draft.rating
-    until = _rating_until(rating[1]) if rating else None
+    until = rating_valid_until(rating[1]) if rating else None
     return Organisation(
         name=draft.name,
         legal_form=draft.legal_form,
@@ -371,14 +371,6 @@ def _row(draft: OrgDraft, place: _Place, contact: int) -> Organisation:
         contact_id=contact,
         is_demo=True,
     )
-
-
-def _rating_until(rated_on: date) -> date:
-    try:
-        anniversary = rated_on.replace(year=rated_on.year + RATING_VALID_YEARS)
-    except ValueError:
-        anniversary = date(rated_on.year + RATING_VALID_YEARS, 3, 1)
-    return anniversary - timedelta(days=1)
 
 
 async def _organisation_ids(drafts: Sequence[OrgDraft]) -> dict[str, int]:
@@ -416,7 +408,7 @@ async def _insert_history(drafts: Sequence[OrgDraft], ids: dict[str, int], peopl
                     organisation_id=org,
                     level=level,
                     rated_on=rated_on,
-                    valid_until=_rating_until(rated_on),
+                    valid_until=rating_valid_until(rated_on),
                     is_demo=True,
                 )
             )

@@ -7,7 +7,7 @@ from __future__ import annotations
 from graphql import GraphQLSchema, TypeInfo, ValidationContext, parse, validate
 from tortoise.expressions import Q
 
-from api.library_internals import graphql_schema, hide_suggestions
+from api.library_internals import graphql_schema, hide_suggestions, strawberry_schema
 from api.schema import schema
 from domain.ids import BIGINT_MAX, INTEGER_MAX, largest_id
 from domain.tortoise_internals import q_is_negated
@@ -20,6 +20,10 @@ def test_graphql_schema_is_the_schema_strawberry_executes_with() -> None:
     assert core.query_type.name == "Query"
     assert validate(core, parse("{ gridKinds { kind label } }")) == []
     assert core is graphql_schema(schema)  # one object: the parse and validation caches key on it
+
+
+def test_strawberry_schema_is_the_schema_that_built_the_graphql_core_one() -> None:
+    assert strawberry_schema(graphql_schema(schema)) is schema
 
 
 def test_hide_suggestions_switches_graphql_cores_read_only_flag_on() -> None:

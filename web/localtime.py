@@ -1,13 +1,10 @@
-"""Times are stored in UTC and shown in Asia/Shanghai.
-
-China has kept UTC+8 without daylight saving since 1991, so a fixed offset is exact for every
-time this system stores, and needs no time-zone database on the server."""
+"""Times are stored in UTC and shown in Asia/Shanghai (`domain.clock`)."""
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime, time, timedelta, timezone
+from datetime import UTC, date, datetime, time
 
-SHANGHAI = timezone(timedelta(hours=8), "Asia/Shanghai")
+from domain.clock import SHANGHAI, today
 
 
 def local_datetime(value: datetime | None) -> str:
@@ -34,6 +31,4 @@ def local_clock(value: datetime) -> str:
     return value.astimezone(SHANGHAI).strftime("%H:%M")
 
 
-def today_local() -> date:
-    """Today's Shanghai calendar date."""
-    return datetime.now(SHANGHAI).date()
+today_local = today  # today's Shanghai calendar date

@@ -12,6 +12,7 @@ from strawberry.types.arguments import convert_arguments
 
 from api.compiler.planner import Builder, Env
 from api.compiler.sql import Fallback, Sql, invalid_argument
+from api.library_internals import strawberry_schema
 from api.schema.relay import node_pk
 from domain.errors import DomainError
 
@@ -41,7 +42,7 @@ def resolver_arguments(
     key = ("resolver-arguments", id(node))
 
     def values(env: Env) -> dict[str, Any]:
-        schema = env.schema._strawberry_schema  # type: ignore[attr-defined]
+        schema = strawberry_schema(env.schema)
         registry, config = schema.schema_converter.scalar_registry, schema.config
 
         def convert() -> dict[str, Any]:

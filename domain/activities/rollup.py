@@ -13,7 +13,7 @@ it from the rollup, the partial months at its edges from `activity_town_counts_i
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta, timezone
+from datetime import UTC, datetime
 from typing import Any
 
 from tortoise.backends.base.client import BaseDBAsyncClient
@@ -21,8 +21,7 @@ from tortoise.transactions import in_transaction
 
 from domain import sql
 from domain.activities.models import Activity, ActivityStatus
-
-SHANGHAI = timezone(timedelta(hours=8), "Asia/Shanghai")
+from domain.clock import SHANGHAI
 
 # The Shanghai month of `started_at` (stored in UTC) as yyyymm. SQLite: the text without its
 # fraction and offset (always +00:00), so a time a microsecond before midnight is not rounded

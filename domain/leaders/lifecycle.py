@@ -9,13 +9,14 @@ enrolment, attendance); neither of them is imported here.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, timedelta, timezone
+from datetime import UTC, date, datetime
 
 from tortoise.transactions import in_transaction
 
 from domain import sql
 from domain.access import Actor
 from domain.audit import service as audit
+from domain.clock import SHANGHAI
 from domain.errors import DomainError, ErrorCode, NotFound, ValidationError
 from domain.leaders import queries
 from domain.leaders.models import LEADER_TRANSITIONS, Certificate, Cohort, LeaderStatus, MicroLeader
@@ -23,7 +24,6 @@ from domain.leaders.queries import Progress
 
 AUTOMATIC_REASON = "达到结业条件"
 CERTIFICATE_PREFIX = "PH-WLX"
-SHANGHAI = timezone(timedelta(hours=8), "Asia/Shanghai")
 
 DATE_OF_STATUS = {
     LeaderStatus.ENROLLED: "enrolled_at",

@@ -24,6 +24,7 @@ from tortoise.transactions import in_transaction
 from domain.access import Actor
 from domain.accounts.models import User
 from domain.audit import service as audit
+from domain.clock import SHANGHAI
 from domain.errors import DomainError, ErrorCode, NotFound, ValidationError
 from domain.input import Errors
 from domain.leaders import checkin, lifecycle, policy, queries
@@ -656,7 +657,7 @@ def check_in_window(session: TrainingSession) -> tuple[datetime, datetime]:
 def require_within_window(session: TrainingSession, now: datetime) -> None:
     opens, closes = check_in_window(session)
     if now < opens:
-        local = opens.astimezone(lifecycle.SHANGHAI)
+        local = opens.astimezone(SHANGHAI)
         raise DomainError(
             LeaderCode.CHECK_IN_TOO_EARLY,
             f"签到尚未开始：本场培训于 {local:%m月%d日 %H:%M} 起可签到（开始前 30 分钟）",

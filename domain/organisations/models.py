@@ -9,13 +9,15 @@ register; the upgrade keeps its filing number and date as history.
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, timedelta
 from enum import StrEnum
 from typing import TYPE_CHECKING
 
 from tortoise import fields
 from tortoise.indexes import Index
 from tortoise.models import Model
+
+from domain.clock import years_later
 
 if TYPE_CHECKING:
     from domain.grids.models import GridCell
@@ -112,6 +114,11 @@ class Rating(StrEnum):
 
 
 RATING_VALID_YEARS = 5
+
+
+def rating_valid_until(rated_on: date) -> date:
+    """The last day a rating is valid: the day before its fifth anniversary."""
+    return years_later(rated_on, RATING_VALID_YEARS) - timedelta(days=1)
 
 
 class SanctionList(StrEnum):

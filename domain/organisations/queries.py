@@ -10,11 +10,12 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta, timezone
+from datetime import date
 
 from tortoise.expressions import Q
 from tortoise.functions import Count
 
+from domain import clock
 from domain.organisations.models import (
     LegalForm,
     Organisation,
@@ -32,12 +33,6 @@ MAX_SEARCH_LENGTH = 50
 MAX_MEMBERS = 50
 MAX_SANCTIONS = 50
 MAX_RATINGS = 20
-SHANGHAI = timezone(timedelta(hours=8), "Asia/Shanghai")
-
-
-def today() -> date:
-    """Today's calendar date in Pinghu (ratings and sanctions are decided by the day)."""
-    return datetime.now(SHANGHAI).date()
 
 
 @dataclass(frozen=True)
@@ -68,7 +63,7 @@ def directory_filter(f: DirectoryFilter) -> Q:
     if f.fields:
         parts.append(Q(field__in=list(f.fields)))
     if f.rating is not None:
-        parts.append(Q(rating=f.rating, rating_valid_until__gte=f.day or today()))
+        parts.append(Q(rating=f.rating, rating_valid_until__gte=f.day or clock.today()))
     if f.social_work is not None:
         parts.append(Q(social_work=f.social_work))
     if f.search:

@@ -19,6 +19,7 @@ from tortoise.transactions import in_transaction
 
 from domain.access import Actor
 from domain.audit import service as audit
+from domain.clock import years_later
 from domain.errors import DomainError, ErrorCode, NotFound, ValidationError, ValidationErrors
 from domain.grids.models import TOWN_DEPTH, GridCell, path_ids
 from domain.organisations import policy
@@ -26,7 +27,6 @@ from domain.organisations.codes import validate_uscc
 from domain.organisations.models import (
     BAR_YEARS,
     ORG_TRANSITIONS,
-    RATING_VALID_YEARS,
     LegalForm,
     Organisation,
     OrgField,
@@ -35,6 +35,7 @@ from domain.organisations.models import (
     RatingRecord,
     Sanction,
     SanctionList,
+    rating_valid_until,
 )
 
 
@@ -58,13 +59,6 @@ class OrganisationInput:
 
 def _invalid(code: ErrorCode, message: str, path: str) -> ValidationError:
     return ValidationError(code, message, [path])
-
-
-def _years_later(day: date, years: int) -> date:
-    try:
-        return day.replace(year=day.year + years)
-    except ValueError:  # 29 February: the anniversary is 1 March
-        return date(day.year + years, 3, 1)
 
 
 def _text(value: str | None, path: str, label: str, low: int, high: int, errors: list[DomainError]) -> str:
@@ -260,7 +254,7 @@ async def add_sanction(
     if listed_on > today:
         errors.append(_invalid(ErrorCode.FUTURE_TIME, "日期不能晚于今天", "listedOn"))
     if sanction_list is SanctionList.BARRED and removed_on is None:
-        removed_on = _years_later(listed_on, BAR_YEARS)
+        removed_on = years_later(listed_on, BAR_YEARS)
     if removed_on is not None and removed_on <= listed_on:
         errors.append(_invalid(ErrorCode.END_BEFORE_START, "移出日期须晚于列入日期", "removedOn"))
     if errors:
@@ -310,7 +304,7 @@ async def record_rating(
         organisation = await _locked(organisation_id)
         if organisation.status is not OrgStatus.REGISTERED:
             raise DomainError(ErrorCode.NOT_FOR_TYPE, "只有已登记的社会组织参加等级评估", ["id"])
-        valid_until = date.fromordinal(_years_later(rated_on, RATING_VALID_YEARS).toordinal() - 1)
+        valid_until = rating_valid_until(rated_on)
         rating = await RatingRecord.create(
             organisation_id=organisation.id, level=level, rated_on=rated_on, valid_until=valid_until
         )

@@ -18,7 +18,7 @@ from tortoise.functions import Count, Min
 from domain.access import Actor, Role
 from domain.activities import policy as activity_policy
 from domain.activities.models import Activity, ActivityStatus
-from domain.activities.rollup import SHANGHAI
+from domain.clock import SHANGHAI
 from domain.grids.models import GridCell
 from domain.leaders import queries as leader_queries
 from domain.leaders.models import LeaderStatus, MicroLeader, TrainingSession

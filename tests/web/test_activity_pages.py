@@ -14,6 +14,7 @@ from starlette.routing import Route
 from domain import storage
 from domain.activities import service
 from domain.activities.models import Activity, ActivityPhoto, ActivityStatus, ActivityType, MediationOutcome
+from domain.clock import today
 from tests.conftest import SqlLog
 from tests.factories_activities import (
     Cast,
@@ -29,7 +30,7 @@ from tests.web.html import Element, parse
 from tests.web.session import Browser, signed_in
 from web.app import web_routes
 from web.localtime import SHANGHAI, at_local
-from web.pages.activities import PAGE_SIZE, today
+from web.pages.activities import PAGE_SIZE
 
 HTMX = {"HX-Request": "true"}
 

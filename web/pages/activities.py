@@ -26,6 +26,7 @@ from domain.activities.models import (
     public_by_default,
 )
 from domain.activities.queries import FeedFilter
+from domain.clock import SHANGHAI
 from domain.grids import queries as grid_queries
 from domain.grids.models import GridCell, path_ids
 from domain.leaders import queries as leader_queries
@@ -33,7 +34,7 @@ from domain.leaders.models import MicroLeader
 from domain.pagination import Key, Page, PageRequest
 from domain.people.policy import PersonView, view_for
 from web.forms import text, whole_number
-from web.localtime import SHANGHAI, at_local, local_clock, local_date, local_datetime, start_of_day
+from web.localtime import at_local, local_clock, local_date, local_datetime, start_of_day
 
 PAGE_SIZE = 20
 MAX_CELL_OPTIONS = 300
@@ -304,10 +305,6 @@ def _clock(raw: str) -> time | None:
         return time.fromisoformat(raw).replace(second=0, microsecond=0, tzinfo=None)
     except ValueError:
         return None
-
-
-def today() -> dt.date:
-    return datetime.now(SHANGHAI).date()
 
 
 def uploads(form: FormData) -> list[UploadFile]:

@@ -15,6 +15,7 @@ from decimal import Decimal
 from typing import Any
 
 from domain.access import Actor
+from domain.clock import SHANGHAI
 from domain.errors import DomainError, ValidationErrors
 from domain.grids import queries as grid_queries
 from domain.input import Errors
@@ -32,7 +33,7 @@ from domain.leaders.queries import Progress, SheetRow
 from domain.people.policy import PersonView, view_for
 from domain.people.validation import normalise_mobile, normalise_person_name
 from web.forms import field_errors, whole_number
-from web.localtime import SHANGHAI, at_local, local_clock, local_datetime
+from web.localtime import at_local, local_clock, local_datetime
 
 SESSION_TYPES = tuple(SessionType)
 SOURCE_ROLES = tuple(SourceRole)

@@ -19,6 +19,7 @@ from domain.grids.models import GridCell
 from web import exports
 from web.actor import actor
 from web.forms import FORM, field_errors, texts
+from web.localtime import today_local
 from web.pages import activities as pages
 from web.render import redirect, render
 from web.routes.accounts import sign_in_redirect
@@ -79,7 +80,7 @@ async def _log_form(
         "room": pages.MAX_PHOTOS - len(existing) - len(held or []),
         "max_photos": pages.MAX_PHOTOS,
         "labels": pages.FORM_LABELS,
-        "today": pages.today().isoformat(),
+        "today": today_local().isoformat(),
     }
     url = f"{MY_ACTIVITIES}/{activity.id}/edit" if activity else "/me/log/new"
     return render(
@@ -101,7 +102,7 @@ async def new_activity(request: Request) -> Response:
     if viewer is None:
         return sign_in_redirect(request)
     cells = await pages.log_cells(viewer)
-    filled = pages.ActivityForm.blank(cells[0].cell.id if cells else None, pages.today())
+    filled = pages.ActivityForm.blank(cells[0].cell.id if cells else None, today_local())
     return await _log_form(request, viewer, filled)
 
 
@@ -433,7 +434,7 @@ async def feed_export(request: Request) -> Response:
     where = query.feed_filter(cell, statuses_allowed=policy.covers(viewer, cell.path))
     activities = await service.export_activities(actor=viewer, cell=cell, where=where)
     rows = await pages.export_rows(viewer, activities)
-    name = f"{cell.name}-活动记录-{pages.today().strftime('%Y%m%d')}"
+    name = f"{cell.name}-活动记录-{today_local().strftime('%Y%m%d')}"
     return exports.spreadsheet(fmt, name, "活动记录", pages.EXPORT_HEADERS, rows)
 
 

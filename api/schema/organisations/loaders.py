@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from strawberry.dataloader import DataLoader
 
 from api.schema.loaders import loader_field
+from domain import clock
 from domain.organisations import eligibility, queries
 from domain.organisations.eligibility import Eligibility
 from domain.organisations.models import Organisation, OrganisationMember, RatingRecord, Sanction
@@ -33,7 +34,7 @@ async def ratings_by_organisation(keys: list[int]) -> list[list[RatingRecord]]:
 
 
 async def eligibility_by_organisation(keys: list[int]) -> list[Eligibility]:
-    found = await eligibility.eligibility_of(keys, queries.today())
+    found = await eligibility.eligibility_of(keys, clock.today())
     return [found[k] for k in keys]
 
 
