@@ -24,6 +24,8 @@ from datetime import date, timedelta
 from stdnum.cn import uscc as stdnum_uscc
 from tortoise.transactions import in_transaction
 
+from domain.access import Role
+from domain.accounts.models import RoleAssignment, User
 from domain.grids.codes import GridKind
 from domain.grids.models import GridCell, path_ids
 from domain.organisations.models import (
@@ -558,4 +560,25 @@ async def load_organisation_seeds(*, seed: int = DEFAULT_SEED) -> OrganisationSe
         await _insert_history(drafts, ids, people)
         agencies = [(ids[d.name], d.town_code) for d in drafts if d.social_work]
         workers, supervisions = await _insert_social_work(rng, places, agencies)
+        await _scope_demo_organiser(drafts, ids)
     return OrganisationSeedReport(len(drafts), workers, supervisions)
+
+
+DEMO_ORGANISER = "demo.organiser"
+
+
+async def _scope_demo_organiser(drafts: list[OrgDraft], ids: dict[str, int]) -> None:
+    """`demo.organiser` acts for the first filed 居民互助类 organisation of 当湖街道, so the demo
+    shows what an organiser keeps (members, annual reports). Nothing without demo accounts."""
+    chosen = next(
+        d
+        for d in drafts
+        if d.town_code == pinghu.TOWNS[0].code
+        and d.status is OrgStatus.FILED
+        and d.field is OrgField.MUTUAL_AID
+    )
+    user = await User.get_or_none(username=DEMO_ORGANISER, is_demo=True)
+    if user is not None:
+        await RoleAssignment.filter(
+            user_id=user.id, role=Role.ORGANISER, organisation_id=None, revoked_at__isnull=True
+        ).update(organisation_id=ids[chosen.name])

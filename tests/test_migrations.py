@@ -345,3 +345,45 @@ async def test_sign_in_mobiles_are_backfilled_except_a_shared_one(database: str,
                 ("shared.one", None, False),
                 ("shared.two", None, False),
             ]
+
+
+async def _old_grant(username: str, role: str, organisation_id: int | None) -> None:
+    """A role grant in the columns role_assignment has at 0012 (an integer organisation_id)."""
+    user = await sql.fetch_all("SELECT id FROM app_user WHERE username = ?", [username])
+    await sql.fetch_all(
+        "INSERT INTO role_assignment (user_id, role, organisation_id, granted_at) VALUES (?, ?, ?, ?) "
+        "RETURNING id",
+        [user[0]["id"], role, organisation_id, datetime.now(UTC)],
+    )
+
+
+@pytest.mark.parametrize("database", DATABASES)
+async def test_grants_naming_a_bare_organisation_number_are_revoked(database: str, tmp_path: Path) -> None:
+    from domain.accounts.models import RoleAssignment
+
+    EXECUTOR_CACHE.clear()
+    with _empty_database(database, tmp_path) as url:
+        # GIVEN a database at 0012 with an organiser granted "组织编号 7" (an integer naming no
+        # table) and a reviewer granted without an organisation
+        await _migrate_to(url, "models.0012_organisations")
+        async with TortoiseContext() as ctx:
+            await ctx.init(config=tortoise_config(url))
+            await _old_account("old.organiser", "13811112222")
+            await _old_account("old.reviewer", "13811113333")
+            await _old_grant("old.organiser", "ORGANISER", 7)
+            await _old_grant("old.reviewer", "REVIEWER", None)
+        # WHEN 0013 runs
+        await _migrate_to(url)
+        # THEN the organiser's grant is revoked and names no organisation (the number might now
+        # be some real organisation's id); the reviewer's grant is untouched
+        async with TortoiseContext() as ctx:
+            await ctx.init(config=tortoise_config(url))
+            rows = (
+                await RoleAssignment.all()
+                .order_by("role")
+                .values_list("role", "organisation_id", "revoked_at")
+            )
+            assert [(role, org, revoked is not None) for role, org, revoked in rows] == [
+                ("ORGANISER", None, True),
+                ("REVIEWER", None, False),
+            ]

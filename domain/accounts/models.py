@@ -12,6 +12,7 @@ from domain.access import Role
 
 if TYPE_CHECKING:
     from domain.grids.models import GridCell
+    from domain.organisations.models import Organisation
     from domain.people.models import Person
 
 
@@ -122,7 +123,9 @@ class RoleAssignment(Model):
     cell: fields.ForeignKeyNullableRelation[GridCell] = fields.ForeignKeyField(
         "models.GridCell", related_name="role_assignments", null=True, on_delete=fields.RESTRICT
     )
-    organisation_id = fields.IntField(null=True)
+    organisation: fields.ForeignKeyNullableRelation[Organisation] = fields.ForeignKeyField(
+        "models.Organisation", related_name="role_assignments", null=True, on_delete=fields.RESTRICT
+    )
     granted_by: fields.ForeignKeyNullableRelation[User] = fields.ForeignKeyField(
         "models.User", related_name="granted_roles", null=True, on_delete=fields.SET_NULL
     )
@@ -131,6 +134,7 @@ class RoleAssignment(Model):
 
     user_id: int
     cell_id: int | None
+    organisation_id: int | None
 
     class Meta:
         table = "role_assignment"

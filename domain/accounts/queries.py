@@ -140,7 +140,7 @@ async def users_page(f: UserFilter, request: PageRequest) -> Page[User]:
 async def assignments_of(user_id: int) -> list[RoleAssignment]:
     return (
         await RoleAssignment.filter(user_id=user_id, revoked_at__isnull=True)
-        .select_related("cell")
+        .select_related("cell", "organisation")
         .order_by("granted_at", "id")
     )
 
@@ -151,7 +151,9 @@ async def assignments_of_users(user_ids: Iterable[int]) -> dict[int, list[RoleAs
     grouped: dict[int, list[RoleAssignment]] = defaultdict(list)
     if not wanted:
         return grouped
-    rows = RoleAssignment.filter(user_id__in=wanted, revoked_at__isnull=True).select_related("cell")
+    rows = RoleAssignment.filter(user_id__in=wanted, revoked_at__isnull=True).select_related(
+        "cell", "organisation"
+    )
     for assignment in await rows.order_by("granted_at", "id"):
         grouped[assignment.user_id].append(assignment)
     return grouped
@@ -162,7 +164,7 @@ async def tokens_of(user_id: int) -> list[ApiToken]:
 
 
 async def assignment_by_id(assignment_id: int) -> RoleAssignment:
-    found = await RoleAssignment.get_or_none(id=assignment_id).select_related("cell")
+    found = await RoleAssignment.get_or_none(id=assignment_id).select_related("cell", "organisation")
     if found is None:
         raise NotFound("角色授权不存在")
     return found

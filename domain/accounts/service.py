@@ -37,6 +37,7 @@ from domain.errors import (
 )
 from domain.grids.models import GridCell
 from domain.input import Errors
+from domain.organisations.models import Organisation, OrgStatus
 from domain.people.models import Person
 from domain.people.validation import normalise_mobile, normalise_person_name
 
@@ -494,6 +495,7 @@ async def grant_role(
     cell = await GridCell.get_or_none(id=cell_id) if cell_id is not None else None
     if cell_id is not None and cell is None:
         raise NotFound("网格单元不存在", ["cellId"])
+    organisation = await _grantable_organisation(role, organisation_id)
     async with in_transaction():
         # The user's row is locked while their roles are checked and the grant is written, so two
         # concurrent grants (ADMIN and a data role) cannot both pass the separation-of-duties check.
@@ -515,10 +517,24 @@ async def grant_role(
             user.id,
             role=role.value,
             cell=cell.code if cell else None,
-            organisation_id=organisation_id,
+            organisation=organisation.name if organisation else None,
         )
     assignment.cell = cell
     return assignment
+
+
+async def _grantable_organisation(role: Role, organisation_id: int | None) -> Organisation | None:
+    """An organisation scopes only an organiser, and only to an organisation still on the register."""
+    if organisation_id is None:
+        return None
+    if role is not Role.ORGANISER:
+        raise ValidationError(ErrorCode.NOT_FOR_TYPE, "只有组织者角色可以限定到社会组织", ["organisationId"])
+    organisation = await Organisation.get_or_none(id=organisation_id)
+    if organisation is None:
+        raise NotFound("社会组织不存在", ["organisationId"])
+    if organisation.status is OrgStatus.DEREGISTERED:
+        raise ValidationError(ErrorCode.RETIRED, "该社会组织已注销", ["organisationId"])
+    return organisation
 
 
 async def revoke_role(*, actor: Actor, assignment_id: int) -> RoleAssignment:

@@ -138,3 +138,25 @@ async def ratings_of(organisation_ids: Iterable[int]) -> dict[int, list[RatingRe
         if len(grouped[row.organisation_id]) < MAX_RATINGS:
             grouped[row.organisation_id].append(row)
     return {org: grouped[org] for org in wanted}
+
+
+MAX_SUGGESTIONS = 10
+
+
+async def by_name_or_code(text: str) -> Organisation | None:
+    """The organisation still on the register an administrator means: by its exact credit code,
+    filing number or name (names are unique among organisations on the register)."""
+    wanted = text.strip()
+    if not wanted:
+        return None
+    named = Q(uscc=wanted.upper()) | Q(filing_number=wanted) | Q(name=wanted)
+    return await Organisation.filter(named).exclude(status=OrgStatus.DEREGISTERED).order_by("id").first()
+
+
+async def suggestions(text: str) -> list[Organisation]:
+    """Up to `MAX_SUGGESTIONS` organisations on the register whose name contains `text`."""
+    wanted = text.strip()[:MAX_SEARCH_LENGTH]
+    if not wanted:
+        return []
+    found = Organisation.filter(name__contains=wanted).exclude(status=OrgStatus.DEREGISTERED)
+    return await found.order_by("name", "id").limit(MAX_SUGGESTIONS)

@@ -5,12 +5,15 @@ from __future__ import annotations
 import httpx
 
 from domain.access import Role
+from domain.accounts.service import SYSTEM, grant_role
 from domain.audit.models import AuditEntry
 from domain.grids.models import GridCell
+from domain.organisations import service as org_service
 from domain.people.models import Person
 from tests.accounts import make_user
 from tests.api.graphql import bearer, global_id, gql
-from tests.factories import build_tree
+from tests.domain.test_organisations import TODAY, filed
+from tests.factories import BUREAU, build_tree
 
 VIEWER = """
 { viewer {
@@ -134,3 +137,18 @@ async def test_unmasking_needs_a_reason(client: httpx.AsyncClient) -> None:
     )
     assert body["data"]["personUnmask"]["userErrors"][0]["field"] == ["reason"]
     assert not await AuditEntry.filter(action="person.unmask").exists()
+
+
+async def test_an_organisers_grant_names_its_organisation(client: httpx.AsyncClient) -> None:
+    # GIVEN an organiser granted for a filed organisation
+    tree = await build_tree(grids=1, micro_grids_per_grid=0)
+    org = await org_service.create_organisation(actor=BUREAU, data=filed(tree, "演示睦邻互助队"), today=TODAY)
+    user = await make_user("organiser.xu", Role.RESIDENT)
+    await grant_role(actor=SYSTEM, user_id=user.id, role=Role.ORGANISER, organisation_id=org.id)
+    # WHEN they ask who they are, THEN the grant names the organisation as a node
+    query = "{ viewer { roles { role organisation { id name } } } }"
+    roles = (await gql(client, query, headers=await bearer(user)))["data"]["viewer"]["roles"]
+    assert {
+        "role": "ORGANISER",
+        "organisation": {"id": global_id("Organisation", org.id), "name": "演示睦邻互助队"},
+    } in roles

@@ -9,9 +9,12 @@ from datetime import date
 
 import pytest
 
+from domain.access import Role
+from domain.accounts.models import RoleAssignment
+from domain.grids.models import GridCell
 from domain.organisations.codes import validate_uscc
 from domain.organisations.eligibility import eligibility_of
-from domain.organisations.models import LegalForm, Organisation, OrgStatus
+from domain.organisations.models import LegalForm, Organisation, OrgField, OrgStatus
 from domain.organisations.queries import DirectoryFilter, totals_by_status
 from domain.socialwork.models import SocialWorker, Station, Supervisee, SupervisionRecord
 from seeds import load_all, load_organisation_seeds, pinghu
@@ -51,6 +54,12 @@ async def test_the_seeded_registry_tells_the_reports_figures_and_nothing_real() 
     listed = await eligibility_of([org.id for org in organisations], date(2026, 11, 30))
     refused = [e for e in listed.values() if not e.eligible]
     assert 0 < len(refused) < 30
+
+    # the demo organiser acts for a filed 居民互助类 organisation of 当湖街道
+    grant = await RoleAssignment.get(user__username="demo.organiser", role=Role.ORGANISER)
+    acted_for = await Organisation.get(id=grant.organisation_id).select_related("home_cell")
+    assert (acted_for.status, acted_for.field) == (OrgStatus.FILED, OrgField.MUTUAL_AID)
+    assert acted_for.home_cell.path.startswith((await GridCell.get(code=pinghu.TOWNS[0].code)).path)
 
 
 async def test_a_second_load_changes_nothing() -> None:

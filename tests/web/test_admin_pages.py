@@ -10,9 +10,11 @@ from domain.accounts.models import RoleAssignment, Session, User
 from domain.accounts.service import SYSTEM
 from domain.audit.models import AuditEntry
 from domain.audit.service import record
+from domain.organisations import service as org_service
 from tests.accounts import make_user
 from tests.conftest import SqlLog
-from tests.factories import build_tree
+from tests.domain.test_organisations import TODAY, filed
+from tests.factories import BUREAU, build_tree
 from tests.web.html import Element, parse
 from tests.web.session import Browser, new_client, signed_in
 from web.localtime import SHANGHAI
@@ -299,7 +301,11 @@ async def test_granting_grid_staff_for_a_town_and_revoking_it(client: httpx.Asyn
         ({"role": "GRID_STAFF", "cell": ""}, "grant-cell", "网格员角色必须限定到一个网格范围"),
         ({"role": "GRID_STAFF", "cell": "330482999"}, "grant-cell", "没有编码为 330482999 的网格单元"),
         ({"role": "", "cell": ""}, "grant-role", "请选择角色"),
-        ({"role": "REVIEWER", "organisation": "第一"}, "grant-organisation", "组织编号应为数字"),
+        (
+            {"role": "ORGANISER", "organisation": "第一"},
+            "grant-organisation",
+            "名录中没有名称、统一社会信用代码或备案编号为“第一”的在册组织",
+        ),
     ],
 )
 async def test_a_grant_form_error_is_shown_beside_its_input(
@@ -553,3 +559,71 @@ async def test_summaries_speak_chinese_with_role_names_and_beijing_time(client: 
     # THEN keys and the role are in words, and 01:05 UTC reads as 09:05 Beijing time
     oldest = rows(doc)[-1]
     assert cell(oldest, "摘要") == "角色: 网格员/社区工作者，截止: 2026-03-01 09:05:07"
+
+
+async def test_an_organiser_is_granted_for_an_organisation_picked_by_name(client: httpx.AsyncClient) -> None:
+    # GIVEN a filed organisation and a resident
+    tree = await build_tree(grids=1, micro_grids_per_grid=0)
+    org = await org_service.create_organisation(actor=BUREAU, data=filed(tree, "演示睦邻互助队"), today=TODAY)
+    resident = await make_user("zhou.min")
+    browser = await bureau(client)
+    await browser.open(f"/admin/users/{resident.id}")
+
+    # WHEN the administrator types part of its name, THEN the form suggests it
+    _, options = await browser.open("/admin/organisations/options?organisation=睦邻")
+    assert [o.attrs["value"] for o in options.find_all("option")] == ["演示睦邻互助队"]
+
+    # WHEN they grant the organiser role for it by name
+    response = await browser.submit(
+        f"/admin/users/{resident.id}/roles",
+        {"role": "ORGANISER", "cell": "", "organisation": "演示睦邻互助队"},
+    )
+
+    # THEN the grant is scoped to that organisation, shown by name with a link, and audited by name
+    _, doc = await browser.open(response.headers["location"])
+    grant = await RoleAssignment.get(user_id=resident.id, role=Role.ORGANISER)
+    assert grant.organisation_id == org.id
+    link = doc.find("ul", class_="role-list").find("a", href=f"/organisations/{org.id}")
+    assert link is not None
+    assert link.text == "演示睦邻互助队"
+    granted = await AuditEntry.filter(action="role.grant").order_by("-seq").first()
+    assert granted is not None
+    assert granted.summary["organisation"] == "演示睦邻互助队"
+
+
+async def test_only_an_organiser_is_scoped_to_an_organisation_on_the_register(
+    client: httpx.AsyncClient,
+) -> None:
+    # GIVEN an organisation on the register and one deregistered
+    tree = await build_tree(grids=1, micro_grids_per_grid=0)
+    await org_service.create_organisation(actor=BUREAU, data=filed(tree, "演示睦邻互助队"), today=TODAY)
+    gone = await org_service.create_organisation(
+        actor=BUREAU, data=filed(tree, "演示已散互助队", filing_number="YS-GONE-1"), today=TODAY
+    )
+    await org_service.deregister(actor=BUREAU, organisation_id=gone.id, on=TODAY, reason="解散", today=TODAY)
+    resident = await make_user("zhou.min")
+    browser = await bureau(client)
+    await browser.open(f"/admin/users/{resident.id}")
+    cases = [
+        ({"role": "REVIEWER", "organisation": "演示睦邻互助队"}, "只有组织者角色可以限定到社会组织"),
+        (
+            {"role": "ORGANISER", "organisation": "演示已散互助队"},
+            "名录中没有名称、统一社会信用代码或备案编号为“演示已散互助队”的在册组织",
+        ),
+    ]
+    for form, message in cases:
+        # WHEN the grant is attempted, THEN the form says why beside the organisation and grants nothing
+        response = await browser.submit(f"/admin/users/{resident.id}/roles", {"cell": "", **form})
+        assert response.status_code == 422
+        assert parse(response.text).find(id="grant-organisation-error").text == message
+    assert await RoleAssignment.filter(user_id=resident.id).count() == 0
+
+
+async def test_the_organisation_suggestions_are_for_administrators_only(client: httpx.AsyncClient) -> None:
+    tree = await build_tree(grids=1, micro_grids_per_grid=0)
+    await org_service.create_organisation(actor=BUREAU, data=filed(tree, "演示睦邻互助队"), today=TODAY)
+    await make_user("resident.wu")
+    browser = await signed_in(client, "resident.wu")
+    response, _ = await browser.open("/admin/organisations/options?organisation=睦邻")
+    assert response.status_code == 403
+    assert "演示睦邻互助队" not in response.text

@@ -13,6 +13,7 @@ from domain.access import Actor, Role
 from domain.accounts import policy, service
 from domain.errors import ValidationError
 from domain.grids import queries as grids
+from domain.organisations import queries as organisations
 from web.actor import actor
 from web.forms import MAX_PASSWORD, field_errors, text, whole_number
 from web.pages import admin as pages
@@ -209,7 +210,8 @@ async def grant_role(request: Request) -> Response:
         organisation=text(form, "organisation").strip(),
     )
     role, cell_id = _role(filled.role), await _cell_id(filled.cell)
-    errors = _grant_errors(filled, role, cell_id)
+    organisation = await organisations.by_name_or_code(filled.organisation)
+    errors = _grant_errors(filled, role, cell_id, organisation_found=organisation is not None)
     if role is not None and not errors:
         try:
             await service.grant_role(
@@ -217,25 +219,37 @@ async def grant_role(request: Request) -> Response:
                 user_id=user_id,
                 role=role,
                 cell_id=cell_id,
-                organisation_id=whole_number(filled.organisation),
+                organisation_id=organisation.id if organisation else None,
             )
         except ValidationError as error:
-            errors = field_errors(error, {"role", "cell", "organisation"}, {"cellId": "cell"})
+            renamed = {"cellId": "cell", "organisationId": "organisation"}
+            errors = field_errors(error, {"role", "cell", "organisation"}, renamed)
     if errors:
         return await _user(request, viewer, user_id, grant=filled, errors=errors, status_code=422)
     return redirect(request, f"/admin/users/{user_id}?done=granted")
 
 
-def _grant_errors(filled: pages.GrantForm, role: Role | None, cell_id: int | None) -> dict[str, str]:
-    """What the form itself gets wrong: no role, an unknown cell code, a non-numeric organisation."""
+def _grant_errors(
+    filled: pages.GrantForm, role: Role | None, cell_id: int | None, *, organisation_found: bool
+) -> dict[str, str]:
+    """What the form itself gets wrong: no role, an unknown cell code, an organisation not found."""
     errors = {}
     if role is None:
         errors["role"] = "请选择角色"
     if filled.cell and cell_id is None:
         errors["cell"] = f"没有编码为 {filled.cell} 的网格单元"
-    if filled.organisation and whole_number(filled.organisation) is None:
-        errors["organisation"] = "组织编号应为数字"
+    if filled.organisation and not organisation_found:
+        errors["organisation"] = (
+            f"名录中没有名称、统一社会信用代码或备案编号为“{filled.organisation}”的在册组织"
+        )
     return errors
+
+
+async def organisation_options(request: Request) -> Response:
+    """The grant form's organisation suggestions (a datalist's options), for administrators."""
+    policy.require_manage_users(actor(request))
+    found = await organisations.suggestions(request.query_params.get("organisation", ""))
+    return render(request, "admin/_organisation_options.html", {"organisations": found})
 
 
 async def _cell_id(code: str) -> int | None:
@@ -261,5 +275,8 @@ def routes() -> list[Route]:
         Route("/admin/users/{user_id:id}/password", reset_password, methods=["POST"], name="reset_password"),
         Route("/admin/users/{user_id:id}/unlock", unlock, methods=["POST"], name="unlock_user"),
         Route("/admin/users/{user_id:id}/roles", grant_role, methods=["POST"], name="grant_role"),
+        Route(
+            "/admin/organisations/options", organisation_options, methods=["GET"], name="organisation_options"
+        ),
         Route("/admin/roles/{assignment_id:id}/revoke", revoke_role, methods=["POST"], name="revoke_role"),
     ]

@@ -7,6 +7,7 @@ import strawberry
 from api.schema.grids.types import GridCellType
 from api.schema.info import Info
 from api.schema.limits import max_items
+from api.schema.organisations.types import OrganisationType
 from api.schema.people.types import PersonType
 from api.schema.relay import USER_ERRORS, UserError
 from domain.access import ALL_SCOPES, Grant, Role
@@ -20,7 +21,9 @@ RoleEnum = strawberry.enum(Role, name="Role", description="角色")
 class RoleGrant:
     role: RoleEnum  # type: ignore[valid-type]
     label: str
-    organisation_id: int | None
+    organisation_id: int | None = strawberry.field(
+        deprecation_reason="改用 organisation：角色限定的社会组织（此前的整数不指向任何组织，已撤销）"
+    )
     cell_id: strawberry.Private[int | None]
 
     @classmethod
@@ -38,6 +41,13 @@ class RoleGrant:
             return None
         cell = await info.context.loaders.grids.cell_by_id.load(self.cell_id)
         return GridCellType.from_model(cell) if cell else None
+
+    @strawberry.field(description="角色限定的社会组织（组织者代表该组织办理事务）")
+    async def organisation(self, info: Info) -> OrganisationType | None:
+        if self.organisation_id is None:
+            return None
+        found = await info.context.loaders.organisations.organisation_by_id.load(self.organisation_id)
+        return OrganisationType.from_model(found) if found else None
 
 
 @strawberry.enum(description="本次请求的认证方式")
