@@ -16,11 +16,13 @@ from tortoise.queryset import QuerySet
 
 from domain.access import Actor, Role
 from domain.organisations import policy as org_policy
+from domain.organisations.models import LegalForm, Organisation, OrgStatus
 from domain.pagination import Page, PageRequest, keyset_page
 from domain.socialwork.models import (
     CertificateLevel,
     Placement,
     SocialWorker,
+    Station,
     Supervisee,
     SupervisionRecord,
 )
@@ -121,3 +123,41 @@ async def supervision_log(supervisor_id: int, page: PageRequest) -> Page[Supervi
     """A supervisor's records, newest first: one statement."""
     qs = SupervisionRecord.filter(supervisor_id=supervisor_id)
     return await keyset_page(qs, RECORD_ORDER, page, descending=True)
+
+
+MAX_AGENCIES = 200  # Pinghu has 24; a bound, not a page
+
+
+@dataclass(frozen=True)
+class AgencyRow:
+    agency: Organisation
+    workers: int
+    places: int
+    """Villages and communities it is stationed in today."""
+
+
+async def agencies() -> list[AgencyRow]:
+    """The social-work agencies on the register with their workers and current placements, by
+    name: three statements."""
+    found = (
+        await Organisation.filter(
+            social_work=True, legal_form=LegalForm.SERVICE_INSTITUTION, status=OrgStatus.REGISTERED
+        )
+        .select_related("home_cell")
+        .order_by("name", "id")
+        .limit(MAX_AGENCIES)
+    )
+    ids = [a.id for a in found]
+    workers = SocialWorker.filter(employer_id__in=ids).group_by("employer_id").annotate(n=Count("id"))
+    worker_counts = {int(r["employer_id"]): int(r["n"]) for r in await workers.values("employer_id", "n")}
+    places = Placement.filter(agency_id__in=ids, ended_on__isnull=True).group_by("agency_id")
+    place_counts = {
+        int(r["agency_id"]): int(r["n"])
+        for r in await places.annotate(n=Count("id")).values("agency_id", "n")
+    }
+    return [AgencyRow(a, worker_counts.get(a.id, 0), place_counts.get(a.id, 0)) for a in found]
+
+
+async def stations() -> list[Station]:
+    """Every town's social-work station with its town and operator, in town order: one statement."""
+    return await Station.all().select_related("town", "operator").order_by("town__code", "id")

@@ -9,7 +9,7 @@ import httpx
 
 from domain.access import Role
 from domain.socialwork import service
-from domain.socialwork.models import SupervisionForm, SupervisorLevel
+from domain.socialwork.models import Station, SupervisionForm, SupervisorLevel
 from domain.socialwork.service import SupervisionInput
 from tests.accounts import make_user
 from tests.conftest import SqlLog
@@ -62,3 +62,31 @@ async def test_agency_page_workers_directory_and_supervision_log(
     )
     response, _ = await other.open(f"/supervision/{supervisor.id}")
     assert response.status_code == 404
+
+
+async def test_the_agency_directory_lists_agencies_and_stations_in_four_statements(
+    client: httpx.AsyncClient, sql_log: SqlLog
+) -> None:
+    # GIVEN an agency placed in a community with two workers, a registered 社会服务机构 without the
+    # social-work flag, and the town's station run by the agency
+    tree = await build_tree()
+    agency = await _agency(tree)
+    await _agency(tree, social_work=False, serial="MJ5870002")
+    await _place(agency, tree.community.id)
+    await _worker(1, agency)
+    await _worker(2, agency)
+    await Station.create(name="演示社工站", town_id=tree.town.id, operator_id=agency)
+
+    # WHEN anyone opens the agency directory
+    sql_log.reset()
+    response = await client.get("/agencies")
+
+    # THEN it lists the agency only, with its workers and places, and the station with its
+    # operator, in four statements
+    assert response.status_code == 200
+    assert sql_log.count == 4
+    doc = parse(response.text)
+    cards = doc.find_all(class_="org-card")
+    assert [c.find("a").text for c in cards] == ["演示社工服务中心MJ5870001"]
+    assert "社工 2 人 · 驻点 1 个村（社区）" in cards[0].text
+    assert "演示社工站（当湖街道），由 演示社工服务中心MJ5870001 运营" in " ".join(doc.text.split())

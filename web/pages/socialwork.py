@@ -12,7 +12,7 @@ from domain.organisations.models import Organisation
 from domain.pagination import PageRequest
 from domain.people.policy import PersonView, view_for
 from domain.socialwork import queries
-from domain.socialwork.models import CertificateLevel, Placement, SocialWorker, SupervisionRecord
+from domain.socialwork.models import CertificateLevel, Placement, SocialWorker, Station, SupervisionRecord
 from domain.socialwork.queries import Caseload, WorkerFilter
 from web.forms import whole_number
 
@@ -88,3 +88,14 @@ async def supervision(actor: Actor, worker_id: int, year: int) -> SupervisionVie
     log = await queries.supervision_log(found.id, PageRequest(first=50))
     caseload = await queries.caseload(found.id, year)
     return SupervisionView(found, view_for(actor, found.person), caseload, year, log.items)
+
+
+@dataclass(frozen=True)
+class AgenciesView:
+    agencies: list[queries.AgencyRow]
+    stations: list[Station]
+
+
+async def agencies() -> AgenciesView:
+    """The public agency directory and the towns' stations: four statements."""
+    return AgenciesView(await queries.agencies(), await queries.stations())

@@ -20,6 +20,12 @@ async def workers(request: Request) -> Response:
     return render(request, "socialwork/workers.html", context, fragment="socialwork/_workers.html")
 
 
+async def agencies(request: Request) -> Response:
+    view = await pages.agencies()
+    context = {"title": "社工机构与社工站", "view": view}
+    return render(request, "socialwork/agencies.html", context, fragment="socialwork/_agencies.html")
+
+
 async def my_supervision(request: Request) -> Response:
     """A supervisor's own log; staff start from the directory's supervisors."""
     viewer = actor(request)
@@ -44,6 +50,7 @@ async def supervision(request: Request) -> Response:
 def routes() -> list[Route]:
     return [
         Route("/social-workers", workers, methods=["GET"], name="social_workers"),
+        Route("/agencies", agencies, methods=["GET"], name="agencies"),
         Route("/supervision", my_supervision, methods=["GET"], name="my_supervision"),
         Route("/supervision/{worker_id:id}", supervision, methods=["GET"], name="supervision"),
     ]
