@@ -50,8 +50,9 @@ MIN_COMMON_ENTRIES = 3
 """Fewer entries shared with the others and a reviewer's rho is not computed."""
 MIN_CONCORDANCE_ENTRIES = 3
 """Kendall's W over fewer entries says little (with two it only asks which one is better)."""
-BLOCK_SEARCH_LIMIT = 10_000
-"""At most this many candidate blocks are examined for Kendall's W on an incomplete design."""
+BLOCK_SEARCH_LIMIT = 5_000
+"""At most this many candidate blocks are examined exhaustively for Kendall's W on an incomplete
+design; beyond, a greedy search (`concordance`)."""
 PRECISION = 9
 """Figures are compared rounded to this many decimals, so sums of the same totals taken in
 another order tie."""
@@ -74,6 +75,8 @@ class EntryResult:
     spread: float
     aggregate: float
     """The figure under the panel's rule (`applied` names the figure actually used)."""
+    rule: AggregationRule
+    """The panel's rule."""
     applied: AggregationRule
     """The figure `aggregate` is: MEDIAN when TRIMMED_MEAN falls back for too few reviewers."""
 
@@ -89,7 +92,7 @@ class EntryResult:
     @property
     def fell_back_to_median(self) -> bool:
         """True when the panel's rule is TRIMMED_MEAN and the median was used instead."""
-        return self.trimmed_mean is None and self.applied is AggregationRule.MEDIAN
+        return self.rule is AggregationRule.TRIMMED_MEAN and self.applied is AggregationRule.MEDIAN
 
 
 class ConcordanceBasis(StrEnum):
@@ -108,6 +111,9 @@ class Concordance:
     reviewer_ids: tuple[ReviewerId, ...]
     entry_ids: tuple[EntryId, ...]
     reason: str | None = None
+    exhaustive: bool = True
+    """False when the design was too scattered to examine every block: the block is then the
+    best one a greedy search found (see `concordance`)."""
 
 
 @dataclass(frozen=True)
@@ -198,6 +204,7 @@ def _entry_result(
         z_display=pooled_mean + z_mean * pooled_sd,
         spread=max(values) - min(values),
         aggregate=0.0,
+        rule=rule,
         applied=rule,
     )
     aggregate, applied = result.under(rule)
@@ -259,7 +266,7 @@ def spearman(xs: Sequence[float], ys: Sequence[float]) -> float | None:
     syy = sum((b - my) ** 2 for b in ry)
     if sxx == 0 or syy == 0:
         return None
-    return max(-1.0, min(1.0, sxy / math.sqrt(sxx * syy)))
+    return sxy / math.sqrt(sxx * syy)
 
 
 # --- per reviewer --------------------------------------------------------------------------------
@@ -333,7 +340,7 @@ def kendall_w(table: Sequence[Sequence[float]]) -> float | None:
     denominator = m * m * (n**3 - n) - m * ties
     if denominator <= 0:
         return None
-    return max(0.0, min(1.0, 12 * s / denominator))
+    return 12 * s / denominator
 
 
 def _tie_term(row: Sequence[float]) -> int:
@@ -349,24 +356,32 @@ def concordance(totals: Totals) -> Concordance:
     incomplete design it is computed over a complete block: a set of at least two reviewers and
     at least three entries that each of those reviewers scored. The block chosen is the largest
     by reviewers × entries (then more entries, then more reviewers, then the smaller entry ids):
-    on a complete design that is the whole table (basis ALL). Blocks are the intersections of
-    reviewers' entry sets (every maximal complete block is one), at most `BLOCK_SEARCH_LIMIT` of
-    them. When no block exists (or the search exceeds the limit, or every reviewer in the block
-    tied every entry), W is None with a reason (basis NONE)."""
+    on a complete design that is the whole table (basis ALL).
+
+    Search: every maximal complete block's entries are an intersection of reviewers' entry sets,
+    so all such intersections are examined, up to `BLOCK_SEARCH_LIMIT` of them (`exhaustive`).
+    Beyond that (many reviewers who each missed a few different entries) the candidates are
+    those of a greedy peel instead: from all reviewers, repeatedly leave out the reviewer whose
+    absence leaves the most common entries; each step's common entries, with every reviewer
+    who scored all of them, is a candidate (`exhaustive` is then False: the block is the best
+    found, possibly not the largest). When no block exists, or every reviewer in it tied every
+    entry, W is None with a reason (basis NONE)."""
     entry_sets = _entry_sets(totals)
-    block = _largest_block(entry_sets)
-    if isinstance(block, str):
-        return Concordance(None, ConcordanceBasis.NONE, (), (), block)
+    candidates = _closed_entry_sets(entry_sets)
+    exhaustive = candidates is not None
+    block = _largest_block(entry_sets, candidates if candidates is not None else _peeled(entry_sets))
+    if block is None:
+        reason = f"没有至少 2 位评审共同评分的 {MIN_CONCORDANCE_ENTRIES} 个以上项目，无法计算肯德尔协调系数"
+        return Concordance(None, ConcordanceBasis.NONE, (), (), reason, exhaustive)
     reviewer_ids, entry_ids = block
     table = [[totals[e][r] for e in entry_ids] for r in reviewer_ids]
     w = kendall_w(table)
     if w is None:
-        return Concordance(
-            None, ConcordanceBasis.NONE, reviewer_ids, entry_ids, "所有评审对这些项目的评分都相同"
-        )
+        reason = "所有评审对这些项目的评分都相同"
+        return Concordance(None, ConcordanceBasis.NONE, reviewer_ids, entry_ids, reason, exhaustive)
     complete = len(reviewer_ids) == len(entry_sets) and len(entry_ids) == len(totals)
     basis = ConcordanceBasis.ALL if complete else ConcordanceBasis.BLOCK
-    return Concordance(w, basis, reviewer_ids, entry_ids)
+    return Concordance(w, basis, reviewer_ids, entry_ids, None, exhaustive)
 
 
 def _entry_sets(totals: Totals) -> dict[ReviewerId, frozenset[EntryId]]:
@@ -378,24 +393,22 @@ def _entry_sets(totals: Totals) -> dict[ReviewerId, frozenset[EntryId]]:
 
 
 def _largest_block(
-    entry_sets: Mapping[ReviewerId, frozenset[EntryId]],
-) -> tuple[tuple[ReviewerId, ...], tuple[EntryId, ...]] | str:
-    """The best complete block, or why there is none."""
-    candidates = _closed_entry_sets(entry_sets)
-    if candidates is None:
-        return "评审分配过于分散，无法确定完整评分区块"
+    entry_sets: Mapping[ReviewerId, frozenset[EntryId]], candidates: Iterable[frozenset[EntryId]]
+) -> tuple[tuple[ReviewerId, ...], tuple[EntryId, ...]] | None:
+    """The best complete block whose entries are one of `candidates`, with every reviewer who
+    scored all of them; None when no candidate has two such reviewers."""
     found: list[tuple[tuple[int, int, int, tuple[int, ...]], tuple[ReviewerId, ...], tuple[EntryId, ...]]]
     found = []
     for entries in candidates:
         reviewers = tuple(sorted(r for r, s in entry_sets.items() if entries <= s))
-        if len(reviewers) < 2:
+        if len(reviewers) < 2 or len(entries) < MIN_CONCORDANCE_ENTRIES:
             continue
         ordered = tuple(sorted(entries))
         negated = tuple(-e for e in ordered)
         key = (len(reviewers) * len(ordered), len(ordered), len(reviewers), negated)
         found.append((key, reviewers, ordered))
     if not found:
-        return f"没有至少 2 位评审共同评分的 {MIN_CONCORDANCE_ENTRIES} 个以上项目，无法计算肯德尔协调系数"
+        return None
     best = max(found, key=lambda block: block[0])
     return best[1], best[2]
 
@@ -416,10 +429,27 @@ def _closed_entry_sets(
                 if len(common) >= MIN_CONCORDANCE_ENTRIES and common not in found:
                     found.add(common)
                     grown.append(common)
-        if len(found) > BLOCK_SEARCH_LIMIT:
-            return None
+            if len(found) > BLOCK_SEARCH_LIMIT:
+                return None
         frontier = grown
     return found
+
+
+def _peeled(entry_sets: Mapping[ReviewerId, frozenset[EntryId]]) -> list[frozenset[EntryId]]:
+    """The common entries of all reviewers, then of all but the one whose absence leaves the most
+    common entries (the higher id on a tie), and so on down to two reviewers."""
+    remaining = dict(entry_sets)
+    candidates: list[frozenset[EntryId]] = []
+    while len(remaining) >= 2:
+        candidates.append(frozenset.intersection(*remaining.values()))
+        if len(remaining) == 2:
+            break
+        leave_out = max(
+            remaining,
+            key=lambda r: (len(frozenset.intersection(*(s for q, s in remaining.items() if q != r))), r),
+        )
+        del remaining[leave_out]
+    return candidates
 
 
 # --- ranking -------------------------------------------------------------------------------------

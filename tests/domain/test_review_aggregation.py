@@ -59,6 +59,8 @@ def test_three_reviewers_fall_back_to_the_median_and_say_so() -> None:
     # AND four reviewers are not enough either
     four = aggregate_panel({1: {11: 50, 12: 80, 13: 90, 14: 100}}, TRIMMED).entry(1)
     assert (four.aggregate, four.applied) == (85, MEDIAN)
+    # AND on a median panel nothing fell back
+    assert not aggregate_panel({1: {11: 50, 12: 80, 13: 90}}, MEDIAN).entry(1).fell_back_to_median
 
 
 def test_z_scores_undo_a_harsh_and_a_lenient_reviewer() -> None:
@@ -145,6 +147,7 @@ def test_an_incomplete_design_uses_the_largest_complete_block() -> None:
     result = concordance(totals)
     # THEN it is over reviewers 1–3 × entries 1–4 (12 cells; 4 × 2 entries is too few entries)
     assert result.basis is ConcordanceBasis.BLOCK
+    assert result.exhaustive
     assert (result.reviewer_ids, result.entry_ids) == ((1, 2, 3), (1, 2, 3, 4))
     assert result.w == pytest.approx(73 / 87)
 
@@ -159,6 +162,20 @@ def test_the_largest_block_may_trade_entries_for_reviewers() -> None:
     # THEN the largest block is the four reviewers on entries 1–3 (12 cells beats 2 × 4 = 8)
     result = concordance(totals)
     assert (result.reviewer_ids, result.entry_ids) == ((1, 2, 3, 4), (1, 2, 3))
+    assert result.w == pytest.approx(1)
+
+
+def test_a_scattered_design_falls_back_to_a_greedy_block_and_says_so() -> None:
+    # GIVEN 14 reviewers over 20 entries, reviewer r missing only entry r: 2¹⁴ intersections,
+    # beyond the exhaustive search
+    totals = {e: {r: float(e + r) for r in range(1, 15) if r != e} for e in range(1, 21)}
+    # WHEN W is computed
+    result = concordance(totals)
+    # THEN the greedy peel leaves out reviewers 14, 13, ... (the higher id on a tie); the best
+    # step is 10 reviewers × entries 11–20 = 100 cells (9 × 11 and 11 × 9 are 99)
+    assert not result.exhaustive
+    assert result.reviewer_ids == tuple(range(1, 11))
+    assert result.entry_ids == tuple(range(11, 21))
     assert result.w == pytest.approx(1)
 
 
@@ -271,7 +288,39 @@ def complete_tables(draw: st.DrawFn) -> list[list[float]]:
 @given(complete_tables())
 def test_w_is_between_zero_and_one(table: list[list[float]]) -> None:
     w = kendall_w(table)
-    assert w is None or 0 <= w <= 1
+    assert w is None or -1e-12 <= w <= 1 + 1e-12
+
+
+@st.composite
+def incomplete_panels(draw: st.DrawFn) -> dict[int, dict[int, float]]:
+    reviewers = draw(st.integers(min_value=1, max_value=7))
+    entries = draw(st.integers(min_value=1, max_value=10))
+    totals: dict[int, dict[int, float]] = {}
+    for entry in range(entries):
+        chosen = draw(st.sets(st.integers(min_value=0, max_value=reviewers - 1), max_size=reviewers))
+        totals[entry] = {reviewer: draw(scores) for reviewer in chosen}
+    return totals
+
+
+@settings(max_examples=200, deadline=None)
+@given(incomplete_panels(), st.sampled_from(list(AggregationRule)))
+def test_any_design_gives_bounded_figures_and_drops_nobody(
+    totals: dict[int, dict[int, float]], rule: AggregationRule
+) -> None:
+    panel = aggregate_panel(totals, rule)
+    w = panel.concordance.w
+    assert w is None or -1e-12 <= w <= 1 + 1e-12
+    assert (w is None) == (panel.concordance.reason is not None)
+    for entry in panel.entries:
+        low, high = min(x for _, x in entry.totals), max(x for _, x in entry.totals)
+        assert low - 1e-9 <= entry.median <= high + 1e-9
+        assert entry.reviewers == len(totals[entry.entry_id])
+    for agreement in panel.reviewers:
+        assert agreement.rho is None or -1 - 1e-9 <= agreement.rho <= 1 + 1e-9
+        assert agreement.flagged == (agreement.rho is not None and agreement.rho < 0.3)
+    sheets = sum(len(by) for by in totals.values())
+    assert sum(a.entries for a in panel.reviewers) == sheets
+    assert len(rank(panel.entries, rule)) == len(panel.entries)
 
 
 @settings(max_examples=100, deadline=None)
