@@ -43,8 +43,8 @@ def calendar_2026() -> list[CalendarDay]:
 
 
 async def load_calendar_seeds() -> int:
-    """Insert the 2026 days not in the table yet; returns how many were inserted (three
-    statements at most: one read, one bulk insert)."""
+    """Insert the 2026 days not in the table yet; returns how many were inserted (one read and at
+    most one bulk insert)."""
     rows = calendar_2026()
     async with in_transaction():
         present = set(
