@@ -6,7 +6,7 @@ from tortoise import fields
 
 
 class Migration(migrations.Migration):
-    dependencies = [("models", "0012_organisations")]
+    dependencies = [("models", "0013_role_organisation")]
 
     initial = False
 

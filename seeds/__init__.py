@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 
 from seeds.accounts import load_demo_accounts
 from seeds.activities import ActivitySeedReport, load_activity_seeds
+from seeds.calendar import load_calendar_seeds
 from seeds.generate import DEFAULT_SEED
 from seeds.leaders import LeaderSeedReport, load_leader_seeds
 from seeds.loader import SeedReport, load_grid_seeds
@@ -18,6 +19,7 @@ __all__ = [
     "SeedReport",
     "load_activity_seeds",
     "load_all",
+    "load_calendar_seeds",
     "load_demo_accounts",
     "load_grid_seeds",
     "load_leader_seeds",
@@ -32,26 +34,34 @@ class LoadReport(SeedReport):
     leaders: LeaderSeedReport = field(default_factory=LeaderSeedReport)
     activities: ActivitySeedReport = field(default_factory=ActivitySeedReport)
     organisations: OrganisationSeedReport = field(default_factory=OrganisationSeedReport)
+    calendar_days: int = 0
 
     @property
     def inserted(self) -> int:
         return (
-            super().inserted + self.leaders.inserted + self.activities.inserted + self.organisations.inserted
+            super().inserted
+            + self.leaders.inserted
+            + self.activities.inserted
+            + self.organisations.inserted
+            + self.calendar_days
         )
 
     def __str__(self) -> str:
         """One line per loader for the `seed` command."""
-        return f"{super().__str__()}\n{self.leaders}\n{self.activities}\n{self.organisations}"
+        calendar = f"工作日历：新增 {self.calendar_days} 天（国务院 2026 年节假日安排，非演示数据）"
+        return f"{super().__str__()}\n{self.leaders}\n{self.activities}\n{self.organisations}\n{calendar}"
 
 
 async def load_all(*, seed: int = DEFAULT_SEED) -> LoadReport:
     """Load every seed into the current Tortoise connection, each after what it stands on: the
     grid tree, the demo accounts (grid staff are scoped to its towns), the micro-leaders (homed in
     its cells, `demo.leader` among them), their activities (entered and reviewed by the demo
-    accounts), and the organisation registry with social work (homed in its towns and units)."""
+    accounts), the organisation registry with social work (homed in its towns and units), and the
+    official holiday arrangement of the working-day calendar (publicity periods count on it)."""
     grids = await load_grid_seeds(seed=seed)
     accounts = await load_demo_accounts(seed=seed)
     leaders = await load_leader_seeds(seed=seed)
     activities = await load_activity_seeds(seed=seed)
     organisations = await load_organisation_seeds(seed=seed)
-    return LoadReport(grids.cells, grids.people, accounts, leaders, activities, organisations)
+    calendar_days = await load_calendar_seeds()
+    return LoadReport(grids.cells, grids.people, accounts, leaders, activities, organisations, calendar_days)
