@@ -46,6 +46,7 @@ WRITE_SCOPES: dict[str, str] = {
     "write:grids": "修改网格",
     "write:activities": "记录与审核活动",
     "write:organisations": "管理社会组织与社会工作",
+    "write:funding": "公益创投申报与管理",
     UNMASK_PEOPLE: "查看完整个人信息（留痕）",
 }
 ALL_SCOPES: tuple[str, ...] = (READ, *WRITE_SCOPES)
