@@ -15,7 +15,7 @@ def yuan(fen: int) -> str:
 
 
 def wan(fen: int) -> str:
-    """In 万元 with up to four decimals and no trailing zeros: 2035000_00 -> "203.5万元"."""
+    """In 万元, exact to the fen (up to six decimals), no trailing zeros: 2035000_00 -> "203.5万元"."""
     sign = "-" if fen < 0 else ""
     whole, rest = divmod(abs(fen), FEN_PER_WAN)
     decimals = f"{rest:06d}".rstrip("0")
