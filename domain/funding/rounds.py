@@ -57,6 +57,7 @@ class RoundInput:
     tranche_plan: tuple[TrancheStep, ...] = field(default=DEFAULT_PLAN)
     publicity_days: int = MIN_PUBLICITY_DAYS
     pass_mark: int = 60
+    # a tranche above this needs a second approver (0: every tranche does)
     second_approval_over_fen: int = 0
 
 
