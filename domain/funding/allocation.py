@@ -29,6 +29,8 @@ from domain.funding.money import yuan
 from domain.funding.rounds import locked_round
 
 AWARDABLE = (AppStatus.REVIEWED, AppStatus.WAITLISTED)
+# A single award may also fill money freed after the results (a waitlisted project moving up).
+LATE_AWARD_STAGES = (RoundStage.RESULTS_PUBLICIZED, RoundStage.AWARDED)
 
 
 @dataclass(frozen=True)
@@ -83,15 +85,15 @@ async def award(*, actor: Actor, application_id: int, amount_fen: int, reason: s
         if application is None:
             raise DomainError(ErrorCode.NOT_FOUND, "项目申报不存在", ["applicationId"])
         funding_round = await locked_round(application.round_id)
-        _require_awarding(funding_round)
+        _require_awarding(funding_round, *LATE_AWARD_STAGES)
         application = await timeline.locked_application(application_id)
         await _award_locked(actor, funding_round, application, amount_fen, reason.strip())
     return application
 
 
-def _require_awarding(funding_round: FundingRound) -> None:
-    if funding_round.stage is not RoundStage.REVIEWING:
-        message = f"轮次{funding_round.stage.label}，只有评审阶段可以核定资助"
+def _require_awarding(funding_round: FundingRound, *also: RoundStage) -> None:
+    if funding_round.stage is not RoundStage.REVIEWING and funding_round.stage not in also:
+        message = f"轮次{funding_round.stage.label}，不能核定资助"
         raise DomainError(FundingCode.WRONG_STAGE, message, ["roundId"])
 
 

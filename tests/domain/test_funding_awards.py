@@ -107,8 +107,15 @@ async def test_a_withdrawn_award_frees_its_money() -> None:
     first, second = apps
     await allocation.allocate(actor=CLERK, round_id=round_id, ranking=[first.id, second.id])
     assert (await Application.get(id=second.id)).status is AppStatus.WAITLISTED
+    # GIVEN the results are publicised and the recommended project is withdrawn
+    await rounds.move_round(actor=CLERK, round_id=round_id, to=RoundStage.RESULTS_PUBLICIZED)
     org_actor = organiser(await first.organisation)
     await applications.withdraw(actor=org_actor, application_id=first.id, reason="无法实施")
+    # WHEN staff re-run the allocation THEN it is refused (the ranking was settled in review) ...
+    with pytest.raises(DomainError) as caught:
+        await allocation.allocate(actor=CLERK, round_id=round_id, ranking=[second.id])
+    assert caught.value.code is FundingCode.WRONG_STAGE
+    # ... but the waitlisted project moves up into the freed money
     await allocation.award(actor=CLERK, application_id=second.id, amount_fen=50_000_00, reason="递补")
     assert await allocation.held_fen(round_id) == 50_000_00
 
