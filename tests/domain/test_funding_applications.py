@@ -9,8 +9,9 @@ from datetime import date
 
 import pytest
 
+from domain.audit.models import AuditEntry
 from domain.errors import DomainError, ErrorCode, PermissionDenied, ValidationErrors
-from domain.funding import allocation, applications, needs, rounds
+from domain.funding import allocation, applications, needs, queries, rounds
 from domain.funding.applications import LineInput
 from domain.funding.errors import FundingCode
 from domain.funding.models import (
@@ -24,6 +25,8 @@ from domain.funding.models import (
 )
 from domain.organisations import service as registry
 from domain.organisations.models import SanctionList
+from domain.pagination import PageRequest
+from tests.conftest import SqlLog
 from tests.factories import BUREAU, build_tree
 from tests.factories_funding import (
     CLERK,
@@ -38,6 +41,7 @@ from tests.factories_funding import (
     submitted,
     to_review,
 )
+from tests.factories_leaders import concurrently
 
 pytestmark = pytest.mark.usefixtures("db")
 
@@ -407,3 +411,68 @@ async def test_residents_raise_needs_staff_publish_them_and_applications_answer_
             data=app_input(tree, org, need_ids=(need.id + 99,)),
         )
     assert _codes(caught.value) == {("NEED_NOT_AVAILABLE", "needIds")}
+
+
+async def test_every_move_is_in_the_audit_log_with_who_and_why() -> None:
+    tree = await build_tree(grids=1, micro_grids_per_grid=0)
+    org = await registered_org(tree)
+    application = await submitted(tree, await open_round(), org)
+    await applications.staff_move(
+        actor=CLERK,
+        application_id=application.id,
+        to=AppStatus.NEEDS_INFO,
+        reason="缺少预算说明",
+        today=TODAY,
+    )
+    rows = await AuditEntry.filter(action="funding.application_move", object_id=str(application.id)).order_by(
+        "seq"
+    )
+    assert [(r.actor_label, r.summary) for r in rows] == [
+        (f"organiser.{org.id}", {"to": "已提交"}),
+        ("clerk.wang", {"to": "待补充材料", "reason": "缺少预算说明"}),
+    ]
+
+
+async def test_simultaneous_submissions_cannot_pass_the_quota_together() -> None:
+    # GIVEN an organisation allowed one application, with three drafts
+    tree = await build_tree(grids=1, micro_grids_per_grid=0)
+    org = await registered_org(tree)
+    funding_round = await open_round(max_applications_per_org=1)
+    drafts = [
+        await applications.create_application(
+            actor=organiser(org),
+            round_id=funding_round.id,
+            data=app_input(tree, org, project_name=f"方案{i}"),
+        )
+        for i in range(3)
+    ]
+
+    def submit(application_id: int):  # type: ignore[no-untyped-def]
+        return lambda: applications.submit(actor=organiser(org), application_id=application_id, today=TODAY)
+
+    # WHEN all three are submitted at once
+    outcome = await concurrently(*(submit(d.id) for d in drafts))
+    # THEN exactly one is submitted, the others are refused for the quota
+    assert len(outcome.ok()) == 1
+    assert outcome.errors() == [FundingCode.TOO_MANY_APPLICATIONS] * 2
+    assert await Application.filter(status=AppStatus.SUBMITTED).count() == 1
+
+
+async def test_an_organisations_applications_and_their_details_are_one_statement_each(
+    sql_log: SqlLog,
+) -> None:
+    tree = await build_tree(grids=1, micro_grids_per_grid=0)
+    org = await registered_org(tree)
+    funding_round = await open_round(max_applications_per_org=2)
+    first = await submitted(tree, funding_round, org)
+    second = await submitted(tree, funding_round, org, project_name="四点半课堂")
+    sql_log.reset()
+    page = await queries.applications_of(org.id, PageRequest(first=10))
+    lines = await queries.budget_lines_of([first.id, second.id])
+    events = await queries.timeline_of(first.id)
+    paid = await queries.tranches_of([first.id, second.id])
+    assert [a.id for a in page.items] == [first.id, second.id]
+    assert [len(lines[first.id]), len(lines[second.id])] == [2, 2]
+    assert [e.to_status for e in events] == [AppStatus.DRAFT, AppStatus.SUBMITTED]
+    assert paid == {first.id: [], second.id: []}
+    assert sql_log.count == 4
