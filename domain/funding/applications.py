@@ -181,7 +181,7 @@ async def create_application(
             round_id=round_id, **values, created_by_user_id=actor.user_id, is_demo=is_demo
         )
         await _write_lines(application.id, data.budget_lines)
-        await timeline.move_from_nothing(actor, application)
+        await timeline.record_draft(actor, application)
     return application
 
 

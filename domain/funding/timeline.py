@@ -48,7 +48,7 @@ async def move(
     return event
 
 
-async def move_from_nothing(actor: Actor, application: Application) -> ApplicationEvent:
+async def record_draft(actor: Actor, application: Application) -> ApplicationEvent:
     """The timeline's first row: the draft was created."""
     event = await ApplicationEvent.create(
         application_id=application.id,
