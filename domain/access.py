@@ -46,7 +46,8 @@ WRITE_SCOPES: dict[str, str] = {
     "write:grids": "修改网格",
     "write:activities": "记录与审核活动",
     "write:organisations": "管理社会组织与社会工作",
-    "write:review": "评审、公示与工作日历",
+    "write:funding": "公益创投申报与管理",
+    "review:funding": "公益创投评审（评审专家）",
     UNMASK_PEOPLE: "查看完整个人信息（留痕）",
 }
 ALL_SCOPES: tuple[str, ...] = (READ, *WRITE_SCOPES)

@@ -17,6 +17,7 @@ MODEL_MODULES: list[str] = [
     "domain.organisations.models",
     "domain.socialwork.models",
     "domain.calendar.models",
+    "domain.funding.models",
 ]
 
 DEFAULT_DATABASE_URL = "sqlite://data/linzhi.sqlite3"

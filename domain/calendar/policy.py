@@ -1,12 +1,13 @@
 """Who may change the working-day calendar: bureau staff (and the command line) only, ADMIN not
-(separation of duties). Reading it is public. A token needs the scope `write:review`."""
+(separation of duties). Reading it is public. A token needs the scope `write:funding`: the
+bureau keeps the calendar for its funding and competition publicity periods."""
 
 from __future__ import annotations
 
 from domain.access import Actor, Role, require_scope, require_signed_in
 from domain.errors import PermissionDenied
 
-WRITE_SCOPE = "write:review"
+WRITE_SCOPE = "write:funding"
 
 
 def can_edit(actor: Actor) -> bool:

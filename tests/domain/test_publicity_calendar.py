@@ -182,8 +182,8 @@ async def test_a_bureau_token_needs_the_review_scope() -> None:
         await service.set_calendar_day(
             await actor_of(staff, scopes=frozenset({"read"})), date(2027, 1, 1), DayKind.HOLIDAY, "元旦"
         )
-    assert "write:review" in caught.value.message
-    with_scope = await actor_of(staff, scopes=frozenset({"write:review"}))
+    assert "write:funding" in caught.value.message
+    with_scope = await actor_of(staff, scopes=frozenset({"write:funding"}))
     await service.set_calendar_day(with_scope, date(2027, 1, 1), DayKind.HOLIDAY, "元旦")
     assert await CalendarDay.all().count() == 1
 

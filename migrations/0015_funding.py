@@ -1,0 +1,192 @@
+# Public-interest venture funding (issue 15): rounds, needs, applications with budget lines and timeline, agreements, tranches, reclaims, milestone reports, evaluations. Depends on 0012 here; the lead re-chains it after 0013-0015 at merge.
+from tortoise import migrations
+from tortoise.migrations import operations as ops
+from domain.funding.models import AppStatus, EvaluationKind, FundedBy, NeedStatus, RoundStage, TrancheStatus, TrancheTrigger
+from orjson import loads
+from tortoise.fields.base import OnDelete
+from tortoise.fields.data import JSON_DUMPS
+from tortoise import fields
+from tortoise.indexes import Index
+
+class Migration(migrations.Migration):
+    dependencies = [('models', '0014_calendar')]
+
+    initial = False
+
+    operations = [
+        ops.CreateModel(
+            name='FundingRound',
+            fields=[
+                ('id', fields.IntField(generated=True, primary_key=True, unique=True, db_index=True)),
+                ('edition', fields.SmallIntField(unique=True)),
+                ('year', fields.SmallIntField()),
+                ('title', fields.CharField(max_length=100)),
+                ('stage', fields.CharEnumField(default=RoundStage.DRAFT, description='DRAFT: DRAFT\nNEEDS_COLLECTION: NEEDS_COLLECTION\nOPEN: OPEN\nAPPLICATIONS_CLOSED: APPLICATIONS_CLOSED\nREVIEWING: REVIEWING\nRESULTS_PUBLICIZED: RESULTS_PUBLICIZED\nAWARDED: AWARDED\nFINISHED: FINISHED', enum_type=RoundStage, max_length=20)),
+                ('pool_fen', fields.BigIntField()),
+                ('cap_fen', fields.BigIntField()),
+                ('max_grant_share_pct', fields.SmallIntField()),
+                ('min_matching_share_pct', fields.SmallIntField()),
+                ('max_applications_per_org', fields.SmallIntField(default=1)),
+                ('allow_filed', fields.BooleanField(default=True)),
+                ('tranche_plan', fields.JSONField(encoder=JSON_DUMPS, decoder=loads)),
+                ('publicity_days', fields.SmallIntField(default=5)),
+                ('pass_mark', fields.SmallIntField(default=60)),
+                ('second_approval_over_fen', fields.BigIntField(default=0)),
+                ('opened_at', fields.DatetimeField(null=True, auto_now=False, auto_now_add=False)),
+                ('is_demo', fields.BooleanField(default=False)),
+                ('created_at', fields.DatetimeField(auto_now=False, auto_now_add=True)),
+                ('updated_at', fields.DatetimeField(auto_now=True, auto_now_add=False)),
+            ],
+            options={'table': 'funding_round', 'app': 'models', 'indexes': [Index(fields=['stage', 'id'], name='funding_round_stage_idx')], 'pk_attr': 'id', 'table_description': 'A round (第N届) with a fixed pool and the rules its applications obey. The rules freeze when'},
+            bases=['Model'],
+        ),
+        ops.CreateModel(
+            name='Application',
+            fields=[
+                ('id', fields.IntField(generated=True, primary_key=True, unique=True, db_index=True)),
+                ('round', fields.ForeignKeyField('models.FundingRound', source_field='round_id', db_constraint=True, to_field='id', related_name='applications', on_delete=OnDelete.RESTRICT)),
+                ('organisation', fields.ForeignKeyField('models.Organisation', source_field='organisation_id', db_constraint=True, to_field='id', related_name='funding_applications', on_delete=OnDelete.RESTRICT)),
+                ('sponsor', fields.ForeignKeyField('models.Organisation', source_field='sponsor_id', null=True, db_constraint=True, to_field='id', related_name='sponsored_applications', on_delete=OnDelete.RESTRICT)),
+                ('project_name', fields.CharField(max_length=100)),
+                ('target_group', fields.CharField(max_length=200)),
+                ('problem', fields.TextField(unique=False)),
+                ('plan', fields.TextField(unique=False)),
+                ('milestones', fields.JSONField(default=list, encoder=JSON_DUMPS, decoder=loads)),
+                ('cell_ids', fields.JSONField(default=list, encoder=JSON_DUMPS, decoder=loads)),
+                ('need_ids', fields.JSONField(default=list, encoder=JSON_DUMPS, decoder=loads)),
+                ('requested_fen', fields.BigIntField()),
+                ('budget_total_fen', fields.BigIntField()),
+                ('award_fen', fields.BigIntField(null=True)),
+                ('status', fields.CharEnumField(default=AppStatus.DRAFT, description='DRAFT: DRAFT\nSUBMITTED: SUBMITTED\nNEEDS_INFO: NEEDS_INFO\nELIGIBLE: ELIGIBLE\nINELIGIBLE: INELIGIBLE\nIN_REVIEW: IN_REVIEW\nREVIEWED: REVIEWED\nRECOMMENDED: RECOMMENDED\nWAITLISTED: WAITLISTED\nNOT_SELECTED: NOT_SELECTED\nPUBLICIZING: PUBLICIZING\nAPPROVED: APPROVED\nCONTRACTED: CONTRACTED\nIN_PROGRESS: IN_PROGRESS\nSUSPENDED: SUSPENDED\nFINAL_REVIEW: FINAL_REVIEW\nCLOSED: CLOSED\nCLOSED_FAILED: CLOSED_FAILED\nWITHDRAWN: WITHDRAWN\nTERMINATED: TERMINATED', enum_type=AppStatus, max_length=16)),
+                ('eligibility_notes', fields.JSONField(default=list, encoder=JSON_DUMPS, decoder=loads)),
+                ('submitted_at', fields.DatetimeField(null=True, auto_now=False, auto_now_add=False)),
+                ('created_by_user_id', fields.IntField(null=True)),
+                ('is_demo', fields.BooleanField(default=False)),
+                ('created_at', fields.DatetimeField(auto_now=False, auto_now_add=True)),
+                ('updated_at', fields.DatetimeField(auto_now=True, auto_now_add=False)),
+            ],
+            options={'table': 'funding_application', 'app': 'models', 'indexes': [Index(fields=['round_id', 'status', 'id'], name='funding_application_round_idx'), Index(fields=['organisation_id', 'round_id'], name='funding_application_org_idx')], 'pk_attr': 'id', 'table_description': "An organisation's application (项目申报) to a round. A filed (备案) organisation applies"},
+            bases=['Model'],
+        ),
+        ops.CreateModel(
+            name='Agreement',
+            fields=[
+                ('id', fields.IntField(generated=True, primary_key=True, unique=True, db_index=True)),
+                ('application', fields.OneToOneField('models.Application', source_field='application_id', db_constraint=True, to_field='id', related_name='agreement', on_delete=OnDelete.RESTRICT)),
+                ('number', fields.CharField(unique=True, max_length=50)),
+                ('signed_on', fields.DateField()),
+                ('amount_fen', fields.BigIntField()),
+                ('signed_by_user_id', fields.IntField(null=True)),
+            ],
+            options={'table': 'funding_agreement', 'app': 'models', 'pk_attr': 'id', 'table_description': 'The funding agreement (协议) of an approved application.'},
+            bases=['Model'],
+        ),
+        ops.CreateModel(
+            name='ApplicationEvent',
+            fields=[
+                ('id', fields.IntField(generated=True, primary_key=True, unique=True, db_index=True)),
+                ('application', fields.ForeignKeyField('models.Application', source_field='application_id', db_constraint=True, to_field='id', related_name='events', on_delete=OnDelete.CASCADE)),
+                ('from_status', fields.CharEnumField(null=True, description='DRAFT: DRAFT\nSUBMITTED: SUBMITTED\nNEEDS_INFO: NEEDS_INFO\nELIGIBLE: ELIGIBLE\nINELIGIBLE: INELIGIBLE\nIN_REVIEW: IN_REVIEW\nREVIEWED: REVIEWED\nRECOMMENDED: RECOMMENDED\nWAITLISTED: WAITLISTED\nNOT_SELECTED: NOT_SELECTED\nPUBLICIZING: PUBLICIZING\nAPPROVED: APPROVED\nCONTRACTED: CONTRACTED\nIN_PROGRESS: IN_PROGRESS\nSUSPENDED: SUSPENDED\nFINAL_REVIEW: FINAL_REVIEW\nCLOSED: CLOSED\nCLOSED_FAILED: CLOSED_FAILED\nWITHDRAWN: WITHDRAWN\nTERMINATED: TERMINATED', enum_type=AppStatus, max_length=16)),
+                ('to_status', fields.CharEnumField(description='DRAFT: DRAFT\nSUBMITTED: SUBMITTED\nNEEDS_INFO: NEEDS_INFO\nELIGIBLE: ELIGIBLE\nINELIGIBLE: INELIGIBLE\nIN_REVIEW: IN_REVIEW\nREVIEWED: REVIEWED\nRECOMMENDED: RECOMMENDED\nWAITLISTED: WAITLISTED\nNOT_SELECTED: NOT_SELECTED\nPUBLICIZING: PUBLICIZING\nAPPROVED: APPROVED\nCONTRACTED: CONTRACTED\nIN_PROGRESS: IN_PROGRESS\nSUSPENDED: SUSPENDED\nFINAL_REVIEW: FINAL_REVIEW\nCLOSED: CLOSED\nCLOSED_FAILED: CLOSED_FAILED\nWITHDRAWN: WITHDRAWN\nTERMINATED: TERMINATED', enum_type=AppStatus, max_length=16)),
+                ('actor_user_id', fields.IntField(null=True)),
+                ('actor_label', fields.CharField(null=True, max_length=100)),
+                ('reason', fields.CharField(default='', max_length=500)),
+                ('at', fields.DatetimeField(auto_now=False, auto_now_add=True)),
+            ],
+            options={'table': 'funding_application_event', 'app': 'models', 'indexes': [Index(fields=['application_id', 'id'], name='funding_event_app_idx')], 'pk_attr': 'id', 'table_description': "One step of an application's timeline: who moved it from what to what, when and why."},
+            bases=['Model'],
+        ),
+        ops.CreateModel(
+            name='BudgetLine',
+            fields=[
+                ('id', fields.IntField(generated=True, primary_key=True, unique=True, db_index=True)),
+                ('application', fields.ForeignKeyField('models.Application', source_field='application_id', db_constraint=True, to_field='id', related_name='budget_lines', on_delete=OnDelete.CASCADE)),
+                ('position', fields.SmallIntField()),
+                ('category', fields.CharField(max_length=50)),
+                ('item', fields.CharField(max_length=200)),
+                ('amount_fen', fields.BigIntField()),
+                ('funded_by', fields.CharEnumField(description='GRANT: GRANT\nMATCHING: MATCHING', enum_type=FundedBy, max_length=10)),
+            ],
+            options={'table': 'funding_budget_line', 'app': 'models', 'indexes': [Index(fields=['application_id', 'position'], name='funding_budget_line_app_idx')], 'pk_attr': 'id'},
+            bases=['Model'],
+        ),
+        ops.CreateModel(
+            name='Evaluation',
+            fields=[
+                ('id', fields.IntField(generated=True, primary_key=True, unique=True, db_index=True)),
+                ('application', fields.ForeignKeyField('models.Application', source_field='application_id', db_constraint=True, to_field='id', related_name='evaluations', on_delete=OnDelete.CASCADE)),
+                ('kind', fields.CharEnumField(description='MIDTERM: MIDTERM\nFINAL: FINAL', enum_type=EvaluationKind, max_length=8)),
+                ('self_assessment', fields.TextField(unique=False)),
+                ('self_submitted_on', fields.DateField()),
+                ('score', fields.SmallIntField(null=True)),
+                ('pass_mark', fields.SmallIntField()),
+                ('passed', fields.BooleanField(null=True)),
+                ('comment', fields.CharField(default='', max_length=1000)),
+                ('evaluator_user_id', fields.IntField(null=True)),
+                ('reviewed_on', fields.DateField(null=True)),
+            ],
+            options={'table': 'funding_evaluation', 'app': 'models', 'indexes': [Index(fields=['application_id', 'kind'], name='funding_evaluation_app_idx')], 'pk_attr': 'id', 'table_description': "A mid-term or final evaluation: the organisation's self-assessment, then an evaluator's"},
+            bases=['Model'],
+        ),
+        ops.CreateModel(
+            name='MilestoneReport',
+            fields=[
+                ('id', fields.IntField(generated=True, primary_key=True, unique=True, db_index=True)),
+                ('application', fields.ForeignKeyField('models.Application', source_field='application_id', db_constraint=True, to_field='id', related_name='milestone_reports', on_delete=OnDelete.CASCADE)),
+                ('title', fields.CharField(max_length=100)),
+                ('text', fields.TextField(unique=False)),
+                ('reported_on', fields.DateField()),
+                ('submitted_by_user_id', fields.IntField(null=True)),
+            ],
+            options={'table': 'funding_milestone_report', 'app': 'models', 'pk_attr': 'id'},
+            bases=['Model'],
+        ),
+        ops.CreateModel(
+            name='Need',
+            fields=[
+                ('id', fields.IntField(generated=True, primary_key=True, unique=True, db_index=True)),
+                ('round', fields.ForeignKeyField('models.FundingRound', source_field='round_id', db_constraint=True, to_field='id', related_name='needs', on_delete=OnDelete.CASCADE)),
+                ('cell', fields.ForeignKeyField('models.GridCell', source_field='cell_id', db_constraint=True, to_field='id', related_name='funding_needs', on_delete=OnDelete.RESTRICT)),
+                ('cell_path', fields.CharField(max_length=100)),
+                ('text', fields.CharField(max_length=1000)),
+                ('submitted_by_user_id', fields.IntField()),
+                ('status', fields.CharEnumField(default=NeedStatus.SUBMITTED, description='SUBMITTED: SUBMITTED\nPUBLISHED: PUBLISHED\nDECLINED: DECLINED', enum_type=NeedStatus, max_length=10)),
+                ('is_demo', fields.BooleanField(default=False)),
+                ('created_at', fields.DatetimeField(auto_now=False, auto_now_add=True)),
+            ],
+            options={'table': 'funding_need', 'app': 'models', 'indexes': [Index(fields=['round_id', 'status', 'id'], name='funding_need_round_idx')], 'pk_attr': 'id', 'table_description': 'A need a community or a resident raised during needs collection (需求征集), which applications'},
+            bases=['Model'],
+        ),
+        ops.CreateModel(
+            name='Reclaim',
+            fields=[
+                ('id', fields.IntField(generated=True, primary_key=True, unique=True, db_index=True)),
+                ('application', fields.ForeignKeyField('models.Application', source_field='application_id', db_constraint=True, to_field='id', related_name='reclaims', on_delete=OnDelete.CASCADE)),
+                ('amount_fen', fields.BigIntField()),
+                ('reason', fields.CharField(max_length=500)),
+                ('decided_on', fields.DateField()),
+                ('decided_by_user_id', fields.IntField(null=True)),
+            ],
+            options={'table': 'funding_reclaim', 'app': 'models', 'pk_attr': 'id', 'table_description': 'Money the bureau reclaims (追回) from a project, with the reason.'},
+            bases=['Model'],
+        ),
+        ops.CreateModel(
+            name='Tranche',
+            fields=[
+                ('id', fields.IntField(generated=True, primary_key=True, unique=True, db_index=True)),
+                ('application', fields.ForeignKeyField('models.Application', source_field='application_id', db_constraint=True, to_field='id', related_name='tranches', on_delete=OnDelete.CASCADE)),
+                ('seq', fields.SmallIntField()),
+                ('percent', fields.SmallIntField()),
+                ('amount_fen', fields.BigIntField()),
+                ('trigger', fields.CharEnumField(description='SIGNING: SIGNING\nMIDTERM_PASS: MIDTERM_PASS\nFINAL_PASS: FINAL_PASS', enum_type=TrancheTrigger, max_length=14)),
+                ('status', fields.CharEnumField(default=TrancheStatus.PLANNED, description='PLANNED: PLANNED\nDUE: DUE\nAPPROVED: APPROVED\nPAID: PAID\nCANCELLED: CANCELLED', enum_type=TrancheStatus, max_length=10)),
+                ('first_approver_user_id', fields.IntField(null=True)),
+                ('second_approver_user_id', fields.IntField(null=True)),
+                ('approved_at', fields.DatetimeField(null=True, auto_now=False, auto_now_add=False)),
+                ('paid_on', fields.DateField(null=True)),
+                ('payment_reference', fields.CharField(default='', max_length=100)),
+            ],
+            options={'table': 'funding_tranche', 'app': 'models', 'unique_together': (('application_id', 'seq'),), 'pk_attr': 'id', 'table_description': "One instalment (分期拨付) of an award. Above the round's threshold a second approver, a"},
+            bases=['Model'],
+        ),
+    ]
