@@ -16,6 +16,7 @@ MODEL_MODULES: list[str] = [
     "domain.activities.models",
     "domain.organisations.models",
     "domain.socialwork.models",
+    "domain.review.models",
 ]
 
 DEFAULT_DATABASE_URL = "sqlite://data/linzhi.sqlite3"
