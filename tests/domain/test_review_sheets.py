@@ -13,7 +13,7 @@ from domain.audit.models import AuditEntry
 from domain.errors import DomainError, ErrorCode, NotFound, PermissionDenied, ValidationErrors
 from domain.review import queries, service
 from domain.review.errors import ReviewCode
-from domain.review.models import Score, ScoreSheet, SheetStatus
+from domain.review.models import Score, ScoreSheet, SheetStatus, Stage
 from tests.conftest import SqlLog
 from tests.factories_leaders import concurrently
 from tests.factories_review import Reviewer, ReviewWorld, build_review, full_sheet
@@ -230,3 +230,26 @@ async def test_simultaneous_submits_of_one_sheet_submit_it_once() -> None:
     sheet = await ScoreSheet.get(id=assigned.sheet_id)
     assert sheet.status is SheetStatus.SUBMITTED
     assert await AuditEntry.filter(action="review.submit_sheet").count() == 1
+
+
+async def test_the_roadshow_is_scored_on_its_own_sheets_once_written_scoring_ends() -> None:
+    # GIVEN a panel with a roadshow, a reviewer who submitted their written sheet
+    world = await build_review(reviewers=1, entries=1, reviewers_per_entry=1, roadshow=True)
+    [(reviewer, written)] = await _assigned(world)
+    await _submit(world, reviewer, written, score=4)
+    # WHEN the panel moves to the roadshow and the reviewer is drawn for it
+    await service.advance_stage(actor=world.staff, panel_id=world.panel.id)
+    await service.draw_reviewers(actor=world.staff, panel_id=world.panel.id, seed=1, stage=Stage.ROADSHOW)
+    roadshow = next(
+        a for a in await queries.assignments_of(reviewer.actor, world.panel.id) if a.stage is Stage.ROADSHOW
+    )
+    # THEN they score the roadshow sheet, and written scoring is over
+    await _submit(world, reviewer, roadshow, score=9)
+    with pytest.raises(DomainError) as closed:
+        await service.save_scores(actor=reviewer.actor, assignment_id=written.assignment_id, scores={})
+    assert closed.value.code is ReviewCode.WRONG_STAGE
+    # AND each stage has its own totals
+    assert await queries.submitted_totals(world.panel) == {written.entry_id: {reviewer.id: 40.0}}
+    assert await queries.submitted_totals(world.panel, Stage.ROADSHOW) == {
+        written.entry_id: {reviewer.id: 90.0}
+    }
