@@ -21,6 +21,7 @@ from tortoise.transactions import in_transaction
 from domain import clock
 from domain.access import Actor, Role
 from domain.accounts import queries as accounts
+from domain.accounts.models import User
 from domain.audit import service as audit
 from domain.errors import (
     DomainError,
@@ -503,6 +504,8 @@ async def declare_conflict(
         errors.add(ErrorCode.INVALID_LENGTH, "说明不能超过 500 个字符", "note")
     if reason is ConflictReason.OTHER and not note:
         errors.add(ErrorCode.REASON_REQUIRED, "选择“其他”时请说明冲突情况", "note")
+    if reviewer != actor.user_id and not await User.exists(id=reviewer):
+        errors.errors.append(NotFound("评审专家不存在", ["reviewerId"]))
     errors.raise_any()
     source = ConflictSource.SELF if reviewer == actor.user_id else ConflictSource.STAFF
     return await _record_conflict(actor, entry, reviewer, reason, note, source)

@@ -233,4 +233,9 @@ async def test_a_conflict_is_recorded_once() -> None:
             actor=world.staff, entry_id=entry.id, reviewer_id=reviewer.id, reason=ConflictReason.SPONSOR
         )
     assert caught.value.code is ReviewCode.ALREADY_DECLARED
+    with pytest.raises(ValidationErrors) as unknown:
+        await service.declare_conflict(
+            actor=world.staff, entry_id=entry.id, reviewer_id=99999, reason=ConflictReason.OTHER
+        )
+    assert sorted(e.field[0] for e in unknown.value.errors if e.field) == ["note", "reviewerId"]
     assert await Conflict.all().count() == 1
