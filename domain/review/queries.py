@@ -137,7 +137,9 @@ async def can_see_scores_of_others(actor: Actor, entry_id: int, stage: Stage = S
         return True
     if actor.user_id is None:
         return False
+    conflicted = Conflict.filter(entry_id=entry_id, reviewer_id=actor.user_id).values("entry_id")
     return await ScoreSheet.exists(
+        ~Q(assignment__entry_id__in=Subquery(conflicted)),
         status=SheetStatus.SUBMITTED,
         assignment__entry_id=entry_id,
         assignment__reviewer_id=actor.user_id,
@@ -191,35 +193,53 @@ async def score_matrix(actor: Actor, panel: ReviewPanel, stage: Stage = Stage.WR
     """Every live sheet of the panel in `stage`, by entry then reviewer, for staff: two statements."""
     if not policy.is_staff(actor):
         raise PermissionDenied("只有民政局工作人员可以查看评分汇总")
+    return await _cells(panel, {"assignment__panel_id": panel.id, "assignment__stage": stage})
+
+
+async def entry_sheets(
+    actor: Actor, panel: ReviewPanel, entry_id: int, stage: Stage = Stage.WRITTEN
+) -> list[MatrixCell]:
+    """The submitted sheets of an entry, for staff and for a reviewer who has submitted their own
+    on it (`can_see_scores_of_others`), else PermissionDenied: three statements (two for staff)."""
+    if not await can_see_scores_of_others(actor, entry_id, stage):
+        raise PermissionDenied("提交本人评分后才能查看其他专家的评分")
+    where = {
+        "assignment__panel_id": panel.id,
+        "assignment__entry_id": entry_id,
+        "assignment__stage": stage,
+        "status": SheetStatus.SUBMITTED,
+    }
+    return await _cells(panel, where)
+
+
+async def _cells(panel: ReviewPanel, where: dict[str, object]) -> list[MatrixCell]:
     sheets = await (
-        ScoreSheet.filter(assignment__panel_id=panel.id, assignment__stage=stage, assignment__live=True)
+        ScoreSheet.filter(assignment__live=True, **where)
         .order_by("assignment__entry_id", "assignment__reviewer_id")
         .values_list("id", "assignment__entry_id", "assignment__reviewer_id", "status", "overall_comment")
     )
     scores = await Score.filter(
-        sheet__assignment__panel_id=panel.id, sheet__assignment__stage=stage, sheet__assignment__live=True
-    ).values_list("sheet_id", "key", "score", "comment")
-    by_sheet: defaultdict[int, dict[str, tuple[int, str]]] = defaultdict(dict)
-    for sheet_id, key, score, comment in scores:
-        by_sheet[int(sheet_id)][str(key)] = (int(score), str(comment))
+        sheet_id__in=Subquery(ScoreSheet.filter(assignment__live=True, **where).values("id"))
+    )
+    by_sheet: defaultdict[int, dict[str, Score]] = defaultdict(dict)
+    for score in scores:
+        by_sheet[score.sheet_id][score.key] = score
     rubric = panel.parsed_rubric
     cells = []
     for sheet_id, entry_id, reviewer_id, status, overall in sheets:
         given = by_sheet[int(sheet_id)]
-        values = {key: score for key, (score, _) in given.items()}
+        values = {key: score.score for key, score in given.items()}
         submitted = SheetStatus(str(status)) is SheetStatus.SUBMITTED
-        total = rubric.weighted_total(values) if submitted else None
-        comments = {key: comment for key, (_, comment) in given.items()}
         cells.append(
             MatrixCell(
-                int(entry_id),
-                int(reviewer_id),
-                int(sheet_id),
-                SheetStatus(str(status)),
-                values,
-                comments,
-                str(overall),
-                total,
+                entry_id=int(entry_id),
+                reviewer_id=int(reviewer_id),
+                sheet_id=int(sheet_id),
+                status=SheetStatus(str(status)),
+                scores=values,
+                comments={key: score.comment for key, score in given.items()},
+                overall_comment=str(overall),
+                total=rubric.weighted_total(values) if submitted else None,
             )
         )
     return cells

@@ -180,11 +180,19 @@ async def test_a_reviewer_declaring_a_conflict_loses_the_entry_and_their_submitt
 
 
 async def test_a_conflict_recorded_alone_hides_the_entry_even_from_a_live_assignment() -> None:
-    # GIVEN a reviewer assigned to an entry, and a conflict row written without the service (as a
-    # later data fix might)
+    # GIVEN a reviewer who submitted a sheet on an entry, and a conflict row written without the
+    # service (as a later data fix might)
     world = await build_review(reviewers=1, entries=1)
     reviewer, entry = world.reviewers[0], world.entries[0]
-    await service.assign_reviewer(actor=world.staff, entry_id=entry.id, reviewer_id=reviewer.id)
+    assignment = await service.assign_reviewer(actor=world.staff, entry_id=entry.id, reviewer_id=reviewer.id)
+    sheet = await service.save_scores(
+        actor=reviewer.actor,
+        assignment_id=assignment.id,
+        scores=full_sheet(world.rubric),
+        overall_comment="好",
+    )
+    await service.submit_sheet(actor=reviewer.actor, sheet_id=sheet.id)
+    assert await queries.can_see_scores_of_others(reviewer.actor, entry.id)
     await Conflict.create(
         panel_id=world.panel.id,
         entry_id=entry.id,
@@ -197,6 +205,7 @@ async def test_a_conflict_recorded_alone_hides_the_entry_even_from_a_live_assign
     resolved = await queries.visible_entries_resolved(reviewer.actor, world.panel.id)
     assert await PanelEntry.filter(resolved).count() == 0
     assert await queries.assignments_of(reviewer.actor, world.panel.id) == []
+    assert not await queries.can_see_scores_of_others(reviewer.actor, entry.id)
 
 
 async def test_a_reviewer_declares_only_for_themself_and_only_on_entries_they_see() -> None:

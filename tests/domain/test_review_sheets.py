@@ -159,9 +159,29 @@ async def test_others_scores_stay_hidden_until_ones_own_sheet_is_submitted() -> 
     assert not await queries.can_see_scores_of_others(second.actor, entry_id)
     assert await queries.can_see_scores_of_others(first.actor, entry_id)
     assert await queries.can_see_scores_of_others(world.staff, entry_id)
-    # WHEN the second submits, THEN they can too
+    with pytest.raises(PermissionDenied):
+        await queries.entry_sheets(second.actor, world.panel, entry_id)
+    # WHEN the second submits, THEN they can too, and see both submitted sheets
     await _submit(world, second, theirs)
     assert await queries.can_see_scores_of_others(second.actor, entry_id)
+    sheets = await queries.entry_sheets(second.actor, world.panel, entry_id)
+    assert sorted(cell.reviewer_id for cell in sheets) == sorted([first.id, second.id])
+    assert {cell.total for cell in sheets} == {80.0}
+
+
+@pytest.mark.parametrize("reviewers", [2, 6])
+async def test_an_entrys_sheets_cost_three_statements_for_a_reviewer(sql_log: SqlLog, reviewers: int) -> None:
+    # GIVEN an entry every reviewer has submitted on
+    world = await build_review(reviewers=reviewers, entries=1, reviewers_per_entry=reviewers)
+    for reviewer, assigned in await _assigned(world):
+        await _submit(world, reviewer, assigned)
+    # WHEN one of them reads the entry's sheets
+    sql_log.reset()
+    sheets = await queries.entry_sheets(world.reviewers[0].actor, world.panel, world.entries[0].id)
+    # THEN the check and the read cost three statements, whatever the number of sheets
+    assert sql_log.count == 3
+    assert len(sheets) == reviewers
+    assert all(len(cell.scores) == len(world.rubric.criteria) for cell in sheets)
 
 
 async def test_submitted_totals_are_weighted_per_reviewer_in_one_statement(sql_log: SqlLog) -> None:
