@@ -18,6 +18,7 @@ MODEL_MODULES: list[str] = [
     "domain.socialwork.models",
     "domain.calendar.models",
     "domain.funding.models",
+    "domain.review.models",
 ]
 
 DEFAULT_DATABASE_URL = "sqlite://data/linzhi.sqlite3"

@@ -1,0 +1,245 @@
+"""Reads of the review module, and the one place its visibility is decided: pages, GraphQL,
+exports and search all ask here.
+
+- Staff (bureau, the command line) see every entry of a panel, every sheet and every score.
+- A reviewer sees only the entries they hold a live assignment on and are not conflicted with
+  (declaring a conflict cancels the assignment, so a conflicted entry disappears for them), and
+  in blind mode not who applied (`applicant_hidden`). They see others' scores on an entry only
+  once their own sheet on it is submitted (`can_see_scores_of_others`).
+- Anyone else sees no entry.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass
+
+from tortoise.expressions import Q, Subquery
+
+from domain.access import Actor
+from domain.errors import PermissionDenied
+from domain.review import policy
+from domain.review.models import (
+    Assignment,
+    Conflict,
+    PanelEntry,
+    ReviewPanel,
+    Score,
+    ScoreSheet,
+    SheetStatus,
+    Stage,
+)
+
+NOTHING = Q(id__in=[])
+
+
+def _conflicted_entries(user_id: int, panel_id: int) -> Subquery:
+    return Subquery(Conflict.filter(panel_id=panel_id, reviewer_id=user_id).values("entry_id"))
+
+
+def visible_entries_filter(actor: Actor, panel_id: int) -> Q:
+    """Which of a panel's entries (`PanelEntry` rows) the actor may see."""
+    if policy.is_staff(actor):
+        return Q(panel_id=panel_id)
+    if actor.user_id is None:
+        return NOTHING
+    assigned = Assignment.filter(panel_id=panel_id, reviewer_id=actor.user_id, live=True)
+    return Q(
+        Q(panel_id=panel_id),
+        Q(id__in=Subquery(assigned.values("entry_id"))),
+        ~Q(id__in=_conflicted_entries(actor.user_id, panel_id)),
+    )
+
+
+async def visible_entries_resolved(actor: Actor, panel_id: int) -> Q:
+    """The same rule with the reviewer's entry ids resolved (one statement, none for staff): a
+    `Q` of plain columns, for readers that cannot render a subquery (the compiled read path)."""
+    if policy.is_staff(actor) or actor.user_id is None:
+        return visible_entries_filter(actor, panel_id)
+    rows = await PanelEntry.filter(visible_entries_filter(actor, panel_id)).values_list("id")
+    return Q(panel_id=panel_id, id__in=[int(row[0]) for row in rows])
+
+
+def applicant_hidden(actor: Actor, panel: ReviewPanel) -> bool:
+    """Blind mode hides who applied from reviewers, never from staff."""
+    return panel.blind and not policy.is_staff(actor)
+
+
+@dataclass(frozen=True)
+class AssignedEntry:
+    """One of a reviewer's live assignments, with its entry and sheet. The applicant and sponsor
+    are None when the panel is blind."""
+
+    assignment_id: int
+    stage: Stage
+    sheet_id: int
+    sheet_status: SheetStatus
+    entry_id: int
+    subject_id: int
+    title: str
+    applicant_id: int | None
+    sponsor_id: int | None
+
+
+async def assignments_of(actor: Actor, panel_id: int) -> list[AssignedEntry]:
+    """The actor's own live assignments on the panel, never on an entry they are conflicted with
+    or that was withdrawn, by entry then stage: one statement."""
+    if actor.user_id is None:
+        return []
+    rows = (
+        await ScoreSheet.filter(
+            assignment__panel_id=panel_id,
+            assignment__reviewer_id=actor.user_id,
+            assignment__live=True,
+            assignment__entry__withdrawn=False,
+        )
+        .exclude(assignment__entry_id__in=_conflicted_entries(actor.user_id, panel_id))
+        .order_by("assignment__entry_id", "assignment__stage")
+        .values(
+            "id",
+            "status",
+            "assignment_id",
+            "assignment__stage",
+            "assignment__entry_id",
+            "assignment__entry__subject_id",
+            "assignment__entry__title",
+            "assignment__entry__applicant_id",
+            "assignment__entry__sponsor_id",
+            "assignment__panel__blind",
+        )
+    )
+    hide = not policy.is_staff(actor)
+    return [_assigned(row, hide and bool(row["assignment__panel__blind"])) for row in rows]
+
+
+def _assigned(row: dict[str, object], blind: bool) -> AssignedEntry:
+    def number(key: str) -> int | None:
+        value = row[key]
+        return None if blind or value is None else int(str(value))
+
+    return AssignedEntry(
+        assignment_id=int(str(row["assignment_id"])),
+        stage=Stage(str(row["assignment__stage"])),
+        sheet_id=int(str(row["id"])),
+        sheet_status=SheetStatus(str(row["status"])),
+        entry_id=int(str(row["assignment__entry_id"])),
+        subject_id=int(str(row["assignment__entry__subject_id"])),
+        title=str(row["assignment__entry__title"]),
+        applicant_id=number("assignment__entry__applicant_id"),
+        sponsor_id=number("assignment__entry__sponsor_id"),
+    )
+
+
+async def can_see_scores_of_others(actor: Actor, entry_id: int, stage: Stage = Stage.WRITTEN) -> bool:
+    """Staff always; a reviewer once their own sheet on the entry (in that stage) is submitted:
+    one statement."""
+    if policy.is_staff(actor):
+        return True
+    if actor.user_id is None:
+        return False
+    conflicted = Conflict.filter(entry_id=entry_id, reviewer_id=actor.user_id).values("entry_id")
+    return await ScoreSheet.exists(
+        ~Q(assignment__entry_id__in=Subquery(conflicted)),
+        status=SheetStatus.SUBMITTED,
+        assignment__entry_id=entry_id,
+        assignment__reviewer_id=actor.user_id,
+        assignment__stage=stage,
+        assignment__live=True,
+    )
+
+
+def _submitted(panel_id: int, stage: Stage) -> dict[str, object]:
+    return {
+        "sheet__status": SheetStatus.SUBMITTED,
+        "sheet__assignment__panel_id": panel_id,
+        "sheet__assignment__stage": stage,
+        "sheet__assignment__live": True,
+    }
+
+
+async def submitted_totals(panel: ReviewPanel, stage: Stage = Stage.WRITTEN) -> dict[int, dict[int, float]]:
+    """entry id -> reviewer id -> the weighted 0–100 total of their submitted sheet, for live
+    assignments in `stage` (the input of `domain.review.aggregation`): one statement."""
+    rubric = panel.parsed_rubric
+    rows = await Score.filter(**_submitted(panel.id, stage)).values_list(
+        "sheet__assignment__entry_id", "sheet__assignment__reviewer_id", "key", "score"
+    )
+    sheets: defaultdict[tuple[int, int], dict[str, int]] = defaultdict(dict)
+    for entry_id, reviewer_id, key, score in rows:
+        sheets[(int(entry_id), int(reviewer_id))][str(key)] = int(score)
+    totals: defaultdict[int, dict[int, float]] = defaultdict(dict)
+    keys = {c.key for c in rubric.criteria}
+    for (entry_id, reviewer_id), scores in sheets.items():
+        if keys <= scores.keys():
+            totals[entry_id][reviewer_id] = rubric.weighted_total(scores)
+    return dict(totals)
+
+
+@dataclass(frozen=True)
+class MatrixCell:
+    """One live assignment's sheet: its status, scores and comments (total when submitted)."""
+
+    entry_id: int
+    reviewer_id: int
+    sheet_id: int
+    status: SheetStatus
+    scores: dict[str, int]
+    comments: dict[str, str]
+    overall_comment: str
+    total: float | None
+
+
+async def score_matrix(actor: Actor, panel: ReviewPanel, stage: Stage = Stage.WRITTEN) -> list[MatrixCell]:
+    """Every live sheet of the panel in `stage`, by entry then reviewer, for staff: two statements."""
+    if not policy.is_staff(actor):
+        raise PermissionDenied("只有民政局工作人员可以查看评分汇总")
+    return await _cells(panel, {"assignment__panel_id": panel.id, "assignment__stage": stage})
+
+
+async def entry_sheets(
+    actor: Actor, panel: ReviewPanel, entry_id: int, stage: Stage = Stage.WRITTEN
+) -> list[MatrixCell]:
+    """The submitted sheets of an entry, for staff and for a reviewer who has submitted their own
+    on it (`can_see_scores_of_others`), else PermissionDenied: three statements (two for staff)."""
+    if not await can_see_scores_of_others(actor, entry_id, stage):
+        raise PermissionDenied("提交本人评分后才能查看其他专家的评分")
+    where = {
+        "assignment__panel_id": panel.id,
+        "assignment__entry_id": entry_id,
+        "assignment__stage": stage,
+        "status": SheetStatus.SUBMITTED,
+    }
+    return await _cells(panel, where)
+
+
+async def _cells(panel: ReviewPanel, where: dict[str, object]) -> list[MatrixCell]:
+    sheets = await (
+        ScoreSheet.filter(assignment__live=True, **where)
+        .order_by("assignment__entry_id", "assignment__reviewer_id")
+        .values_list("id", "assignment__entry_id", "assignment__reviewer_id", "status", "overall_comment")
+    )
+    scores = await Score.filter(
+        sheet_id__in=Subquery(ScoreSheet.filter(assignment__live=True, **where).values("id"))
+    )
+    by_sheet: defaultdict[int, dict[str, Score]] = defaultdict(dict)
+    for score in scores:
+        by_sheet[score.sheet_id][score.key] = score
+    rubric = panel.parsed_rubric
+    cells = []
+    for sheet_id, entry_id, reviewer_id, status, overall in sheets:
+        given = by_sheet[int(sheet_id)]
+        values = {key: score.score for key, score in given.items()}
+        submitted = SheetStatus(str(status)) is SheetStatus.SUBMITTED
+        cells.append(
+            MatrixCell(
+                entry_id=int(entry_id),
+                reviewer_id=int(reviewer_id),
+                sheet_id=int(sheet_id),
+                status=SheetStatus(str(status)),
+                scores=values,
+                comments={key: score.comment for key, score in given.items()},
+                overall_comment=str(overall),
+                total=rubric.weighted_total(values) if submitted else None,
+            )
+        )
+    return cells
