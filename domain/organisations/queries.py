@@ -17,6 +17,7 @@ from tortoise.functions import Count
 
 from domain import clock
 from domain.organisations.models import (
+    AnnualReport,
     LegalForm,
     Organisation,
     OrganisationMember,
@@ -136,5 +137,37 @@ async def ratings_of(organisation_ids: Iterable[int]) -> dict[int, list[RatingRe
     grouped: dict[int, list[RatingRecord]] = defaultdict(list)
     for row in await RatingRecord.filter(organisation_id__in=wanted).order_by("-rated_on", "-id"):
         if len(grouped[row.organisation_id]) < MAX_RATINGS:
+            grouped[row.organisation_id].append(row)
+    return {org: grouped[org] for org in wanted}
+
+
+MAX_REPORTS = 50
+
+
+async def members_by_ids(ids: Iterable[int]) -> dict[int, OrganisationMember]:
+    """Membership rows (current or ended) with their person: one statement."""
+    wanted = set(ids)
+    if not wanted:
+        return {}
+    rows = await OrganisationMember.filter(id__in=wanted).select_related("person")
+    return {row.id: row for row in rows}
+
+
+async def sanctions_by_ids(ids: Iterable[int]) -> dict[int, Sanction]:
+    wanted = set(ids)
+    return {row.id: row for row in await Sanction.filter(id__in=wanted)} if wanted else {}
+
+
+async def reports_by_ids(ids: Iterable[int]) -> dict[int, AnnualReport]:
+    wanted = set(ids)
+    return {row.id: row for row in await AnnualReport.filter(id__in=wanted)} if wanted else {}
+
+
+async def reports_of(organisation_ids: Iterable[int]) -> dict[int, list[AnnualReport]]:
+    """Each organisation's annual reports, newest year first (at most `MAX_REPORTS`): one statement."""
+    wanted = list(set(organisation_ids))
+    grouped: dict[int, list[AnnualReport]] = defaultdict(list)
+    for row in await AnnualReport.filter(organisation_id__in=wanted).order_by("-year", "-id"):
+        if len(grouped[row.organisation_id]) < MAX_REPORTS:
             grouped[row.organisation_id].append(row)
     return {org: grouped[org] for org in wanted}

@@ -7,10 +7,12 @@ supervisors their own records; supervision notes are about colleagues' practice,
 
 from __future__ import annotations
 
-from collections import Counter
+from collections import Counter, defaultdict
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date
 
+from tortoise.expressions import Q
 from tortoise.functions import Count, Sum
 from tortoise.queryset import QuerySet
 
@@ -21,11 +23,14 @@ from domain.socialwork.models import (
     CertificateLevel,
     Placement,
     SocialWorker,
+    Station,
     Supervisee,
     SupervisionRecord,
+    SupervisorLevel,
 )
 
 MAX_PLACEMENTS = 100
+MAX_AGENCY_WORKERS = 100
 WORKER_ORDER = ("id",)
 RECORD_ORDER = ("held_on", "id")
 
@@ -50,9 +55,14 @@ async def levels_of(agency_id: int) -> dict[CertificateLevel, int]:
 
 @dataclass(frozen=True)
 class WorkerFilter:
+    """Every given criterion must hold. `town_id`: the town of the worker's station or of their
+    employer's home cell."""
+
     level: CertificateLevel | None = None
     employer_id: int | None = None
     supervisors_only: bool = False
+    supervisor_level: SupervisorLevel | None = None
+    town_id: int | None = None
 
 
 def _workers(f: WorkerFilter) -> QuerySet[SocialWorker]:
@@ -63,6 +73,10 @@ def _workers(f: WorkerFilter) -> QuerySet[SocialWorker]:
         qs = qs.filter(employer_id=f.employer_id)
     if f.supervisors_only:
         qs = qs.filter(supervisor_level__isnull=False)
+    if f.supervisor_level is not None:
+        qs = qs.filter(supervisor_level=f.supervisor_level)
+    if f.town_id is not None:
+        qs = qs.filter(Q(station__town_id=f.town_id) | Q(employer__town_id=f.town_id))
     return qs
 
 
@@ -121,3 +135,64 @@ async def supervision_log(supervisor_id: int, page: PageRequest) -> Page[Supervi
     """A supervisor's records, newest first: one statement."""
     qs = SupervisionRecord.filter(supervisor_id=supervisor_id)
     return await keyset_page(qs, RECORD_ORDER, page, descending=True)
+
+
+# --- batched reads for the API's DataLoaders (one statement per batch) ---------------------------
+
+
+async def workers_by_ids(ids: Iterable[int]) -> dict[int, SocialWorker]:
+    wanted = set(ids)
+    return {w.id: w for w in await SocialWorker.filter(id__in=wanted)} if wanted else {}
+
+
+async def stations_by_ids(ids: Iterable[int]) -> dict[int, Station]:
+    wanted = set(ids)
+    return {s.id: s for s in await Station.filter(id__in=wanted)} if wanted else {}
+
+
+async def placements_by_ids(ids: Iterable[int]) -> dict[int, Placement]:
+    wanted = set(ids)
+    return {p.id: p for p in await Placement.filter(id__in=wanted)} if wanted else {}
+
+
+async def records_by_ids(ids: Iterable[int]) -> dict[int, SupervisionRecord]:
+    wanted = set(ids)
+    return {r.id: r for r in await SupervisionRecord.filter(id__in=wanted)} if wanted else {}
+
+
+async def placements_of_agencies(agency_ids: Iterable[int]) -> dict[int, list[Placement]]:
+    """Each agency's placements as `placements_of` orders them (current first, then most recent),
+    at most `MAX_PLACEMENTS` each: one statement."""
+    wanted = list(set(agency_ids))
+    grouped: dict[int, list[Placement]] = defaultdict(list)
+    for row in await Placement.filter(agency_id__in=wanted).order_by("-started_on", "-id"):
+        if len(grouped[row.agency_id]) < MAX_PLACEMENTS:
+            grouped[row.agency_id].append(row)
+    return {a: sorted(grouped[a], key=lambda p: p.ended_on is not None) for a in wanted}
+
+
+async def workers_of_employers(employer_ids: Iterable[int]) -> dict[int, list[SocialWorker]]:
+    """Each agency's workers, highest certificate first, at most `MAX_AGENCY_WORKERS` each (the
+    directory filtered by employer pages through all): one statement."""
+    wanted = list(set(employer_ids))
+    grouped: dict[int, list[SocialWorker]] = defaultdict(list)
+    rank = {level: i for i, level in enumerate(reversed(CertificateLevel))}
+    rows = await SocialWorker.filter(employer_id__in=wanted).order_by("id")
+    for row in sorted(rows, key=lambda w: rank[w.level]):
+        if row.employer_id is not None and len(grouped[row.employer_id]) < MAX_AGENCY_WORKERS:
+            grouped[row.employer_id].append(row)
+    return {e: grouped[e] for e in wanted}
+
+
+async def supervisees_of(record_ids: Iterable[int]) -> dict[int, list[SocialWorker]]:
+    """Each record's supervisees (at most `MAX_SUPERVISEES`, a domain rule): one statement."""
+    wanted = list(set(record_ids))
+    grouped: dict[int, list[SocialWorker]] = defaultdict(list)
+    rows = await Supervisee.filter(record_id__in=wanted).select_related("worker").order_by("record_id", "id")
+    for row in rows:
+        grouped[row.record_id].append(row.worker)
+    return {r: grouped[r] for r in wanted}
+
+
+async def supervision_count(supervisor_id: int) -> int:
+    return await SupervisionRecord.filter(supervisor_id=supervisor_id).count()
