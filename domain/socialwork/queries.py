@@ -19,6 +19,7 @@ from tortoise.queryset import QuerySet
 from domain.access import Actor, Role
 from domain.organisations import policy as org_policy
 from domain.pagination import Page, PageRequest, keyset_page
+from domain.permissions import DATA_ROLES
 from domain.socialwork.models import (
     CertificateLevel,
     Placement,
@@ -105,10 +106,21 @@ async def supervisor_of_person(person_id: int | None) -> SocialWorker | None:
     return await SocialWorker.filter(person_id=person_id, supervisor_level__isnull=False).first()
 
 
+def is_own_supervision(actor: Actor, supervisor: SocialWorker | None) -> bool:
+    """The actor is the supervisor, acting in a working role: the matrix gives residents and
+    administrators no "own" supervision (an ADMIN who is also a supervisor reads no notes)."""
+    return (
+        supervisor is not None
+        and actor.person_id is not None
+        and actor.person_id == supervisor.person_id
+        and actor.has_role(*DATA_ROLES)
+    )
+
+
 def can_view_supervision(actor: Actor, supervisor: SocialWorker | None = None) -> bool:
     if org_policy.is_bureau(actor) or actor.has_role(Role.GRID_STAFF):
         return True  # staff working with agencies; ADMIN runs accounts, not casework
-    return supervisor is not None and actor.person_id is not None and actor.person_id == supervisor.person_id
+    return is_own_supervision(actor, supervisor)
 
 
 @dataclass(frozen=True)

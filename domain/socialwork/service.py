@@ -31,6 +31,7 @@ from domain.grids.models import UNIT_DEPTH, GridCell
 from domain.organisations import policy as org_policy
 from domain.organisations.models import Organisation
 from domain.people.models import Person
+from domain.socialwork import queries
 from domain.socialwork.models import (
     CertificateLevel,
     Placement,
@@ -155,9 +156,7 @@ async def register_worker(
 
 
 def _may_log_for(actor: Actor, supervisor: SocialWorker) -> bool:
-    return org_policy.is_bureau(actor) or (
-        actor.person_id is not None and actor.person_id == supervisor.person_id
-    )
+    return org_policy.is_bureau(actor) or queries.is_own_supervision(actor, supervisor)
 
 
 @dataclass(frozen=True)
