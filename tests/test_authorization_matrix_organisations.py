@@ -441,3 +441,20 @@ async def test_organisation_and_social_work_mutations_follow_the_matrix(
 def test_every_action_of_the_registry_and_social_work_is_walked() -> None:
     written = {p.action for p in MATRIX if p.token_scope == "write:organisations"}
     assert {case.action for case in CASES.values()} == written
+
+
+def test_every_mutation_of_the_registry_and_social_work_is_walked() -> None:
+    from api.schema.organisations.mutations import OrganisationMutations
+    from api.schema.socialwork.mutations import SocialWorkMutations
+
+    names = {
+        field.graphql_name or strawberry_camel(field.python_name)
+        for mixin in (OrganisationMutations, SocialWorkMutations)
+        for field in mixin.__strawberry_definition__.fields  # type: ignore[attr-defined]
+    }
+    assert {name.split()[0] for name in CASES} == names
+
+
+def strawberry_camel(name: str) -> str:
+    head, *rest = name.split("_")
+    return head + "".join(part.title() for part in rest)
