@@ -447,3 +447,47 @@ async def test_the_log_pages_newest_first_in_constant_statements(
         "supervisionRecords"
     ]
     assert [n["heldOn"] for n in second["nodes"]] == [str(TODAY - timedelta(days=d)) for d in range(5, 10)]
+
+
+SW_NODES = """query ($ids: [ID!]!) { nodes(ids: $ids) {
+  __typename
+  ... on SocialWorker { levelLabel station { name operator { name } town { name } } }
+  ... on Station { name }
+  ... on Placement { startedOn cell { name } agency { name } }
+} }"""
+
+
+async def test_workers_stations_and_placements_resolve_by_global_id(client: httpx.AsyncClient) -> None:
+    # GIVEN a station run by an agency, a worker there and a placement
+    world = await agency_world(workers=0)
+    station = await Station.create(
+        name="当湖街道社会工作站", town_id=world.tree.town.id, operator_id=world.agency_id
+    )
+    at_station = await worker(50, None, station=station.id)
+    placement = await service.place_agency(
+        actor=BUREAU, agency_id=world.agency_id, cell_id=world.tree.village.id, started_on=TODAY, today=TODAY
+    )
+    ids = [
+        global_id("SocialWorker", at_station.id),
+        global_id("Station", station.id),
+        global_id("Placement", placement.id),
+        global_id("Placement", placement.id + 100),
+    ]
+    # WHEN they are looked up by global ID, THEN each resolves (a missing one is null)
+    nodes = (await gql(client, SW_NODES, ids=ids))["data"]["nodes"]
+    agency = "演示社工服务中心MJ5870001"
+    assert nodes == [
+        {
+            "__typename": "SocialWorker",
+            "levelLabel": "社会工作师",
+            "station": {"name": station.name, "operator": {"name": agency}, "town": {"name": "当湖街道"}},
+        },
+        {"__typename": "Station", "name": station.name},
+        {
+            "__typename": "Placement",
+            "startedOn": str(TODAY),
+            "cell": {"name": world.tree.village.name},
+            "agency": {"name": agency},
+        },
+        None,
+    ]
