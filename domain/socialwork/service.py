@@ -36,6 +36,7 @@ from domain.socialwork.models import (
     CertificateLevel,
     Placement,
     SocialWorker,
+    Station,
     Supervisee,
     SupervisionForm,
     SupervisionRecord,
@@ -124,6 +125,8 @@ async def _check_worker(data: WorkerInput, today: date) -> str:
         employer = await Organisation.get_or_none(id=data.employer_id)
         if employer is None or not employer.is_agency:
             errors.append(ValidationError(ErrorCode.NOT_FOR_TYPE, "工作单位须为社工机构", ["employerId"]))
+    if data.station_id is not None and not await Station.exists(id=data.station_id):
+        errors.append(NotFound("社工站不存在", ["stationId"]))
     if errors:
         raise ValidationErrors(errors)
     return number

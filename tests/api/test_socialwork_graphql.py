@@ -220,6 +220,15 @@ async def test_the_register_reports_every_bad_field_and_only_the_bureau_register
     bad = (await gql(client, REGISTER, headers=bureau, input=data))["data"]["socialWorkerRegister"]
     # THEN both are userErrors at once, and nothing changed
     assert errors(bad) == [("certificateNumber", "INVALID_LENGTH"), ("certificateYear", "OUT_OF_RANGE")]
+    # (a station that does not exist is named as such, not taken for a duplicate certificate)
+    nowhere = {
+        **data,
+        "certificateNumber": "ZJ2021001",
+        "certificateYear": 2021,
+        "stationId": global_id("Station", 9),
+    }
+    missing = (await gql(client, REGISTER, headers=bureau, input=nowhere))["data"]["socialWorkerRegister"]
+    assert errors(missing) == [("stationId", "NOT_FOUND")]
     assert await snapshot() == before
     # WHEN right, THEN registered with the employer
     good = {**data, "certificateNumber": "ZJ2021001", "certificateYear": 2021, "supervisorLevel": "TRAINEE"}
