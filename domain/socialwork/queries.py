@@ -208,3 +208,13 @@ async def supervisees_of(record_ids: Iterable[int]) -> dict[int, list[SocialWork
 
 async def supervision_count(supervisor_id: int) -> int:
     return await SupervisionRecord.filter(supervisor_id=supervisor_id).count()
+
+
+MAX_STATIONS = 100
+
+
+async def stations(town_id: int | None = None) -> list[Station]:
+    """The social-work stations (one or a few per town), by town then name, at most
+    `MAX_STATIONS`: one statement."""
+    qs = Station.all() if town_id is None else Station.filter(town_id=town_id)
+    return list(await qs.order_by("town_id", "name", "id").limit(MAX_STATIONS))

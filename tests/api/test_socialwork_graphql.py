@@ -500,3 +500,31 @@ async def test_workers_stations_and_placements_resolve_by_global_id(client: http
         },
         None,
     ]
+
+
+STATIONS = (
+    """query ($town: ID) { socialWorkStations(town: $town) { name town { name } operator { name } } }"""
+)
+
+
+@pytest.mark.parametrize("towns", [1, 3])
+async def test_stations_are_listed_by_town_in_constant_statements(
+    client: httpx.AsyncClient, sql_log: SqlLog, towns: int
+) -> None:
+    # GIVEN a station in each of `towns` towns, run by an agency
+    world = await agency_world(workers=0)
+    places = [world.tree.town]
+    for i in range(1, towns):
+        places.append(await cell(GridKind.TOWN, f"33048219{i}", f"演示镇{i}", world.tree.city))
+    for town in places:
+        await Station.create(name=f"{town.name}社会工作站", town_id=town.id, operator_id=world.agency_id)
+    sql_log.reset()
+    # WHEN they are listed with their towns and operators
+    rows = (await gql(client, STATIONS))["data"]["socialWorkStations"]
+    # THEN all of them, in three statements (stations, towns, operators) whatever their number
+    assert sorted(r["town"]["name"] for r in rows) == sorted(t.name for t in places)
+    assert {r["operator"]["name"] for r in rows} == {"演示社工服务中心MJ5870001"}
+    assert sql_log.count == 3, sql_log.statements
+    # AND a town's filter keeps its own
+    one = (await gql(client, STATIONS, town=global_id("GridCell", world.tree.town.id)))["data"]
+    assert [r["name"] for r in one["socialWorkStations"]] == ["当湖街道社会工作站"]

@@ -8,6 +8,7 @@ from datetime import date
 import strawberry
 
 from api.schema.info import Info
+from api.schema.limits import max_items
 from api.schema.relay import Connection, build_connection, node_pk, page_request
 from api.schema.socialwork.types import (
     PlacementType,
@@ -94,6 +95,11 @@ class SocialWorkQueries:
             return await queries.workers_count(where)
 
         return build_connection(page, SocialWorkerType.from_model, count)
+
+    @strawberry.field(description="镇（街道）社工站（公开）", metadata=max_items(queries.MAX_STATIONS))
+    async def social_work_stations(self, info: Info, town: strawberry.ID | None = None) -> list[StationType]:
+        town_id = node_pk(town, "GridCell", "town") if town else None
+        return [StationType.from_model(s) for s in await queries.stations(town_id)]
 
     @strawberry.field(description="某督导的督导记录（新的在前；督导本人与工作人员可见）")
     async def supervision_records(
