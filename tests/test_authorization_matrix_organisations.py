@@ -84,7 +84,7 @@ async def _organisations(tree: Tree) -> tuple[Organisation, Organisation, Organi
             home_cell_id=tree.grids[0].id,
             filing_number="当湖备-2019-001",
             filing_cell_id=tree.community.id,
-            founded_on=TODAY.replace(year=TODAY.year - 5),
+            founded_on=clock.years_later(TODAY, -5),
         ),
         today=TODAY,
     )
