@@ -15,6 +15,7 @@ if TYPE_CHECKING:
     from api.schema.grids.loaders import GridLoaders
     from api.schema.leaders.loaders import LeaderLoaders
     from api.schema.organisations.loaders import OrganisationLoaders
+    from api.schema.socialwork.loaders import SocialWorkLoaders
 
 
 class Loaders:
@@ -26,6 +27,7 @@ class Loaders:
         leaders: LeaderLoaders
         activities: ActivityLoaders
         organisations: OrganisationLoaders
+        socialwork: SocialWorkLoaders
 
     def __init__(self) -> None:
         self._groups: dict[str, object] = {}

@@ -42,6 +42,8 @@ class ErrorCode(StrEnum):
     DUPLICATE_NAME = "DUPLICATE_NAME"
     DUPLICATE_PERSON = "DUPLICATE_PERSON"
     ONE_TO_ONE = "ONE_TO_ONE"
+    # shared by the funding rounds and the review panels they score on (and the competitions next)
+    WRONG_STAGE = "WRONG_STAGE"
 
 
 class DomainError(Exception):

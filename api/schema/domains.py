@@ -14,8 +14,9 @@ from api.schema.grids import DOMAIN as GRIDS
 from api.schema.leaders import DOMAIN as LEADERS
 from api.schema.organisations import DOMAIN as ORGANISATIONS
 from api.schema.people import DOMAIN as PEOPLE
+from api.schema.socialwork import DOMAIN as SOCIALWORK
 
-DOMAINS: tuple[Domain, ...] = (PEOPLE, ACCOUNTS, GRIDS, LEADERS, ACTIVITIES, ORGANISATIONS)
+DOMAINS: tuple[Domain, ...] = (PEOPLE, ACCOUNTS, GRIDS, LEADERS, ACTIVITIES, ORGANISATIONS, SOCIALWORK)
 
 
 def query_mixins() -> tuple[type, ...]:

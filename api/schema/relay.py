@@ -6,7 +6,7 @@ import base64
 import binascii
 import json
 from collections.abc import Awaitable, Callable
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from typing import Any, Generic, TypeVar, cast
 
 import strawberry
@@ -27,7 +27,7 @@ _strawberry_date_time = cast(Callable[[object], object], DateTimeDefinition.pars
 
 
 def _plain(value: object) -> object:
-    return value.isoformat() if isinstance(value, datetime) else value
+    return value.isoformat() if isinstance(value, date) else value  # a datetime is a date too
 
 
 def encode_cursor(key: Key) -> str:
@@ -46,6 +46,8 @@ def _typed(value: object, kind: type) -> object:
         except OverflowError as exc:
             raise ValueError(value) from exc
         return moment
+    if kind is date and isinstance(value, str):
+        return date.fromisoformat(value)
     if isinstance(value, kind) and not isinstance(value, bool):
         return value
     raise ValueError(value)

@@ -94,7 +94,7 @@ async def award(*, actor: Actor, application_id: int, amount_fen: int, reason: s
 def _require_awarding(funding_round: FundingRound, *also: RoundStage) -> None:
     if funding_round.stage is not RoundStage.REVIEWING and funding_round.stage not in also:
         message = f"轮次{funding_round.stage.label}，不能核定资助"
-        raise DomainError(FundingCode.WRONG_STAGE, message, ["roundId"])
+        raise DomainError(ErrorCode.WRONG_STAGE, message, ["roundId"])
 
 
 async def allocate(*, actor: Actor, round_id: int, ranking: Sequence[int]) -> Allocation:

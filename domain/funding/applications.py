@@ -165,7 +165,7 @@ async def _write_lines(application_id: int, lines: tuple[LineInput, ...]) -> Non
 def _require_stage(funding_round: FundingRound, *stages: RoundStage) -> None:
     if funding_round.stage not in stages:
         message = f"轮次{funding_round.stage.label}，不能办理此事项"
-        raise DomainError(FundingCode.WRONG_STAGE, message, ["roundId"])
+        raise DomainError(ErrorCode.WRONG_STAGE, message, ["roundId"])
 
 
 async def create_application(

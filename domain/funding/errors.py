@@ -13,7 +13,6 @@ class FundingCode(StrEnum):
     PUBLICITY_TOO_SHORT = "PUBLICITY_TOO_SHORT"
     SHARES_OVER_100 = "SHARES_OVER_100"
     CAP_OVER_POOL = "CAP_OVER_POOL"
-    WRONG_STAGE = "WRONG_STAGE"
     # an application's money rules
     OVER_CAP = "OVER_CAP"
     OVER_SHARE = "OVER_SHARE"

@@ -10,7 +10,6 @@ from domain.access import Actor
 from domain.audit import service as audit
 from domain.errors import DomainError, ErrorCode, NotFound
 from domain.funding import policy
-from domain.funding.errors import FundingCode
 from domain.funding.models import FundingRound, Need, NeedStatus, RoundStage
 from domain.grids.models import GridCell
 
@@ -26,7 +25,7 @@ async def submit_need(*, actor: Actor, round_id: int, cell_id: int, text: str, i
     if funding_round is None:
         raise NotFound("公益创投轮次不存在", ["roundId"])
     if funding_round.stage is not RoundStage.NEEDS_COLLECTION:
-        raise DomainError(FundingCode.WRONG_STAGE, "本轮不在需求征集阶段", ["roundId"])
+        raise DomainError(ErrorCode.WRONG_STAGE, "本轮不在需求征集阶段", ["roundId"])
     cell = await GridCell.get_or_none(id=cell_id, retired=False)
     if cell is None:
         raise NotFound("网格单元不存在或已撤销", ["cellId"])

@@ -17,6 +17,7 @@ from tortoise.functions import Count
 
 from domain import clock
 from domain.organisations.models import (
+    AnnualReport,
     LegalForm,
     Organisation,
     OrganisationMember,
@@ -160,3 +161,35 @@ async def suggestions(text: str) -> list[Organisation]:
         return []
     found = Organisation.filter(name__contains=wanted).exclude(status=OrgStatus.DEREGISTERED)
     return await found.order_by("name", "id").limit(MAX_SUGGESTIONS)
+
+
+MAX_REPORTS = 50
+
+
+async def members_by_ids(ids: Iterable[int]) -> dict[int, OrganisationMember]:
+    """Membership rows (current or ended) with their person: one statement."""
+    wanted = set(ids)
+    if not wanted:
+        return {}
+    rows = await OrganisationMember.filter(id__in=wanted).select_related("person")
+    return {row.id: row for row in rows}
+
+
+async def sanctions_by_ids(ids: Iterable[int]) -> dict[int, Sanction]:
+    wanted = set(ids)
+    return {row.id: row for row in await Sanction.filter(id__in=wanted)} if wanted else {}
+
+
+async def reports_by_ids(ids: Iterable[int]) -> dict[int, AnnualReport]:
+    wanted = set(ids)
+    return {row.id: row for row in await AnnualReport.filter(id__in=wanted)} if wanted else {}
+
+
+async def reports_of(organisation_ids: Iterable[int]) -> dict[int, list[AnnualReport]]:
+    """Each organisation's annual reports, newest year first (at most `MAX_REPORTS`): one statement."""
+    wanted = list(set(organisation_ids))
+    grouped: dict[int, list[AnnualReport]] = defaultdict(list)
+    for row in await AnnualReport.filter(organisation_id__in=wanted).order_by("-year", "-id"):
+        if len(grouped[row.organisation_id]) < MAX_REPORTS:
+            grouped[row.organisation_id].append(row)
+    return {org: grouped[org] for org in wanted}

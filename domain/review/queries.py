@@ -22,7 +22,6 @@ from domain.review import policy
 from domain.review.models import (
     Assignment,
     Conflict,
-    PanelEntry,
     ReviewPanel,
     Score,
     ScoreSheet,
@@ -49,15 +48,6 @@ def visible_entries_filter(actor: Actor, panel_id: int) -> Q:
         Q(id__in=Subquery(assigned.values("entry_id"))),
         ~Q(id__in=_conflicted_entries(actor.user_id, panel_id)),
     )
-
-
-async def visible_entries_resolved(actor: Actor, panel_id: int) -> Q:
-    """The same rule with the reviewer's entry ids resolved (one statement, none for staff): a
-    `Q` of plain columns, for readers that cannot render a subquery (the compiled read path)."""
-    if policy.is_staff(actor) or actor.user_id is None:
-        return visible_entries_filter(actor, panel_id)
-    rows = await PanelEntry.filter(visible_entries_filter(actor, panel_id)).values_list("id")
-    return Q(panel_id=panel_id, id__in=[int(row[0]) for row in rows])
 
 
 def applicant_hidden(actor: Actor, panel: ReviewPanel) -> bool:

@@ -169,7 +169,7 @@ async def advance_stage(*, actor: Actor, panel_id: int) -> ReviewPanel:
         to = next_stage(panel)
         if to is None:
             raise DomainError(
-                ReviewCode.WRONG_STAGE, f"{panel.stage.label}的评审组不能进入下一阶段", ["panelId"]
+                ErrorCode.WRONG_STAGE, f"{panel.stage.label}的评审组不能进入下一阶段", ["panelId"]
             )
         before, panel.stage = panel.stage, to
         await panel.save(update_fields=["stage", "updated_at"])
@@ -250,7 +250,7 @@ async def add_member(*, actor: Actor, panel_id: int, user_id: int, source: Membe
         async with in_transaction():
             panel = await _locked_panel(panel_id)
             if panel.stage is PanelStage.CLOSED:
-                raise DomainError(ReviewCode.WRONG_STAGE, "评审已结束", ["panelId"])
+                raise DomainError(ErrorCode.WRONG_STAGE, "评审已结束", ["panelId"])
             member = await PanelMember.create(panel_id=panel_id, user_id=user_id, source=source)
             await audit.record(actor, "review.add_member", "ReviewPanel", panel_id, reviewer_id=user_id)
     except IntegrityError:
@@ -292,7 +292,7 @@ async def add_entry(
         async with in_transaction():
             panel = await _locked_panel(panel_id)
             if panel.stage is PanelStage.CLOSED:
-                raise DomainError(ReviewCode.WRONG_STAGE, "评审已结束，不能再加入项目", ["panelId"])
+                raise DomainError(ErrorCode.WRONG_STAGE, "评审已结束，不能再加入项目", ["panelId"])
             entry = await PanelEntry.create(
                 panel_id=panel_id,
                 subject_id=subject_id,
@@ -353,9 +353,9 @@ class DrawResult:
 
 def _require_assignable(panel: ReviewPanel, stage: Stage) -> None:
     if panel.stage is PanelStage.CLOSED:
-        raise DomainError(ReviewCode.WRONG_STAGE, "评审已结束", ["panelId"])
+        raise DomainError(ErrorCode.WRONG_STAGE, "评审已结束", ["panelId"])
     if stage is Stage.ROADSHOW and not panel.roadshow:
-        raise DomainError(ReviewCode.WRONG_STAGE, "该评审组没有路演答辩环节", ["stage"])
+        raise DomainError(ErrorCode.WRONG_STAGE, "该评审组没有路演答辩环节", ["stage"])
 
 
 async def _conflicts_of(
@@ -547,7 +547,7 @@ async def _own_live(actor: Actor, assignment_id: int) -> tuple[Assignment, Revie
     panel = assignment.panel
     if panel.stage.value != assignment.stage.value:
         raise DomainError(
-            ReviewCode.WRONG_STAGE, f"评审组当前处于“{panel.stage.label}”阶段，不能评分", ["assignmentId"]
+            ErrorCode.WRONG_STAGE, f"评审组当前处于“{panel.stage.label}”阶段，不能评分", ["assignmentId"]
         )
     return assignment, panel
 
@@ -654,7 +654,7 @@ async def reopen_sheet(*, actor: Actor, sheet_id: int, reason: str) -> ScoreShee
             raise DomainError(ReviewCode.SHEET_NOT_SUBMITTED, "只能退回已提交的评分表", ["sheetId"])
         panel = await ReviewPanel.get(assignments__id=sheet.assignment_id)
         if panel.stage is PanelStage.CLOSED:
-            raise DomainError(ReviewCode.WRONG_STAGE, "评审已结束", ["sheetId"])
+            raise DomainError(ErrorCode.WRONG_STAGE, "评审已结束", ["sheetId"])
         sheet.status, sheet.submitted_at, sheet.reopened_reason = SheetStatus.DRAFT, None, reason
         await sheet.save(update_fields=["status", "submitted_at", "reopened_reason", "updated_at"])
         await audit.record(actor, "review.reopen_sheet", "ScoreSheet", sheet.id, reason=reason)

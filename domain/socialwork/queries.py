@@ -7,10 +7,12 @@ supervisors their own records; supervision notes are about colleagues' practice,
 
 from __future__ import annotations
 
-from collections import Counter
+from collections import Counter, defaultdict
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date
 
+from tortoise.expressions import Q
 from tortoise.functions import Count, Sum
 from tortoise.queryset import QuerySet
 
@@ -18,6 +20,7 @@ from domain.access import Actor, Role
 from domain.organisations import policy as org_policy
 from domain.organisations.models import LegalForm, Organisation, OrgStatus
 from domain.pagination import Page, PageRequest, keyset_page
+from domain.permissions import DATA_ROLES
 from domain.socialwork.models import (
     CertificateLevel,
     Placement,
@@ -25,9 +28,11 @@ from domain.socialwork.models import (
     Station,
     Supervisee,
     SupervisionRecord,
+    SupervisorLevel,
 )
 
 MAX_PLACEMENTS = 100
+MAX_AGENCY_WORKERS = 100
 WORKER_ORDER = ("id",)
 RECORD_ORDER = ("held_on", "id")
 
@@ -52,9 +57,14 @@ async def levels_of(agency_id: int) -> dict[CertificateLevel, int]:
 
 @dataclass(frozen=True)
 class WorkerFilter:
+    """Every given criterion must hold. `town_id`: the town of the worker's station or of their
+    employer's home cell."""
+
     level: CertificateLevel | None = None
     employer_id: int | None = None
     supervisors_only: bool = False
+    supervisor_level: SupervisorLevel | None = None
+    town_id: int | None = None
 
 
 def _workers(f: WorkerFilter) -> QuerySet[SocialWorker]:
@@ -65,6 +75,10 @@ def _workers(f: WorkerFilter) -> QuerySet[SocialWorker]:
         qs = qs.filter(employer_id=f.employer_id)
     if f.supervisors_only:
         qs = qs.filter(supervisor_level__isnull=False)
+    if f.supervisor_level is not None:
+        qs = qs.filter(supervisor_level=f.supervisor_level)
+    if f.town_id is not None:
+        qs = qs.filter(Q(station__town_id=f.town_id) | Q(employer__town_id=f.town_id))
     return qs
 
 
@@ -93,10 +107,21 @@ async def supervisor_of_person(person_id: int | None) -> SocialWorker | None:
     return await SocialWorker.filter(person_id=person_id, supervisor_level__isnull=False).first()
 
 
+def is_own_supervision(actor: Actor, supervisor: SocialWorker | None) -> bool:
+    """The actor is the supervisor, acting in a working role: the matrix gives residents and
+    administrators no "own" supervision (an ADMIN who is also a supervisor reads no notes)."""
+    return (
+        supervisor is not None
+        and actor.person_id is not None
+        and actor.person_id == supervisor.person_id
+        and actor.has_role(*DATA_ROLES)
+    )
+
+
 def can_view_supervision(actor: Actor, supervisor: SocialWorker | None = None) -> bool:
     if org_policy.is_bureau(actor) or actor.has_role(Role.GRID_STAFF):
         return True  # staff working with agencies; ADMIN runs accounts, not casework
-    return supervisor is not None and actor.person_id is not None and actor.person_id == supervisor.person_id
+    return is_own_supervision(actor, supervisor)
 
 
 @dataclass(frozen=True)
@@ -158,6 +183,73 @@ async def agencies() -> list[AgencyRow]:
     return [AgencyRow(a, worker_counts.get(a.id, 0), place_counts.get(a.id, 0)) for a in found]
 
 
-async def stations() -> list[Station]:
-    """Every town's social-work station with its town and operator, in town order: one statement."""
-    return await Station.all().select_related("town", "operator").order_by("town__code", "id")
+# --- batched reads for the API's DataLoaders (one statement per batch) ---------------------------
+
+
+async def workers_by_ids(ids: Iterable[int]) -> dict[int, SocialWorker]:
+    wanted = set(ids)
+    return {w.id: w for w in await SocialWorker.filter(id__in=wanted)} if wanted else {}
+
+
+async def stations_by_ids(ids: Iterable[int]) -> dict[int, Station]:
+    wanted = set(ids)
+    return {s.id: s for s in await Station.filter(id__in=wanted)} if wanted else {}
+
+
+async def placements_by_ids(ids: Iterable[int]) -> dict[int, Placement]:
+    wanted = set(ids)
+    return {p.id: p for p in await Placement.filter(id__in=wanted)} if wanted else {}
+
+
+async def records_by_ids(ids: Iterable[int]) -> dict[int, SupervisionRecord]:
+    wanted = set(ids)
+    return {r.id: r for r in await SupervisionRecord.filter(id__in=wanted)} if wanted else {}
+
+
+async def placements_of_agencies(agency_ids: Iterable[int]) -> dict[int, list[Placement]]:
+    """Each agency's placements as `placements_of` orders them (current first, then most recent),
+    at most `MAX_PLACEMENTS` each: one statement."""
+    wanted = list(set(agency_ids))
+    grouped: dict[int, list[Placement]] = defaultdict(list)
+    for row in await Placement.filter(agency_id__in=wanted).order_by("-started_on", "-id"):
+        if len(grouped[row.agency_id]) < MAX_PLACEMENTS:
+            grouped[row.agency_id].append(row)
+    return {a: sorted(grouped[a], key=lambda p: p.ended_on is not None) for a in wanted}
+
+
+async def workers_of_employers(employer_ids: Iterable[int]) -> dict[int, list[SocialWorker]]:
+    """Each agency's workers, highest certificate first, at most `MAX_AGENCY_WORKERS` each (the
+    directory filtered by employer pages through all): one statement."""
+    wanted = list(set(employer_ids))
+    grouped: dict[int, list[SocialWorker]] = defaultdict(list)
+    rank = {level: i for i, level in enumerate(reversed(CertificateLevel))}
+    rows = await SocialWorker.filter(employer_id__in=wanted).order_by("id")
+    for row in sorted(rows, key=lambda w: rank[w.level]):
+        if row.employer_id is not None and len(grouped[row.employer_id]) < MAX_AGENCY_WORKERS:
+            grouped[row.employer_id].append(row)
+    return {e: grouped[e] for e in wanted}
+
+
+async def supervisees_of(record_ids: Iterable[int]) -> dict[int, list[SocialWorker]]:
+    """Each record's supervisees (at most `MAX_SUPERVISEES`, a domain rule): one statement."""
+    wanted = list(set(record_ids))
+    grouped: dict[int, list[SocialWorker]] = defaultdict(list)
+    rows = await Supervisee.filter(record_id__in=wanted).select_related("worker").order_by("record_id", "id")
+    for row in rows:
+        grouped[row.record_id].append(row.worker)
+    return {r: grouped[r] for r in wanted}
+
+
+async def supervision_count(supervisor_id: int) -> int:
+    return await SupervisionRecord.filter(supervisor_id=supervisor_id).count()
+
+
+MAX_STATIONS = 100
+
+
+async def stations(town_id: int | None = None) -> list[Station]:
+    """The social-work stations (one or a few per town), by town then name, at most
+    `MAX_STATIONS`: one statement."""
+    qs = Station.all() if town_id is None else Station.filter(town_id=town_id)
+    qs = qs.select_related("town", "operator")
+    return list(await qs.order_by("town__code", "name", "id").limit(MAX_STATIONS))

@@ -31,10 +31,12 @@ from domain.grids.models import UNIT_DEPTH, GridCell
 from domain.organisations import policy as org_policy
 from domain.organisations.models import Organisation
 from domain.people.models import Person
+from domain.socialwork import queries
 from domain.socialwork.models import (
     CertificateLevel,
     Placement,
     SocialWorker,
+    Station,
     Supervisee,
     SupervisionForm,
     SupervisionRecord,
@@ -123,6 +125,8 @@ async def _check_worker(data: WorkerInput, today: date) -> str:
         employer = await Organisation.get_or_none(id=data.employer_id)
         if employer is None or not employer.is_agency:
             errors.append(ValidationError(ErrorCode.NOT_FOR_TYPE, "工作单位须为社工机构", ["employerId"]))
+    if data.station_id is not None and not await Station.exists(id=data.station_id):
+        errors.append(NotFound("社工站不存在", ["stationId"]))
     if errors:
         raise ValidationErrors(errors)
     return number
@@ -155,9 +159,7 @@ async def register_worker(
 
 
 def _may_log_for(actor: Actor, supervisor: SocialWorker) -> bool:
-    return org_policy.is_bureau(actor) or (
-        actor.person_id is not None and actor.person_id == supervisor.person_id
-    )
+    return org_policy.is_bureau(actor) or queries.is_own_supervision(actor, supervisor)
 
 
 @dataclass(frozen=True)

@@ -26,6 +26,7 @@ from domain.access import Actor, Grant, Role
 from domain.activities import models as activity_models
 from domain.activities import policy as activity_policy
 from domain.activities import queries as activity_queries
+from domain.funding import queries as funding_queries
 from domain.grids import queries as grid_queries
 from domain.leaders import queries as leader_queries
 from domain.organisations import queries as organisation_queries
@@ -40,6 +41,7 @@ from domain.people.masking import (
 )
 from domain.people.models import Person
 from domain.people.policy import masked_sql, mobile_sql, name_sql, resident_id_sql, view_for
+from domain.review import queries as review_queries
 
 # Q over a table (from the actor) -> the Python predicate (actor, row) it must agree with. Checked
 # for every kind of actor and record in tests/compiler/test_activity_privacy.py
@@ -70,6 +72,10 @@ Q_ONLY = {
     leader_queries.leaders_filter,
     leader_queries.name_search,
     organisation_queries.directory_filter,
+    funding_queries.public_round,
+    funding_queries.public_result,
+    funding_queries.public_need,
+    review_queries.visible_entries_filter,
 }
 
 # SQL expression builders -> the Python function they twin (checked in this module).

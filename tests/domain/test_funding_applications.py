@@ -151,7 +151,7 @@ async def test_no_application_before_the_call_opens() -> None:
         await applications.create_application(
             actor=organiser(org), round_id=draft_round.id, data=app_input(tree, org)
         )
-    assert caught.value.code is FundingCode.WRONG_STAGE
+    assert caught.value.code is ErrorCode.WRONG_STAGE
 
 
 # --- who may apply ---------------------------------------------------------------------------
@@ -382,7 +382,7 @@ async def test_residents_raise_needs_staff_publish_them_and_applications_answer_
         await needs.submit_need(
             actor=resident, round_id=funding_round.id, cell_id=tree.grids[0].id, text="楼道照明不足"
         )
-    assert caught.value.code is FundingCode.WRONG_STAGE
+    assert caught.value.code is ErrorCode.WRONG_STAGE
     await rounds.move_round(actor=CLERK, round_id=funding_round.id, to=RoundStage.NEEDS_COLLECTION)
     need = await needs.submit_need(
         actor=resident, round_id=funding_round.id, cell_id=tree.grids[0].id, text="独居老人用餐难"

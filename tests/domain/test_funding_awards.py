@@ -114,7 +114,7 @@ async def test_a_withdrawn_award_frees_its_money() -> None:
     # WHEN staff re-run the allocation THEN it is refused (the ranking was settled in review) ...
     with pytest.raises(DomainError) as caught:
         await allocation.allocate(actor=CLERK, round_id=round_id, ranking=[second.id])
-    assert caught.value.code is FundingCode.WRONG_STAGE
+    assert caught.value.code is ErrorCode.WRONG_STAGE
     # ... but the waitlisted project moves up into the freed money
     await allocation.award(actor=CLERK, application_id=second.id, amount_fen=50_000_00, reason="递补")
     assert await allocation.held_fen(round_id) == 50_000_00

@@ -9,7 +9,7 @@ from collections import Counter
 import pytest
 
 from domain.audit.models import AuditEntry
-from domain.errors import DomainError, PermissionDenied, ValidationErrors
+from domain.errors import DomainError, ErrorCode, PermissionDenied, ValidationErrors
 from domain.review import queries, service
 from domain.review.draw import plan_draw
 from domain.review.errors import ReviewCode
@@ -153,7 +153,7 @@ async def test_a_roadshow_assignment_needs_a_panel_with_a_roadshow() -> None:
     world = await build_review(reviewers=1, entries=1)
     with pytest.raises(DomainError) as caught:
         await service.draw_reviewers(actor=world.staff, panel_id=world.panel.id, seed=1, stage=Stage.ROADSHOW)
-    assert caught.value.code is ReviewCode.WRONG_STAGE
+    assert caught.value.code is ErrorCode.WRONG_STAGE
 
 
 @pytest.mark.parametrize("entries", [2, 12])

@@ -8,7 +8,7 @@ import pytest
 
 from domain.access import Actor, Grant, Role
 from domain.audit.models import AuditEntry
-from domain.errors import DomainError, NotFound, PermissionDenied, ValidationErrors
+from domain.errors import DomainError, ErrorCode, NotFound, PermissionDenied, ValidationErrors
 from domain.review import queries, service
 from domain.review.errors import ReviewCode
 from domain.review.models import MemberSource, PanelEntry, PanelStage, ReviewPanel, ScoreSheet, SheetStatus
@@ -95,7 +95,7 @@ async def test_the_roadshow_stage_comes_only_on_panels_that_have_one(
     assert seen == stages
     with pytest.raises(DomainError) as caught:
         await service.advance_stage(actor=world.staff, panel_id=world.panel.id)
-    assert caught.value.code is ReviewCode.WRONG_STAGE
+    assert caught.value.code is ErrorCode.WRONG_STAGE
 
 
 async def test_the_pool_takes_reviewers_only_and_a_panel_takes_pool_experts_or_staff() -> None:

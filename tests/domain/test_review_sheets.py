@@ -140,13 +140,13 @@ async def test_scoring_is_open_only_in_the_assignments_stage() -> None:
     # THEN scoring waits for the panel to open, and stops when it closes
     with pytest.raises(DomainError) as early:
         await service.save_scores(actor=reviewer.actor, assignment_id=assigned.assignment_id, scores=scores)
-    assert early.value.code is ReviewCode.WRONG_STAGE
+    assert early.value.code is ErrorCode.WRONG_STAGE
     await service.freeze_panel(actor=world.staff, panel_id=world.panel.id)
     await service.save_scores(actor=reviewer.actor, assignment_id=assigned.assignment_id, scores=scores)
     await service.advance_stage(actor=world.staff, panel_id=world.panel.id)
     with pytest.raises(DomainError) as late:
         await service.save_scores(actor=reviewer.actor, assignment_id=assigned.assignment_id, scores=scores)
-    assert late.value.code is ReviewCode.WRONG_STAGE
+    assert late.value.code is ErrorCode.WRONG_STAGE
 
 
 async def test_others_scores_stay_hidden_until_ones_own_sheet_is_submitted() -> None:
@@ -267,7 +267,7 @@ async def test_the_roadshow_is_scored_on_its_own_sheets_once_written_scoring_end
     await _submit(world, reviewer, roadshow, score=9)
     with pytest.raises(DomainError) as closed:
         await service.save_scores(actor=reviewer.actor, assignment_id=written.assignment_id, scores={})
-    assert closed.value.code is ReviewCode.WRONG_STAGE
+    assert closed.value.code is ErrorCode.WRONG_STAGE
     # AND each stage has its own totals
     assert await queries.submitted_totals(world.panel) == {written.entry_id: {reviewer.id: 40.0}}
     assert await queries.submitted_totals(world.panel, Stage.ROADSHOW) == {

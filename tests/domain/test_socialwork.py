@@ -197,10 +197,14 @@ async def test_agency_reads_and_a_supervisors_caseload(sql_log: SqlLog) -> None:
     assert [r.held_on for r in log.items] == [date(2026, 6, 1), date(2026, 3, 1)]
     assert log.has_next
 
-    own = Actor(user_id=77, person_id=supervisor.person_id)
-    other = Actor(user_id=78, person_id=a.person_id)
+    own = Actor(user_id=77, person_id=supervisor.person_id, grants=(Grant(Role.ORGANISER),))
+    other = Actor(user_id=78, person_id=a.person_id, grants=(Grant(Role.ORGANISER),))
     assert queries.can_view_supervision(own, supervisor)
     assert not queries.can_view_supervision(other, supervisor)
+    # the supervisor's own person without a working role (a resident's or an ADMIN's account)
+    for role in (Role.RESIDENT, Role.ADMIN):
+        bare = Actor(user_id=81, person_id=supervisor.person_id, grants=(Grant(role),))
+        assert not queries.can_view_supervision(bare, supervisor)
     admin = Actor(user_id=79, grants=(Grant(Role.ADMIN),))  # runs accounts, not casework
     assert not queries.can_view_supervision(admin, supervisor)
     assert queries.can_view_supervision(Actor(user_id=80, grants=(Grant(Role.GRID_STAFF),)), supervisor)

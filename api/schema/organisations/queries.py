@@ -4,7 +4,14 @@ import strawberry
 
 from api.schema.info import Info
 from api.schema.limits import max_items
-from api.schema.organisations.types import OrganisationFilter, OrganisationStatusCount, OrganisationType
+from api.schema.organisations.types import (
+    AnnualReportType,
+    OrganisationFilter,
+    OrganisationMemberType,
+    OrganisationStatusCount,
+    OrganisationType,
+    SanctionType,
+)
 from api.schema.relay import Connection, build_connection, node_pk, page_request
 from api.schema.subtree import PathOf, subtree_path_of
 from domain.organisations import queries
@@ -67,3 +74,18 @@ class OrganisationQueries:
         path_of = await subtree_path_of(info, filter.subtree if filter else None)
         totals = await queries.totals_by_status(decode_directory_filter(filter, path_of))
         return [OrganisationStatusCount(status=s, label=s.label, count=n) for s, n in totals.items()]
+
+
+async def load_member(info: Info, pk: int) -> OrganisationMemberType | None:
+    member = await info.context.loaders.organisations.member_by_id.load(pk)
+    return OrganisationMemberType.from_model(member) if member else None
+
+
+async def load_sanction(info: Info, pk: int) -> SanctionType | None:
+    sanction = await info.context.loaders.organisations.sanction_by_id.load(pk)
+    return SanctionType.from_model(sanction) if sanction else None
+
+
+async def load_report(info: Info, pk: int) -> AnnualReportType | None:
+    report = await info.context.loaders.organisations.report_by_id.load(pk)
+    return AnnualReportType.from_model(report) if report else None

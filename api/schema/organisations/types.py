@@ -5,11 +5,18 @@ from datetime import date
 import strawberry
 from strawberry import relay
 
+from api.schema.contributions import Slot
+from api.schema.errors import error_codes
 from api.schema.grids.types import GridCellType
 from api.schema.info import Info
 from api.schema.limits import max_items
 from api.schema.people.types import PersonType
+from api.schema.relay import UserError
+from domain.errors import ErrorCode
+from domain.organisations import policy
+from domain.organisations.errors import OrgCode
 from domain.organisations.models import (
+    AnnualReport,
     LegalForm,
     MemberRole,
     Organisation,
@@ -18,10 +25,11 @@ from domain.organisations.models import (
     OrgStatus,
     Rating,
     RatingRecord,
+    ReportStatus,
     Sanction,
     SanctionList,
 )
-from domain.organisations.queries import MAX_MEMBERS, MAX_RATINGS, MAX_SANCTIONS
+from domain.organisations.queries import MAX_MEMBERS, MAX_RATINGS, MAX_REPORTS, MAX_SANCTIONS
 
 LegalFormEnum = strawberry.enum(LegalForm, name="LegalForm", description="社会组织类型")
 OrgFieldEnum = strawberry.enum(OrgField, name="OrganisationField", description="社会组织领域")
@@ -29,20 +37,29 @@ OrgStatusEnum = strawberry.enum(OrgStatus, name="OrganisationStatus", descriptio
 RatingEnum = strawberry.enum(Rating, name="OrganisationRating", description="社会组织评估等级（A5 即 5A）")
 SanctionListEnum = strawberry.enum(SanctionList, name="SanctionList", description="名录")
 MemberRoleEnum = strawberry.enum(MemberRole, name="OrganisationMemberRole", description="组织成员身份")
+ReportStatusEnum = strawberry.enum(ReportStatus, name="AnnualReportStatus", description="年度报告状态")
 
 
-@strawberry.type(description="名录记录（活动异常名录、严重违法失信名单、违约限制申报）")
-class SanctionType:
+@strawberry.type(
+    name="OrganisationSanction", description="名录记录（活动异常名录、严重违法失信名单、违约限制申报）"
+)
+class SanctionType(relay.Node):
+    id: relay.NodeID[int]
     list: SanctionListEnum  # type: ignore[valid-type]
     list_label: str
     reason: str
     source: str
     listed_on: date
     removed_on: date | None
+    removal_reason: str = strawberry.field(description="移出原因（未移出时为空）")
+    organisation_id: strawberry.Private[int]
 
     @classmethod
     def from_model(cls, s: Sanction) -> SanctionType:
         return cls(
+            id=s.id,
+            organisation_id=s.organisation_id,
+            removal_reason=s.removal_reason,
             list=s.list,
             list_label=s.list.label,
             reason=s.reason,
@@ -64,16 +81,59 @@ class RatingRecordType:
         return cls(level=r.level, label=r.level.label, rated_on=r.rated_on, valid_until=r.valid_until)
 
 
-@strawberry.type(description="组织成员（个人信息脱敏规则同 Person）")
-class OrganisationMemberType:
+@strawberry.type(name="OrganisationMember", description="组织成员（个人信息脱敏规则同 Person）")
+class OrganisationMemberType(relay.Node):
+    id: relay.NodeID[int]
     role: MemberRoleEnum  # type: ignore[valid-type]
     role_label: str
     started_on: date | None
+    ended_on: date | None = strawberry.field(description="身份结束日期（现任为 null）")
     member: strawberry.Private[OrganisationMember]
+
+    @classmethod
+    def from_model(cls, m: OrganisationMember) -> OrganisationMemberType:
+        return cls(
+            id=m.id,
+            role=m.role,
+            role_label=m.role.label,
+            started_on=m.started_on,
+            ended_on=m.ended_on,
+            member=m,
+        )
 
     @strawberry.field(description="成员本人")
     def person(self, info: Info) -> PersonType:
         return PersonType.for_actor(info.context.actor, self.member.person)
+
+
+@strawberry.type(name="AnnualReport", description="年度报告（报送情况公开；退回说明仅工作人员与本组织可见）")
+class AnnualReportType(relay.Node):
+    id: relay.NodeID[int]
+    year: int
+    status: ReportStatusEnum  # type: ignore[valid-type]
+    status_label: str
+    submitted_on: date
+    decided_on: date | None
+    report: strawberry.Private[AnnualReport]
+
+    @classmethod
+    def from_model(cls, r: AnnualReport) -> AnnualReportType:
+        return cls(
+            id=r.id,
+            year=r.year,
+            status=r.status,
+            status_label=r.status.label,
+            submitted_on=r.submitted_on,
+            decided_on=r.decided_on,
+            report=r,
+        )
+
+    @strawberry.field(description="民政局的审核说明（退回原因）：工作人员与本组织的组织者可见，其他人为 null")
+    def note(self, info: Info) -> str | None:
+        actor = info.context.actor
+        if actor.is_staff or policy.acts_for(actor, self.report.organisation_id):
+            return self.report.note
+        return None
 
 
 @strawberry.type(description="可否申报财政资助项目")
@@ -151,10 +211,7 @@ class OrganisationType(relay.Node):
     @strawberry.field(description="现任成员（法定代表人、联系人、成员）", metadata=max_items(MAX_MEMBERS))
     async def members(self, info: Info) -> list[OrganisationMemberType]:
         rows = await info.context.loaders.organisations.members_by_organisation.load(self.id)
-        return [
-            OrganisationMemberType(role=m.role, role_label=m.role.label, started_on=m.started_on, member=m)
-            for m in rows
-        ]
+        return [OrganisationMemberType.from_model(m) for m in rows]
 
     @strawberry.field(description="名录记录（新的在前）", metadata=max_items(MAX_SANCTIONS))
     async def sanctions(self, info: Info) -> list[SanctionType]:
@@ -166,12 +223,21 @@ class OrganisationType(relay.Node):
         rows = await info.context.loaders.organisations.ratings_by_organisation.load(self.id)
         return [RatingRecordType.from_model(r) for r in rows]
 
+    @strawberry.field(description="年度报告（新的年度在前）", metadata=max_items(MAX_REPORTS))
+    async def annual_reports(self, info: Info) -> list[AnnualReportType]:
+        rows = await info.context.loaders.organisations.reports_by_organisation.load(self.id)
+        return [AnnualReportType.from_model(r) for r in rows]
+
     @strawberry.field(description="今天可否申报公益创投等财政资助项目（由名录与登记状态决定）")
     async def eligibility(self, info: Info) -> EligibilityType:
         found = await info.context.loaders.organisations.eligibility_by_organisation.load(self.id)
         return EligibilityType(
             eligible=found.eligible, needs_sponsor=found.needs_sponsor, reasons=list(found.reasons)
         )
+
+
+# Other domains add fields to Organisation before its eligibility (social work: placements, workers).
+ORGANISATION_FIELDS = Slot(OrganisationType, before="eligibility")
 
 
 @strawberry.input(description="社会组织名录筛选（各条件同时满足）")
@@ -191,3 +257,29 @@ class OrganisationStatusCount:
     status: OrgStatusEnum  # type: ignore[valid-type]
     label: str
     count: int
+
+
+OrganisationErrorCode = error_codes(
+    "OrganisationErrorCode",
+    [
+        OrgCode.INVALID_USCC,
+        ErrorCode.INVALID_LENGTH,
+        ErrorCode.INVALID_PARENT,
+        ErrorCode.RETIRED,
+        ErrorCode.NOT_FOR_TYPE,
+        ErrorCode.FUTURE_TIME,
+        ErrorCode.END_BEFORE_START,
+        ErrorCode.OUT_OF_RANGE,
+        ErrorCode.DUPLICATE_NAME,
+        ErrorCode.DUPLICATE_CODE,
+        ErrorCode.DUPLICATE_PERSON,
+        ErrorCode.INVALID_TRANSITION,
+        ErrorCode.REASON_REQUIRED,
+    ],
+    "社会组织登记、备案、名录、评估、成员与年报的错误码",
+)
+
+
+@strawberry.type
+class OrganisationUserError(UserError):
+    code: OrganisationErrorCode  # type: ignore[valid-type]
