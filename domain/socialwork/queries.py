@@ -8,9 +8,11 @@ supervisors their own records; supervision notes are about colleagues' practice,
 from __future__ import annotations
 
 from collections import Counter
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date
 
+from tortoise.expressions import Q
 from tortoise.functions import Count, Sum
 from tortoise.queryset import QuerySet
 
@@ -121,3 +123,46 @@ async def supervision_log(supervisor_id: int, page: PageRequest) -> Page[Supervi
     """A supervisor's records, newest first: one statement."""
     qs = SupervisionRecord.filter(supervisor_id=supervisor_id)
     return await keyset_page(qs, RECORD_ORDER, page, descending=True)
+
+
+MAX_SUPERVISORS = 200
+MAX_CHOICES = 20
+
+
+async def supervisors(limit: int = MAX_SUPERVISORS) -> list[SocialWorker]:
+    """Workers with a supervisor level, with their person, in id order: one statement."""
+    return list(
+        await SocialWorker.filter(supervisor_level__isnull=False)
+        .select_related("person")
+        .order_by("id")
+        .limit(limit)
+    )
+
+
+async def worker_choices(
+    chosen: Iterable[int], search: str, employer_id: int | None, limit: int = MAX_CHOICES
+) -> tuple[list[SocialWorker], list[SocialWorker]]:
+    """The workers already chosen, and up to `limit` others to choose from: those whose name holds
+    `search` or whose certificate number starts with it, else (no search) the employer's. With
+    person and employer: at most two statements."""
+    wanted = sorted(set(chosen))
+    picked = (
+        list(await SocialWorker.filter(id__in=wanted).select_related("person", "employer").order_by("id"))
+        if wanted
+        else []
+    )
+    text = search.strip()[:50]
+    if text:
+        where = Q(person__name__contains=text) | Q(certificate_number__startswith=text.upper())
+    elif employer_id is not None:
+        where = Q(employer_id=employer_id)
+    else:
+        return picked, []
+    others = (
+        await SocialWorker.filter(where)
+        .exclude(id__in=wanted or [0])
+        .select_related("person", "employer")
+        .order_by("id")
+        .limit(limit)
+    )
+    return picked, list(others)
