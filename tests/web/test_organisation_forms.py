@@ -25,6 +25,7 @@ from domain.organisations.models import (
 )
 from domain.people.models import Person
 from tests.accounts import make_user
+from tests.conftest import SqlLog
 from tests.domain.test_organisations import code, filed, registered
 from tests.factories import BUREAU, Tree, build_tree, cell
 from tests.web.html import Element, parse
@@ -216,6 +217,7 @@ async def test_bureau_actions_upgrade_sanction_rate_and_deregister(client: httpx
     assert "与组织类型“社会团体”不符" in error_beside(doc, "upgrade-uscc")
     assert error_beside(doc, "upgrade-on") == "日期不能晚于今天"
     assert doc.find(id="upgrade-form").attrs.get("open") is not None
+    assert doc.find("p", class_="alert--error").find("a").attrs["href"] == "#upgrade-form"
     assert (await Organisation.get(id=org.id)).status is OrgStatus.FILED
     # WHEN fixed THEN registered, with a notice
     good = {"legal_form": "SOCIAL_GROUP", "uscc": code("1"), "registered_on": YESTERDAY}
@@ -342,3 +344,40 @@ async def test_page_forms_refuse_anonymous_residents_and_grid_staff_elsewhere(
     assert (await grid.submit(f"{page}/deregister", {"on": YESTERDAY, "reason": "x"})).status_code == 403
     assert (await Organisation.get(id=org.id)).status is OrgStatus.FILED
     assert not await OrganisationMember.exists(organisation_id=org.id, role=MemberRole.MEMBER)
+
+
+# --- the directory's community filter ------------------------------------------------------------
+
+
+async def test_the_directory_narrows_to_a_village_or_community_of_the_chosen_town(
+    client: httpx.AsyncClient, sql_log: SqlLog
+) -> None:
+    tree = await build_tree()
+    await service.create_organisation(actor=BUREAU, data=filed(tree), today=TODAY)
+    in_village = filed(
+        tree,
+        "演示村文体队",
+        filing_number="当湖备-2020-001",
+        home_cell_id=tree.village.id,
+        filing_cell_id=tree.village.id,
+    )
+    await service.create_organisation(actor=BUREAU, data=in_village, today=TODAY)
+    # GIVEN no town chosen THEN the community filter offers nothing yet
+    doc = parse((await client.get("/organisations")).text)
+    assert [o.text for o in doc.find(id="orgs-community").find_all("option")] == ["全部"]
+    # WHEN a town is chosen THEN its villages and communities are offered, in one more statement
+    sql_log.reset()
+    doc = parse((await client.get("/organisations", params={"town": tree.town.code})).text)
+    assert sql_log.count == 6  # towns, the town's units, the page, its cells, the count, the totals
+    assert [o.text for o in doc.find(id="orgs-community").find_all("option")] == [
+        "全部",
+        "南河头社区",
+        "演示村",
+    ]
+    # WHEN the village is chosen THEN only its organisation is listed
+    params = {"town": tree.town.code, "community": tree.village.code}
+    doc = parse((await client.get("/organisations", params=params)).text)
+    assert [card.find("a").text for card in doc.find_all(class_="org-card")] == ["演示村文体队"]
+    params["community"] = tree.community.code
+    doc = parse((await client.get("/organisations", params=params)).text)
+    assert [card.find("a").text for card in doc.find_all(class_="org-card")] == ["演示邻里互助队"]

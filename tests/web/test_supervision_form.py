@@ -55,7 +55,7 @@ async def supervisor_account(client: httpx.AsyncClient, agency: int) -> tuple[Br
 def record(*ids: int, **overrides: str) -> dict[str, object]:
     values: dict[str, object] = {
         "supervisee_ids": [str(i) for i in ids],
-        "form": "GROUP",
+        "kind": "GROUP",
         "held_on": YESTERDAY,
         "minutes": "90",
         "topics": "个案评估与服务计划",
@@ -107,9 +107,9 @@ async def test_several_bad_fields_come_back_at_once_and_nothing_is_saved(client:
     assert doc.find(id="sv-follow-up").text == "下月复盘"
     # AND an unreadable minutes and no form are named together with the record's own errors
     doc = parse(
-        (await browser.submit("/supervision", record(a.id, form="", minutes="一小时", topics=""))).text
+        (await browser.submit("/supervision", record(a.id, kind="", minutes="一小时", topics=""))).text
     )
-    assert error_beside(doc, "sv-form") == "请选择督导形式"
+    assert error_beside(doc, "sv-kind") == "请选择督导形式"
     assert error_beside(doc, "sv-minutes") == "请填写分钟数"
     assert error_beside(doc, "sv-topics") == "督导主题须为 1–500 个字符"
     assert await SupervisionRecord.all().count() == 0
@@ -153,11 +153,11 @@ async def test_bureau_staff_pick_any_supervisor(client: httpx.AsyncClient) -> No
     browser = await signed_in(client, "bureau.chen")
     _, doc = await browser.open(f"/supervision/new?supervisor={supervisor.id}")
     assert doc.find(id="sv-supervisor").find("option", selected=True).attrs["value"] == str(supervisor.id)
-    form = record(a.id, form="INDIVIDUAL", supervisor=str(supervisor.id))
+    form = record(a.id, kind="INDIVIDUAL", supervisor=str(supervisor.id))
     response = await browser.submit("/supervision", form)
     assert response.headers["location"] == f"/supervision/{supervisor.id}?done=logged"
     # AND without a supervisor the error is beside the picker
-    doc = parse((await browser.submit("/supervision", record(a.id, form="INDIVIDUAL"))).text)
+    doc = parse((await browser.submit("/supervision", record(a.id, kind="INDIVIDUAL"))).text)
     assert error_beside(doc, "sv-supervisor") == "请选择督导者"
     assert await SupervisionRecord.all().count() == 1
 

@@ -104,13 +104,18 @@ async def supervision(actor: Actor, worker_id: int, year: int) -> SupervisionVie
 SUPERVISION_LABELS: dict[str, tuple[str, str]] = {
     "supervisor": ("sv-supervisor", "督导者"),
     "supervisees": ("sv-q", "被督导者"),
-    "form": ("sv-form-INDIVIDUAL", "督导形式"),
+    "kind": ("sv-kind-INDIVIDUAL", "督导形式"),
     "held_on": ("sv-held-on", "日期"),
     "minutes": ("sv-minutes", "时长"),
     "topics": ("sv-topics", "督导主题"),
     "follow_up": ("sv-follow-up", "后续跟进"),
 }
-SUPERVISION_ALIASES = {"supervisorId": "supervisor", "superviseeIds": "supervisees", "heldOn": "held_on"}
+SUPERVISION_ALIASES = {
+    "supervisorId": "supervisor",
+    "superviseeIds": "supervisees",
+    "heldOn": "held_on",
+    "form": "kind",
+}
 FORMS = tuple(SupervisionForm)
 
 
@@ -121,7 +126,7 @@ class SupervisionFilled:
     supervisor: str = ""
     supervisees: tuple[str, ...] = ()
     q: str = ""
-    form: str = ""
+    kind: str = ""
     held_on: str = ""
     minutes: str = ""
     topics: str = ""
@@ -129,7 +134,7 @@ class SupervisionFilled:
 
     @classmethod
     def from_form(cls, form: FormData) -> SupervisionFilled:
-        values = {name: text(form, name, 500) for name in ("supervisor", "q", "form", "held_on", "minutes")}
+        values = {name: text(form, name, 500) for name in ("supervisor", "q", "kind", "held_on", "minutes")}
         return cls(
             **values,
             supervisees=tuple(texts(form, "supervisee_ids"))[: service.MAX_SUPERVISEES + 5],
@@ -145,9 +150,9 @@ class SupervisionFilled:
         errors: dict[str, str] = {}
         if supervisor_id is None:
             errors["supervisor"] = "请选择督导者"
-        kind = SupervisionForm(self.form) if self.form in SupervisionForm.__members__ else None
+        kind = SupervisionForm(self.kind) if self.kind in SupervisionForm.__members__ else None
         if kind is None:
-            errors["form"] = "请选择督导形式"
+            errors["kind"] = "请选择督导形式"
         minutes = whole_number(self.minutes)
         if minutes is None:
             errors["minutes"] = "请填写分钟数"

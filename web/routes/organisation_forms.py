@@ -135,6 +135,7 @@ async def organisation_page(
         "view": view,
         "notice": NOTICES.get(request.query_params.get("done", "")) if status_code == 200 else None,
         "action": action,
+        "refused_at": _anchor(action) if status_code == 422 else None,
         "errors": errors or {},
         "filled": filled or {},
         "registered_form_options": [(f.value, f.label) for f in forms.REGISTERED_FORMS],
@@ -154,6 +155,12 @@ async def organisation_page(
         status_code=status_code,
         url=f"/organisations/{organisation_id}",
     )
+
+
+def _anchor(action: str) -> str:
+    """Where the refused form is on the page (a row's form: its section)."""
+    rows = {"end": "members-heading", "lift": "sanctions-heading", "decide": "reports-heading"}
+    return rows.get(action.split("-")[0], f"{action}-form")
 
 
 async def show(request: Request) -> Response:
