@@ -140,11 +140,15 @@ async def supervisors(limit: int = MAX_SUPERVISORS) -> list[SocialWorker]:
 
 
 async def worker_choices(
-    chosen: Iterable[int], search: str, employer_id: int | None, limit: int = MAX_CHOICES
+    chosen: Iterable[int],
+    search: str,
+    employer_id: int | None,
+    supervisor_id: int | None = None,
+    limit: int = MAX_CHOICES,
 ) -> tuple[list[SocialWorker], list[SocialWorker]]:
-    """The workers already chosen, and up to `limit` others to choose from: those whose name holds
-    `search` or whose certificate number starts with it, else (no search) the employer's. With
-    person and employer: at most two statements."""
+    """The workers already chosen, and up to `limit` others to choose from (never the supervisor):
+    those whose name holds `search` or whose certificate number starts with it, else (no search)
+    the employer's. With person and employer: at most two statements."""
     wanted = sorted(set(chosen))
     picked = (
         list(await SocialWorker.filter(id__in=wanted).select_related("person", "employer").order_by("id"))
@@ -160,7 +164,7 @@ async def worker_choices(
         return picked, []
     others = (
         await SocialWorker.filter(where)
-        .exclude(id__in=wanted or [0])
+        .exclude(id__in=[*wanted, supervisor_id or 0])
         .select_related("person", "employer")
         .order_by("id")
         .limit(limit)

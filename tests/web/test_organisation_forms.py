@@ -381,3 +381,23 @@ async def test_the_directory_narrows_to_a_village_or_community_of_the_chosen_tow
     params["community"] = tree.community.code
     doc = parse((await client.get("/organisations", params=params)).text)
     assert [card.find("a").text for card in doc.find_all(class_="org-card")] == ["演示邻里互助队"]
+
+
+async def test_the_new_form_reads_in_a_fixed_number_of_statements(
+    client: httpx.AsyncClient, sql_log: SqlLog
+) -> None:
+    tree = await build_tree()
+    browser = await bureau(client)
+    counts, villages = [], 0
+    for start, batch in ((10, 2), (20, 30)):
+        for n in range(start, start + batch):
+            await cell(GridKind.VILLAGE, f"330482001{200 + n:03d}", f"演示村{n}", tree.town)
+        villages += batch
+        sql_log.reset()
+        _, doc = await browser.open("/organisations/new")
+        counts.append(sql_log.count)
+        # "请选择", the town, its community and village, and the villages added
+        assert len(doc.find(id="org-home-cell").find_all("option")) == 1 + 3 + villages
+    # the session, the places
+    assert counts == [counts[0]] * 2
+    assert counts[0] == 3

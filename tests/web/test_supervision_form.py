@@ -19,6 +19,7 @@ from domain.socialwork.models import (
 )
 from domain.socialwork.service import WorkerInput
 from tests.accounts import make_user
+from tests.conftest import SqlLog
 from tests.domain.test_socialwork import _agency, _worker
 from tests.factories import BUREAU, build_tree
 from tests.web.html import Element, parse
@@ -197,3 +198,22 @@ async def test_the_form_needs_the_csrf_token(client: httpx.AsyncClient) -> None:
     assert response.status_code == 403
     assert await SupervisionRecord.all().count() == 0
     assert (await browser.submit("/supervision", record(a.id, b.id))).status_code == 303
+
+
+async def test_the_form_reads_in_a_fixed_number_of_statements(
+    client: httpx.AsyncClient, sql_log: SqlLog
+) -> None:
+    tree = await build_tree()
+    agency = await _agency(tree)
+    browser, _ = await supervisor_account(client, agency)
+    counts = []
+    for start, batch in ((1, 2), (10, 25)):
+        for n in range(start, start + batch):
+            await _worker(n, agency)
+        sql_log.reset()
+        _, doc = await browser.open("/supervision/new")
+        counts.append(sql_log.count)
+        assert len(doc.find_all("input", name="supervisee_ids")) == min(start + batch - 1, 20)
+    # the session, the supervisor (twice: by person, then with their person), the colleagues
+    assert counts == [counts[0]] * 2
+    assert counts[0] == 5

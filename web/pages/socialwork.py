@@ -178,9 +178,8 @@ class Choice:
 
 async def choices(actor: Actor, filled: SupervisionFilled, supervisor: SocialWorker | None) -> list[Choice]:
     """The workers already chosen (checked) then those found (or the supervisor's colleagues)."""
-    employer = supervisor.employer_id if supervisor else None
-    picked, others = await queries.worker_choices(filled.chosen_ids, filled.q, employer)
-    own = {supervisor.id} if supervisor else set()
+    employer, own = (supervisor.employer_id, supervisor.id) if supervisor else (None, None)
+    picked, others = await queries.worker_choices(filled.chosen_ids, filled.q, employer, own)
     return [Choice(w, view_for(actor, w.person), True) for w in picked] + [
-        Choice(w, view_for(actor, w.person), False) for w in others if w.id not in own
+        Choice(w, view_for(actor, w.person), False) for w in others
     ]
