@@ -34,6 +34,7 @@ def viewer_context(request: Request) -> dict[str, Any]:
         "is_micro_leader": viewer.has_role(Role.MICRO_LEADER),
         "can_review_activities": activity_policy.can_review_any(viewer),
         "can_open_training": leader_policy.can_open_training(viewer),
+        "organises": any(g.role is Role.ORGANISER and g.organisation_id for g in viewer.grants),
     }
 
 

@@ -16,6 +16,8 @@ from tortoise.expressions import Q
 from tortoise.functions import Count
 
 from domain import clock
+from domain.grids.codes import GridKind
+from domain.grids.models import GridCell
 from domain.organisations.models import (
     AnnualReport,
     LegalForm,
@@ -28,6 +30,7 @@ from domain.organisations.models import (
     Sanction,
 )
 from domain.pagination import Page, PageRequest, keyset_page
+from domain.people.models import Person
 
 DIRECTORY_ORDER = ("id",)
 MAX_SEARCH_LENGTH = 50
@@ -193,3 +196,27 @@ async def reports_of(organisation_ids: Iterable[int]) -> dict[int, list[AnnualRe
         if len(grouped[row.organisation_id]) < MAX_REPORTS:
             grouped[row.organisation_id].append(row)
     return {org: grouped[org] for org in wanted}
+
+
+async def annual_reports_of(organisation_id: int) -> list[AnnualReport]:
+    """The organisation's annual reports, latest year first (their status is public): one statement."""
+    return (await reports_of([organisation_id]))[organisation_id]
+
+
+async def person_by_name_and_mobile(name: str, mobile: str) -> Person | None:
+    """The one person with exactly this name and mobile number (how a form names an existing
+    person without listing anyone): one statement, none for an empty input."""
+    name, mobile = name.strip(), mobile.strip()
+    if not name or not (mobile.isascii() and mobile.isdigit() and len(mobile) == 11):
+        return None
+    return await Person.filter(name=name, mobile=mobile).order_by("id").first()
+
+
+MAX_PLACES = 1000
+
+
+async def places() -> list[GridCell]:
+    """The towns, villages and communities an organisation is filed at or active in, in tree order
+    (codes extend their parent's): one statement."""
+    kinds = [GridKind.TOWN, GridKind.COMMUNITY, GridKind.VILLAGE]
+    return list(await GridCell.filter(kind__in=kinds, retired=False).order_by("code").limit(MAX_PLACES))

@@ -129,6 +129,12 @@ async def _checked_new(data: OrganisationInput, today: date) -> tuple[dict[str, 
     return values, filing or home
 
 
+async def check_organisation(data: OrganisationInput, today: date) -> None:
+    """Every error `create_organisation` would raise about the input itself, changing nothing: a
+    form whose other inputs do not even parse still shows these beside their fields."""
+    await _checked_new(data, today)
+
+
 async def _unique_name(name: str, exclude: int | None = None) -> None:
     clash = Organisation.filter(name=name).exclude(status=OrgStatus.DEREGISTERED)
     if exclude is not None:

@@ -253,3 +253,50 @@ async def stations(town_id: int | None = None) -> list[Station]:
     qs = Station.all() if town_id is None else Station.filter(town_id=town_id)
     qs = qs.select_related("town", "operator")
     return list(await qs.order_by("town__code", "name", "id").limit(MAX_STATIONS))
+
+
+MAX_SUPERVISORS = 200
+MAX_CHOICES = 20
+
+
+async def supervisors(limit: int = MAX_SUPERVISORS) -> list[SocialWorker]:
+    """Workers with a supervisor level, with their person, in id order: one statement."""
+    return list(
+        await SocialWorker.filter(supervisor_level__isnull=False)
+        .select_related("person")
+        .order_by("id")
+        .limit(limit)
+    )
+
+
+async def worker_choices(
+    chosen: Iterable[int],
+    search: str,
+    employer_id: int | None,
+    supervisor_id: int | None = None,
+    limit: int = MAX_CHOICES,
+) -> tuple[list[SocialWorker], list[SocialWorker]]:
+    """The workers already chosen, and up to `limit` others to choose from (never the supervisor):
+    those whose name holds `search` or whose certificate number starts with it, else (no search)
+    the employer's. With person and employer: at most two statements."""
+    wanted = sorted(set(chosen))
+    picked = (
+        list(await SocialWorker.filter(id__in=wanted).select_related("person", "employer").order_by("id"))
+        if wanted
+        else []
+    )
+    text = search.strip()[:50]
+    if text:
+        where = Q(person__name__contains=text) | Q(certificate_number__startswith=text.upper())
+    elif employer_id is not None:
+        where = Q(employer_id=employer_id)
+    else:
+        return picked, []
+    others = (
+        await SocialWorker.filter(where)
+        .exclude(id__in=[*wanted, supervisor_id or 0])
+        .select_related("person", "employer")
+        .order_by("id")
+        .limit(limit)
+    )
+    return picked, list(others)

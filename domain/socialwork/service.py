@@ -192,6 +192,12 @@ def _check_supervision(data: SupervisionInput, today: date) -> list[DomainError]
     return errors
 
 
+def check_supervision(data: SupervisionInput, today: date) -> list[DomainError]:
+    """The errors of the record's own values (no lookups): what a form whose other inputs do not
+    parse still shows beside their fields."""
+    return _check_supervision(data, today)
+
+
 async def log_supervision(
     *, actor: Actor, data: SupervisionInput, today: date, is_demo: bool = False
 ) -> SupervisionRecord:

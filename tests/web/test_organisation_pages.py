@@ -79,7 +79,7 @@ async def test_the_organisation_page_masks_people_for_the_public_and_not_for_sta
     )
     sql_log.reset()
     public = (await client.get(f"/organisations/{org.id}")).text
-    assert sql_log.count == 5  # the organisation, cells, members with people, sanctions, ratings
+    assert sql_log.count == 6  # the organisation, cells, members with people, sanctions, ratings, reports
     assert "沈**" in public
     assert "沈一鸣" not in public
     assert "13912345678" not in public

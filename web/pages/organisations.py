@@ -15,6 +15,7 @@ from domain.grids.models import GridCell
 from domain.grids.queries import GridCellFilter
 from domain.organisations import eligibility, queries
 from domain.organisations.models import (
+    AnnualReport,
     LegalForm,
     Organisation,
     OrganisationMember,
@@ -29,6 +30,7 @@ from domain.pagination import PageRequest
 from domain.people.policy import PersonView, view_for
 from web.forms import whole_number
 from web.pages import socialwork
+from web.pages.organisation_forms import Maintains, maintains
 
 PAGE_SIZE = 20
 TOWNS = 100
@@ -43,6 +45,7 @@ class DirectoryQuery:
     """The directory's filter form as typed (unknown values are ignored, not errors)."""
 
     town: str = ""
+    community: str = ""
     form: str = ""
     field: str = ""
     status: str = ""
@@ -64,9 +67,13 @@ class DirectoryQuery:
         query = urlencode({k: v for k, v in params.items() if v})
         return "/organisations" + (f"?{query}" if query else "")
 
-    def domain_filter(self, towns: list[GridCell], today: date) -> DirectoryFilter:
+    def domain_filter(
+        self, towns: list[GridCell], communities: list[GridCell], today: date
+    ) -> DirectoryFilter:
         town = next((t for t in towns if t.code == self.town), None)
+        community = next((c for c in communities if c.code == self.community), None)
         return DirectoryFilter(
+            subtree_path=community.path if community else None,
             town_id=town.id if town else None,
             legal_forms=(LegalForm(self.form),) if self.form in LegalForm.__members__ else (),
             fields=(OrgField(self.field),) if self.field in OrgField.__members__ else (),
@@ -88,6 +95,7 @@ class Row:
 class Directory:
     query: DirectoryQuery
     towns: list[GridCell]
+    communities: list[GridCell]
     rows: list[Row]
     total: int
     totals: dict[OrgStatus, int]
@@ -97,11 +105,14 @@ class Directory:
 
 
 async def directory(query: DirectoryQuery, after: str, today: date) -> Directory:
-    """Five statements: towns, the page, its cells, the count, the totals by status."""
+    """Five statements: towns, the page, its cells, the count, the totals by status (and, once a
+    town is chosen, its villages and communities)."""
     towns = (
         await grid_queries.cells_page(GridCellFilter(kinds=(GridKind.TOWN,)), PageRequest(first=TOWNS))
     ).items
-    where = query.domain_filter(towns, today)
+    town = next((t for t in towns if t.code == query.town), None)
+    communities = [c for c in (await grid_queries.children_of([town.id])).get(town.id, [])] if town else []
+    where = query.domain_filter(towns, communities, today)
     key = whole_number(after)
     page = await queries.directory(where, PageRequest(first=PAGE_SIZE, after=(key,) if key else None))
     cells = await grid_queries.cells_by_ids({org.home_cell_id for org in page.items})
@@ -110,7 +121,7 @@ async def directory(query: DirectoryQuery, after: str, today: date) -> Directory
     total = await queries.directory_count(where)
     totals = await queries.totals_by_status(where)
     next_url = query.url(after=str(page.items[-1].id)) if page.has_next and page.items else None
-    return Directory(query, towns, rows, total, totals, next_url, key is None, today)
+    return Directory(query, towns, communities, rows, total, totals, next_url, key is None, today)
 
 
 @dataclass(frozen=True)
@@ -131,6 +142,8 @@ class OrganisationView:
     eligibility: eligibility.Eligibility
     today: date
     agency: socialwork.AgencyView | None
+    reports: list[AnnualReport]
+    may: Maintains
 
 
 async def organisation_page(actor: Actor, organisation_id: int, today: date) -> OrganisationView:
@@ -152,4 +165,6 @@ async def organisation_page(actor: Actor, organisation_id: int, today: date) -> 
         eligibility=eligibility.decide(org, sanctions, today),
         today=today,
         agency=await socialwork.agency(org),
+        reports=await queries.annual_reports_of(org.id),
+        may=maintains(actor, org, cells.get(org.filing_cell_id) if org.filing_cell_id else None),
     )

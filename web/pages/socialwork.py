@@ -4,17 +4,29 @@ masked for the public, as everywhere) and a supervisor's log. Fixed statement co
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import date
 from urllib.parse import urlencode
+
+from starlette.datastructures import FormData
 
 from domain.access import Actor
 from domain.errors import NotFound
 from domain.organisations.models import Organisation
 from domain.pagination import PageRequest
 from domain.people.policy import PersonView, view_for
-from domain.socialwork import queries
-from domain.socialwork.models import CertificateLevel, Placement, SocialWorker, Station, SupervisionRecord
+from domain.socialwork import queries, service
+from domain.socialwork.models import (
+    CertificateLevel,
+    Placement,
+    SocialWorker,
+    Station,
+    SupervisionForm,
+    SupervisionRecord,
+)
 from domain.socialwork.queries import Caseload, WorkerFilter
-from web.forms import whole_number
+from domain.socialwork.service import SupervisionInput
+from web.forms import text, texts, whole_number
+from web.pages.organisation_forms import day
 
 PAGE_SIZE = 20
 LEVELS = tuple(CertificateLevel)
@@ -99,3 +111,87 @@ class AgenciesView:
 async def agencies() -> AgenciesView:
     """The public agency directory and the towns' stations: four statements."""
     return AgenciesView(await queries.agencies(), await queries.stations())
+
+
+SUPERVISION_LABELS: dict[str, tuple[str, str]] = {
+    "supervisor": ("sv-supervisor", "督导者"),
+    "supervisees": ("sv-q", "被督导者"),
+    "kind": ("sv-kind-INDIVIDUAL", "督导形式"),
+    "held_on": ("sv-held-on", "日期"),
+    "minutes": ("sv-minutes", "时长"),
+    "topics": ("sv-topics", "督导主题"),
+    "follow_up": ("sv-follow-up", "后续跟进"),
+}
+SUPERVISION_ALIASES = {
+    "supervisorId": "supervisor",
+    "superviseeIds": "supervisees",
+    "heldOn": "held_on",
+    "form": "kind",
+}
+FORMS = tuple(SupervisionForm)
+
+
+@dataclass(frozen=True)
+class SupervisionFilled:
+    """The supervision form as typed."""
+
+    supervisor: str = ""
+    supervisees: tuple[str, ...] = ()
+    q: str = ""
+    kind: str = ""
+    held_on: str = ""
+    minutes: str = ""
+    topics: str = ""
+    follow_up: str = ""
+
+    @classmethod
+    def from_form(cls, form: FormData) -> SupervisionFilled:
+        values = {name: text(form, name, 500) for name in ("supervisor", "q", "kind", "held_on", "minutes")}
+        return cls(
+            **values,
+            supervisees=tuple(texts(form, "supervisee_ids"))[: service.MAX_SUPERVISEES + 5],
+            topics=text(form, "topics", 600),
+            follow_up=text(form, "follow_up", 600),
+        )
+
+    @property
+    def chosen_ids(self) -> list[int]:
+        return [n for n in (whole_number(raw) for raw in self.supervisees) if n is not None]
+
+    def parse(self, supervisor_id: int | None) -> tuple[SupervisionInput, dict[str, str]]:
+        errors: dict[str, str] = {}
+        if supervisor_id is None:
+            errors["supervisor"] = "请选择督导者"
+        kind = SupervisionForm(self.kind) if self.kind in SupervisionForm.__members__ else None
+        if kind is None:
+            errors["kind"] = "请选择督导形式"
+        minutes = whole_number(self.minutes)
+        if minutes is None:
+            errors["minutes"] = "请填写分钟数"
+        held_on = day(self.held_on, "held_on", errors, required=True)
+        data = SupervisionInput(
+            supervisor_id=supervisor_id or 0,
+            supervisee_ids=tuple(self.chosen_ids),
+            form=kind or SupervisionForm.INDIVIDUAL,
+            held_on=held_on or date.min,
+            minutes=minutes if minutes is not None else 15,
+            topics=self.topics,
+            follow_up=self.follow_up,
+        )
+        return data, errors
+
+
+@dataclass(frozen=True)
+class Choice:
+    worker: SocialWorker
+    person: PersonView
+    chosen: bool
+
+
+async def choices(actor: Actor, filled: SupervisionFilled, supervisor: SocialWorker | None) -> list[Choice]:
+    """The workers already chosen (checked) then those found (or the supervisor's colleagues)."""
+    employer, own = (supervisor.employer_id, supervisor.id) if supervisor else (None, None)
+    picked, others = await queries.worker_choices(filled.chosen_ids, filled.q, employer, own)
+    return [Choice(w, view_for(actor, w.person), True) for w in picked] + [
+        Choice(w, view_for(actor, w.person), False) for w in others
+    ]

@@ -9,7 +9,9 @@ from starlette.routing import Route
 from web.actor import actor
 from web.localtime import today_local
 from web.pages import organisations as pages
+from web.pages.organisation_forms import can_create
 from web.render import render
+from web.routes import organisation_forms
 
 
 async def directory(request: Request) -> Response:
@@ -22,23 +24,14 @@ async def directory(request: Request) -> Response:
         "org_fields": pages.FIELDS,
         "statuses": pages.STATUSES,
         "ratings": pages.RATINGS,
+        "can_create": can_create(actor(request)),
     }
     fragment = "organisations/_directory.html"
     return render(request, "organisations/directory.html", context, fragment=fragment)
 
 
-async def organisation(request: Request) -> Response:
-    view = await pages.organisation_page(
-        actor(request), request.path_params["organisation_id"], today_local()
-    )
-    context = {"title": view.organisation.name, "view": view}
-    return render(
-        request, "organisations/organisation.html", context, fragment="organisations/_organisation.html"
-    )
-
-
 def routes() -> list[Route]:
     return [
         Route("/organisations", directory, methods=["GET"], name="organisations"),
-        Route("/organisations/{organisation_id:id}", organisation, methods=["GET"], name="organisation"),
+        *organisation_forms.routes(),
     ]
