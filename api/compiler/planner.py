@@ -13,6 +13,8 @@ from __future__ import annotations
 import json
 from collections.abc import Callable, Hashable, Mapping, Sequence
 from dataclasses import dataclass, field, fields, replace
+from datetime import datetime, time
+from decimal import Decimal
 from typing import Any
 
 from graphql import (
@@ -58,7 +60,8 @@ class Unhashable(Exception):
 
 def frozen(value: Any) -> Hashable:
     """A coerced GraphQL value (dicts, lists, leaves) as a hashable key, equal only for equal
-    values of equal types (so `1`, `1.0` and `True` stay apart)."""
+    values of equal types (so `1`, `1.0` and `True` stay apart) written alike (a time in another
+    zone, `Decimal("1.0")` and `Decimal("1.00")` are equal values but other arguments)."""
     if isinstance(value, dict):
         return tuple(sorted((k, frozen(v)) for k, v in value.items()))
     if isinstance(value, list):
@@ -67,6 +70,8 @@ def frozen(value: Any) -> Hashable:
         hash(value)
     except TypeError:
         raise Unhashable from None
+    if isinstance(value, datetime | time | Decimal):
+        return (type(value), value, str(value))
     return (type(value), value)
 
 

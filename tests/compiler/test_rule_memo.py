@@ -5,16 +5,17 @@ valid on) is part of what is remembered. Both databases."""
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import UTC, date, datetime
 from typing import Any
 
 import pytest
 
-from api.compiler.planner import REQUEST_ONLY, Env
+from api.compiler.planner import REQUEST_ONLY, Env, frozen
 from domain import clock
 from domain.access import Actor, Grant
 from domain.accounts.models import Role
 from domain.activities.models import Activity
+from domain.clock import SHANGHAI
 from tests.accounts import make_user
 from tests.api.graphql import bearer, global_id
 from tests.compiler.conftest import RESOLVERS, App, build_world, canonical
@@ -73,6 +74,49 @@ async def test_a_remembered_rendering_never_answers_another_actor(app: App) -> N
     assert len({answers[a] for a in ("near_staff", "far_staff", "author", "other_leader", "resident")}) == 5
     assert answers["resident"] != answers["staff"]  # (staff over the community see what the bureau sees)
     assert app.read_path.stats.planned < len(headers)  # the plan variants were shared
+
+
+CELLS = """query Cells($search: String!, $kind: GridKind) {
+  gridCells(filter: {search: $search, kind: $kind}, first: 10) { totalCount nodes { code name } }
+}"""
+
+
+async def test_remembered_arguments_follow_every_variable_they_name(app: App) -> None:
+    # GIVEN the grid tree, and a document whose filter names variables inside an input object
+    world = await build_world()
+    tree = world.cast.tree
+    asked = [
+        {"search": tree.grids[0].code, "kind": "MICRO_GRID"},
+        {"search": tree.grids[1].code, "kind": "MICRO_GRID"},
+        {"search": tree.grids[1].code},  # an absent variable: no kind filter
+        {"search": tree.grids[1].code, "kind": None},  # null: no kind filter either
+        {"search": tree.grids[0].code, "kind": "MICRO_GRID"},
+    ]
+    answers = []
+    for variables in asked:
+        # WHEN each is sent to the same plan
+        body = await app.post(CELLS, variables)
+        resolved = await app.post(CELLS, variables, **RESOLVERS)
+        # THEN each gets the resolvers' answer for its own values
+        assert body["extensions"] == {"readPath": "compiled"}, variables
+        assert canonical(body) == canonical(resolved), variables
+        answers.append(body["data"]["gridCells"])
+    micro = {c.code for c in tree.micro_grids}
+    assert {n["code"] for n in answers[0]["nodes"]} < micro
+    assert answers[0] != answers[1]
+    assert answers[2]["totalCount"] == answers[3]["totalCount"] > answers[1]["totalCount"]
+    assert answers[4] == answers[0]
+    assert app.read_path.stats.planned == 2  # with a kind filter, and without one
+
+
+def test_values_equal_but_written_differently_are_different_keys() -> None:
+    # GIVEN the same instant in two zones, a number as int, float and bool, and null vs a value
+    noon = datetime(2026, 12, 5, 12, tzinfo=UTC)
+    # WHEN they are made keys  THEN none is taken for another
+    assert frozen({"since": noon}) != frozen({"since": noon.astimezone(SHANGHAI)})
+    assert len({frozen(1), frozen(1.0), frozen(True)}) == 3
+    assert frozen({"filter": {"kind": None}}) != frozen({"filter": {}})
+    assert frozen({"types": ["VISIT"]}) == frozen({"types": ["VISIT"]})
 
 
 def test_rules_see_the_actor_without_the_requests_own_identifiers() -> None:
