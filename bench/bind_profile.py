@@ -1,13 +1,17 @@
 """In-process timing of the compiled read path's per-request work on a warm plan (issue 12/16).
 
     python -m bench.bind_profile --database-url sqlite:///tmp/tiny.sqlite3 [--n 5000] [--rounds 5]
+        [--clock cpu]
 
 Not a benchmark of the service (that is `bench.run`, against live servers): this times, for the
 benchmark's q2 and q3 page 1 sent anonymously, the two steps of `CompiledReadPath.run` that are pure
 Python once the plan is cached — `prepare` (the mirrored checks and variable coercion) and `bind`
 (finding the plan variant that fits and computing its parameters: `CompiledReadPath._plan`) — and
 the whole `run` including the statement. Figures are the fastest of `--rounds` rounds of the
-mean µs per call over `--n` calls (the machine is shared: slower rounds are other load).
+mean µs per call over `--n` calls (the machine is shared: slower rounds are other load); on a
+loaded machine `--clock cpu` counts this process's CPU time instead of the wall clock (on
+PostgreSQL the server's share of `run` is then left out). To compare commits, run it from a
+checkout of each (`git archive <commit> | tar -x -C /tmp/x`, then copy this file in).
 The data can be any database made by `bench.generate` (TINY is enough for the bind step).
 """
 
@@ -36,15 +40,18 @@ def documents(picks: operations.Picks) -> dict[str, tuple[str, dict[str, Any]]]:
     }
 
 
+CLOCK = time.perf_counter_ns  # `--clock cpu`: time.process_time_ns (this process's CPU time only)
+
+
 def per_call(fn: Callable[[], Any], n: int, rounds: int) -> float:
     """The fastest round's mean µs per call (the machine is shared: slower rounds are load)."""
     means = []
     for _ in range(rounds):
         gc.collect()
-        started = time.perf_counter_ns()
+        started = CLOCK()
         for _ in range(n):
             fn()
-        means.append((time.perf_counter_ns() - started) / n / 1e3)
+        means.append((CLOCK() - started) / n / 1e3)
     return min(means)
 
 
@@ -52,10 +59,10 @@ async def per_call_async(fn: Callable[[], Awaitable[Any]], n: int, rounds: int) 
     means = []
     for _ in range(rounds):
         gc.collect()
-        started = time.perf_counter_ns()
+        started = CLOCK()
         for _ in range(n):
             await fn()
-        means.append((time.perf_counter_ns() - started) / n / 1e3)
+        means.append((CLOCK() - started) / n / 1e3)
     return min(means)
 
 
@@ -116,7 +123,11 @@ def main() -> None:
     parser.add_argument("--database-url", required=True)
     parser.add_argument("--n", type=int, default=5000)
     parser.add_argument("--rounds", type=int, default=5)
+    parser.add_argument("--clock", choices=("wall", "cpu"), default="wall")
     args = parser.parse_args()
+    if args.clock == "cpu":
+        global CLOCK
+        CLOCK = time.process_time_ns
     asyncio.run(profile(args.database_url, args.n, args.rounds))
 
 
