@@ -4,27 +4,30 @@ inside the statement."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from typing import Any, TypeVar
+from collections.abc import Callable, Hashable
+from typing import Any, ParamSpec, TypeVar
 
 from graphql import FieldNode, GraphQLField
 from strawberry.types.arguments import convert_arguments
 
-from api.compiler.planner import Builder, Env
+from api.compiler.planner import Builder, Env, Unhashable, remember, variables_key
 from api.compiler.sql import Fallback, Sql, invalid_argument
 from api.library_internals import strawberry_schema
 from api.schema.relay import node_pk
 from domain.errors import DomainError
 
 T = TypeVar("T")
+P = ParamSpec("P")
+
+CONVERTED_MEMO_SIZE = 64  # converted argument sets kept per field of a plan
 
 
-def checked(fn: Callable[[Env], T]) -> Callable[[Env], T]:
+def checked(fn: Callable[P, T]) -> Callable[P, T]:
     """Argument decoding that raises a user error on the resolver path falls back instead."""
 
-    def run(env: Env) -> T:
+    def run(*args: P.args, **kwargs: P.kwargs) -> T:
         try:
-            return fn(env)
+            return fn(*args, **kwargs)
         except DomainError as error:
             raise invalid_argument(error) from error
 
@@ -36,20 +39,32 @@ def resolver_arguments(
 ) -> Callable[[Env], dict[str, Any]]:
     """The field's arguments exactly as its resolver receives them (strawberry's own conversion:
     input objects, enums, Python names), as a function of the request: so one decoder (GraphQL
-    filter input -> domain filter) serves both read paths."""
+    filter input -> domain filter) serves both read paths. Like the coerced values, they depend
+    on the variables the arguments name alone, so they are memoised per plan under those
+    variables' values (shared between requests: decoders only read them)."""
     coerced = b.arguments(field_def, node)
+    variables = variables_key(node)
     field = field_def.extensions["strawberry-definition"]
     key = ("resolver-arguments", id(node))
+    memo: dict[Hashable, dict[str, Any]] = {}
+
+    def convert(env: Env) -> dict[str, Any]:
+        try:
+            memo_key: Hashable = variables(env)
+        except Unhashable:
+            memo_key = None
+        result = memo.get(memo_key) if memo_key is not None else None
+        if result is None:
+            schema = strawberry_schema(env.schema)
+            registry, config = schema.schema_converter.scalar_registry, schema.config
+            result = convert_arguments(coerced(env), field.arguments, registry, config)
+            if memo_key is not None:
+                remember(memo, memo_key, result, CONVERTED_MEMO_SIZE)
+        return result
 
     def values(env: Env) -> dict[str, Any]:
-        schema = strawberry_schema(env.schema)
-        registry, config = schema.schema_converter.scalar_registry, schema.config
-
-        def convert() -> dict[str, Any]:
-            return convert_arguments(coerced(env), field.arguments, registry, config)
-
-        result: dict[str, Any] = env.once(key, convert)
-        return result
+        converted: dict[str, Any] = env.once(key, lambda: convert(env))
+        return converted
 
     return values
 

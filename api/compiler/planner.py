@@ -11,8 +11,10 @@ hand-written notion of "argument shape" or "actor shape".
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass, field
+from collections.abc import Callable, Hashable, Mapping, Sequence
+from dataclasses import dataclass, field, fields, replace
+from datetime import datetime, time
+from decimal import Decimal
 from typing import Any
 
 from graphql import (
@@ -25,8 +27,11 @@ from graphql import (
     GraphQLSchema,
     GraphQLSkipDirective,
     InlineFragmentNode,
+    ListValueNode,
+    ObjectValueNode,
     OperationDefinitionNode,
     SelectionSetNode,
+    VariableNode,
 )
 from graphql.execution.values import get_argument_values, get_directive_values
 
@@ -38,6 +43,69 @@ from domain.activities.models import in_subtree
 from domain.errors import DomainError
 
 Probe = Callable[["Env"], Any]
+
+# What a domain rule may not depend on: the request's own identifiers, never read by a policy. The
+# actor a memoised rule sees has them blanked (`Env.rule_actor`); every other field, including any
+# added later, is part of the memo key.
+REQUEST_ONLY: dict[str, Any] = {"request_id": None, "ip": None, "session_id": None}
+assert {f.name for f in fields(Actor)} >= REQUEST_ONLY.keys()
+RULE_MEMO_SIZE = 64  # renderings kept per rule of a plan (distinct filters x actors)
+ARGUMENTS_MEMO_SIZE = 64  # coerced argument sets kept per field of a plan
+_ABSENT = object()  # a variable the request did not send (its default applies)
+
+
+class Unhashable(Exception):
+    """A request value that cannot be a memo key (e.g. a JSON scalar): computed every time."""
+
+
+def frozen(value: Any) -> Hashable:
+    """A coerced GraphQL value (dicts, lists, leaves) as a hashable key, equal only for equal
+    values of equal types (so `1`, `1.0` and `True` stay apart) written alike (a time in another
+    zone, `Decimal("1.0")` and `Decimal("1.00")` are equal values but other arguments)."""
+    if isinstance(value, dict):
+        return tuple(sorted((k, frozen(v)) for k, v in value.items()))
+    if isinstance(value, list):
+        return ("[", *(frozen(v) for v in value))
+    try:
+        hash(value)
+    except TypeError:
+        raise Unhashable from None
+    if isinstance(value, datetime | time | Decimal):
+        return (type(value), value, str(value))
+    return (type(value), value)
+
+
+def remember(memo: dict[Any, Any], key: Hashable, value: Any, size: int) -> None:
+    """`memo[key] = value`, forgetting the oldest entry past `size`."""
+    if len(memo) >= size:
+        del memo[next(iter(memo))]
+    memo[key] = value
+
+
+def _variable_names(value: Any, out: list[str]) -> None:
+    if isinstance(value, VariableNode):
+        out.append(value.name.value)
+    elif isinstance(value, ObjectValueNode):
+        for field_node in value.fields:
+            _variable_names(field_node.value, out)
+    elif isinstance(value, ListValueNode):
+        for item in value.values:
+            _variable_names(item, out)
+
+
+def variables_key(node: FieldNode) -> Callable[[Env], Hashable]:
+    """What a field's argument values depend on in a request: the values of the variables its
+    arguments name (absent and null kept apart), as a hashable key; Unhashable if one is not."""
+    names: list[str] = []
+    for argument in node.arguments or ():
+        _variable_names(argument.value, names)
+    used = tuple(dict.fromkeys(names))
+
+    def key(env: Env) -> Hashable:
+        given = env.variables.coerced
+        return tuple(frozen(given.get(name, _ABSENT)) for name in used)
+
+    return key
 
 
 class NeedLookup(Exception):
@@ -64,6 +132,14 @@ class Env:
         if key not in self.memo:
             self.memo[key] = compute()
         return self.memo[key]
+
+    @property
+    def rule_actor(self) -> Actor:
+        """The actor as the domain's rules see it on the compiled path (`Builder.rule`): the request's
+        own identifiers (`REQUEST_ONLY`) blanked, so that two requests of the same account and
+        grants give equal values, and nothing else."""
+        result: Actor = self.once("rule-actor", lambda: replace(self.actor, **REQUEST_ONLY))
+        return result
 
 
 @dataclass
@@ -106,6 +182,7 @@ class Builder:
     guards: list[Sql] = field(default_factory=list)
     counter: int = 0
     below_root: int = 0  # how many nested fields (`mapping.Nested`) enclose what is being built
+    _argument_memos: dict[int, dict[Hashable, dict[str, Any]]] = field(default_factory=dict)
 
     # --- request-dependent pieces ---------------------------------------------------------
 
@@ -196,14 +273,27 @@ class Builder:
         return False
 
     def arguments(self, field_def: GraphQLField, node: FieldNode) -> Callable[[Env], dict[str, Any]]:
-        """The field's coerced argument values, as a function of the request."""
+        """The field's coerced argument values, as a function of the request. They depend on the
+        variables the field's arguments name and nothing else, so they are memoised per plan
+        under those variables' values (shared between requests: callers only read them)."""
 
         key = ("arguments", id(node))
+        variables = variables_key(node)
+        memo = self._argument_memos.setdefault(id(node), {})
+
+        def compute(env: Env) -> dict[str, Any]:
+            try:
+                memo_key = variables(env)
+            except Unhashable:
+                return get_argument_values(field_def, node, env.variables)
+            result = memo.get(memo_key)
+            if result is None:
+                result = get_argument_values(field_def, node, env.variables)
+                remember(memo, memo_key, result, ARGUMENTS_MEMO_SIZE)
+            return result
 
         def values(env: Env) -> dict[str, Any]:
-            result: dict[str, Any] = env.once(
-                key, lambda: get_argument_values(field_def, node, env.variables)
-            )
+            result: dict[str, Any] = env.once(key, lambda: compute(env))
             return result
 
         return values
@@ -351,6 +441,44 @@ class Builder:
 
         sql = self.dyn(render)
         return sql if sql.text else None
+
+    def rule(
+        self,
+        inputs: Callable[[Env], tuple[Hashable, ...]],
+        build: Callable[..., Any],
+        alias: str,
+        table: str,
+    ) -> Sql | None:
+        """A domain rule `build(*inputs(env))` (a `Q`, a list of them) rendered over `alias`, like
+        `q`, but rendered once per distinct inputs and plan: the rendering is memoised (at most
+        `RULE_MEMO_SIZE` per rule) under the inputs themselves, and `build` sees nothing else, so
+        two requests share a rendering only when the rule cannot tell them apart. An actor goes in
+        as `env.rule_actor`. `build` must be a pure function of its arguments (no clock, no
+        database): every rule passed here is a domain query builder over plain values."""
+        type_columns = next(t.columns for t in mapping.TYPES.values() if t.table == table)
+        memo: dict[tuple[Hashable, ...], Sql] = {}
+
+        def render(env: Env) -> Sql:
+            key = inputs(env)
+            rendered = memo.get(key)
+            if rendered is None:
+                rendered = render_q(build(*key), alias, type_columns) or Sql("")
+                remember(memo, key, rendered, RULE_MEMO_SIZE)
+            return rendered
+
+        sql = self.dyn(render)
+        return sql if sql.text else None
+
+    def ruled(
+        self, inputs: Callable[[Env], tuple[Hashable, ...]], build: Callable[..., Any], table: str
+    ) -> Callable[[str], list[Sql]]:
+        """A connection's `where` from a memoised domain rule (see `rule`), over the alias given."""
+
+        def where(alias: str) -> list[Sql]:
+            rendered = self.rule(inputs, build, alias, table)
+            return [rendered] if rendered is not None else []
+
+        return where
 
     def filtered(self, build: Callable[[Env], Any], table: str) -> Callable[[str], list[Sql]]:
         """A connection's `where`: the filter `build` returns per request, over the alias given."""

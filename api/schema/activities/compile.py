@@ -35,6 +35,7 @@ from api.schema.activities.types import PHOTO_PATH
 from api.schema.grids.compile import GRID_CELL, PAGING, subtree_branches
 from api.schema.leaders.compile import MICRO_LEADER
 from api.schema.relay import node_pk
+from domain.access import Actor
 from domain.activities import policy, queries, rollup
 from domain.activities.models import (
     ACTIVITY_STATUS_LABELS,
@@ -124,20 +125,20 @@ ACTIVITY_PHOTO = register(
 
 def visible(b: Builder, alias: str) -> Sql | None:
     """`policy.visible_filter(actor)` (the resolvers' rule) rendered over the row."""
-    return b.q(lambda env: policy.visible_filter(env.actor), alias, "activity")
+    return b.rule(_actor, policy.visible_filter, alias, "activity")
 
 
 def details(b: Builder, alias: str) -> Sql | None:
     """`policy.details_filter(actor)`, the twin of `can_see_details`: narrative, place, problems,
     photos, follow-up and mediation outcome are null (lists empty) where it does not hold."""
-    return b.q(lambda env: policy.details_filter(env.actor), alias, "activity")
+    return b.rule(_actor, policy.details_filter, alias, "activity")
 
 
 def shown_cell(b: Builder, alias: str) -> Sql:
     """`policy.shown_cell_id`: the record's cell under `policy.full_view_filter(actor)`, else its
     grid (the cell itself for a record above grid level)."""
     public = f"coalesce({alias}.grid_id, {alias}.cell_id)"
-    full = b.q(lambda env: policy.full_view_filter(env.actor), alias, "activity")
+    full = b.rule(_actor, policy.full_view_filter, alias, "activity")
     if full is None:
         return Sql(f"{alias}.cell_id")
     return "CASE WHEN " + full + f" THEN {alias}.cell_id ELSE {public} END"
@@ -202,21 +203,28 @@ def _utc(value: datetime | None) -> datetime | None:
     return value.astimezone(UTC)
 
 
-def feed_rule(env: Env, arguments: dict[str, Any], own_cell: bool = False) -> list[Any]:
-    """The feed's filters: `domain.activities.queries.feed_filter` (the resolvers' rule, the
-    visibility policy included) of the filter decoded as the resolvers decode it. `own_cell` for
-    a cell's own feed, whose subtree is the row (the resolvers then ignore `filter.subtree`)."""
+def _actor(env: Env) -> tuple[Actor]:
+    """The input of the actor-only policies (`Builder.rule`)."""
+    return (env.rule_actor,)
+
+
+def decode_feed(env: Env, arguments: dict[str, Any], own_cell: bool = False) -> queries.FeedFilter:
+    """The feed's filter decoded as the resolvers decode it. `own_cell` for a cell's own feed,
+    whose subtree is the row (the resolvers then ignore `filter.subtree`)."""
     f = arguments.get("filter")
     if own_cell and f is not None:
         f = replace(f, subtree=None)
-    return queries.feed_filter(env.actor, decode_feed_filter(f, path_of(env)))
+    return decode_feed_filter(f, path_of(env))
 
 
+# the feed's filters: `domain.activities.queries.feed_filter` (the resolvers' rule, the visibility
+# policy included)
 connection_root(
     "activities",
     node_type="Activity",
     table="activity",
-    where=feed_rule,
+    decode=decode_feed,
+    where=queries.feed_filter,
     keyset=FEED_KEYSET,
     keys=FEED_KEYS,
     subtree=True,
@@ -238,7 +246,8 @@ connection_root(
     "myActivities",
     node_type="Activity",
     table="activity",
-    where=lambda env, _: queries.mine_filter(env.actor),
+    decode=lambda env, _: None,
+    where=lambda actor, _: queries.mine_filter(actor),
     keyset=FEED_KEYSET,
     keys=FEED_KEYS,
     resolvers_answer=_anonymous,
@@ -310,11 +319,12 @@ def _activities(b: Builder, cell: str, field_def: GraphQLField, nodes: Sequence[
 
     def full_view(row: str) -> Sql | None:
         # a micro-grid's own feed: only the records the reader sees in full (`policy.subtree_filter`)
-        return b.q(lambda env: policy.full_view_filter(env.actor), row, "activity")
+        return b.rule(_actor, policy.full_view_filter, row, "activity")
 
     arguments = b.arguments(field_def, nodes[0])
     given = resolver_arguments(b, field_def, nodes[0])
-    where = b.filtered(checked(lambda env: feed_rule(env, given(env), own_cell=True)), "activity")
+    decoded = checked(lambda env: decode_feed(env, given(env), own_cell=True))
+    where = b.ruled(lambda env: (env.rule_actor, decoded(env)), checked(queries.feed_filter), "activity")
 
     return connection(
         b,

@@ -57,7 +57,7 @@ def _children(b: Builder, cell: str, field_def: GraphQLField, nodes: Sequence[Fi
         nodes,
         node_type="GridCell",
         table="grid_cell",
-        where=b.filtered(lambda env: queries.active_cells(), "grid_cell"),
+        where=b.ruled(lambda env: (), queries.active_cells, "grid_cell"),
         keyset=CELL_KEYSET,
         page_of=relay_page(arguments),
         branches=[lambda child: Sql(f"{child}.parent_id = {cell}.id")],
@@ -181,7 +181,8 @@ connection_root(
     node_type="GridCell",
     table="grid_cell",
     keyset=CELL_KEYSET,
-    where=lambda env, arguments: queries.cells_filter(decode_cells_filter(arguments.get("filter"))),
+    decode=lambda env, arguments: decode_cells_filter(arguments.get("filter")),
+    where=lambda actor, f: queries.cells_filter(f),
 )
 
 

@@ -104,7 +104,8 @@ connection_root(
     table="micro_leader",
     keyset=Keyset((("id", "int"),)),
     keys=(int,),
-    where=lambda env, arguments: queries.leaders_filter(_directory(env, arguments)),
+    decode=_directory,
+    where=lambda actor, f: queries.leaders_filter(f),
     subtree=True,
     resolvers_answer=_name_search,
 )
@@ -167,7 +168,7 @@ def training_session(b: Builder, field_def: GraphQLField, nodes: Sequence[FieldN
 # (by id)
 def _active_leaders(b: Builder, alias: str) -> Sql | None:
     """`domain.leaders.queries.active_leaders` (WITHDRAWN left out)."""
-    return b.q(lambda env: active_leaders(), alias, "micro_leader")
+    return b.rule(lambda env: (), active_leaders, alias, "micro_leader")
 
 
 extend(

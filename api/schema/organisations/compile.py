@@ -6,6 +6,7 @@ ratings and eligibility are read by the resolvers (an organisation's page, not t
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import replace
 from typing import Any
 
 from graphql import FieldNode, GraphQLField
@@ -17,6 +18,7 @@ from api.compiler.planner import Builder, Env
 from api.compiler.roots import connection_root
 from api.compiler.sql import Sql
 from api.schema.organisations.queries import decode_directory_filter
+from domain import clock
 from domain.organisations import queries
 from domain.organisations.models import LEGAL_FORM_LABELS, ORG_FIELD_LABELS, ORG_STATUS_LABELS
 
@@ -56,7 +58,9 @@ ORGANISATION = register(
 
 
 def _directory(env: Env, arguments: dict[str, Any]) -> queries.DirectoryFilter:
-    return decode_directory_filter(arguments.get("filter"), path_of(env))
+    # the day a rating must be valid on is the rule's only implicit input (`clock.today()` when
+    # not given): given here, so that the memoised rendering (`Builder.rule`) is keyed on it
+    return replace(decode_directory_filter(arguments.get("filter"), path_of(env)), day=clock.today())
 
 
 # the public directory: `domain.organisations.queries.directory_filter`, by id
@@ -66,7 +70,8 @@ connection_root(
     table="organisation",
     keyset=Keyset((("id", "int"),)),
     keys=(int,),
-    where=lambda env, arguments: queries.directory_filter(_directory(env, arguments)),
+    decode=_directory,
+    where=lambda actor, f: queries.directory_filter(f),
 )
 
 
