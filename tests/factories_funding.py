@@ -4,20 +4,23 @@ concurrency test."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import replace
-from datetime import date
+from datetime import date, timedelta
 from typing import Any
 
 from stdnum.cn import uscc as stdnum_uscc
 
 from domain.access import Actor, Grant, Role
 from domain.funding import applications, rounds
+from domain.funding import review as funding_review
 from domain.funding.applications import ApplicationInput, LineInput
 from domain.funding.models import Application, AppStatus, FundedBy, FundingRound, RoundStage
 from domain.funding.rounds import RoundInput
 from domain.organisations import service as registry
 from domain.organisations.models import LegalForm, Organisation, OrgField
 from domain.organisations.service import OrganisationInput
+from domain.review.models import ReviewPanel
 from tests.factories import BUREAU, Tree
 
 TODAY = date(2026, 12, 5)
@@ -108,19 +111,46 @@ async def submitted(
     return await applications.submit(actor=actor, application_id=draft.id, today=TODAY)
 
 
-async def to_review(funding_round: FundingRound) -> None:
-    """Close the call and start reviewing."""
-    for stage in (RoundStage.APPLICATIONS_CLOSED, RoundStage.REVIEWING):
-        await rounds.move_round(actor=CLERK, round_id=funding_round.id, to=stage)
-
-
-async def review(application: Application) -> Application:
-    """Staff confirm eligibility and record that review is done (the review module's part)."""
-    for to in (AppStatus.ELIGIBLE, AppStatus.IN_REVIEW, AppStatus.REVIEWED):
-        application = await applications.staff_move(
-            actor=CLERK, application_id=application.id, to=to, reason="测试流转", today=TODAY
+async def to_review(funding_round: FundingRound, eligible: Sequence[Application] = ()) -> None:
+    """Close the call, confirm `eligible` eligible, and start reviewing: they go on the round's
+    review panel (IN_REVIEW)."""
+    await rounds.move_round(actor=CLERK, round_id=funding_round.id, to=RoundStage.APPLICATIONS_CLOSED)
+    for application in eligible:
+        await applications.staff_move(
+            actor=CLERK,
+            application_id=application.id,
+            to=AppStatus.ELIGIBLE,
+            reason="资格审查通过",
+            today=TODAY,
         )
-    return application
+    await rounds.move_round(actor=CLERK, round_id=funding_round.id, to=RoundStage.REVIEWING)
+
+
+async def close_review(funding_round: FundingRound) -> ReviewPanel:
+    """Close the panel (no roadshow): every application still on it is REVIEWED."""
+    return await funding_review.finish_review(actor=CLERK, round_id=funding_round.id)
+
+
+async def reviewed(funding_round: FundingRound, made: Sequence[Application]) -> list[Application]:
+    """`made` (submitted) confirmed eligible, put on the panel and the review closed: REVIEWED."""
+    await to_review(funding_round, made)
+    await close_review(funding_round)
+    return [await Application.get(id=a.id) for a in made]
+
+
+async def publicity_over(funding_round: FundingRound) -> None:
+    """Publicise the results and let the period end (its dates moved into the past, as if it ran
+    last month), with no objection."""
+    await rounds.move_round(actor=CLERK, round_id=funding_round.id, to=RoundStage.RESULTS_PUBLICIZED)
+    await ReviewPanel.filter(id=funding_round.panel_id).update(
+        publicity_starts_on=TODAY - timedelta(days=40), publicity_ends_on=TODAY - timedelta(days=33)
+    )
+
+
+async def approved(funding_round: FundingRound) -> None:
+    """Publicity over without objection: the round AWARDED, its publicised applications APPROVED."""
+    await publicity_over(funding_round)
+    await rounds.move_round(actor=CLERK, round_id=funding_round.id, to=RoundStage.AWARDED)
 
 
 async def reviewed_rows(

@@ -21,7 +21,7 @@ from tortoise.transactions import in_transaction
 from domain.access import Actor
 from domain.audit import service as audit
 from domain.errors import DomainError, ErrorCode, NotFound, ValidationErrors
-from domain.funding import policy, timeline
+from domain.funding import policy, review, timeline
 from domain.funding.errors import FundingCode
 from domain.funding.models import (
     LIVE_STATUSES,
@@ -286,24 +286,36 @@ async def withdraw(*, actor: Actor, application_id: int, reason: str) -> Applica
         if application.status not in WITHDRAWABLE:
             message = f"{application.status.label}的申报不能撤回（立项后由民政局终止）"
             raise DomainError(ErrorCode.INVALID_TRANSITION, message, ["status"])
+        on_panel = application.status in ON_PANEL
         await timeline.move(actor, application, AppStatus.WITHDRAWN, reason)
+        if on_panel:
+            await review.leave_panel(actor, application, f"申报方撤回：{reason}")
     return application
 
 
+# An application in one of these is an entry of the round's review panel.
+ON_PANEL = frozenset(
+    {
+        AppStatus.IN_REVIEW,
+        AppStatus.REVIEWED,
+        AppStatus.RECOMMENDED,
+        AppStatus.WAITLISTED,
+        AppStatus.PUBLICIZING,
+    }
+)
+
 # Moves a staff member makes by hand, with a reason. The others have their own use case: the
-# applicant's (submit, withdraw), the pool-guarded award (`allocation`), signing, evaluations and
-# termination (`tranches`).
+# applicant's (submit, withdraw), the review panel's (IN_REVIEW, REVIEWED: `review`), the
+# pool-guarded award (`allocation`), the publicity and its end (PUBLICIZING, APPROVED: the round's
+# stages), signing, evaluations and termination (`tranches`). No hand can skip the review or
+# the publicity.
 STAFF_MOVES = frozenset(
     {
         AppStatus.NEEDS_INFO,
         AppStatus.ELIGIBLE,
         AppStatus.INELIGIBLE,
-        AppStatus.IN_REVIEW,
-        AppStatus.REVIEWED,
         AppStatus.WAITLISTED,
         AppStatus.NOT_SELECTED,
-        AppStatus.PUBLICIZING,
-        AppStatus.APPROVED,
         AppStatus.IN_PROGRESS,
         AppStatus.SUSPENDED,
     }

@@ -14,6 +14,7 @@ from tortoise.models import Model
 if TYPE_CHECKING:
     from domain.grids.models import GridCell
     from domain.organisations.models import Organisation
+    from domain.review.models import ReviewPanel
 
 
 class RoundStage(StrEnum):
@@ -76,8 +77,7 @@ class TrancheTrigger(StrEnum):
 
 class FundingRound(Model):
     """A round (第N届) with a fixed pool and the rules its applications obey. The rules freeze when
-    the call opens. TODO(lead, at merge): panel_id, the foreign key to the review panel that scores
-    the round's applications (domain.review)."""
+    the call opens, the review panel's configuration with them (`domain.funding.review`)."""
 
     id = fields.IntField(primary_key=True)
     edition = fields.SmallIntField(unique=True)
@@ -96,9 +96,14 @@ class FundingRound(Model):
     pass_mark = fields.SmallIntField(default=60)
     second_approval_over_fen = fields.BigIntField(default=0)
     opened_at = fields.DatetimeField(null=True)
+    panel: fields.ForeignKeyRelation[ReviewPanel] = fields.ForeignKeyField(
+        "models.ReviewPanel", related_name="funding_rounds", on_delete=fields.RESTRICT
+    )
     is_demo = fields.BooleanField(default=False)
     created_at = fields.DatetimeField(auto_now_add=True)
     updated_at = fields.DatetimeField(auto_now=True)
+
+    panel_id: int
 
     class Meta:
         table = "funding_round"

@@ -26,6 +26,11 @@ from domain.funding.models import (
     TrancheTrigger,
 )
 from domain.input import Errors
+from domain.review import service as review_service
+from domain.review.models import PanelKind, PanelStage
+from domain.review.rubric import FUNDING_RUBRIC, Rubric
+from domain.review.rules import AggregationRule
+from domain.review.service import PanelInput
 
 MIN_PUBLICITY_DAYS = 5
 
@@ -59,6 +64,26 @@ class RoundInput:
     pass_mark: int = 60
     # a tranche above this needs a second approver (0: every tranche does)
     second_approval_over_fen: int = 0
+    # how the review panel scores the applications (`domain.funding.review`)
+    rubric: Rubric = FUNDING_RUBRIC
+    aggregation_rule: AggregationRule = AggregationRule.TRIMMED_MEAN
+    blind: bool = False
+    roadshow: bool = False
+    reviewers_per_entry: int = 5
+
+    def panel(self) -> PanelInput:
+        return PanelInput(
+            kind=PanelKind.FUNDING,
+            title=f"第{self.edition}届公益创投评审",
+            rubric=self.rubric,
+            aggregation_rule=self.aggregation_rule,
+            blind=self.blind,
+            roadshow=self.roadshow,
+            reviewers_per_entry=self.reviewers_per_entry,
+        )
+
+
+PANEL_FIELDS = ("rubric", "aggregation_rule", "blind", "roadshow", "reviewers_per_entry")
 
 
 def _check_money(data: RoundInput, errors: Errors) -> None:
@@ -109,14 +134,18 @@ def validate(data: RoundInput) -> dict[str, Any]:
         errors.add(FundingCode.PUBLICITY_TOO_SHORT, message, "publicityDays")
     if not 0 <= data.pass_mark <= 100:
         errors.add(ErrorCode.OUT_OF_RANGE, "评估合格分须在 0–100 之间", "passMark")
+    errors.check(lambda: review_service.checked_panel(data.panel()))
     errors.raise_any()
-    values = asdict(data)
+    values = {k: v for k, v in asdict(data).items() if k not in PANEL_FIELDS}
     values["title"] = title
     values["tranche_plan"] = [{"percent": s.percent, "trigger": s.trigger.value} for s in data.tranche_plan]
     return values
 
 
-def _duplicate_edition() -> ValidationErrors:
+def _duplicate_edition(error: IntegrityError) -> ValidationErrors:
+    """The one uniqueness a round has: its edition (anything else is not the user's mistake)."""
+    if "edition" not in str(error).lower():
+        raise error
     return ValidationErrors([DomainError(FundingCode.DUPLICATE_EDITION, "该届次已存在", ["edition"])])
 
 
@@ -125,12 +154,13 @@ async def create_round(*, actor: Actor, data: RoundInput, is_demo: bool = False)
     values = validate(data)
     try:
         async with in_transaction():
-            funding_round = await FundingRound.create(**values, is_demo=is_demo)
+            panel = await review_service.create_panel(actor=actor, data=data.panel(), is_demo=is_demo)
+            funding_round = await FundingRound.create(**values, panel_id=panel.id, is_demo=is_demo)
             await audit.record(
                 actor, "funding.round_create", "FundingRound", funding_round.id, title=data.title
             )
-    except IntegrityError:
-        raise _duplicate_edition() from None
+    except IntegrityError as error:
+        raise _duplicate_edition(error) from None
     return funding_round
 
 
@@ -153,9 +183,10 @@ async def update_round(*, actor: Actor, round_id: int, data: RoundInput) -> Fund
                 raise DomainError(FundingCode.ROUND_FROZEN, message, ["roundId"])
             funding_round.update_from_dict(values)
             await funding_round.save()
+            await review_service.update_panel(actor=actor, panel_id=funding_round.panel_id, data=data.panel())
             await audit.record(actor, "funding.round_update", "FundingRound", round_id, title=data.title)
-    except IntegrityError:
-        raise _duplicate_edition() from None
+    except IntegrityError as error:
+        raise _duplicate_edition(error) from None
     return funding_round
 
 
@@ -171,5 +202,21 @@ async def move_round(*, actor: Actor, round_id: int, to: RoundStage) -> FundingR
         if to is RoundStage.OPEN:
             funding_round.opened_at = datetime.now(UTC)
         await funding_round.save(update_fields=["stage", "opened_at", "updated_at"])
+        await _entering(actor, funding_round, to)
         await audit.record(actor, "funding.round_stage", "FundingRound", round_id, stage=to.label)
     return funding_round
+
+
+async def _entering(actor: Actor, funding_round: FundingRound, to: RoundStage) -> None:
+    """What a stage brings with it on the review panel (`domain.funding.review`)."""
+    from domain.funding import review  # the bridge builds on this module
+
+    if to is RoundStage.REVIEWING:
+        await review.open_review(actor, funding_round)
+    elif to is RoundStage.RESULTS_PUBLICIZED:
+        panel = await review.panel_of(funding_round)
+        if panel.stage is not PanelStage.CLOSED:
+            raise DomainError(ErrorCode.WRONG_STAGE, "评审结束后才能公示结果", ["stage"])
+        await review.start_publicity(actor, funding_round)
+    elif to is RoundStage.AWARDED:
+        await review.finalise(actor, funding_round)

@@ -24,6 +24,9 @@ labels.register(
         "review.save_scores": "保存评分",
         "review.submit_sheet": "提交评分表",
         "review.reopen_sheet": "退回评分表",
+        "review.start_publicity": "公示评审结果",
+        "review.lodge_objection": "提出公示异议",
+        "review.resolve_objection": "答复公示异议",
     },
     object_types={
         "ReviewPanel": "评审组",
@@ -32,5 +35,12 @@ labels.register(
         "Assignment": "评审分配",
         "ScoreSheet": "评分表",
     },
-    summary_keys={"seed": "随机种子", "stage": "阶段", "entry_id": "评审项目", "reviewer_id": "评审专家"},
+    summary_keys={
+        "seed": "随机种子",
+        "stage": "阶段",
+        "entry_id": "评审项目",
+        "reviewer_id": "评审专家",
+        "period": "公示期",
+        "result": "处理结果",
+    },
 )

@@ -133,6 +133,9 @@ class ReviewPanel(Model):
     reviewers_per_entry = fields.SmallIntField()
     stage = fields.CharEnumField(PanelStage, max_length=10, default=PanelStage.SETUP)
     frozen_at = fields.DatetimeField(null=True)
+    # the results' publicity period (公示): its first and last working day, set when it starts
+    publicity_starts_on = fields.DateField(null=True)
+    publicity_ends_on = fields.DateField(null=True)
     created_by: fields.ForeignKeyNullableRelation[User] = fields.ForeignKeyField(
         "models.User", related_name="review_panels", null=True, on_delete=fields.SET_NULL
     )
@@ -345,3 +348,49 @@ class Score(Model):
     class Meta:
         table = "review_score"
         unique_together = (("sheet_id", "key"),)
+
+
+class ObjectionStatus(StrEnum):
+    OPEN = "OPEN"
+    UPHELD = "UPHELD"
+    DISMISSED = "DISMISSED"
+
+    @property
+    def label(self) -> str:
+        return {"OPEN": "待处理", "UPHELD": "异议成立", "DISMISSED": "异议不成立"}[self.value]
+
+
+class Objection(Model):
+    """A written objection to a panel's publicised results (公示异议), under the objector's real
+    name and a contact number (masked for anyone but staff), about one entry or the whole result.
+    Results become final only once every objection is resolved with a written answer."""
+
+    id = fields.IntField(primary_key=True)
+    panel: fields.ForeignKeyRelation[ReviewPanel] = fields.ForeignKeyField(
+        "models.ReviewPanel", related_name="objections", on_delete=fields.CASCADE
+    )
+    entry: fields.ForeignKeyNullableRelation[PanelEntry] = fields.ForeignKeyField(
+        "models.PanelEntry", related_name="objections", null=True, on_delete=fields.CASCADE
+    )
+    lodged_by: fields.ForeignKeyRelation[User] = fields.ForeignKeyField(
+        "models.User", related_name="objections", on_delete=fields.RESTRICT
+    )
+    name = fields.CharField(max_length=50)
+    mobile = fields.CharField(max_length=11)
+    text = fields.CharField(max_length=2000)
+    status = fields.CharEnumField(ObjectionStatus, max_length=10, default=ObjectionStatus.OPEN)
+    answer = fields.CharField(max_length=2000, default="")
+    resolved_by: fields.ForeignKeyNullableRelation[User] = fields.ForeignKeyField(
+        "models.User", related_name="resolved_objections", null=True, on_delete=fields.SET_NULL
+    )
+    resolved_at = fields.DatetimeField(null=True)
+    created_at = fields.DatetimeField(auto_now_add=True)
+
+    panel_id: int
+    entry_id: int | None
+    lodged_by_id: int
+    resolved_by_id: int | None
+
+    class Meta:
+        table = "review_objection"
+        indexes = [Index(fields=["panel_id", "status"], name="review_objection_panel_idx")]

@@ -86,7 +86,9 @@ class PanelInput:
     reviewers_per_entry: int = 5
 
 
-def _checked_panel(data: PanelInput) -> dict[str, Any]:
+def checked_panel(data: PanelInput) -> dict[str, Any]:
+    """The panel's values once its configuration holds, else every error at once (the owning
+    domain checks it with its own input, so a form shows both at once)."""
     errors = Errors()
     title = data.title.strip()
     if not 2 <= len(title) <= 100:
@@ -108,7 +110,7 @@ def _checked_panel(data: PanelInput) -> dict[str, Any]:
 
 async def create_panel(*, actor: Actor, data: PanelInput, is_demo: bool = False) -> ReviewPanel:
     policy.require_staff(actor)
-    values = _checked_panel(data)
+    values = checked_panel(data)
     async with in_transaction():
         panel = await ReviewPanel.create(
             kind=data.kind, created_by_id=actor.user_id, is_demo=is_demo, **values
@@ -132,7 +134,7 @@ def _require_not_frozen(panel: ReviewPanel) -> None:
 async def update_panel(*, actor: Actor, panel_id: int, data: PanelInput) -> ReviewPanel:
     """The configuration (not the kind), until the panel is frozen."""
     policy.require_staff(actor)
-    values = _checked_panel(data)
+    values = checked_panel(data)
     async with in_transaction():
         panel = await _locked_panel(panel_id)
         _require_not_frozen(panel)
@@ -331,14 +333,25 @@ async def withdraw_entry(*, actor: Actor, entry_id: int, reason: str) -> PanelEn
             raise NotFound("评审项目不存在", ["entryId"])
         if entry.withdrawn:
             raise DomainError(ReviewCode.ENTRY_WITHDRAWN, "该项目已撤出评审", ["entryId"])
-        entry.withdrawn = True
-        await entry.save(update_fields=["withdrawn"])
-        live = [
-            int(row[0]) for row in await Assignment.filter(entry_id=entry_id, live=True).values_list("id")
-        ]
-        await _cancel(live, f"项目撤出：{reason}")
-        await audit.record(actor, "review.withdraw_entry", "PanelEntry", entry.id, reason=reason)
+        await _withdraw(actor, entry, reason)
     return entry
+
+
+async def _withdraw(actor: Actor, entry: PanelEntry, reason: str) -> None:
+    entry.withdrawn = True
+    await entry.save(update_fields=["withdrawn"])
+    live = [int(row[0]) for row in await Assignment.filter(entry_id=entry.id, live=True).values_list("id")]
+    await _cancel(live, f"项目撤出：{reason}")
+    await audit.record(actor, "review.withdraw_entry", "PanelEntry", entry.id, reason=reason)
+
+
+async def withdraw_subject(*, actor: Actor, panel_id: int, subject_id: int, reason: str) -> None:
+    """The owning domain's subject left the competition (its applicant withdrew it): its entry, if
+    any and not withdrawn yet, leaves the panel too. The owning domain has checked its own
+    permission; joins the caller's transaction."""
+    entry = await PanelEntry.select_for_update().get_or_none(panel_id=panel_id, subject_id=subject_id)
+    if entry is not None and not entry.withdrawn:
+        await _withdraw(actor, entry, reason)
 
 
 # --- drawing and assigning reviewers -----------------------------------------------------------

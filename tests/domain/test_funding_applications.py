@@ -26,6 +26,7 @@ from domain.funding.models import (
 from domain.organisations import service as registry
 from domain.organisations.models import SanctionList
 from domain.pagination import PageRequest
+from domain.review.models import PanelEntry
 from tests.conftest import SqlLog
 from tests.factories import BUREAU, build_tree
 from tests.factories_funding import (
@@ -35,15 +36,15 @@ from tests.factories_funding import (
     filed_org,
     open_round,
     organiser,
+    publicity_over,
     registered_org,
-    review,
+    reviewed,
     round_input,
     submitted,
-    to_review,
 )
 from tests.factories_leaders import concurrently
 
-pytestmark = pytest.mark.usefixtures("db")
+pytestmark = pytest.mark.usefixtures("db", "funding_clerks")
 
 
 def _codes(error: ValidationErrors) -> set[tuple[str, str]]:
@@ -339,25 +340,23 @@ async def test_the_applicant_withdraws_before_approval_but_not_after() -> None:
     early = await submitted(tree, funding_round, org)
     publicized = await submitted(tree, funding_round, org, project_name="四点半课堂")
     approved = await submitted(tree, funding_round, org, project_name="邻里节")
-    await to_review(funding_round)
+    await reviewed(funding_round, [publicized, approved])
     for application in (publicized, approved):
-        await review(application)
         await allocation.award(
             actor=CLERK, application_id=application.id, amount_fen=30_000_00, reason="排名靠前"
         )
-        await applications.staff_move(
-            actor=CLERK, application_id=application.id, to=AppStatus.PUBLICIZING, reason="公示", today=TODAY
-        )
-    await applications.staff_move(
-        actor=CLERK, application_id=approved.id, to=AppStatus.APPROVED, reason="公示期满无异议", today=TODAY
-    )
+    await publicity_over(funding_round)
     # WHEN the applicant withdraws a submitted and a publicised application THEN both are withdrawn
     for application in (early, publicized):
         gone = await applications.withdraw(
             actor=organiser(org), application_id=application.id, reason="人手不足"
         )
         assert gone.status is AppStatus.WITHDRAWN
+    # and the publicised one left the review panel
+    entry = await PanelEntry.get(subject_id=publicized.id)
+    assert entry.withdrawn
     # WHEN the applicant withdraws an approved application THEN it is refused (the bureau terminates)
+    await rounds.move_round(actor=CLERK, round_id=funding_round.id, to=RoundStage.AWARDED)
     with pytest.raises(DomainError) as caught:
         await applications.withdraw(actor=organiser(org), application_id=approved.id, reason="改变主意")
     assert caught.value.code is ErrorCode.INVALID_TRANSITION

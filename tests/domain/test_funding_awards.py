@@ -22,7 +22,7 @@ from tests.factories_funding import (
     open_round,
     organiser,
     registered_org,
-    review,
+    reviewed,
     reviewed_rows,
     round_input,
     submitted,
@@ -30,7 +30,7 @@ from tests.factories_funding import (
 )
 from tests.factories_leaders import concurrently
 
-pytestmark = pytest.mark.usefixtures("db")
+pytestmark = pytest.mark.usefixtures("db", "funding_clerks")
 
 
 async def _reviewed(
@@ -44,8 +44,7 @@ async def _reviewed(
         await submitted(tree, funding_round, org, project_name=f"项目{i}", grant=grant, matching=grant)
         for i, grant in enumerate(grants)
     ]
-    await to_review(funding_round)
-    return funding_round.id, [await review(a) for a in made]
+    return funding_round.id, await reviewed(funding_round, made)
 
 
 async def test_allocation_funds_best_to_worst_and_waitlists_from_the_first_that_does_not_fit() -> None:
@@ -160,19 +159,16 @@ async def test_fifty_simultaneous_awards_never_overspend_the_pool() -> None:
 async def test_the_public_sees_rounds_past_their_draft_and_published_results_in_one_statement_each(
     sql_log: SqlLog,
 ) -> None:
-    # GIVEN a draft round and a round whose results are publicised: one application publicised,
-    # one still only recommended (not public), one not selected
+    # GIVEN a draft round and a reviewed round: one application awarded, one waitlisted, one not
+    # selected
     await rounds.create_round(actor=CLERK, data=round_input(edition=9, title="第九届（草稿）"))
     round_id, apps = await _reviewed(3, [30_000_00, 20_000_00, 10_000_00])
-    shown, hidden, dropped = apps
+    shown, waiting, dropped = apps
     await allocation.award(actor=CLERK, application_id=shown.id, amount_fen=30_000_00, reason="核定")
-    await allocation.award(actor=CLERK, application_id=hidden.id, amount_fen=20_000_00, reason="核定")
-    await applications.staff_move(
-        actor=CLERK, application_id=shown.id, to=AppStatus.PUBLICIZING, reason="公示", today=TODAY
-    )
-    await applications.staff_move(
-        actor=CLERK, application_id=dropped.id, to=AppStatus.NOT_SELECTED, reason="未入选", today=TODAY
-    )
+    for application, to in ((waiting, AppStatus.WAITLISTED), (dropped, AppStatus.NOT_SELECTED)):
+        await applications.staff_move(
+            actor=CLERK, application_id=application.id, to=to, reason="按排名", today=TODAY
+        )
     # results are not public while the round is still reviewing
     assert (await queries.results(round_id, PageRequest(first=10))).items == []
     await rounds.move_round(actor=CLERK, round_id=round_id, to=RoundStage.RESULTS_PUBLICIZED)
@@ -186,6 +182,7 @@ async def test_the_public_sees_rounds_past_their_draft_and_published_results_in_
         (shown.id, 30_000_00, "演示公益服务中心")
     ]
     assert sql_log.count == 2
+    assert (await Application.get(id=shown.id)).status is AppStatus.PUBLICIZING
 
 
 async def test_the_public_sees_published_needs_only_in_one_statement(sql_log: SqlLog) -> None:

@@ -3,6 +3,8 @@ stages in order, who may run a round, and money shown to people. Both databases.
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 import pytest
 
 from domain.access import Actor, Grant, Role
@@ -12,9 +14,11 @@ from domain.funding import money, rounds
 from domain.funding.errors import FundingCode
 from domain.funding.models import FundingRound, RoundStage, TrancheTrigger
 from domain.funding.rounds import TrancheStep
-from tests.factories_funding import CLERK, open_round, round_input
+from domain.review.errors import ReviewCode
+from domain.review.models import ReviewPanel
+from tests.factories_funding import CLERK, TODAY, close_review, open_round, round_input, to_review
 
-pytestmark = pytest.mark.usefixtures("db")
+pytestmark = pytest.mark.usefixtures("db", "funding_clerks")
 
 
 def _codes(error: ValidationErrors) -> set[tuple[str, str]]:
@@ -98,7 +102,22 @@ async def test_stages_follow_in_order_and_none_is_skipped() -> None:
     with pytest.raises(DomainError) as caught:
         await rounds.move_round(actor=CLERK, round_id=funding_round.id, to=RoundStage.AWARDED)
     assert caught.value.code is ErrorCode.INVALID_TRANSITION
-    for stage in list(RoundStage)[3:]:
+    await to_review(funding_round)
+    # the results are not publicised while the panel still scores ...
+    with pytest.raises(DomainError) as caught:
+        await rounds.move_round(actor=CLERK, round_id=funding_round.id, to=RoundStage.RESULTS_PUBLICIZED)
+    assert caught.value.code is ErrorCode.WRONG_STAGE
+    await close_review(funding_round)
+    await rounds.move_round(actor=CLERK, round_id=funding_round.id, to=RoundStage.RESULTS_PUBLICIZED)
+    # ... nor awarded before the publicity period (公示) is over
+    with pytest.raises(DomainError) as caught:
+        await rounds.move_round(actor=CLERK, round_id=funding_round.id, to=RoundStage.AWARDED)
+    assert caught.value.code is ReviewCode.PUBLICITY_NOT_OVER
+    assert (await FundingRound.get(id=funding_round.id)).stage is RoundStage.RESULTS_PUBLICIZED
+    await ReviewPanel.filter(id=funding_round.panel_id).update(
+        publicity_starts_on=TODAY - timedelta(days=20), publicity_ends_on=TODAY - timedelta(days=13)
+    )
+    for stage in (RoundStage.AWARDED, RoundStage.FINISHED):
         moved = await rounds.move_round(actor=CLERK, round_id=funding_round.id, to=stage)
         assert moved.stage is stage
     assert (await FundingRound.get(id=funding_round.id)).stage is RoundStage.FINISHED

@@ -31,15 +31,15 @@ from tests.factories_funding import (
     CHECKER,
     CLERK,
     TODAY,
+    approved,
     open_round,
     organiser,
     registered_org,
-    review,
+    reviewed,
     submitted,
-    to_review,
 )
 
-pytestmark = pytest.mark.usefixtures("db")
+pytestmark = pytest.mark.usefixtures("db", "funding_clerks")
 
 EVALUATOR = Actor(user_id=9100, display_name="expert.zhao", grants=(Grant(Role.REVIEWER),))
 
@@ -55,13 +55,9 @@ async def _contracted(award: int = 33_333_33, **round_overrides: object) -> tupl
     org = await registered_org(tree)
     funding_round = await open_round(**round_overrides)
     application = await submitted(tree, funding_round, org, grant=40_000_00, matching=40_000_00)
-    await to_review(funding_round)
-    await review(application)
+    await reviewed(funding_round, [application])
     await allocation.award(actor=CLERK, application_id=application.id, amount_fen=award, reason="核定")
-    for to in (AppStatus.PUBLICIZING, AppStatus.APPROVED):
-        await applications.staff_move(
-            actor=CLERK, application_id=application.id, to=to, reason="公示", today=TODAY
-        )
+    await approved(funding_round)
     await tranches.sign_agreement(
         actor=CLERK, application_id=application.id, number="PH-GY-2026-001", signed_on=TODAY, today=TODAY
     )
