@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 from seeds.accounts import load_demo_accounts
 from seeds.activities import ActivitySeedReport, load_activity_seeds
 from seeds.calendar import load_calendar_seeds
+from seeds.funding import FundingSeedReport, load_funding_seeds
 from seeds.generate import DEFAULT_SEED
 from seeds.leaders import LeaderSeedReport, load_leader_seeds
 from seeds.loader import SeedReport, load_grid_seeds
@@ -21,6 +22,7 @@ __all__ = [
     "load_all",
     "load_calendar_seeds",
     "load_demo_accounts",
+    "load_funding_seeds",
     "load_grid_seeds",
     "load_leader_seeds",
     "load_organisation_seeds",
@@ -35,6 +37,7 @@ class LoadReport(SeedReport):
     activities: ActivitySeedReport = field(default_factory=ActivitySeedReport)
     organisations: OrganisationSeedReport = field(default_factory=OrganisationSeedReport)
     calendar_days: int = 0
+    funding: FundingSeedReport = field(default_factory=FundingSeedReport)
 
     @property
     def inserted(self) -> int:
@@ -44,12 +47,14 @@ class LoadReport(SeedReport):
             + self.activities.inserted
             + self.organisations.inserted
             + self.calendar_days
+            + self.funding.inserted
         )
 
     def __str__(self) -> str:
         """One line per loader for the `seed` command."""
         calendar = f"工作日历：新增 {self.calendar_days} 天（国务院 2026 年节假日安排，非演示数据）"
-        return f"{super().__str__()}\n{self.leaders}\n{self.activities}\n{self.organisations}\n{calendar}"
+        loaders = (self.leaders, self.activities, self.organisations, calendar, self.funding)
+        return "\n".join([super().__str__(), *map(str, loaders)])
 
 
 async def load_all(*, seed: int = DEFAULT_SEED) -> LoadReport:
@@ -57,11 +62,15 @@ async def load_all(*, seed: int = DEFAULT_SEED) -> LoadReport:
     grid tree, the demo accounts (grid staff are scoped to its towns), the micro-leaders (homed in
     its cells, `demo.leader` among them), their activities (entered and reviewed by the demo
     accounts), the organisation registry with social work (homed in its towns and units), and the
-    official holiday arrangement of the working-day calendar (publicity periods count on it)."""
+    official holiday arrangement of the working-day calendar (publicity periods count on it), and
+    the venture-funding rounds (applicants from the registry, reviewed by demo experts)."""
     grids = await load_grid_seeds(seed=seed)
     accounts = await load_demo_accounts(seed=seed)
     leaders = await load_leader_seeds(seed=seed)
     activities = await load_activity_seeds(seed=seed)
     organisations = await load_organisation_seeds(seed=seed)
     calendar_days = await load_calendar_seeds()
-    return LoadReport(grids.cells, grids.people, accounts, leaders, activities, organisations, calendar_days)
+    funding = await load_funding_seeds(seed=seed)
+    return LoadReport(
+        grids.cells, grids.people, accounts, leaders, activities, organisations, calendar_days, funding
+    )

@@ -218,9 +218,10 @@ async def test_second_load_changes_nothing(db: None, sql_log: SqlLog) -> None:
     people = await Person.all().count()
     sql_log.reset()
     report = await load_all()
-    # one read per loader (grids, accounts, leaders, activities, organisations, calendar), and the activity
-    # loader's second: whether old demo records were typed under a reviewing account (`StaleDemoData`)
-    assert sql_log.count == 7, "complete seeds should cost one read per loader"
+    # one read per loader (grids, accounts, leaders, activities, organisations, calendar, funding),
+    # and the activity loader's second: whether old demo records were typed under a reviewing
+    # account (`StaleDemoData`)
+    assert sql_log.count == 8, "complete seeds should cost one read per loader"
     assert report.inserted == 0
     assert await _rows() == before
     assert await Person.all().count() == people
