@@ -97,12 +97,16 @@ def _snapshot(database: Path) -> tuple[list[tuple[object, ...]], ...]:
 
 
 def test_audit_verify_passes_an_intact_chain(seeded: Path) -> None:
-    # GIVEN a seeded database: every demo account's creation and role grant were audited
+    # GIVEN a seeded database: every demo account's creation and role grant were audited, and so
+    # were the funding seed's awards (made by the allocation itself, as the command line)
+    rows = _query(seeded, "SELECT action FROM audit_log ORDER BY seq")
+    assert [r[0] for r in rows[: 2 * len(DEMO_ACCOUNTS)]].count("user.create") == len(DEMO_ACCOUNTS)
+    assert "funding.award" in {r[0] for r in rows}
     # WHEN the chain is verified
     result = _cli(seeded, "audit", "verify")
-    # THEN it is complete
+    # THEN it is complete: every row
     assert result.returncode == 0, result.stderr
-    assert result.stdout.strip() == f"审计链完整：{2 * len(DEMO_ACCOUNTS)} 条记录"
+    assert result.stdout.strip() == f"审计链完整：{len(rows)} 条记录"
 
 
 def test_audit_verify_finds_an_edited_then_a_deleted_row(seeded: Path) -> None:
