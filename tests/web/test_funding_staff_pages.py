@@ -23,9 +23,10 @@ from domain.funding.models import (
     Tranche,
     TrancheStatus,
 )
+from domain.organisations.models import Organisation
 from tests.conftest import SqlLog
 from tests.factories import build_tree
-from tests.factories_funding import CLERK, TODAY, round_input
+from tests.factories_funding import CLERK, TODAY, reviewed_rows, round_input
 from tests.web.funding_staff_world import reviewed_round, running_project, someone, staff
 from tests.web.html import Element, parse
 from tests.web.session import Browser
@@ -93,6 +94,9 @@ async def test_each_page_is_for_bureau_staff_only(client: httpx.AsyncClient, pag
 async def test_staff_create_a_round_in_yuan_and_it_is_listed_with_drafts(client: httpx.AsyncClient) -> None:
     browser = await staff(client)
     await rounds.create_round(actor=CLERK, data=round_input(title="第一届公益创投（草稿）"))
+    # GIVEN staff find the pages from their workbench
+    _, doc = await browser.open("/workbench")
+    assert doc.find("a", href="/funding/manage").text == "公益创投管理"
     _, doc = await browser.open("/funding/manage/new")
     assert doc.find(id="round-edition").attrs["value"] == "2"  # the next edition is offered
     # WHEN they save a round with a pool of 1,000,000.50 元
@@ -293,7 +297,9 @@ async def test_a_second_approver_must_be_another_person(client: httpx.AsyncClien
     # WHEN the same person approves again THEN it is refused with the message, still due
     response = await first.submit(f"{url}/approve")
     assert response.status_code == 422
-    assert error_beside(parse(response.text), f"approve-{project.tranche.id}") == "复核须由另一名工作人员办理"
+    refused = parse(response.text)
+    assert error_beside(refused, f"approve-{project.tranche.id}") == "复核须由另一名工作人员办理"
+    assert refused.find("a", href=f"#tranche-{project.tranche.id}").text.startswith("未保存")
     assert (await Tranche.get(id=project.tranche.id)).status is TrancheStatus.DUE
     # WHEN another staff member approves THEN it is approved, and may be paid
     client.cookies.clear()
@@ -388,6 +394,10 @@ async def test_each_page_reads_in_a_fixed_number_of_statements(
         "/funding/manage/tranches": 6,  # paid tranches, reclaims, open tranches, evaluations
     }
     before = {url: await _count(browser, sql_log, url) for url in pages}
+    # WHEN the round gains reviewed and submitted applications, and there is a second round and
+    # a second project (paid)
+    await reviewed_rows(first.round, first.orgs[0], 5, 1_000_00)
+    await submitted_rows(first.round, first.orgs[1], 5)
     await reviewed_round(tree, edition=2)
     second = await running_project(tree, edition=10, second_approval_over_fen=100_000_00)
     await browser.open("/funding/manage/tranches")
@@ -397,3 +407,27 @@ async def test_each_page_reads_in_a_fixed_number_of_statements(
     after = {url: await _count(browser, sql_log, url) for url in pages}
     # THEN each page costs the same whatever the number of rows
     assert before == after == pages
+    _, doc = await browser.open(f"/funding/manage/{first.round.id}/eligibility")
+    assert len(doc.find_all("article", class_="fund-card")) == 2 + 5
+    _, doc = await browser.open(f"/funding/manage/{first.round.id}/allocation")
+    assert len(doc.find(class_="fund-ranking").find_all("li")) == 3 + 5
+
+
+async def submitted_rows(funding_round: FundingRound, org: Organisation, count: int) -> None:
+    """`count` submitted applications inserted directly (their path to SUBMITTED is tested elsewhere)."""
+    await Application.bulk_create(
+        [
+            Application(
+                round_id=funding_round.id,
+                organisation_id=org.id,
+                project_name=f"补充项目{i:02d}",
+                target_group="居民",
+                problem="需求分析",
+                plan="实施方案",
+                requested_fen=1_000_00,
+                budget_total_fen=2_000_00,
+                status=AppStatus.SUBMITTED,
+            )
+            for i in range(count)
+        ]
+    )

@@ -329,6 +329,18 @@ async def tranche_queue(viewer_id: int | None) -> TrancheQueue:
 # --- a refused row form ------------------------------------------------------------------------
 
 
+# The element of the page each row form is in: the page's top alert links to it.
+ANCHORS = {
+    "elig": "elig",
+    "award": "app",
+    "approve": "tranche",
+    "pay": "tranche",
+    "reclaim": "project",
+    "eval": "evaluation",
+    "stage": "round",
+}
+
+
 @dataclass(frozen=True)
 class Refused:
     """The row form a post was refused on (`form`: its id), its errors by input and what was typed."""
@@ -336,6 +348,11 @@ class Refused:
     form: str = ""
     errors: dict[str, str] = field(default_factory=dict)
     filled: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def anchor(self) -> str:
+        kind, _, pk = self.form.partition("-")
+        return f"{ANCHORS[kind]}-{pk}" if kind in ANCHORS else ""
 
     def at(self, form: str) -> dict[str, str]:
         return self.errors if form == self.form else {}
