@@ -11,6 +11,7 @@ import pytest
 
 from domain.access import Role
 from domain.audit.models import AuditEntry
+from domain.funding import queries as funding_queries
 from domain.funding import rounds
 from domain.funding.models import (
     Application,
@@ -279,6 +280,34 @@ async def test_allocation_funds_in_order_within_the_pool_and_shows_what_is_left(
     assert (await Application.get(id=third.id)).award_fen == 20_000_00
 
 
+async def test_once_the_review_ranking_exists_the_page_and_the_allocation_follow_it(
+    client: httpx.AsyncClient, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    world = await reviewed_round()
+    best_first = [world.ranked[2].id, world.ranked[1].id, world.ranked[0].id]
+
+    async def ranking(round_id: int) -> list[int]:
+        assert round_id == world.round.id
+        return best_first
+
+    # GIVEN the review's ranking (the lead's `domain.funding.queries.ranking`, here standing in)
+    # puts the 30,000 元 project first and the first 40,000 元 one last
+    monkeypatch.setattr(funding_queries, "ranking", ranking, raising=False)
+    browser = await staff(client)
+    url = f"/funding/manage/{world.round.id}/allocation"
+    _, doc = await browser.open(url)
+    assert not doc.find_all(class_="alert--warning")
+    titles = [h.text for h in doc.find(class_="fund-ranking").find_all("h2")]
+    assert titles == ["项目3", "项目2", "项目1"]
+    # WHEN staff allocate THEN 30,000 and 40,000 元 are funded and the last is waitlisted
+    # (no cheaper or later project leap-frogs it: 30,000 元 are left, its 40,000 do not fit)
+    await browser.submit(f"/funding/manage/{world.round.id}/allocate")
+    statuses = [(await Application.get(id=pk)).status for pk in best_first]
+    assert statuses == [AppStatus.RECOMMENDED, AppStatus.RECOMMENDED, AppStatus.WAITLISTED]
+    _, doc = await browser.open(url)
+    assert doc.find(id="pool-left").text == "30,000.00 元"
+
+
 # --- tranches, reclaims, evaluations ------------------------------------------------------------
 
 
@@ -319,6 +348,21 @@ async def test_a_second_approver_must_be_another_person(client: httpx.AsyncClien
     assert response.status_code == 303
     paid = await Tranche.get(id=project.tranche.id)
     assert (paid.status, paid.payment_reference) == (TrancheStatus.PAID, "PZ-001")
+
+
+async def test_a_row_that_does_not_exist_is_not_found(client: httpx.AsyncClient) -> None:
+    browser = await staff(client)
+    await browser.open("/funding/manage/tranches")
+    for url, form in (
+        ("/funding/manage/tranches/999999/approve", {}),
+        ("/funding/manage/tranches/999999/pay", {"paid_on": TODAY.isoformat(), "reference": "PZ"}),
+        ("/funding/manage/evaluations/999999/review", {"score": "80"}),
+        ("/funding/manage/applications/999999/reclaim", {"amount": "1", "reason": "x"}),
+        ("/funding/manage/applications/999999/award", {"amount": "1", "reason": "x"}),
+        ("/funding/manage/999999/stage", {"to": "OPEN"}),
+    ):
+        assert (await browser.submit(url, form)).status_code == 404, url
+    assert (await browser.open("/funding/manage/999999/edit"))[0].status_code == 404
 
 
 async def test_a_reclaim_needs_a_reason_and_never_exceeds_what_was_paid(client: httpx.AsyncClient) -> None:

@@ -69,7 +69,8 @@ def _page(request: Request, name: str, context: dict[str, Any], url: str, status
 
 
 def _row_errors(error: DomainError, names: set[str], aliases: dict[str, str] | None = None) -> dict[str, str]:
-    if isinstance(error, PermissionDenied):
+    """The refusal's errors by input; a missing row or a refused actor is the error page instead."""
+    if isinstance(error, PermissionDenied | NotFound):
         raise error
     return field_errors(error, names, aliases)
 
