@@ -60,9 +60,11 @@ async def test_the_xlsx_lists_the_results_with_chinese_headers_and_the_totals(
 
 
 async def test_the_csv_has_a_bom_the_same_rows_and_a_total(client: httpx.AsyncClient) -> None:
+    # GIVEN an allocated round WHEN staff download the CSV
     world = await _allocated()
     await staff(client)
     response = await client.get(f"/funding/manage/{world.round.id}/results.csv")
+    # THEN it starts with a BOM, has the same headers and amounts in 元, and a total that adds up
     assert response.status_code == 200
     assert response.content.startswith(b"\xef\xbb\xbf")
     rows = list(csv.reader(io.StringIO(response.content.decode("utf-8-sig"))))
@@ -90,6 +92,7 @@ async def test_only_bureau_staff_may_download(client: httpx.AsyncClient, role: R
 
 
 async def test_an_unknown_format_or_round_is_not_found(client: httpx.AsyncClient) -> None:
+    # GIVEN staff WHEN they ask for another format or a round that does not exist THEN 404
     world = await _allocated()
     await staff(client)
     assert (await client.get(f"/funding/manage/{world.round.id}/results.pdf")).status_code == 404
@@ -99,6 +102,7 @@ async def test_an_unknown_format_or_round_is_not_found(client: httpx.AsyncClient
 async def test_the_export_reads_in_a_fixed_number_of_statements(
     client: httpx.AsyncClient, sql_log: SqlLog
 ) -> None:
+    # GIVEN an allocated round WHEN the export is downloaded before and after 20 more rows
     world = await _allocated()
     await staff(client)
     counts, rows = [], []

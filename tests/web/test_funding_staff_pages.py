@@ -178,10 +178,12 @@ async def test_editing_after_the_call_opened_is_refused_with_the_domains_message
 
 
 async def test_a_stage_the_round_cannot_reach_is_refused_on_its_row(client: httpx.AsyncClient) -> None:
+    # GIVEN a draft round WHEN staff post a move straight to 已结束
     funding_round = await rounds.create_round(actor=CLERK, data=round_input())
     browser = await staff(client)
     await browser.open("/funding/manage")
     response = await browser.submit(f"/funding/manage/{funding_round.id}/stage", {"to": "FINISHED"})
+    # THEN the domain's refusal shows on the round's row, and the round stays a draft
     assert response.status_code == 422
     doc = parse(response.text)
     assert error_beside(doc, f"stage-{funding_round.id}") == "轮次草稿，不能变更为已结束"
@@ -351,6 +353,7 @@ async def test_a_second_approver_must_be_another_person(client: httpx.AsyncClien
 
 
 async def test_a_row_that_does_not_exist_is_not_found(client: httpx.AsyncClient) -> None:
+    # GIVEN staff WHEN they post to rows that do not exist THEN each is the 404 page
     browser = await staff(client)
     await browser.open("/funding/manage/tranches")
     for url, form in (
@@ -366,6 +369,7 @@ async def test_a_row_that_does_not_exist_is_not_found(client: httpx.AsyncClient)
 
 
 async def test_a_reclaim_needs_a_reason_and_never_exceeds_what_was_paid(client: httpx.AsyncClient) -> None:
+    # GIVEN a project whose first tranche (20,000 元) was approved and paid
     project = await running_project(second_approval_over_fen=100_000_00)  # one approver suffices
     browser = await staff(client)
     await browser.open("/funding/manage/tranches")
@@ -394,14 +398,17 @@ async def test_a_reclaim_needs_a_reason_and_never_exceeds_what_was_paid(client: 
 
 
 async def test_staff_score_a_self_assessment(client: httpx.AsyncClient) -> None:
+    # GIVEN a submitted mid-term self-assessment, shown to staff
     project = await running_project()
     browser = await staff(client)
     _, doc = await browser.open("/funding/manage/tranches")
     assert "按计划完成中期任务" in doc.find(id=f"evaluation-{project.evaluation_id}").text
     url = f"/funding/manage/evaluations/{project.evaluation_id}/review"
+    # WHEN the score is out of range THEN it is refused beside the input
     response = await browser.submit(url, {"score": "101", "comment": ""})
     assert response.status_code == 422
     assert error_beside(parse(response.text), f"eval-{project.evaluation_id}-score") == "得分须在 0–100 之间"
+    # WHEN scored 82 against the pass mark of 60 THEN it passes and leaves the queue
     response = await browser.submit(url, {"score": "82", "comment": "进度良好"})
     assert response.status_code == 303
     evaluation = await Evaluation.get(id=project.evaluation_id)
