@@ -20,6 +20,7 @@ labels.register(
         "funding.milestone_report": "报送进度报告",
         "funding.self_assessment": "提交自评",
         "funding.evaluate": "评估项目",
+        "funding.results_export": "导出公益创投结果",
     },
     object_types={
         "FundingRound": "公益创投轮次",
@@ -27,5 +28,5 @@ labels.register(
         "Application": "项目申报",
         "Tranche": "拨付",
     },
-    summary_keys={"stage": "阶段", "amount": "金额", "score": "得分"},
+    summary_keys={"stage": "阶段", "amount": "金额", "score": "得分", "rows": "条数"},
 )

@@ -12,6 +12,7 @@ Money rules (fen, all refused at once with their field):
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from typing import Any
@@ -38,7 +39,7 @@ from domain.funding.models import (
 from domain.funding.rounds import locked_round
 from domain.grids.models import GridCell
 from domain.input import Errors
-from domain.organisations.eligibility import eligibility_of
+from domain.organisations.eligibility import Eligibility, eligibility_of
 
 MAX_LINES = 100
 MAX_CELLS = 50
@@ -210,9 +211,25 @@ async def applicant_problems(
     """The automatic eligibility rules: the registry's eligibility of the organisation (and of its
     sponsor), the sponsor a filed organisation needs, the round's quota per organisation and
     duplicate project names. Three statements."""
-    problems: list[DomainError] = []
     org_id, sponsor_id = application.organisation_id, application.sponsor_id
     found = await eligibility_of([org_id] + ([sponsor_id] if sponsor_id else []), today)
+    others = Application.filter(
+        round_id=funding_round.id, organisation_id=org_id, status__in=list(LIVE_STATUSES)
+    ).exclude(id=application.id)
+    names = [str(row["project_name"]) for row in await others.values("project_name")]
+    return problems_of(funding_round, application, found, names)
+
+
+def problems_of(
+    funding_round: FundingRound,
+    application: Application,
+    found: Mapping[int, Eligibility],
+    names: list[str],
+) -> list[DomainError]:
+    """`applicant_problems` once read: `found` the eligibility of the organisation and its sponsor,
+    `names` the project names of the organisation's other live applications in the round."""
+    problems: list[DomainError] = []
+    org_id, sponsor_id = application.organisation_id, application.sponsor_id
     own = found.get(org_id)
     if own is None or not own.eligible:
         reasons = "；".join(own.reasons) if own else "组织不存在"
@@ -237,10 +254,6 @@ async def applicant_problems(
         elif sponsor is None or not sponsor.eligible or sponsor.needs_sponsor or sponsor_id == org_id:
             message = "推荐单位须为符合条件的已登记社会组织"
             problems.append(DomainError(FundingCode.SPONSOR_INVALID, message, ["sponsorId"]))
-    others = Application.filter(
-        round_id=funding_round.id, organisation_id=org_id, status__in=list(LIVE_STATUSES)
-    ).exclude(id=application.id)
-    names = [str(row["project_name"]) for row in await others.values("project_name")]
     if len(names) >= funding_round.max_applications_per_org:
         message = f"每个组织本轮最多申报 {funding_round.max_applications_per_org} 个项目"
         problems.append(DomainError(FundingCode.TOO_MANY_APPLICATIONS, message, ["organisationId"]))

@@ -1,0 +1,191 @@
+"""The state-changing pages of the bureau's venture-funding management (`/funding/manage`), walked
+with every role and anonymous through a real browser session: only bureau staff may (venture
+funding is run by the bureau, `domain.funding.policy.require_bureau`; the ORGANISER here acts
+for the applicant itself), a refusal changes nothing, and it is the policy (not the CSRF check)
+that refuses. Each route builds only the data it needs."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+
+import httpx
+import pytest
+
+from domain.access import Role
+from domain.accounts.service import SYSTEM, grant_role
+from domain.audit.models import AuditEntry
+from domain.funding import rounds, tranches
+from domain.funding.models import (
+    Application,
+    ApplicationEvent,
+    Evaluation,
+    FundingRound,
+    Reclaim,
+    Tranche,
+)
+from tests.accounts import make_user
+from tests.factories import Tree, build_tree
+from tests.factories_funding import CLERK, TODAY, round_input
+from tests.web.funding_staff_world import reviewed_round, running_project
+from tests.web.session import Browser, signed_in
+
+ACTORS: list[Role | None] = [None, *Role]
+ONE_APPROVER = {"second_approval_over_fen": 100_000_00}
+
+
+@dataclass
+class Target:
+    """What the route acts on: its URL and form, and the organisation whose organiser signs in."""
+
+    url: str
+    form: dict[str, str]
+    organisation_id: int
+
+
+async def _create(tree: Tree) -> Target:
+    form = {
+        "edition": "7",
+        "year": "2027",
+        "title": "矩阵公益创投",
+        "pool": "100000",
+        "cap": "50000",
+        "max_grant_share_pct": "60",
+        "min_matching_share_pct": "40",
+        "max_applications_per_org": "1",
+        "plan_percent": "100",
+        "plan_trigger": "SIGNING",
+        "publicity_days": "5",
+        "pass_mark": "60",
+        "second_approval": "0",
+    }
+    world = await reviewed_round(tree)
+    return Target("/funding/manage", form, world.orgs[0].id)
+
+
+async def _update(tree: Tree) -> Target:
+    target = await _create(tree)
+    draft = await rounds.create_round(actor=CLERK, data=round_input(edition=6, title="矩阵草稿"))
+    return Target(f"/funding/manage/{draft.id}", target.form | {"edition": "6"}, target.organisation_id)
+
+
+async def _stage(tree: Tree) -> Target:
+    world = await reviewed_round(tree)
+    return Target(f"/funding/manage/{world.round.id}/stage", {"to": "RESULTS_PUBLICIZED"}, world.orgs[0].id)
+
+
+async def _eligibility(tree: Tree) -> Target:
+    world = await reviewed_round(tree)
+    url = f"/funding/manage/applications/{world.clean.id}/eligibility"
+    return Target(url, {"decision": "ELIGIBLE", "reason": "材料齐全"}, world.clean.organisation_id)
+
+
+async def _allocate(tree: Tree) -> Target:
+    world = await reviewed_round(tree)
+    return Target(f"/funding/manage/{world.round.id}/allocate", {}, world.orgs[0].id)
+
+
+async def _award(tree: Tree) -> Target:
+    world = await reviewed_round(tree)
+    first = world.ranked[0]
+    url = f"/funding/manage/applications/{first.id}/award"
+    return Target(url, {"amount": "40000", "reason": "核定"}, first.organisation_id)
+
+
+async def _approve(tree: Tree) -> Target:
+    project = await running_project(tree, **ONE_APPROVER)
+    url = f"/funding/manage/tranches/{project.tranche.id}/approve"
+    return Target(url, {}, project.application.organisation_id)
+
+
+async def _pay(tree: Tree) -> Target:
+    project = await running_project(tree, **ONE_APPROVER)
+    await tranches.approve_tranche(actor=CLERK, tranche_id=project.tranche.id)
+    url = f"/funding/manage/tranches/{project.tranche.id}/pay"
+    return Target(
+        url, {"paid_on": TODAY.isoformat(), "reference": "PZ-9"}, project.application.organisation_id
+    )
+
+
+async def _reclaim(tree: Tree) -> Target:
+    project = await running_project(tree, **ONE_APPROVER)
+    await tranches.approve_tranche(actor=CLERK, tranche_id=project.tranche.id)
+    await tranches.pay_tranche(
+        actor=CLERK, tranche_id=project.tranche.id, paid_on=TODAY, reference="PZ-8", today=TODAY
+    )
+    url = f"/funding/manage/applications/{project.application.id}/reclaim"
+    return Target(url, {"amount": "1000", "reason": "未按协议使用"}, project.application.organisation_id)
+
+
+async def _evaluate(tree: Tree) -> Target:
+    project = await running_project(tree)
+    url = f"/funding/manage/evaluations/{project.evaluation_id}/review"
+    return Target(url, {"score": "80", "comment": "良好"}, project.application.organisation_id)
+
+
+ROUTES: dict[str, Callable[[Tree], Awaitable[Target]]] = {
+    "POST /funding/manage": _create,
+    "POST /funding/manage/{id}": _update,
+    "POST /funding/manage/{id}/stage": _stage,
+    "POST /funding/manage/applications/{id}/eligibility": _eligibility,
+    "POST /funding/manage/{id}/allocate": _allocate,
+    "POST /funding/manage/applications/{id}/award": _award,
+    "POST /funding/manage/tranches/{id}/approve": _approve,
+    "POST /funding/manage/tranches/{id}/pay": _pay,
+    "POST /funding/manage/applications/{id}/reclaim": _reclaim,
+    "POST /funding/manage/evaluations/{id}/review": _evaluate,
+}
+
+
+async def _browser(client: httpx.AsyncClient, role: Role | None, tree: Tree, organisation_id: int) -> Browser:
+    if role is None:
+        browser = Browser(client)
+        await browser.open("/signin")
+        return browser
+    user = await make_user(f"matrix.{role.value.lower()}", role, cell=tree.community)
+    if role is Role.ORGANISER:
+        await grant_role(actor=SYSTEM, user_id=user.id, role=role, organisation_id=organisation_id)
+    browser = await signed_in(client, user.username)
+    await browser.open("/account")
+    return browser
+
+
+async def _snapshot() -> tuple[object, ...]:
+    return (
+        sorted(await FundingRound.all().values_list("id", "stage", "title", "edition")),
+        sorted(await Application.all().values_list("id", "status", "award_fen")),
+        await ApplicationEvent.all().count(),
+        sorted(
+            await Tranche.all().values_list("id", "status", "first_approver_user_id", "payment_reference")
+        ),
+        await Reclaim.all().count(),
+        sorted(await Evaluation.all().values_list("id", "score")),
+        await AuditEntry.exclude(action__in=["auth.sign_in"]).count(),
+    )
+
+
+@pytest.mark.parametrize("route", list(ROUTES))
+@pytest.mark.parametrize("role", ACTORS, ids=lambda r: "anonymous" if r is None else r.value)
+async def test_funding_staff_pages_are_for_bureau_staff_only(
+    client: httpx.AsyncClient, route: str, role: Role | None
+) -> None:
+    # GIVEN what the route acts on, and a browser of `role` (the ORGANISER acts for the
+    # applicant), or an anonymous one
+    tree = await build_tree(grids=1, micro_grids_per_grid=0)
+    target = await ROUTES[route](tree)
+    browser = await _browser(client, role, tree, target.organisation_id)
+    before = await _snapshot()
+    # WHEN they post the route's form with the page's CSRF token
+    answer = await browser.submit(target.url, target.form)
+    # THEN only bureau staff change anything; anyone else is refused and nothing changed
+    assert answer.status_code < 500
+    assert "请求已过期" not in answer.text
+    after = await _snapshot()
+    if role is Role.BUREAU_STAFF:
+        assert answer.status_code == 303, answer.text
+        assert after != before
+    else:
+        assert answer.status_code == (303 if role is None else 403)
+        if role is None:
+            assert answer.headers["location"].startswith("/signin")
+        assert after == before
