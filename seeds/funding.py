@@ -468,7 +468,7 @@ async def _past_round(
     )
     await ApplicationEvent.bulk_create([e for app in made for e in _events(app, plan.year, BEFORE_AWARD)])
     await _insert_review(plan, panel, made, experts, draw_seed=plan.year)
-    ranking = await funding_review.ranking(row.id)
+    ranking = await funding_review.ranking(row)
     outcome = await allocation.allocate(actor=SYSTEM, round_id=row.id, ranking=ranking)
     failing = outcome.recommended[-1] if plan.edition == 2 else None
     await _after_award(plan, row, failing)

@@ -214,3 +214,15 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     """Browser journeys last: sync Playwright keeps an event loop running for the rest of the
     session, which async tests collected after it could not start their own loop beside."""
     items.sort(key=lambda item: item.get_closest_marker("e2e") is not None)
+
+
+@pytest.fixture
+async def funding_clerks(db: None) -> None:
+    """The funding tests' two bureau clerks (`tests.factories_funding.CLERK`, `CHECKER`) hold
+    real accounts: what they create (a round's review panel) names its creator."""
+    from domain.accounts.models import User
+    from domain.people.models import Person
+
+    for user_id, username in ((9001, "clerk.wang"), (9002, "clerk.li")):
+        person = await Person.create(name=username, mobile="", is_demo=False)
+        await User.create(id=user_id, person_id=person.id, username=username, is_app=False)

@@ -30,6 +30,8 @@ from tests.factories_funding import CLERK, TODAY, round_input
 from tests.web.funding_staff_world import reviewed_round, running_project
 from tests.web.session import Browser, signed_in
 
+pytestmark = pytest.mark.usefixtures("funding_clerks")
+
 ACTORS: list[Role | None] = [None, *Role]
 ONE_APPROVER = {"second_approval_over_fen": 100_000_00}
 

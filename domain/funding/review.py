@@ -138,10 +138,10 @@ async def results(funding_round: FundingRound) -> RoundResults:
     return RoundResults(panel, result, rank(result.entries, panel.aggregation_rule), application_of)
 
 
-async def ranking(round_id: int) -> list[int]:
+async def ranking(funding_round: FundingRound) -> list[int]:
     """The round's applications that may still be awarded (reviewed or waitlisted), best first by
     its rule and tie-break: what `allocation.allocate` takes. Four statements."""
-    ranked = (await results(await FundingRound.get(id=round_id))).ranking
+    ranked = (await results(funding_round)).ranking
     rows = await Application.filter(id__in=ranked, status__in=list(AWARDABLE)).values_list("id")
     awardable = {int(row[0]) for row in rows}
     return [application for application in ranked if application in awardable]

@@ -131,7 +131,7 @@ async def test_eligible_applications_are_scored_on_the_panel_and_ranked_by_the_r
     results = await funding_review.results(await FundingRound.get(id=funding_round.id))
     medians = {results.application_of[e.entry_id]: e.aggregate for e in results.result.entries}
     assert medians == {made[0].id: 80.0, made[1].id: 60.0, made[2].id: 90.0}
-    ranking = await funding_review.ranking(funding_round.id)
+    ranking = await funding_review.ranking(await FundingRound.get(id=funding_round.id))
     assert ranking == [made[2].id, made[0].id, made[1].id]
     # AND allocating that ranking funds the best two within the pool, the third waitlisted
     outcome = await allocation.allocate(actor=CLERK, round_id=funding_round.id, ranking=ranking)
@@ -159,7 +159,7 @@ async def test_an_application_withdrawn_in_review_leaves_the_panel_and_its_sheet
     sheets = await ScoreSheet.filter(assignment__entry_id=gone.id).values_list("status", flat=True)
     assert set(sheets) == {SheetStatus.VOIDED}
     await close_review(funding_round)
-    assert made[0].id not in await funding_review.ranking(funding_round.id)
+    assert made[0].id not in await funding_review.ranking(await FundingRound.get(id=funding_round.id))
 
 
 def _working_days_from(start: date, n: int) -> date:

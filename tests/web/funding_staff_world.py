@@ -27,13 +27,13 @@ from tests.factories import BUREAU, Tree, build_tree
 from tests.factories_funding import (
     CLERK,
     TODAY,
+    approved,
     open_round,
     organiser,
     registered_org,
-    review,
+    reviewed,
     round_input,
     submitted,
-    to_review,
 )
 from tests.web.session import Browser, signed_in
 
@@ -74,8 +74,7 @@ async def reviewed_round(tree: Tree | None = None, edition: int = 1) -> Reviewed
         listed_on=TODAY,
         today=TODAY,
     )
-    await to_review(funding_round)
-    ranked = [await review(a) for a in apps[:3]]
+    ranked = await reviewed(funding_round, apps[:3])
     return Reviewed(tree, funding_round, ranked, apps[3], apps[4], orgs)
 
 
@@ -96,13 +95,9 @@ async def running_project(tree: Tree | None = None, edition: int = 9, **override
     )
     await rounds.move_round(actor=CLERK, round_id=funding_round.id, to=RoundStage.OPEN)
     application = await submitted(tree, funding_round, org, grant=40_000_00, matching=40_000_00)
-    await to_review(funding_round)
-    await review(application)
+    await reviewed(funding_round, [application])
     await allocation.award(actor=CLERK, application_id=application.id, amount_fen=40_000_00, reason="核定")
-    for to in (AppStatus.PUBLICIZING, AppStatus.APPROVED):
-        await applications.staff_move(
-            actor=CLERK, application_id=application.id, to=to, reason="公示", today=TODAY
-        )
+    await approved(funding_round)
     await tranches.sign_agreement(
         actor=CLERK, application_id=application.id, number=f"PH-GY-{edition}", signed_on=TODAY, today=TODAY
     )

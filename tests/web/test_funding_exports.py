@@ -20,6 +20,8 @@ from tests.conftest import SqlLog
 from tests.factories_funding import CLERK, reviewed_rows
 from tests.web.funding_staff_world import Reviewed, reviewed_round, someone, staff
 
+pytestmark = pytest.mark.usefixtures("funding_clerks")
+
 HEADERS = ["编号", "组织", "项目", "申请金额（元）", "资助金额（元）", "状态"]
 
 

@@ -11,7 +11,7 @@ import pytest
 
 from domain.access import Role
 from domain.audit.models import AuditEntry
-from domain.funding import queries as funding_queries
+from domain.funding import review as funding_review
 from domain.funding import rounds
 from domain.funding.models import (
     Application,
@@ -32,6 +32,8 @@ from tests.web.funding_staff_world import reviewed_round, running_project, someo
 from tests.web.html import Element, parse
 from tests.web.session import Browser
 from web.localtime import today_local
+
+pytestmark = pytest.mark.usefixtures("funding_clerks")
 
 OTHERS = [Role.GRID_STAFF, Role.ORGANISER, Role.REVIEWER, Role.ADMIN, Role.RESIDENT]
 
@@ -247,7 +249,7 @@ async def test_allocation_funds_in_order_within_the_pool_and_shows_what_is_left(
     url = f"/funding/manage/{world.round.id}/allocation"
     _, doc = await browser.open(url)
     assert doc.find(id="pool-left").text == "100,000.00 元"
-    assert "评审排名尚未接入" in doc.find(class_="alert--warning").text
+    assert "尚无已提交的评分表" in doc.find(class_="alert--warning").text
     # WHEN staff allocate by the ranking (40,000, 40,000, 30,000 元 from a pool of 100,000 元)
     assert (
         "按排名" in doc.find("form", action=f"/funding/manage/{world.round.id}/allocate").attrs["hx-confirm"]
@@ -288,13 +290,14 @@ async def test_once_the_review_ranking_exists_the_page_and_the_allocation_follow
     world = await reviewed_round()
     best_first = [world.ranked[2].id, world.ranked[1].id, world.ranked[0].id]
 
-    async def ranking(round_id: int) -> list[int]:
-        assert round_id == world.round.id
+    async def ranking(funding_round: FundingRound) -> list[int]:
+        assert funding_round.id == world.round.id
         return best_first
 
-    # GIVEN the review's ranking (the lead's `domain.funding.queries.ranking`, here standing in)
-    # puts the 30,000 元 project first and the first 40,000 元 one last
-    monkeypatch.setattr(funding_queries, "ranking", ranking, raising=False)
+    # GIVEN the review's ranking (its scores stood in for: the ranking itself is tested against
+    # hand-computed scores in tests/domain/test_funding_review.py) puts the 30,000 元 project
+    # first and the first 40,000 元 one last
+    monkeypatch.setattr(funding_review, "ranking", ranking)
     browser = await staff(client)
     url = f"/funding/manage/{world.round.id}/allocation"
     _, doc = await browser.open(url)
@@ -441,7 +444,7 @@ async def test_each_page_reads_in_a_fixed_number_of_statements(
         "/funding/manage/new": 3,  # the rounds (for the next edition)
         f"/funding/manage/{first.round.id}/edit": 3,  # the round
         f"/funding/manage/{first.round.id}/eligibility": 7,  # round, applications, eligibility (2), live ones
-        f"/funding/manage/{first.round.id}/allocation": 5,  # the round, the applications, the money held
+        f"/funding/manage/{first.round.id}/allocation": 9,  # round, applications, money held, ranking (4)
         "/funding/manage/tranches": 6,  # paid tranches, reclaims, open tranches, evaluations
     }
     before = {url: await _count(browser, sql_log, url) for url in pages}

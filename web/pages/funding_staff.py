@@ -14,6 +14,7 @@ from starlette.datastructures import FormData
 
 from domain.errors import DomainError
 from domain.funding import allocation, queries
+from domain.funding import review as funding_review
 from domain.funding.models import (
     EDITABLE_STAGES,
     ROUND_TRANSITIONS,
@@ -232,7 +233,7 @@ class AllocationView:
     rows: list[Application]
     held_fen: int
     ranked: bool
-    """False while the review's ranking is not wired in (the rows are then in id order)."""
+    """False while no application has a submitted score sheet (the rows are then in id order)."""
 
     @property
     def left_fen(self) -> int:
@@ -255,25 +256,22 @@ class AllocationView:
         return yuan_input(min(application.requested_fen, self.round.cap_fen))
 
 
-async def ranked(round_id: int, rows: list[Application]) -> tuple[list[Application], bool]:
-    """`rows` in the review's ranking, best first, and whether that ranking was available.
-
-    TODO(lead): `domain.funding.queries.ranking(round_id)` (application ids, best first, from the
-    review panel wired to the round) does not exist yet; until it does the rows stay in
-    application-id order and the page says so. Rows the ranking does not name come last, by id."""
-    ranking = getattr(queries, "ranking", None)
-    if ranking is None:
-        return sorted(rows, key=lambda a: a.id), False
-    ids = [int(pk) for pk in await ranking(round_id)]
+async def ranked(funding_round: FundingRound, rows: list[Application]) -> tuple[list[Application], bool]:
+    """`rows` in the review's ranking (`domain.funding.review.ranking`: the round's rule over the
+    submitted score sheets), best first, and whether any application was scored. Rows the
+    ranking does not name (not scored, or no longer awardable) come last, by id."""
+    ids = await funding_review.ranking(funding_round)
     place = {pk: i for i, pk in enumerate(ids)}
-    return sorted(rows, key=lambda a: (place.get(a.id, len(ids)), a.id)), True
+    return sorted(rows, key=lambda a: (place.get(a.id, len(ids)), a.id)), bool(ids)
 
 
 async def allocation_view(round_id: int) -> AllocationView:
-    """The round, its applications from review on, and the money they hold: three statements
-    (and the ranking's own, once there is one)."""
+    """The round, its applications from review on, the money they hold and the review's ranking
+    (four of its own): eight statements."""
     funding_round = await queries.round_by_id(round_id)
-    rows, is_ranked = await ranked(round_id, await queries.applications_in(round_id, queries.RANKED_STATUSES))
+    rows, is_ranked = await ranked(
+        funding_round, await queries.applications_in(round_id, queries.RANKED_STATUSES)
+    )
     return AllocationView(funding_round, rows, await allocation.held_fen(round_id), is_ranked)
 
 
