@@ -179,12 +179,17 @@ async def test_the_live_check_returns_totals_and_errors_and_saves_nothing(
     assert "创投资金合计 60,000.00 元" in doc.text
     assert "配套资金合计 10,000.00 元" in doc.text
     assert "85.7% / 14.3%" in doc.text
-    errors = doc.texts("li", class_="field__error")
+    errors = doc.texts("p", class_="field__error")
     assert errors == [
         "申请金额须等于预算中创投资金各项之和；申请金额超过单个项目资助上限",
-        "创投资金不能超过项目总预算的 60%；配套资金不少于项目总预算的 40%",
+        "预算：创投资金不能超过项目总预算的 60%；配套资金不少于项目总预算的 40%",
     ]
     assert "<html" not in response.text
+    # an amount that does not read is named with its row
+    response = await client.post(url, data=filled(tree, org, line_amount=["30000", "abc"]), headers=headers)
+    assert "预算第 2 项金额：请输入金额（元，最多两位小数）" in parse(response.text).texts(
+        "p", class_="field__error"
+    )
     # WHEN the budget holds THEN it says so
     response = await client.post(url, data=filled(tree, org), headers=headers)
     assert "预算符合本轮规则" in response.text

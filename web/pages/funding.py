@@ -276,6 +276,12 @@ class ApplicationForm:
             del milestones[index : index + 1]
         return replace(self, lines=tuple(lines) or (LineRow(),), milestones=tuple(milestones))
 
+    def padded(self) -> ApplicationForm:
+        """As shown: at least one row of each table to type in."""
+        return replace(
+            self, lines=self.lines or (LineRow(),), milestones=self.milestones or (MilestoneRow(),)
+        )
+
     def parse(self, organisation_id: int, sponsor_id: int | None) -> tuple[ApplicationInput, dict[str, str]]:
         """The domain's input (placeholders where an input does not read) and the inputs that do
         not read, by name."""

@@ -203,12 +203,13 @@ async def _form_page(
         "title": f"编辑申报：{application.project_name}" if application else "项目申报",
         "round": funding_round,
         "application": application,
-        "form": filled,
+        "form": filled.padded(),
         "errors": errors,
         "labels": pages.labels_for(errors),
         "choices": choices,
         "totals": totals,
         "money_errors": money,
+        "money_labels": pages.labels_for(money),
         "action": action,
         "open": funding_round.stage is RoundStage.OPEN or application is not None,
         **_helpers(),
@@ -327,7 +328,13 @@ async def check_budget(request: Request) -> Response:
     funding_round = await _public_round(request.path_params["round_id"])
     filled = pages.ApplicationForm.from_form(await request.form())
     totals, money = pages.check_budget(funding_round, filled)
-    context = {"round": funding_round, "totals": totals, "money_errors": money, **_helpers()}
+    context = {
+        "round": funding_round,
+        "totals": totals,
+        "money_errors": money,
+        "money_labels": pages.labels_for(money),
+        **_helpers(),
+    }
     return render(request, "funding/_budget_check.html", context)
 
 
