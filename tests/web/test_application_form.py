@@ -329,3 +329,17 @@ async def test_anonymous_is_sent_to_sign_in_and_a_post_needs_the_csrf_token(
     await make_user("resident.lu", Role.RESIDENT, cell=tree.community)
     await signed_in(client, "resident.lu")
     assert (await client.get(url)).status_code == 403
+
+
+async def test_the_form_reads_in_a_fixed_number_of_statements(
+    client: httpx.AsyncClient, sql_log: SqlLog
+) -> None:
+    _, org, funding_round, browser = await setting(client)
+    # WHEN the organiser opens the form
+    sql_log.reset()
+    response, doc = await browser.open(f"/funding/{funding_round.id}/apply")
+    # THEN the session and its grants, the round, the organisation, the places and the needs
+    assert response.status_code == 200
+    assert sql_log.count == 6
+    assert doc.find(id="app-project-name")
+    assert org.name in doc.text

@@ -236,3 +236,27 @@ async def test_my_applications_lists_the_organisations_applications_in_a_fixed_n
     assert "别家的项目" not in doc.text
     assert "30,000.00 元" in rows[0]
     assert "已提交" in rows[0]
+
+
+async def test_an_application_page_reads_in_a_fixed_number_of_statements(
+    client: httpx.AsyncClient, sql_log: SqlLog
+) -> None:
+    tree = await build_tree(grids=1, micro_grids_per_grid=0)
+    org = await registered_org(tree)
+    _, (shown, _, _) = await publicised(tree, org)
+    # WHEN the public opens a published project
+    sql_log.reset()
+    response = await client.get(f"/funding/applications/{shown.id}")
+    # THEN the application with round and organisations, whether it is public, its budget, its
+    # timeline and its cells
+    assert response.status_code == 200
+    assert sql_log.count == 5
+    # WHEN its organiser opens it THEN the session and its grants, and its tranches instead of the
+    # public check
+    user = await make_user("org.chen")
+    await grant_role(actor=SYSTEM, user_id=user.id, role=Role.ORGANISER, organisation_id=org.id)
+    browser = await signed_in(client, "org.chen")
+    sql_log.reset()
+    response, _ = await browser.open(f"/funding/applications/{shown.id}")
+    assert response.status_code == 200
+    assert sql_log.count == 7
