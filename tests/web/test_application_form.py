@@ -343,3 +343,29 @@ async def test_the_form_reads_in_a_fixed_number_of_statements(
     assert sql_log.count == 6
     assert doc.find(id="app-project-name")
     assert org.name in doc.text
+
+
+async def test_an_organiser_of_two_organisations_chooses_which_applies(client: httpx.AsyncClient) -> None:
+    tree = await build_tree(grids=1, micro_grids_per_grid=0)
+    org = await registered_org(tree)
+    second = await registered_org(tree, "平湖市第二家服务中心")
+    funding_round = await open_round()
+    user = await make_user("org.chen")
+    for one in (org, second):
+        await grant_role(actor=SYSTEM, user_id=user.id, role=Role.ORGANISER, organisation_id=one.id)
+    browser = await signed_in(client, "org.chen")
+    _, doc = await browser.open(f"/funding/{funding_round.id}/apply")
+    options = doc.find(id="app-organisation").texts("option")
+    assert options == ["请选择", "演示公益服务中心", "平湖市第二家服务中心"]
+    # GIVEN an organiser of two organisations WHEN they save without choosing one
+    response = await browser.submit(f"/funding/{funding_round.id}/apply", filled(tree, org, organisation=""))
+    # THEN they are asked to choose, nothing saved
+    assert response.status_code == 422
+    assert error_beside(parse(response.text), "app-organisation") == "请选择申报组织"
+    assert await Application.all().count() == 0
+    # WHEN they choose the second THEN it applies
+    response = await browser.submit(
+        f"/funding/{funding_round.id}/apply", filled(tree, org, organisation=str(second.id))
+    )
+    assert response.status_code == 303
+    assert (await Application.get()).organisation_id == second.id

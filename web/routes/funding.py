@@ -282,8 +282,11 @@ async def _save(
             request, viewer, funding_round, filled.for_editing(op), {}, application=application
         )
     org_id = application.organisation_id if application else whole_number(filled.organisation) or 0
-    policy.require_applicant(viewer, org_id)
+    if org_id:
+        policy.require_applicant(viewer, org_id)
     data, errors = filled.parse(org_id, await pages.sponsor_id_of(filled))
+    if not org_id:
+        errors["organisation"] = "请选择申报组织"
     today = today_local()
     problems = await queries.application_problems(
         funding_round, data, application, submitting=op == "submit", today=today
