@@ -14,8 +14,8 @@ from datetime import date
 
 from tortoise.expressions import Q
 
-from domain.errors import DomainError, NotFound
-from domain.funding.applications import problems_of
+from domain.errors import DomainError, NotFound, ValidationErrors
+from domain.funding.applications import ApplicationInput, _checked, applicant_problems, problems_of
 from domain.funding.models import (
     HOLDS_POOL,
     LIVE_STATUSES,
@@ -183,3 +183,53 @@ async def pending_evaluations() -> list[Evaluation]:
 
 async def applications_by_ids(application_ids: Iterable[int]) -> dict[int, Application]:
     return {a.id: a for a in await Application.filter(id__in=list(set(application_ids)))}
+
+
+# --- reads of the web pages (one statement each) ------------------------------------------------
+
+
+async def visible_round(round_id: int, *, public: bool = True) -> FundingRound | None:
+    query = FundingRound.filter(public_round()) if public else FundingRound.all()
+    return await query.filter(id=round_id).first()
+
+
+async def application_by_id(application_id: int) -> Application | None:
+    """One application with its round, organisation and sponsor."""
+    return (
+        await Application.filter(id=application_id).select_related("round", "organisation", "sponsor").first()
+    )
+
+
+async def applications_for(organisation_ids: Iterable[int], page: PageRequest) -> Page[Application]:
+    """The applications of several organisations (an organiser's 我的申报) with their round and
+    organisation."""
+    query = Application.filter(organisation_id__in=list(set(organisation_ids)))
+    return await keyset_page(query.select_related("round", "organisation"), ORDER, page)
+
+
+async def is_public_result(application_id: int) -> bool:
+    return await Application.filter(public_result(), id=application_id).exists()
+
+
+async def application_problems(
+    funding_round: FundingRound,
+    data: ApplicationInput,
+    application: Application | None,
+    *,
+    submitting: bool,
+    today: date,
+) -> list[DomainError]:
+    """Every rule saving `data` would break and, when `submitting`, every automatic eligibility
+    problem of the submission, all at once and nothing written: a form shows them together and
+    saves only when there are none (the use cases check again as they write)."""
+    problems: list[DomainError] = []
+    try:
+        await _checked(funding_round, data)
+    except ValidationErrors as refused:
+        problems.extend(refused.errors)
+    if submitting:
+        draft = application or Application(round_id=funding_round.id, organisation_id=data.organisation_id)
+        draft.project_name = data.project_name.strip()
+        draft.sponsor_id = data.sponsor_id
+        problems.extend(await applicant_problems(funding_round, draft, today))
+    return problems
