@@ -41,6 +41,7 @@ from domain.funding.models import (
     TrancheTrigger,
 )
 from domain.organisations.errors import OrgCode
+from domain.organisations.models import Organisation
 from domain.people.masking import mask_name
 from domain.people.policy import can_see_full_names
 
@@ -328,6 +329,9 @@ class ApplicationType(relay.Node):
 
     @strawberry.field(description="申报组织")
     async def organisation(self, info: Info) -> OrganisationType:
+        fetched = self.model.organisation  # read with the application by `queries.results`
+        if isinstance(fetched, Organisation):
+            return OrganisationType.from_model(fetched)
         org = await info.context.loaders.organisations.organisation_by_id.load(self.model.organisation_id)
         assert org is not None  # a foreign key
         return OrganisationType.from_model(org)
