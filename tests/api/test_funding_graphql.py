@@ -354,13 +354,15 @@ async def test_public_lists_cost_fixed_statements(client: httpx.AsyncClient, sql
     _, n_rounds = await _statements(client, sql_log, rounds_query, {})
     resolver_results, r_results = await _statements(client, sql_log, results, RESOLVERS, r=r)
     _, r_rounds = await _statements(client, sql_log, rounds_query, RESOLVERS)
-    listed, n_needs = await _statements(
-        client, sql_log, needs_query, {}, r=global_id("FundingRound", collecting.id)
-    )
+    c = global_id("FundingRound", collecting.id)
+    listed, n_needs = await _statements(client, sql_log, needs_query, {}, r=c)
+    resolver_listed, r_needs = await _statements(client, sql_log, needs_query, RESOLVERS, r=c)
     # THEN one statement each compiled; on the resolvers the page (with its organisations) and the
-    # count for results, the page and the count for rounds; needs: page, count, their cells
+    # count for results, the page and the count for rounds, the page, the count and the cells
+    # for needs
     assert compiled_results["data"] == resolver_results["data"]
     assert compiled_results["data"]["fundingResults"]["totalCount"] == 1
     assert (n_results, n_rounds, r_results, r_rounds) == (1, 1, 2, 2)
+    assert listed["data"] == resolver_listed["data"]
     assert listed["data"]["fundingNeeds"]["totalCount"] == 2
-    assert n_needs == 3, sql_log.statements
+    assert (n_needs, r_needs) == (1, 3)

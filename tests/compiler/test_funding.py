@@ -7,7 +7,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from domain.funding import allocation, applications, rounds
+from domain.access import Actor, Grant, Role
+from domain.funding import allocation, applications, needs, rounds
 from domain.funding.models import Application, AppStatus, FundingRound, RoundStage
 from tests.api.graphql import global_id
 from tests.compiler.conftest import App, World, build_world
@@ -135,3 +136,41 @@ async def test_results_are_public_only_once_publicised_and_the_same_on_both_path
         assert [(n["projectName"], n["awardFen"], n["organisation"]["name"]) for n in nodes] == [
             (shown.project_name, 30_000_00, "演示公益服务中心")
         ]
+
+
+NEEDS = """
+query ($round: ID!, $first: Int, $after: String) {
+  fundingNeeds(round: $round, first: $first, after: $after) {
+    totalCount
+    pageInfo { hasNextPage endCursor }
+    edges { cursor node { __typename id text status statusLabel createdAt cell { id code name } } }
+  }
+}
+"""
+
+
+async def test_published_needs_are_the_same_on_both_paths(app: App, sql_log: SqlLog) -> None:
+    # GIVEN a round collecting needs: two published, one declined, one waiting; and a draft round
+    world = await build_world()
+    tree = world.cast.tree
+    collecting = await rounds.create_round(actor=CLERK, data=round_input())
+    await rounds.move_round(actor=CLERK, round_id=collecting.id, to=RoundStage.NEEDS_COLLECTION)
+    resident = Actor(user_id=3001, display_name="resident", grants=(Grant(Role.RESIDENT),))
+    decisions = [True, True, False, None]
+    for i, publish in enumerate(decisions):
+        cell = tree.community if i % 2 else tree.grids[0]
+        need = await needs.submit_need(
+            actor=resident, round_id=collecting.id, cell_id=cell.id, text=f"需求{i}：楼道照明需要改善"
+        )
+        if publish is not None:
+            await needs.decide_need(actor=CLERK, need_id=need.id, publish=publish)
+    variables = {"round": global_id("FundingRound", collecting.id), "first": 10}
+    # WHEN every actor reads them, a page at a time too, on both paths
+    await check(app, sql_log, world, NEEDS, variables)
+    await check(app, sql_log, world, NEEDS, {**variables, "first": 1})
+    # THEN the two published needs only
+    body = await app.post(NEEDS, variables)
+    assert [e["node"]["text"] for e in body["data"]["fundingNeeds"]["edges"]] == [
+        "需求0：楼道照明需要改善",
+        "需求1：楼道照明需要改善",
+    ]
