@@ -12,6 +12,7 @@ from domain.access import Actor
 
 if TYPE_CHECKING:
     from api.schema.activities.loaders import ActivityLoaders
+    from api.schema.funding.loaders import FundingLoaders
     from api.schema.grids.loaders import GridLoaders
     from api.schema.leaders.loaders import LeaderLoaders
     from api.schema.organisations.loaders import OrganisationLoaders
@@ -28,6 +29,7 @@ class Loaders:
         activities: ActivityLoaders
         organisations: OrganisationLoaders
         socialwork: SocialWorkLoaders
+        funding: FundingLoaders
 
     def __init__(self) -> None:
         self._groups: dict[str, object] = {}

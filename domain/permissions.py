@@ -42,6 +42,7 @@ def _only(**granted: Access) -> dict[Role, Access]:
 _SIGNED_IN_OWN = {role: Access.OWN for role in Role}
 ACTIVITIES = "write:activities"
 ORGANISATIONS = "write:organisations"
+FUNDING = "write:funding"
 
 # Separation of duties. Roles that work with residents' personal data or casework: no account
 # holds ADMIN together with any of them (checked at every grant; `linzhi check-accounts` finds
@@ -209,6 +210,68 @@ MATRIX: tuple[Permission, ...] = (
             Role.GRID_STAFF: Access.ALLOWED,
             Role.BUREAU_STAFF: Access.ALLOWED,
         },
+    ),
+    Permission(
+        "funding.view",
+        "浏览公益创投轮次（不含草稿）、已公示的资助结果与已发布的需求",
+        Access.ALLOWED,
+        {role: Access.ALLOWED for role in Role},
+    ),
+    Permission(
+        "funding.round_manage",
+        "新建公益创投轮次、修改规则（开始申报前）、变更阶段",
+        Access.DENIED,
+        _only(BUREAU_STAFF=Access.ALLOWED),
+        FUNDING,
+    ),
+    Permission(
+        "funding.apply",
+        "申报、修改、提交、撤回项目，报送进度与自评（组织者仅限本组织）",
+        Access.DENIED,
+        _only(ORGANISER=Access.LIMITED),
+        FUNDING,
+    ),
+    Permission(
+        "funding.application_move",
+        "变更申报状态（资格审查、评审、公示、立项、实施、暂停，须说明理由）",
+        Access.DENIED,
+        _only(BUREAU_STAFF=Access.ALLOWED),
+        FUNDING,
+    ),
+    Permission(
+        "funding.award",
+        "按评审排名在资金池内资助、核定资助金额",
+        Access.DENIED,
+        _only(BUREAU_STAFF=Access.ALLOWED),
+        FUNDING,
+    ),
+    Permission(
+        "funding.disburse",
+        "签订资助协议、审批与登记拨付（超过门槛须另一人复核）、追回资金、终止项目",
+        Access.DENIED,
+        _only(BUREAU_STAFF=Access.ALLOWED),
+        FUNDING,
+    ),
+    Permission(
+        "funding.evaluate",
+        "中期、终期评估打分",
+        Access.DENIED,
+        _only(REVIEWER=Access.ALLOWED, BUREAU_STAFF=Access.ALLOWED),
+        FUNDING,
+    ),
+    Permission(
+        "funding.need_submit",
+        "需求征集阶段提交需求（登录用户）",
+        Access.DENIED,
+        {role: Access.ALLOWED for role in Role},
+        FUNDING,
+    ),
+    Permission(
+        "funding.need_decide",
+        "发布或不采纳需求（网格员仅限辖区内）",
+        Access.DENIED,
+        _only(GRID_STAFF=Access.IN_SCOPE, BUREAU_STAFF=Access.ALLOWED),
+        FUNDING,
     ),
 )
 

@@ -14,6 +14,7 @@ from strawberry.schema.config import StrawberryConfig
 
 from api.schema.domains import extra_types, mutation_mixins, query_mixins
 from api.schema.errors import PublicErrors
+from api.schema.funding.types import FEN, FenType
 from api.schema.limits import MAX_TOKENS, QueryCost, QuietExecutionContext, limit_rules
 from api.schema.node import NodeQueries
 from api.schema.relay import DATE_TIME
@@ -52,7 +53,7 @@ def build_schema(*, introspection: bool = True) -> Schema:
         mutation=Mutation,
         types=extra_types(),
         config=StrawberryConfig(relay_max_results=100),
-        scalar_overrides={datetime: DATE_TIME},
+        scalar_overrides={datetime: DATE_TIME, FenType: FEN},
         extensions=[
             lambda: MaxTokensLimiter(MAX_TOKENS),
             lambda: ParserCache(maxsize=DOCUMENT_CACHE_SIZE),

@@ -10,13 +10,23 @@ from api.schema.accounts import DOMAIN as ACCOUNTS
 from api.schema.activities import DOMAIN as ACTIVITIES
 from api.schema.contributions import apply
 from api.schema.domain import Domain, NodeResolver
+from api.schema.funding import DOMAIN as FUNDING
 from api.schema.grids import DOMAIN as GRIDS
 from api.schema.leaders import DOMAIN as LEADERS
 from api.schema.organisations import DOMAIN as ORGANISATIONS
 from api.schema.people import DOMAIN as PEOPLE
 from api.schema.socialwork import DOMAIN as SOCIALWORK
 
-DOMAINS: tuple[Domain, ...] = (PEOPLE, ACCOUNTS, GRIDS, LEADERS, ACTIVITIES, ORGANISATIONS, SOCIALWORK)
+DOMAINS: tuple[Domain, ...] = (
+    PEOPLE,
+    ACCOUNTS,
+    GRIDS,
+    LEADERS,
+    ACTIVITIES,
+    ORGANISATIONS,
+    SOCIALWORK,
+    FUNDING,
+)
 
 
 def query_mixins() -> tuple[type, ...]:

@@ -75,6 +75,7 @@ Q_ONLY = {
     funding_queries.public_round,
     funding_queries.public_result,
     funding_queries.public_need,
+    funding_queries.visible_rounds,
     review_queries.visible_entries_filter,
 }
 

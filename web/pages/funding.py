@@ -112,7 +112,7 @@ class RoundPage:
 async def round_page(round_id: int) -> RoundPage:
     """A public round with its published needs and, once publicised, its results: at most four
     statements (the round, needs, their cells, results)."""
-    found = await queries.visible_round(round_id)
+    found = await queries.public_round_by_id(round_id)
     if found is None:
         raise NotFound("公益创投轮次不存在")
     needs = (await queries.needs(round_id, PageRequest(first=MAX_PAGE_SIZE))).items

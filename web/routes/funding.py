@@ -225,7 +225,7 @@ async def _form_page(
 
 
 async def _public_round(round_id: int) -> FundingRound:
-    found = await queries.visible_round(round_id)
+    found = await queries.public_round_by_id(round_id)
     if found is None:
         raise NotFound("公益创投轮次不存在")
     return found
