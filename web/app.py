@@ -21,6 +21,7 @@ from web.routes import (
     home,
     leaders,
     organisations,
+    review_panels,
     search,
     socialwork,
     training,
@@ -46,6 +47,7 @@ def web_routes() -> list[BaseRoute]:
         *socialwork.routes(),
         *training.routes(),
         *activities.routes(),
+        *review_panels.routes(),
         *workbench.routes(),
     ]
     return [

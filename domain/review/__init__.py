@@ -24,6 +24,7 @@ labels.register(
         "review.save_scores": "保存评分",
         "review.submit_sheet": "提交评分表",
         "review.reopen_sheet": "退回评分表",
+        "review.export_scores": "导出评分汇总",
     },
     object_types={
         "ReviewPanel": "评审组",
