@@ -9,6 +9,7 @@ import io
 
 import httpx
 from openpyxl import load_workbook
+from tortoise import connections
 
 from domain.audit.models import AuditEntry
 from domain.review import service
@@ -29,7 +30,7 @@ HEADERS_AFTER_REVIEWERS = [
     "汇总方法",
 ]
 # the session and its roles, the panel, its members, entries, conflicts, the sheets, their scores,
-# and the audit row (the chain's head, the insert)
+# and the audit row (the chain's head, the insert; PostgreSQL also locks the chain first)
 EXPORT_STATEMENTS = 10
 
 
@@ -126,4 +127,5 @@ async def test_the_export_reads_in_a_fixed_number_of_statements(
         sql_log.reset()
         assert (await staff.client.get(f"/panels/{world.panel.id}/scores.csv")).status_code == 200
         counts.append(sql_log.count)
-    assert counts == [EXPORT_STATEMENTS] * 2
+    postgres = str(connections.get("default").capabilities.dialect) == "postgres"
+    assert counts == [EXPORT_STATEMENTS + postgres] * 2

@@ -25,7 +25,7 @@ from tests.conftest import SqlLog
 from tests.factories_review import ReviewWorld, build_review, panel_input
 from tests.web.html import Element, parse
 from tests.web.review_pages import assignment_of, drawn_world, live_pairs, submit
-from tests.web.session import Browser, signed_in
+from tests.web.session import Browser, new_client, signed_in
 
 # the session and its roles, the panel, its members, the entries' count, the sheets, their scores
 OVERVIEW_STATEMENTS = 7
@@ -84,6 +84,16 @@ async def test_staff_pages_refuse_reviewers_and_send_the_anonymous_to_sign_in(
     response = await reviewer.submit(f"{base}/draw", {"seed": "5"})
     assert response.status_code == 403
     assert not await AuditEntry.exists(action="review.export_scores")
+
+
+async def test_a_staff_form_without_the_csrf_token_is_refused(client: httpx.AsyncClient) -> None:
+    world = await build_review(reviewers=3, entries=2)
+    staff = await staff_browser(client)
+    await staff.open(f"/panels/{world.panel.id}/assignments")
+    response = await staff.client.post(f"/panels/{world.panel.id}/draw", data={"seed": "5"})
+    assert response.status_code == 403
+    assert "请求已过期" in response.text
+    assert not await Assignment.exists(panel_id=world.panel.id)
 
 
 async def test_an_unknown_panel_is_not_found(client: httpx.AsyncClient) -> None:
@@ -184,6 +194,12 @@ async def test_staff_assign_unassign_and_record_a_conflict(client: httpx.AsyncCl
     assert response.status_code == 303
     assert await live_pairs(world) == []
     assert (await ScoreSheet.get(assignment_id=assignment.id)).status is SheetStatus.VOIDED
+    # AND the reviewer no longer has the task, nor its page
+    async with new_client() as other:
+        reviewer = await signed_in(other, world.reviewers[0].user.username)
+        _, mine = await reviewer.open("/panels/mine")
+        assert "演示项目0" not in mine.text
+        assert (await reviewer.client.get(f"/panels/assignments/{assignment.id}")).status_code == 404
     # WHEN staff record expert.1's conflict with the second entry
     form = {"entry": str(second.id), "reviewer": str(world.reviewers[1].id), "reason": "SPONSOR", "note": ""}
     assert (await staff.submit(f"{url}/conflicts", form)).status_code == 303
