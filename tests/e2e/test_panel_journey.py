@@ -6,8 +6,8 @@ staff), in Chromium at 390 and 1280 px; no console errors, no sideways scrolling
 from __future__ import annotations
 
 import json
-import re
 import os
+import re
 import subprocess
 import sys
 import uuid

@@ -179,7 +179,7 @@ async def test_others_scores_appear_only_after_ones_own_submission(client: httpx
     # THEN all three totals show, the others by number only
     rows = doc.find(id="others-table").find("tbody").find_all("tr")
     assert [r.find("th").text for r in rows] == ["本人", "专家 1", "专家 2"]
-    assert sorted(r.find_all("td")[-1].text for r in rows) == ["40.00", "60.00", "80.00"]
+    assert sorted(r.find("td", data_figure="total").text for r in rows) == ["40.00", "60.00", "80.00"]
     assert "expert.1" not in doc.text
 
 
