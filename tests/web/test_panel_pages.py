@@ -102,6 +102,28 @@ async def test_an_unknown_panel_is_not_found(client: httpx.AsyncClient) -> None:
     assert (await staff.client.get("/panels/999999")).status_code == 404
 
 
+async def test_the_panel_list_is_in_the_staff_menu_and_reads_in_three_statements(
+    client: httpx.AsyncClient, sql_log: SqlLog
+) -> None:
+    world = await drawn_world()
+    await service.create_panel(actor=world.staff, data=panel_input(title="第二届微治理大赛评审"))
+    staff = await staff_browser(client)
+    sql_log.reset()
+    _, doc = await staff.open("/panels")
+    assert sql_log.count == 3  # the session and its roles, the panels
+    assert [a.text for a in doc.find_all("a", class_="task-card__title")] == [
+        "第二届微治理大赛评审",
+        world.panel.title,
+    ]
+    assert doc.find("nav", id="site-nav").find("a", href="/panels").attrs["aria-current"] == "page"
+    # AND a reviewer's menu offers their tasks, not the panels
+    reviewer = await signed_in(client, world.reviewers[0].user.username)
+    _, mine = await reviewer.open("/panels/mine")
+    nav = mine.find("nav", id="site-nav")
+    assert nav.find_all("a", href="/panels/mine")
+    assert not nav.find_all("a", href="/panels")
+
+
 # --- the overview -------------------------------------------------------------------------------
 
 

@@ -307,3 +307,11 @@ async def test_the_sheet_and_the_task_list_read_in_a_fixed_number_of_statements(
     sql_log.reset()
     await browser.open(f"/panels/assignments/{assignment.id}")
     assert sql_log.count == SHEET_PAGE_STATEMENTS
+    # once submitted, the entry's submitted sheets: whether the reviewer may see them, the sheets,
+    # their scores
+    await submit(world, world.reviewers[0], 0, 5)
+    await submit(world, world.reviewers[1], 0, 6)
+    sql_log.reset()
+    _, doc = await browser.open(f"/panels/assignments/{assignment.id}")
+    assert len(doc.find(id="others-table").find("tbody").find_all("tr")) == 2
+    assert sql_log.count == SHEET_PAGE_STATEMENTS + 3

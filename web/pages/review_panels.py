@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from domain.access import Actor
+from domain.errors import PermissionDenied
 from domain.organisations import queries as organisations
 from domain.review import aggregation, queries
 from domain.review.aggregation import EntryResult, PanelResult, RankedEntry, ReviewerAgreement
@@ -137,11 +138,12 @@ async def sheet_view(actor: Actor, sheet: ScoreSheet) -> SheetView:
         found = await organisations.organisations_by_ids([entry.applicant_id])
         applicant = found[entry.applicant_id].name
     others = None
-    if sheet.status is SheetStatus.SUBMITTED and await queries.can_see_scores_of_others(
-        actor, entry.id, assignment.stage
-    ):
-        cells = await queries.entry_sheets(actor, panel, entry.id, assignment.stage)
-        others = _others(cells, actor.user_id)
+    if sheet.status is SheetStatus.SUBMITTED:
+        try:
+            cells = await queries.entry_sheets(actor, panel, entry.id, assignment.stage)
+            others = _others(cells, actor.user_id)
+        except PermissionDenied:
+            others = None
     return SheetView(sheet, panel, entry, assignment.stage, applicant, rubric, steps, others)
 
 
