@@ -315,3 +315,21 @@ async def test_the_sheet_and_the_task_list_read_in_a_fixed_number_of_statements(
     _, doc = await browser.open(f"/panels/assignments/{assignment.id}")
     assert len(doc.find(id="others-table").find("tbody").find_all("tr")) == 2
     assert sql_log.count == SHEET_PAGE_STATEMENTS + 3
+
+
+async def test_a_step_swapped_in_by_htmx_is_the_fragment_with_its_address(client: httpx.AsyncClient) -> None:
+    world = await drawn_world()
+    assignment = await assignment_of(world, world.reviewers[0])
+    url = f"/panels/assignments/{assignment.id}"
+    browser = await reviewer_browser(client, world)
+    await browser.open(url)
+    # WHEN htmx posts an out-of-range score
+    headers = {"hx-request": "true"}
+    response = await browser.submit(f"{url}/step", {"step": 1, "score": 12, "comment": "x"}, headers=headers)
+    # THEN only the page's content comes back, with its title and the step's own address
+    assert response.status_code == 422
+    assert "<html" not in response.text
+    doc = parse(response.text)
+    assert doc.find("title").text == "评分：演示项目0 · 邻治"
+    assert error_beside(doc, "score-input") == "分数须在 0–10 之间"
+    assert response.headers["hx-push-url"] == f"{url}?step=1"
