@@ -165,6 +165,11 @@ def _others(cells: list[MatrixCell], own_id: int | None) -> list[OtherSheet]:
 # --- staff: overview, board, matrix ------------------------------------------------------------
 
 
+def current_stage(panel: ReviewPanel) -> Stage:
+    """The stage the staff's pages show: the roadshow once the panel is in it, else the written."""
+    return Stage.ROADSHOW if panel.stage is PanelStage.ROADSHOW else Stage.WRITTEN
+
+
 def totals_of(cells: list[MatrixCell]) -> dict[int, dict[int, float]]:
     """entry -> reviewer -> weighted total of each submitted sheet (`aggregation`'s input)."""
     totals: dict[int, dict[int, float]] = {}
@@ -187,14 +192,9 @@ async def overview(actor: Actor, panel_id: int) -> Overview:
     panel = await queries.panel(actor, panel_id)
     members = await queries.members(actor, panel_id)
     count = await queries.entry_count(actor, panel_id)
-    stage = Stage.ROADSHOW if panel.stage is PanelStage.ROADSHOW else Stage.WRITTEN
-    cells = await queries.score_matrix(actor, panel, stage)
+    cells = await queries.score_matrix(actor, panel, current_stage(panel))
     result = aggregation.aggregate_panel(totals_of(cells), panel.aggregation_rule)
     return Overview(panel, members, count, result)
-
-
-def current_stage(panel: ReviewPanel) -> Stage:
-    return Stage.ROADSHOW if panel.stage is PanelStage.ROADSHOW else Stage.WRITTEN
 
 
 @dataclass(frozen=True)
