@@ -23,6 +23,7 @@ from web.routes import (
     home,
     leaders,
     organisations,
+    review_panels,
     search,
     socialwork,
     training,
@@ -50,6 +51,7 @@ def web_routes() -> list[BaseRoute]:
         *socialwork.routes(),
         *training.routes(),
         *activities.routes(),
+        *review_panels.routes(),
         *workbench.routes(),
     ]
     return [

@@ -27,6 +27,7 @@ labels.register(
         "review.start_publicity": "公示评审结果",
         "review.lodge_objection": "提出公示异议",
         "review.resolve_objection": "答复公示异议",
+        "review.export_scores": "导出评分汇总",
     },
     object_types={
         "ReviewPanel": "评审组",

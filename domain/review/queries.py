@@ -17,11 +17,16 @@ from dataclasses import dataclass
 from tortoise.expressions import Q, Subquery
 
 from domain.access import Actor
-from domain.errors import PermissionDenied
+from domain.errors import NotFound, PermissionDenied
 from domain.review import policy
 from domain.review.models import (
     Assignment,
+    AssignMethod,
     Conflict,
+    MemberSource,
+    PanelEntry,
+    PanelMember,
+    PanelStage,
     ReviewPanel,
     Score,
     ScoreSheet,
@@ -233,3 +238,193 @@ async def _cells(panel: ReviewPanel, where: dict[str, object]) -> list[MatrixCel
             )
         )
     return cells
+
+
+# --- the review pages' reads -------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class MyAssignment:
+    """One of a reviewer's live assignments on any panel, for 我的评审任务. The applicant is None
+    when the panel is blind."""
+
+    assignment_id: int
+    panel_id: int
+    panel_title: str
+    panel_stage: PanelStage
+    stage: Stage
+    sheet_status: SheetStatus
+    entry_id: int
+    title: str
+    applicant_id: int | None
+
+
+async def my_assignments(actor: Actor) -> list[MyAssignment]:
+    """The actor's own live assignments on every panel, never on an entry they are conflicted
+    with or that was withdrawn, newest panel first: one statement."""
+    if actor.user_id is None:
+        return []
+    conflicted = Subquery(Conflict.filter(reviewer_id=actor.user_id).values("entry_id"))
+    rows = (
+        await ScoreSheet.filter(
+            assignment__reviewer_id=actor.user_id, assignment__live=True, assignment__entry__withdrawn=False
+        )
+        .exclude(assignment__entry_id__in=conflicted)
+        .order_by("-assignment__panel_id", "assignment__entry_id", "assignment__stage")
+        .values_list(
+            "status",
+            "assignment_id",
+            "assignment__stage",
+            "assignment__panel_id",
+            "assignment__panel__title",
+            "assignment__panel__stage",
+            "assignment__panel__blind",
+            "assignment__entry_id",
+            "assignment__entry__title",
+            "assignment__entry__applicant_id",
+        )
+    )
+    hide = not policy.is_staff(actor)
+    return [_mine(row, hide) for row in rows]
+
+
+def _mine(row: tuple[object, ...], hide: bool) -> MyAssignment:
+    status, assignment_id, stage, panel_id, title, panel_stage, blind, entry_id, entry, applicant = row
+    return MyAssignment(
+        assignment_id=int(str(assignment_id)),
+        panel_id=int(str(panel_id)),
+        panel_title=str(title),
+        panel_stage=PanelStage(str(panel_stage)),
+        stage=Stage(str(stage)),
+        sheet_status=SheetStatus(str(status)),
+        entry_id=int(str(entry_id)),
+        title=str(entry),
+        applicant_id=None if hide and blind else int(str(applicant)),
+    )
+
+
+async def own_sheet(actor: Actor, assignment_id: int) -> ScoreSheet | None:
+    """The actor's own sheet on a live assignment, with the assignment, its entry and its panel,
+    or None: someone else's assignment, a cancelled one, a withdrawn entry and an entry the actor
+    is conflicted with all read as if the assignment did not exist. One statement."""
+    if actor.user_id is None:
+        return None
+    conflicted = Subquery(Conflict.filter(reviewer_id=actor.user_id).values("entry_id"))
+    return (
+        await ScoreSheet.filter(
+            assignment_id=assignment_id,
+            assignment__reviewer_id=actor.user_id,
+            assignment__live=True,
+            assignment__entry__withdrawn=False,
+        )
+        .exclude(assignment__entry_id__in=conflicted)
+        .select_related("assignment__entry", "assignment__panel")
+        .first()
+    )
+
+
+async def sheet_scores(sheet_id: int) -> dict[str, Score]:
+    """A sheet's scores by criterion key (callers show it only to its reviewer or staff): one
+    statement."""
+    return {score.key: score for score in await Score.filter(sheet_id=sheet_id)}
+
+
+def _require_staff(actor: Actor) -> None:
+    if not policy.is_staff(actor):
+        raise PermissionDenied("只有民政局工作人员可以管理评审")
+
+
+async def panels(actor: Actor) -> list[ReviewPanel]:
+    """Every panel, newest first, for staff: one statement."""
+    _require_staff(actor)
+    return await ReviewPanel.all().order_by("-id")
+
+
+async def panel(actor: Actor, panel_id: int) -> ReviewPanel:
+    """One panel, for staff (NotFound when there is none): one statement."""
+    _require_staff(actor)
+    found = await ReviewPanel.get_or_none(id=panel_id)
+    if found is None:
+        raise NotFound("评审组不存在")
+    return found
+
+
+@dataclass(frozen=True)
+class Member:
+    user_id: int
+    name: str
+    username: str
+    source: MemberSource
+
+
+async def members(actor: Actor, panel_id: int) -> list[Member]:
+    """A panel's members with their names, by user id, for staff: one statement."""
+    _require_staff(actor)
+    rows = (
+        await PanelMember.filter(panel_id=panel_id)
+        .order_by("user_id")
+        .values_list("user_id", "user__person__name", "user__username", "source")
+    )
+    return [Member(int(u), str(name), str(username), MemberSource(str(s))) for u, name, username, s in rows]
+
+
+async def entries(actor: Actor, panel_id: int) -> list[PanelEntry]:
+    """A panel's entries (withdrawn ones too) with their applicant, by id, for staff: one
+    statement."""
+    _require_staff(actor)
+    return await PanelEntry.filter(panel_id=panel_id).order_by("id").select_related("applicant")
+
+
+async def entry_count(actor: Actor, panel_id: int) -> int:
+    """How many entries a panel reviews (withdrawn ones not counted), for staff: one statement."""
+    _require_staff(actor)
+    return await PanelEntry.filter(panel_id=panel_id, withdrawn=False).count()
+
+
+@dataclass(frozen=True)
+class BoardCell:
+    """A live assignment on the assignment board."""
+
+    assignment_id: int
+    entry_id: int
+    reviewer_id: int
+    method: AssignMethod
+    seed: int | None
+    sheet_id: int
+    status: SheetStatus
+
+
+async def board(actor: Actor, panel_id: int, stage: Stage = Stage.WRITTEN) -> list[BoardCell]:
+    """A panel's live assignments in `stage` with their sheets' status, for staff: one statement."""
+    _require_staff(actor)
+    rows = (
+        await ScoreSheet.filter(assignment__panel_id=panel_id, assignment__stage=stage, assignment__live=True)
+        .order_by("assignment__entry_id", "assignment__reviewer_id")
+        .values_list(
+            "assignment_id",
+            "assignment__entry_id",
+            "assignment__reviewer_id",
+            "assignment__method",
+            "assignment__draw_seed",
+            "id",
+            "status",
+        )
+    )
+    return [
+        BoardCell(
+            int(a),
+            int(e),
+            int(r),
+            AssignMethod(str(m)),
+            None if s is None else int(s),
+            int(i),
+            SheetStatus(str(st)),
+        )
+        for a, e, r, m, s, i, st in rows
+    ]
+
+
+async def conflicts_of_panel(actor: Actor, panel_id: int) -> list[Conflict]:
+    """Every conflict recorded on a panel, for staff: one statement."""
+    _require_staff(actor)
+    return await Conflict.filter(panel_id=panel_id).order_by("entry_id", "reviewer_id")

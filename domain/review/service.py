@@ -672,3 +672,13 @@ async def reopen_sheet(*, actor: Actor, sheet_id: int, reason: str) -> ScoreShee
         await sheet.save(update_fields=["status", "submitted_at", "reopened_reason", "updated_at"])
         await audit.record(actor, "review.reopen_sheet", "ScoreSheet", sheet.id, reason=reason)
     return sheet
+
+
+# --- exports -----------------------------------------------------------------------------------
+
+
+async def export_scores(*, actor: Actor, panel_id: int, fmt: str, rows: int) -> None:
+    """Staff download a panel's score matrix: audited, as the file carries every reviewer's
+    scores by name."""
+    policy.require_staff(actor)
+    await audit.record(actor, "review.export_scores", "ReviewPanel", panel_id, format=fmt, rows=rows)
