@@ -330,7 +330,7 @@ async def test_loading_again_inserts_nothing(db: None, sql_log: SqlLog) -> None:
     assert second.inserted == 0
     assert "leader seeds: every cohort present" in str(second)
     assert "activity seeds: demo activities present" in str(second)
-    assert sql_log.count == 6  # one read per loader (organisations too), the activities' stale check besides
+    assert sql_log.count == 8  # one read per loader (up to funding), the activities' stale check besides
     assert [await table.all().count() for table in TABLES] == counts
     # AND an older demo year, typed under a reviewing account, is refused with what to do
     bureau = await User.get(username="demo.bureau")

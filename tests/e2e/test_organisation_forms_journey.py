@@ -68,5 +68,14 @@ def test_bureau_staff_file_a_community_group_after_fixing_the_name(
     expect(page.locator(".org-card")).to_have_count(1)
     expect(page.locator(".org-card")).to_contain_text(name)
     expect(page.locator(".org-card")).to_contain_text("已备案")
+
+    # WHEN they deregister it again (the demo's totals are the report's figures, which other
+    # journeys on this server read), THEN it leaves the directory's totals
+    page.locator(".org-card").get_by_role("link").first.click()
+    page.locator("#deregister-form summary").click()
+    page.get_by_label("注销原因").fill("端到端测试的备案，已撤回")
+    page.once("dialog", lambda dialog: dialog.accept())
+    page.locator("#deregister-form").get_by_role("button", name="注销").click()
+    expect(page.locator("main")).to_contain_text("已注销")
     # the refused form answers 422, which the browser logs; nothing else may fail
     assert [m for m in console_errors.messages if "status of 422" not in m] == []
