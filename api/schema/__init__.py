@@ -14,8 +14,8 @@ from strawberry.schema.config import StrawberryConfig
 
 from api.schema.domains import extra_types, mutation_mixins, query_mixins
 from api.schema.errors import PublicErrors
-from api.schema.funding.types import FEN, FenType
 from api.schema.limits import MAX_TOKENS, QueryCost, QuietExecutionContext, limit_rules
+from api.schema.money import FEN, FenType
 from api.schema.node import NodeQueries
 from api.schema.relay import DATE_TIME
 from domain.db import unavailable_reason

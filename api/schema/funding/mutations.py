@@ -15,7 +15,6 @@ from api.schema.funding.types import (
     AppStatusEnum,
     EvaluationKindEnum,
     EvaluationType,
-    FenType,
     FundedByEnum,
     FundingRoundType,
     FundingUserError,
@@ -25,6 +24,7 @@ from api.schema.funding.types import (
     TriggerEnum,
 )
 from api.schema.info import Info
+from api.schema.money import FenType
 from api.schema.mutation import respond
 from api.schema.relay import USER_ERRORS, node_pk
 from domain import clock

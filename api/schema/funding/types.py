@@ -8,7 +8,6 @@ or empty for anyone else."""
 from __future__ import annotations
 
 from datetime import date, datetime
-from typing import TYPE_CHECKING, NewType
 
 import strawberry
 from strawberry import relay
@@ -17,6 +16,7 @@ from api.schema.errors import error_codes
 from api.schema.grids.types import GridCellType
 from api.schema.info import Info
 from api.schema.limits import max_items
+from api.schema.money import FenType
 from api.schema.organisations.types import OrganisationType
 from api.schema.relay import UserError
 from domain.errors import ErrorCode
@@ -44,29 +44,6 @@ from domain.organisations.errors import OrgCode
 from domain.organisations.models import Organisation
 from domain.people.masking import mask_name
 from domain.people.policy import can_see_full_names
-
-MAX_SAFE = 2**53 - 1  # the largest integer every JSON client reads exactly
-
-
-def _parse_fen(value: object) -> int:
-    if isinstance(value, bool) or not isinstance(value, int) or abs(value) > MAX_SAFE:
-        raise ValueError(f"金额须为整数（分），绝对值不超过 {MAX_SAFE}")
-    return value
-
-
-# Integer fen in the schema's `Fen` scalar (`FEN`, registered in `api.schema.build_schema`); plain
-# `int` for the type checker.
-if TYPE_CHECKING:
-    FenType = int
-else:
-    FenType = NewType("Fen", int)
-
-FEN = strawberry.scalar(
-    name="Fen",
-    description="金额，单位为分（整数，JSON 数字；不受 32 位 Int 的 2147483647 限制）",
-    serialize=int,
-    parse_value=_parse_fen,
-)
 
 RoundStageEnum = strawberry.enum(RoundStage, name="FundingRoundStage", description="公益创投轮次阶段")
 AppStatusEnum = strawberry.enum(AppStatus, name="ApplicationStatus", description="项目申报状态")
