@@ -361,10 +361,19 @@ def test_the_walk_covers_every_state_changing_page_route() -> None:
         for route in web_routes()
         if isinstance(route, Route) and "POST" in (route.methods or set())
     }
+    from tests.test_authorization_matrix_funding_pages import FUNDING_PAGE_ROUTES
+    from tests.test_authorization_matrix_funding_staff_pages import ROUTES as FUNDING_STAFF_PAGE_ROUTES
     from tests.test_authorization_matrix_leader_pages import LEADER_PAGE_ROUTES
     from tests.test_authorization_matrix_organisation_pages import ORGANISATION_PAGE_ROUTES
     from tests.test_authorization_matrix_panel_pages import PANEL_PAGE_ROUTES
 
-    pages = [*PAGE_ROUTES, *LEADER_PAGE_ROUTES, *ORGANISATION_PAGE_ROUTES, *PANEL_PAGE_ROUTES]
+    pages = [
+        *PAGE_ROUTES,
+        *LEADER_PAGE_ROUTES,
+        *ORGANISATION_PAGE_ROUTES,
+        *PANEL_PAGE_ROUTES,
+        *FUNDING_PAGE_ROUTES,
+        *FUNDING_STAFF_PAGE_ROUTES,
+    ]
     walked = {_route_shape(name.split()[1]) for name in pages}
     assert posting - {"/signin"} == walked

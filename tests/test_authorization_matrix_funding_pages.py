@@ -1,6 +1,7 @@
 """The state-changing venture-funding pages, walked with every role and anonymous through a real
-browser session: any signed-in person submits a need during needs collection; only an ORGANISER
-acting for the organisation drafts, checks, edits, submits and withdraws its application
+browser session: any signed-in person submits a need during needs collection and an objection
+while the results are publicised; only an ORGANISER acting for the organisation drafts, checks,
+edits, submits and withdraws its application
 (docs/permissions.md, venture funding; the funding rows of the matrix belong to the GraphQL side,
 so the expectations are stated here). A refusal changes nothing, and it is the policy (not the
 CSRF check) that refuses."""
@@ -9,21 +10,25 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
+from datetime import timedelta
 from typing import Any
 
 import httpx
 import pytest
 
+from domain import clock
 from domain.access import Role
 from domain.accounts.service import SYSTEM, grant_role
 from domain.audit.models import AuditEntry
 from domain.funding import applications, rounds
 from domain.funding.models import Application, ApplicationEvent, AppStatus, BudgetLine, Need, RoundStage
 from domain.organisations.models import Organisation
+from domain.review.models import Objection, ReviewPanel
 from tests.accounts import make_user
 from tests.factories import Tree, build_tree
 from tests.factories_funding import CLERK, app_input, open_round, organiser, registered_org, round_input
 from tests.web.session import Browser, signed_in
+from tests.web.test_funding_pages import publicised
 
 pytestmark = pytest.mark.usefixtures("funding_clerks")
 
@@ -38,6 +43,7 @@ class World:
     open_round_id: int
     collecting_round_id: int
     draft: Application
+    publicised_round_id: int
 
 
 async def _world(client: httpx.AsyncClient, role: Role | None) -> World:
@@ -49,6 +55,11 @@ async def _world(client: httpx.AsyncClient, role: Role | None) -> World:
     draft = await applications.create_application(
         actor=organiser(org), round_id=funding_round.id, data=app_input(tree, org)
     )
+    publicised_round, _ = await publicised(tree, org)
+    today = clock.today()
+    await ReviewPanel.filter(id=publicised_round.panel_id).update(
+        publicity_starts_on=today - timedelta(days=1), publicity_ends_on=today + timedelta(days=5)
+    )
     if role is None:
         browser = Browser(client)
         await browser.open("/signin")
@@ -58,7 +69,7 @@ async def _world(client: httpx.AsyncClient, role: Role | None) -> World:
             await grant_role(actor=SYSTEM, user_id=user.id, role=role, organisation_id=org.id)
         browser = await signed_in(client, user.username)
         await browser.open("/account")
-    return World(browser, tree, org, funding_round.id, collecting.id, draft)
+    return World(browser, tree, org, funding_round.id, collecting.id, draft, publicised_round.id)
 
 
 async def _snapshot() -> tuple[object, ...]:
@@ -66,6 +77,7 @@ async def _snapshot() -> tuple[object, ...]:
         sorted(await Application.all().values_list("id", "status", "project_name", "requested_fen")),
         sorted(await BudgetLine.all().values_list("id", "amount_fen")),
         await Need.all().count(),
+        await Objection.all().count(),
         await ApplicationEvent.all().count(),
         await AuditEntry.exclude(action__in=["auth.sign_in"]).count(),
     )
@@ -93,6 +105,16 @@ async def _need(w: World) -> bool:
     form = {"cell": str(w.tree.community.id), "text": "矩阵：楼道照明不足，老人夜间出行不便。"}
     await w.browser.submit(f"/funding/{w.collecting_round_id}/needs", form)
     return await Need.exists(round_id=w.collecting_round_id)
+
+
+async def _object(w: World) -> bool:
+    form = {
+        "objection_name": "李明",
+        "objection_mobile": "13800138000",
+        "objection_text": "矩阵：请核实该项目的场地。",
+    }
+    await w.browser.submit(f"/funding/{w.publicised_round_id}/objections", form)
+    return await Objection.exists()
 
 
 async def _apply(w: World) -> bool:
@@ -139,6 +161,7 @@ def _organiser(role: Role | None) -> bool:
 
 FUNDING_PAGE_ROUTES: dict[str, PageCase] = {
     "POST /funding/{id}/needs": PageCase(_need, _signed_in),
+    "POST /funding/{id}/objections": PageCase(_object, _signed_in),
     "POST /funding/{id}/apply": PageCase(_apply, _organiser),
     "POST /funding/{id}/apply/check": PageCase(_check, _organiser, changes=False),
     "POST /funding/applications/{id}/edit": PageCase(_edit, _organiser),

@@ -8,10 +8,12 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
+from datetime import timedelta
 
 import httpx
 import pytest
 
+from domain import clock
 from domain.access import Role
 from domain.accounts.service import SYSTEM, grant_role
 from domain.audit.models import AuditEntry
@@ -24,11 +26,22 @@ from domain.funding.models import (
     Reclaim,
     Tranche,
 )
+from domain.review import objections
+from domain.review.models import Objection, ReviewPanel
 from tests.accounts import make_user
 from tests.factories import Tree, build_tree
-from tests.factories_funding import CLERK, TODAY, round_input
+from tests.factories_funding import (
+    CLERK,
+    TODAY,
+    open_round,
+    registered_org,
+    round_input,
+    submitted,
+    to_review,
+)
 from tests.web.funding_staff_world import reviewed_round, running_project
 from tests.web.session import Browser, signed_in
+from tests.web.test_funding_pages import publicised
 
 pytestmark = pytest.mark.usefixtures("funding_clerks")
 
@@ -125,12 +138,41 @@ async def _evaluate(tree: Tree) -> Target:
     return Target(url, {"score": "80", "comment": "良好"}, project.application.organisation_id)
 
 
+async def _finish_review(tree: Tree) -> Target:
+    funding_round = await open_round(edition=4, title="矩阵评审中")
+    org = await registered_org(tree, "矩阵评审组织")
+    await to_review(funding_round, [await submitted(tree, funding_round, org)])
+    return Target(f"/funding/manage/{funding_round.id}/finish-review", {}, org.id)
+
+
+async def _resolve(tree: Tree) -> Target:
+    org = await registered_org(tree, "矩阵公示组织")
+    funding_round, _ = await publicised(tree, org)
+    today = clock.today()
+    await ReviewPanel.filter(id=funding_round.panel_id).update(
+        publicity_starts_on=today - timedelta(days=1), publicity_ends_on=today + timedelta(days=5)
+    )
+    objection = await objections.lodge_objection(
+        actor=CLERK,
+        panel_id=funding_round.panel_id,
+        entry_id=None,
+        name="李明",
+        mobile="13800138000",
+        text="矩阵：请核实公示结果。",
+        today=today,
+    )
+    url = f"/funding/manage/objections/{objection.id}/resolve"
+    return Target(url, {"decision": "DISMISSED", "answer": "经核实无误。"}, org.id)
+
+
 ROUTES: dict[str, Callable[[Tree], Awaitable[Target]]] = {
     "POST /funding/manage": _create,
     "POST /funding/manage/{id}": _update,
     "POST /funding/manage/{id}/stage": _stage,
     "POST /funding/manage/applications/{id}/eligibility": _eligibility,
     "POST /funding/manage/{id}/allocate": _allocate,
+    "POST /funding/manage/{id}/finish-review": _finish_review,
+    "POST /funding/manage/objections/{id}/resolve": _resolve,
     "POST /funding/manage/applications/{id}/award": _award,
     "POST /funding/manage/tranches/{id}/approve": _approve,
     "POST /funding/manage/tranches/{id}/pay": _pay,
@@ -162,6 +204,8 @@ async def _snapshot() -> tuple[object, ...]:
         ),
         await Reclaim.all().count(),
         sorted(await Evaluation.all().values_list("id", "score")),
+        sorted(await ReviewPanel.all().values_list("id", "stage")),
+        sorted(await Objection.all().values_list("id", "status")),
         await AuditEntry.exclude(action__in=["auth.sign_in"]).count(),
     )
 

@@ -1,8 +1,9 @@
 """The state-changing pages of the review panels, walked with every role and anonymous through a
 real browser session: a reviewer's forms (a criterion's step, submission, a conflict declaration)
-work only on the reviewer's own assignment (anyone else's is not found), the staff's forms (draw,
-assign, unassign, record a conflict, reopen a sheet) only for bureau staff (domain/review/policy.py);
-a refusal changes nothing, and it is the policy (not the CSRF check) that refuses."""
+work only on the reviewer's own assignment (anyone else's is not found), the staff's forms (add a
+member, draw, assign, unassign, record a conflict, reopen a sheet) only for bureau staff
+(domain/review/policy.py); a refusal changes nothing, and it is the policy (not the CSRF check)
+that refuses."""
 
 from __future__ import annotations
 
@@ -13,12 +14,14 @@ import httpx
 import pytest
 
 from domain.access import Role
+from domain.accounts.models import User
 from domain.audit.models import AuditEntry
 from domain.review import service
 from domain.review.models import (
     Assignment,
     Conflict,
     MemberSource,
+    PanelMember,
     Score,
     ScoreSheet,
     SheetStatus,
@@ -39,6 +42,8 @@ class World:
     """The role's own assignment when it is a reviewer's, else another reviewer's."""
     submitted: ScoreSheet
     other: Assignment
+    joiner: User
+    """A member of staff not on the panel, for the add-member form."""
 
 
 async def _world(client: httpx.AsyncClient, role: Role | None) -> World:
@@ -66,7 +71,8 @@ async def _world(client: httpx.AsyncClient, role: Role | None) -> World:
     sheet = await ScoreSheet.get(assignment_id=target.id)
     scores = full_sheet(review.rubric).items()
     await Score.bulk_create([Score(sheet_id=sheet.id, key=k, score=v, comment=c) for k, (v, c) in scores])
-    return World(browser, review, target, submitted, other)
+    joiner = await make_user("matrix.joiner", Role.BUREAU_STAFF, cell=review.tree.community)
+    return World(browser, review, target, submitted, other, joiner)
 
 
 async def _snapshot() -> tuple[object, ...]:
@@ -75,6 +81,7 @@ async def _snapshot() -> tuple[object, ...]:
         sorted(await ScoreSheet.all().values_list("id", "status", "overall_comment")),
         sorted(await Score.all().values_list("id", "score")),
         await Conflict.all().count(),
+        sorted(await PanelMember.all().values_list("id", flat=True)),
         await AuditEntry.exclude(action__in=["auth.sign_in"]).count(),
     )
 
@@ -128,6 +135,11 @@ async def _record_conflict(w: World) -> bool:
     return await Conflict.exists(entry_id=entry.id, reviewer_id=reviewer.id)
 
 
+async def _add_member(w: World) -> bool:
+    await w.browser.submit(f"{_panel(w)}/members", {"username": w.joiner.username, "source": "STAFF"})
+    return await PanelMember.exists(panel_id=w.review.panel.id, user_id=w.joiner.id)
+
+
 async def _reopen(w: World) -> bool:
     await w.browser.submit(f"{_panel(w)}/reopen", {"sheet": str(w.submitted.id), "reason": "矩阵"})
     return (await ScoreSheet.get(id=w.submitted.id)).status is SheetStatus.DRAFT
@@ -143,6 +155,7 @@ PANEL_PAGE_ROUTES: dict[str, PageCase] = {
     "POST /panels/assignments/{id}/step": PageCase(Role.REVIEWER, _step),
     "POST /panels/assignments/{id}/submit": PageCase(Role.REVIEWER, _submit),
     "POST /panels/assignments/{id}/conflict": PageCase(Role.REVIEWER, _declare),
+    "POST /panels/{id}/members": PageCase(Role.BUREAU_STAFF, _add_member),
     "POST /panels/{id}/draw": PageCase(Role.BUREAU_STAFF, _draw),
     "POST /panels/{id}/assign": PageCase(Role.BUREAU_STAFF, _assign),
     "POST /panels/{id}/unassign": PageCase(Role.BUREAU_STAFF, _unassign),

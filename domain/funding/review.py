@@ -22,7 +22,7 @@ from tortoise.transactions import in_transaction
 
 from domain import clock
 from domain.access import Actor
-from domain.errors import DomainError, ErrorCode
+from domain.errors import DomainError, ErrorCode, NotFound
 from domain.funding import policy, timeline
 from domain.funding.allocation import AWARDABLE
 from domain.funding.models import Application, AppStatus, FundingRound, RoundStage
@@ -31,7 +31,7 @@ from domain.review import objections
 from domain.review import queries as review_queries
 from domain.review import service as review_service
 from domain.review.aggregation import PanelResult, RankedEntry, aggregate_panel, rank
-from domain.review.models import PanelEntry, PanelStage, ReviewPanel, Stage
+from domain.review.models import Objection, PanelEntry, PanelStage, ReviewPanel, Stage
 
 
 async def panel_of(funding_round: FundingRound) -> ReviewPanel:
@@ -145,3 +145,60 @@ async def ranking(funding_round: FundingRound) -> list[int]:
     rows = await Application.filter(id__in=ranked, status__in=list(AWARDABLE)).values_list("id")
     awardable = {int(row[0]) for row in rows}
     return [application for application in ranked if application in awardable]
+
+
+# --- the publicity and its objections -------------------------------------------------------------
+
+
+async def publicity_panel(funding_round: FundingRound) -> ReviewPanel | None:
+    """The round's panel while its results are publicised (one statement), else None (none)."""
+    if funding_round.stage is not RoundStage.RESULTS_PUBLICIZED:
+        return None
+    return await panel_of(funding_round)
+
+
+async def lodge_objection(
+    *,
+    actor: Actor,
+    round_id: int,
+    application_id: int | None,
+    name: str,
+    mobile: str,
+    text: str,
+) -> Objection:
+    """A signed-in person's written objection to the round's publicised results, about one
+    publicised application (its entry on the panel) or the whole result."""
+    funding_round = await FundingRound.get_or_none(id=round_id)
+    if funding_round is None:
+        raise NotFound("公益创投轮次不存在", ["roundId"])
+    entry_id: int | None = None
+    if application_id is not None:
+        entry = await PanelEntry.filter(
+            panel_id=funding_round.panel_id, subject_id=application_id, withdrawn=False
+        ).first()
+        entry_id = entry.id if entry else 0  # 0: no such entry, refused by the panel
+    return await objections.lodge_objection(
+        actor=actor,
+        panel_id=funding_round.panel_id,
+        entry_id=entry_id,
+        name=name,
+        mobile=mobile,
+        text=text,
+        today=clock.today(),
+    )
+
+
+async def round_objections(funding_round: FundingRound) -> list[tuple[Objection, int | None]]:
+    """Every objection to the round's results, oldest first, each with the application it is
+    about (None: the whole result), for staff: one statement."""
+    rows = await Objection.filter(panel_id=funding_round.panel_id).order_by("id").select_related("entry")
+    return [(o, o.entry.subject_id if o.entry is not None else None) for o in rows]
+
+
+async def objection_round(objection_id: int) -> int:
+    """The round an objection was lodged against (NotFound when there is none)."""
+    objection = await Objection.get_or_none(id=objection_id)
+    found = await FundingRound.get_or_none(panel_id=objection.panel_id) if objection else None
+    if found is None:
+        raise NotFound("异议不存在", ["objectionId"])
+    return found.id

@@ -91,8 +91,9 @@ async def test_a_round_page_shows_rules_and_only_published_results_with_totals(
     # WHEN the public opens the round's page
     sql_log.reset()
     response = await client.get(f"/funding/{funding_round.id}")
-    # THEN three statements: the round, its published needs, its published results
-    assert sql_log.count == 3
+    # THEN four statements: the round, its published needs, its published results, and (while
+    # the results are publicised) the panel with the publicity period
+    assert sql_log.count == 4
     doc = parse(response.text)
     rules = doc.find(class_="funding-rules").text
     assert "单个项目资助上限 50,000.00 元" in rules

@@ -336,6 +336,7 @@ ANCHORS = {
     "reclaim": "project",
     "eval": "evaluation",
     "stage": "round",
+    "objection": "objection",
 }
 
 

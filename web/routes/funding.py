@@ -11,11 +11,13 @@ from starlette.routing import Route
 from domain.access import Actor
 from domain.errors import DomainError, NotFound, PermissionDenied, ValidationErrors
 from domain.funding import applications, needs, policy, queries
+from domain.funding import review as funding_review
 from domain.funding.applications import ApplicationInput
 from domain.funding.models import WITHDRAWABLE, Application, AppStatus, FundedBy, FundingRound, RoundStage
 from domain.funding.money import wan, yuan
 from domain.organisations import queries as org_queries
 from domain.organisations.policy import acts_for
+from domain.review import objections
 from web.actor import actor
 from web.forms import FORM, field_errors, text, whole_number
 from web.localtime import today_local
@@ -29,6 +31,7 @@ NOTICES = {
     "saved": "已保存草稿。",
     "submitted": "已提交申报。",
     "withdrawn": "已撤回申报。",
+    "objection": "已提交异议，工作人员将书面答复。",
 }
 REFUSED = "未保存，请按提示修改后重试。"
 EDITABLE = (AppStatus.DRAFT, AppStatus.NEEDS_INFO)
@@ -58,10 +61,13 @@ async def _round_page(
     view = await pages.round_page(round_id)
     cells = await org_queries.places() if view.collects_needs and not viewer.is_anonymous else []
     places = [Place(cell, cell.depth == 1) for cell in cells]
+    panel = await funding_review.publicity_panel(view.round)
     context = {
         "title": view.round.title,
         "view": view,
         "places": places,
+        "publicity": panel if panel and objections.publicity_running(panel, today_local()) else None,
+        "objection_options": [(str(a.id), a.project_name) for a in view.results or []],
         "errors": errors or {},
         "filled": filled or {},
         "notice": NOTICES.get(request.query_params.get("done", "")) if status_code == 200 else None,
@@ -101,6 +107,41 @@ async def submit_need(request: Request) -> Response:
         raise
     except DomainError as error:
         errors = {**field_errors(error, {"cell", "text"}, {"cellId": "cell"}), **errors}
+    return await _round_page(
+        request, round_id, errors={FORM: REFUSED, **errors}, filled=filled, status_code=422
+    )
+
+
+async def lodge_objection(request: Request) -> Response:
+    """提出异议: a signed-in person's written objection while the results are publicised."""
+    viewer = actor(request)
+    round_id: int = request.path_params["round_id"]
+    if viewer.is_anonymous:
+        return redirect(request, f"/signin?next=/funding/{round_id}")
+    form = await request.form()
+    names = {"name": 50, "mobile": 20, "text": 2000, "application": 12}
+    filled = {name: text(form, f"objection_{name}", size) for name, size in names.items()}
+    application_id = whole_number(filled["application"]) if filled["application"] else None
+    errors: dict[str, str] = {}
+    if filled["application"] and application_id is None:
+        errors["application"] = "请选择公示的项目"
+    try:
+        if not errors:
+            await funding_review.lodge_objection(
+                actor=viewer,
+                round_id=round_id,
+                application_id=application_id,
+                name=filled["name"],
+                mobile=filled["mobile"],
+                text=filled["text"],
+            )
+            return redirect(request, f"/funding/{round_id}?done=objection")
+    except PermissionDenied:
+        raise
+    except DomainError as error:
+        errors = {**field_errors(error, set(filled), {"entryId": "application"}), **errors}
+    errors = {f"objection_{k}" if k else FORM: v for k, v in errors.items()}
+    filled = {f"objection_{k}": v for k, v in filled.items()}
     return await _round_page(
         request, round_id, errors={FORM: REFUSED, **errors}, filled=filled, status_code=422
     )
@@ -387,6 +428,7 @@ def routes() -> list[Route]:
         Route("/funding/applications", my_applications, methods=["GET"], name="my_applications_funding"),
         Route("/funding/{round_id:id}", round_page, methods=["GET"], name="funding_round"),
         Route("/funding/{round_id:id}/needs", submit_need, methods=["POST"]),
+        Route("/funding/{round_id:id}/objections", lodge_objection, methods=["POST"]),
         Route("/funding/{round_id:id}/apply", new_application, methods=["GET"], name="apply"),
         Route("/funding/{round_id:id}/apply", create_application, methods=["POST"]),
         Route("/funding/{round_id:id}/apply/check", check_budget, methods=["POST"]),

@@ -16,9 +16,11 @@ from starlette.routing import Route
 from domain.access import Actor
 from domain.errors import DomainError, ErrorCode, NotFound, PermissionDenied
 from domain.funding import allocation, applications, exports, queries, rounds, tranches
+from domain.funding import review as funding_review
 from domain.funding.models import EDITABLE_STAGES, AppStatus, FundingRound, RoundStage
 from domain.funding.money import yuan
 from domain.organisations.policy import is_bureau
+from domain.review import objections
 from web import exports as sheets
 from web.actor import actor
 from web.forms import FORM, field_errors, text
@@ -35,6 +37,8 @@ NOTICES = {
     "moved": "已变更阶段。",
     "decided": "已记录资格审查结论。",
     "allocated": "已按排名分配，结果见下表。",
+    "review-finished": "已结束当前评审阶段。",
+    "resolved": "已答复异议。",
     "awarded": "已核定资助金额。",
     "approved": "已审批。",
     "first-approved": "已初审，须由另一名工作人员复核。",
@@ -274,6 +278,21 @@ async def allocate(request: Request) -> Response:
     return await _allocation(request, round_id, pages.Refused("allocate", errors))
 
 
+async def finish_review(request: Request) -> Response:
+    """Close the panel's current review stage (`domain.funding.review.finish_review`)."""
+    viewer = _staff(request)
+    if isinstance(viewer, Response):
+        return viewer
+    round_id: int = request.path_params["round_id"]
+    await request.form()
+    try:
+        await funding_review.finish_review(actor=viewer, round_id=round_id)
+        return redirect(request, f"{BASE}/{round_id}/allocation?done=review-finished")
+    except DomainError as error:
+        errors = _row_errors(error, set())
+    return await _allocation(request, round_id, pages.Refused("finish", errors))
+
+
 async def award(request: Request) -> Response:
     viewer = _staff(request)
     if isinstance(viewer, Response):
@@ -295,6 +314,63 @@ async def award(request: Request) -> Response:
     except DomainError as error:
         errors = {**_row_errors(error, set(values), {"amountFen": "amount"}), **errors}
     return await _allocation(request, round_id, pages.Refused(f"award-{application_id}", errors, values))
+
+
+# --- the publicity and its objections -------------------------------------------------------------
+
+DECISIONS = [("DISMISSED", "异议不成立"), ("UPHELD", "异议成立")]
+
+
+async def publicity_page(request: Request) -> Response:
+    viewer = _staff(request)
+    if isinstance(viewer, Response):
+        return viewer
+    return await _publicity(request, request.path_params["round_id"])
+
+
+async def _publicity(request: Request, round_id: int, refused: pages.Refused | None = None) -> Response:
+    """The round's publicity period and every objection with the objector's full contact: six
+    statements (the session, its roles, the round, its panel, the objections, the applications)."""
+    funding_round = await queries.round_by_id(round_id)
+    panel = await funding_review.panel_of(funding_round)
+    rows = await funding_review.round_objections(funding_round)
+    titles = {a.id: a.project_name for a in await queries.applications_in(round_id, queries.RANKED_STATUSES)}
+    context = {
+        "title": f"{funding_round.title} · 公示与异议",
+        "round": funding_round,
+        "panel": panel,
+        "rows": [(o, titles.get(app) if app else None) for o, app in rows],
+        "decisions": DECISIONS,
+        "refused": refused or pages.Refused(),
+    }
+    return _page(request, "publicity", context, f"{BASE}/{round_id}/publicity", 422 if refused else 200)
+
+
+async def resolve(request: Request) -> Response:
+    viewer = _staff(request)
+    if isinstance(viewer, Response):
+        return viewer
+    objection_id: int = request.path_params["objection_id"]
+    round_id = await funding_review.objection_round(objection_id)
+    form = await request.form()
+    values = {"decision": text(form, "decision", 20), "answer": text(form, "answer", 2000)}
+    errors: dict[str, str] = {}
+    if values["decision"] not in {value for value, _ in DECISIONS}:
+        errors["decision"] = "请选择处理结论"
+    try:
+        if not errors:
+            await objections.resolve_objection(
+                actor=viewer,
+                objection_id=objection_id,
+                upheld=values["decision"] == "UPHELD",
+                answer=values["answer"],
+            )
+            return redirect(request, f"{BASE}/{round_id}/publicity?done=resolved")
+        if not values["answer"].strip():
+            errors["answer"] = "请填写书面答复"
+    except DomainError as error:
+        errors = {**_row_errors(error, set(values)), **errors}
+    return await _publicity(request, round_id, pages.Refused(f"objection-{objection_id}", errors, values))
 
 
 # --- tranches, reclaims, evaluations -------------------------------------------------------------
@@ -476,6 +552,9 @@ def routes() -> list[Route]:
         Route(f"{one}/eligibility", eligibility, methods=["GET"], name="funding_eligibility"),
         Route(f"{one}/allocation", allocation_page, methods=["GET"], name="funding_allocation"),
         Route(f"{one}/allocate", allocate, methods=["POST"]),
+        Route(f"{one}/finish-review", finish_review, methods=["POST"]),
+        Route(f"{one}/publicity", publicity_page, methods=["GET"], name="funding_publicity"),
+        Route(f"{BASE}/objections/{{objection_id:id}}/resolve", resolve, methods=["POST"]),
         Route(f"{one}/results.{{fmt}}", results_export, methods=["GET"], name="funding_results_export"),
         Route(f"{app}/eligibility", decide_eligibility, methods=["POST"]),
         Route(f"{app}/award", award, methods=["POST"]),

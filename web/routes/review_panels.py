@@ -13,9 +13,10 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 from domain.access import Actor
+from domain.accounts import queries as accounts
 from domain.errors import DomainError, NotFound, PermissionDenied, every_error
 from domain.review import policy, queries, service
-from domain.review.models import ConflictReason, ScoreSheet
+from domain.review.models import ConflictReason, Expert, MemberSource, PanelStage, ScoreSheet
 from web import exports
 from web.actor import actor
 from web.forms import FORM, field_errors, text, whole_number
@@ -31,6 +32,7 @@ NOTICES = {
     "unassigned": "已取消该评审分配，评分表已作废。",
     "conflict-recorded": "已登记利益冲突，相关分配已取消。",
     "reopened": "已退回评分表，专家可修改后重新提交。",
+    "member-added": "已添加评审组成员。",
 }
 REFUSED = "未保存，请按提示修改后重试。"
 
@@ -260,9 +262,70 @@ async def overview(request: Request) -> Response:
     viewer = _staff(request)
     if isinstance(viewer, Response):
         return viewer
-    view = await pages.overview(viewer, request.path_params["panel_id"])
-    context = {"title": view.panel.title, "view": view, "figure": pages.figure}
-    return render(request, "panels/overview.html", context, fragment="panels/_overview.html")
+    return await _overview_page(request, viewer)
+
+
+async def _overview_page(
+    request: Request,
+    viewer: Actor,
+    *,
+    errors: dict[str, str] | None = None,
+    filled: dict[str, str] | None = None,
+    status: int = 200,
+) -> Response:
+    panel_id: int = request.path_params["panel_id"]
+    view = await pages.overview(viewer, panel_id)
+    context = {
+        "title": view.panel.title,
+        "view": view,
+        "figure": pages.figure,
+        "errors": errors or {},
+        "filled": filled or {"source": MemberSource.POOL.value},
+        "notice": _notice(request, status),
+        "sources": [(s.value, s.label) for s in MemberSource],
+    }
+    return render(
+        request,
+        "panels/overview.html",
+        context,
+        fragment="panels/_overview.html",
+        status_code=status,
+        url=f"/panels/{panel_id}",
+    )
+
+
+async def _join(viewer: Actor, panel_id: int, user_id: int, source: MemberSource) -> None:
+    """A reviewer account joins the pool first (if it was never in it), then the panel."""
+    if source is MemberSource.POOL and not await Expert.exists(user_id=user_id):
+        await service.add_expert(actor=viewer, user_id=user_id)
+    await service.add_member(actor=viewer, panel_id=panel_id, user_id=user_id, source=source)
+
+
+async def add_member(request: Request) -> Response:
+    """Staff add a member by the account's exact username: a pool expert or a member of staff."""
+    got = await _staff_form(request, "username", "source")
+    if isinstance(got, Response):
+        return got
+    viewer, values = got
+    panel = await queries.panel(viewer, request.path_params["panel_id"])
+    source = MemberSource(values["source"]) if values["source"] in MemberSource.__members__ else None
+    errors: dict[str, str] = {}
+    user_id = await accounts.user_id_by_username(values["username"]) if values["username"].strip() else None
+    if not values["username"].strip():
+        errors["username"] = "请填写账号用户名"
+    elif user_id is None:
+        errors["username"] = "没有这个用户名的账号"
+    if source is None:
+        errors["source"] = "请选择成员来源"
+    if panel.stage is PanelStage.CLOSED:
+        errors[FORM] = "评审已结束，不能再添加成员"
+    try:
+        if not errors and user_id is not None and source is not None:
+            await _join(viewer, panel.id, user_id, source)
+            return redirect(request, f"/panels/{panel.id}?done=member-added")
+    except DomainError as error:
+        errors = {**_domain_errors(error, values, {"userId": "username"}), **errors}
+    return await _overview_page(request, viewer, errors={FORM: REFUSED, **errors}, filled=values, status=422)
 
 
 async def _board_page(
@@ -517,6 +580,7 @@ def routes() -> list[Route]:
         Route(f"{own}/submit", submit, methods=["POST"]),
         Route(f"{own}/conflict", declare_conflict, methods=["POST"]),
         Route(base, overview, methods=["GET"], name="panel"),
+        Route(f"{base}/members", add_member, methods=["POST"]),
         Route(f"{base}/assignments", assignments, methods=["GET"], name="panel_assignments"),
         Route(f"{base}/draw", draw, methods=["POST"]),
         Route(f"{base}/assign", assign, methods=["POST"]),
