@@ -46,11 +46,14 @@ class ReviewSheetSubmitInput:
     sheet_id: strawberry.ID
 
 
-@strawberry.input(description="申报本人与评审项目的利益冲突（此后不再评审、也看不到该项目）")
+@strawberry.input(description="申报与评审项目的利益冲突（专家本人；此后不再评审、也看不到该项目）")
 class ReviewConflictDeclareInput:
     entry_id: strawberry.ID
     reason: ConflictReasonEnum  # type: ignore[valid-type]
     note: str = ""
+    reviewer_id: strawberry.ID | None = strawberry.field(
+        default=None, description="工作人员为某位专家登记时填写；缺省为本人"
+    )
 
 
 @strawberry.input(description="按随机种子抽取评审专家（民政局）")
@@ -200,7 +203,7 @@ class ReviewMutations:
             )
         )
 
-    @strawberry.mutation(description="申报本人的利益冲突（评审专家本人）")
+    @strawberry.mutation(description="申报利益冲突（评审专家本人；工作人员可为任一专家登记）")
     async def review_conflict_declare(
         self, info: Info, input: ReviewConflictDeclareInput
     ) -> ReviewConflictPayload:
@@ -210,6 +213,7 @@ class ReviewMutations:
                 entry_id=node_pk(input.entry_id, "ReviewEntry", "entryId"),
                 reason=ConflictReason(input.reason),
                 note=input.note,
+                reviewer_id=node_pk(input.reviewer_id, "User", "reviewerId") if input.reviewer_id else None,
             )
             return conflict.reason
 
