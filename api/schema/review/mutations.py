@@ -23,7 +23,7 @@ from api.schema.review.types import (
 )
 from domain import clock
 from domain.review import objections, queries, service
-from domain.review.models import ConflictReason, Objection, ScoreSheet, Stage
+from domain.review.models import ConflictReason, Objection, ReviewPanel, ScoreSheet, Stage
 from domain.review.rubric import MAX_CRITERIA
 
 
@@ -139,7 +139,8 @@ class ObjectionPayload:
 async def _sheet(work: Callable[[], Awaitable[ScoreSheet]]) -> ReviewSheetPayload:
     async def fields(sheet: ScoreSheet) -> dict[str, object]:
         scores = list((await queries.sheet_scores(sheet.id)).values())
-        return {"sheet": ScoreSheetType.from_model(sheet, scores)}
+        panel = await ReviewPanel.get(assignments__id=sheet.assignment_id)
+        return {"sheet": ScoreSheetType.from_model(sheet, scores, panel.parsed_rubric)}
 
     return await respond(ReviewSheetPayload, work, fields)
 

@@ -31,7 +31,7 @@ from domain.review.models import (
     Stage,
 )
 from domain.review.queries import MatrixCell
-from domain.review.rubric import MAX_CRITERIA
+from domain.review.rubric import MAX_CRITERIA, Rubric
 from domain.review.rules import AggregationRule
 
 PanelStageEnum = strawberry.enum(PanelStage, name="ReviewPanelStage", description="评审组阶段")
@@ -108,14 +108,17 @@ class ScoreSheetType:
     total: float | None = strawberry.field(description="加权总分（0–100，仅已提交的评分表）")
 
     @classmethod
-    def from_model(cls, sheet: ScoreSheet, scores: list[Score]) -> ScoreSheetType:
+    def from_model(cls, sheet: ScoreSheet, scores: list[Score], rubric: Rubric) -> ScoreSheetType:
+        values = {s.key: s.score for s in scores}
+        complete = {c.key for c in rubric.criteria} <= values.keys()
+        submitted = sheet.status is SheetStatus.SUBMITTED and complete
         return cls(
             id=gid("ScoreSheet", sheet.id),
             status=sheet.status,
             status_label=sheet.status.label,
             scores=[CriterionScoreType(key=s.key, score=s.score, comment=s.comment) for s in scores],
             overall_comment=sheet.overall_comment,
-            total=None,
+            total=rubric.weighted_total(values) if submitted else None,
         )
 
     @classmethod
@@ -187,8 +190,11 @@ class ReviewAssignmentType(relay.Node):
     async def sheet(self, info: Info) -> ScoreSheetType:
         loaders = info.context.loaders.review
         found = await loaders.sheet_by_assignment.load(self.row.assignment_id)
-        assert found is not None  # every assignment has its sheet
-        return ScoreSheetType.from_model(found, await loaders.scores_by_sheet.load(found.id))
+        panel = await loaders.panel_by_id.load(self.row.panel_id)
+        assert found is not None
+        assert panel is not None
+        scores = await loaders.scores_by_sheet.load(found.id)
+        return ScoreSheetType.from_model(found, scores, panel.parsed_rubric)
 
 
 @strawberry.type(name="Objection", description="公示异议（实名；联系电话仅民政局工作人员可见全文）")
