@@ -17,6 +17,7 @@ import api.schema
 from api.schema.review.mutations import ReviewMutations
 from api.schema.review.types import ReviewErrorCode
 from domain.accounts.models import User
+from domain.review import service
 from domain.review.models import Conflict, Score, ScoreSheet, SheetStatus
 from tests.api.graphql import bearer, global_id, gql
 from tests.api.test_error_codes import reachable_codes
@@ -153,6 +154,32 @@ async def test_a_conflicted_assignment_disappears_from_the_list_and_as_a_node(
     kept = await gql(client, NODE, headers=headers, id=second["id"])
     assert gone["data"] == {"node": None}
     assert kept["data"] == {"node": {"title": "演示项目1"}}
+
+
+async def test_a_conflict_found_by_a_later_draw_hides_the_still_live_assignment(
+    client: httpx.AsyncClient,
+) -> None:
+    # GIVEN a reviewer drawn onto two entries, who then takes up a post at the first applicant
+    world = await drawn_world(reviewers=3, entries=2)
+    reviewer = world.reviewers[0]
+    headers = await _token(reviewer, "review:funding")
+    first, second = await _mine(client, headers)
+    await service.add_affiliation(
+        actor=world.staff,
+        expert_id=reviewer.expert_id,
+        organisation_id=world.organisations[0].id,
+        role="理事",
+    )
+    # WHEN a later draw records the conflict (the assignment itself stays live)
+    await service.draw_reviewers(actor=world.staff, panel_id=world.panel.id, seed=3)
+    assert (await assignment_of(world, reviewer, 0)).live
+    # THEN the reviewer neither lists it, nor opens it as a node, nor scores it
+    assert [n["id"] for n in await _mine(client, headers)] == [second["id"]]
+    assert (await gql(client, NODE, headers=headers, id=first["id"]))["data"] == {"node": None}
+    saved = await gql(
+        client, SAVE, headers=headers, i={"assignmentId": first["id"], "scores": _scores(world)}
+    )
+    assert [e["code"] for e in saved["data"]["reviewScoresSave"]["userErrors"]] == ["NOT_FOUND"]
 
 
 @pytest.mark.parametrize("blind", [True, False], ids=["blind", "open"])
