@@ -8,6 +8,7 @@ databases."""
 from __future__ import annotations
 
 import base64
+from datetime import timedelta
 from typing import Any
 
 import httpx
@@ -16,13 +17,16 @@ import pytest
 import api.schema
 from api.schema.review.mutations import ReviewMutations
 from api.schema.review.types import ReviewErrorCode
+from domain import clock
+from domain.access import Role
 from domain.accounts.models import User
 from domain.review import service
-from domain.review.models import Conflict, Score, ScoreSheet, SheetStatus
+from domain.review.models import Conflict, ReviewPanel, Score, ScoreSheet, SheetStatus
+from tests.accounts import make_user
 from tests.api.graphql import bearer, global_id, gql
 from tests.api.test_error_codes import reachable_codes
 from tests.conftest import SqlLog
-from tests.factories_review import Reviewer, ReviewWorld
+from tests.factories_review import Reviewer, ReviewWorld, make_reviewer
 from tests.web.review_pages import assignment_of, drawn_world, submit
 
 MINE = """
@@ -303,3 +307,73 @@ async def test_entry_sheets_cost_the_same_statements_at_any_size(
     # sheets and their scores
     assert len(mine["data"]["entrySheets"]) == len(staff["data"]["entrySheets"]) == reviewers
     assert (as_reviewer, as_staff) == (4, 3)
+
+
+PANEL = """query ($id: ID!) { reviewPanel(id: $id) {
+  title stageLabel scoreMin scoreMax aggregationRule criteria { key } } }"""
+
+
+async def test_a_panel_is_read_by_staff_and_its_members_only(client: httpx.AsyncClient) -> None:
+    # GIVEN a panel, one of its members, an expert of the pool who is not a member, and staff
+    world = await drawn_world(reviewers=3, entries=1)
+    outsider = await make_reviewer(world.staff, "expert.outside")
+    panel = global_id("ReviewPanel", world.panel.id)
+    # WHEN each reads the panel
+    member = await gql(client, PANEL, headers=await _token(world.reviewers[0], "review:funding"), id=panel)
+    other = await gql(client, PANEL, headers=await _token(outsider, "review:funding"), id=panel)
+    staff = await gql(client, PANEL, headers=await _staff_token(world), id=panel)
+    # THEN staff and the member see its rubric and range, the outsider nothing
+    assert member["data"]["reviewPanel"] == staff["data"]["reviewPanel"]
+    assert member["data"]["reviewPanel"]["stageLabel"] == "书面评审"
+    assert (member["data"]["reviewPanel"]["scoreMin"], member["data"]["reviewPanel"]["scoreMax"]) == (0, 10)
+    assert other["data"] == {"reviewPanel": None}
+
+
+async def test_my_review_assignments_page_on_with_the_cursor(client: httpx.AsyncClient) -> None:
+    # GIVEN a reviewer on three entries
+    world = await drawn_world(reviewers=3, entries=3)
+    headers = await _token(world.reviewers[0], "review:funding")
+    query = """query ($after: String) { myReviewAssignments(first: 2, after: $after) {
+      totalCount pageInfo { hasNextPage endCursor } nodes { title } } }"""
+    # WHEN they read two, then the rest after the cursor
+    first = (await gql(client, query, headers=headers))["data"]["myReviewAssignments"]
+    rest = await gql(client, query, headers=headers, after=first["pageInfo"]["endCursor"])
+    # THEN every assignment comes once, in entry order
+    second = rest["data"]["myReviewAssignments"]
+    assert [n["title"] for n in first["nodes"] + second["nodes"]] == ["演示项目0", "演示项目1", "演示项目2"]
+    assert (first["totalCount"], first["pageInfo"]["hasNextPage"], second["pageInfo"]["hasNextPage"]) == (
+        3,
+        True,
+        False,
+    )
+
+
+async def test_an_objection_shows_its_mobile_masked_to_its_lodger_and_in_full_to_staff(
+    client: httpx.AsyncClient,
+) -> None:
+    # GIVEN a panel whose results are under publicity, and a signed-in resident
+    world = await drawn_world(reviewers=3, entries=1)
+    await ReviewPanel.filter(id=world.panel.id).update(
+        publicity_starts_on=clock.today(), publicity_ends_on=clock.today() + timedelta(days=7)
+    )
+    resident = await bearer(await make_user("resident.objector", Role.RESIDENT))
+    lodge = """mutation ($i: ObjectionLodgeInput!) { objectionLodge(input: $i) {
+      objection { id mobile statusLabel } userErrors { code field } } }"""
+    resolve = """mutation ($i: ObjectionResolveInput!) { objectionResolve(input: $i) {
+      objection { mobile statusLabel answer } userErrors { code } } }"""
+    # WHEN the resident objects under their name and number, and staff dismiss it in writing
+    values = {"panelId": global_id("ReviewPanel", world.panel.id), "name": "张明", "mobile": "13800138000"}
+    lodged = await gql(client, lodge, headers=resident, i={**values, "text": "评审结果有失公允，请复核。"})
+    objection = lodged["data"]["objectionLodge"]["objection"]
+    answer = {"objectionId": objection["id"], "upheld": False, "answer": "经复核，评审符合规定。"}
+    resolved = await gql(client, resolve, headers=await _staff_token(world), i=answer)
+    # THEN the resident's copy masks the number, staff see it in full with the answer
+    assert (objection["mobile"], objection["statusLabel"]) == ("138****8000", "待处理")
+    assert resolved["data"]["objectionResolve"] == {
+        "objection": {
+            "mobile": "13800138000",
+            "statusLabel": "异议不成立",
+            "answer": "经复核，评审符合规定。",
+        },
+        "userErrors": [],
+    }
