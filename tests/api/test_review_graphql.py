@@ -377,3 +377,31 @@ async def test_an_objection_shows_its_mobile_masked_to_its_lodger_and_in_full_to
         },
         "userErrors": [],
     }
+
+
+STAFF_PANEL = """query ($id: ID!) { reviewPanel(id: $id) {
+  title members { reviewerId name sourceLabel } entries { id title withdrawn applicant { name } } } }"""
+
+
+@pytest.mark.parametrize("size", [2, 4])
+async def test_staff_read_a_panels_members_and_entries_for_the_same_statements_at_any_size(
+    client: httpx.AsyncClient, sql_log: SqlLog, size: int
+) -> None:
+    # GIVEN a panel of `size` experts and `size` entries
+    world = await drawn_world(reviewers=size, entries=size)
+    panel = global_id("ReviewPanel", world.panel.id)
+    # WHEN staff, then one of its experts, read it with its members and entries
+    staff, count = await _statements(client, sql_log, STAFF_PANEL, await _staff_token(world), id=panel)
+    member = await gql(
+        client, STAFF_PANEL, headers=await _token(world.reviewers[0], "review:funding"), id=panel
+    )
+    # THEN staff see every member (with the id to assign them by) and entry for three statements:
+    # the panel, its members, its entries with their applicants ... the expert sees neither list
+    read = staff["data"]["reviewPanel"]
+    assert [m["reviewerId"] for m in read["members"]] == [global_id("User", r.id) for r in world.reviewers]
+    assert [e["applicant"]["name"] for e in read["entries"]] == [f"演示申报机构{n}" for n in range(size)]
+    assert count == 3
+    assert (member["data"]["reviewPanel"]["members"], member["data"]["reviewPanel"]["entries"]) == (
+        None,
+        None,
+    )

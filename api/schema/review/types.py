@@ -17,7 +17,7 @@ from api.schema.organisations.types import OrganisationType
 from api.schema.relay import UserError
 from domain.errors import ErrorCode
 from domain.people.masking import mask_mobile
-from domain.review import policy
+from domain.review import policy, queries
 from domain.review.errors import ReviewCode
 from domain.review.models import (
     ConflictReason,
@@ -42,6 +42,10 @@ ConflictReasonEnum = strawberry.enum(ConflictReason, name="ConflictReason", desc
 ObjectionStatusEnum = strawberry.enum(ObjectionStatus, name="ObjectionStatus", description="公示异议状态")
 
 
+MAX_MEMBERS = 200  # a panel's experts and staff: a county's pool is a few dozen
+MAX_ENTRIES = 500  # a round's applications
+
+
 def gid(type_name: str, pk: int) -> strawberry.ID:
     return strawberry.ID(str(relay.GlobalID(type_name, str(pk))))
 
@@ -51,6 +55,21 @@ class CriterionType:
     key: str
     label: str
     weight: int = strawberry.field(description="权重（各项之和为 100）")
+
+
+@strawberry.type(name="ReviewPanelMember", description="评审组成员（评审专家或工作人员）")
+class PanelMemberType:
+    reviewer_id: strawberry.ID = strawberry.field(description="指定评审专家时使用")
+    name: str
+    source_label: str
+
+
+@strawberry.type(name="ReviewEntry", description="评审项目（工作人员视图）")
+class ReviewEntryType:
+    id: strawberry.ID
+    title: str
+    withdrawn: bool
+    applicant: OrganisationType
 
 
 @strawberry.type(name="ReviewPanel", description="评审组：评分标准、分值范围、汇总规则与评审方式")
@@ -69,6 +88,35 @@ class ReviewPanelType(relay.Node):
     reviewers_per_entry: int
     publicity_starts_on: date | None = strawberry.field(description="公示期首日")
     publicity_ends_on: date | None = strawberry.field(description="公示期末日")
+
+    @strawberry.field(
+        description="评审组成员（仅民政局工作人员；其他人为 null）", metadata=max_items(MAX_MEMBERS)
+    )
+    async def members(self, info: Info) -> list[PanelMemberType] | None:
+        if not policy.is_staff(info.context.actor):
+            return None
+        found = await queries.members(info.context.actor, self.id)
+        return [
+            PanelMemberType(reviewer_id=gid("User", m.user_id), name=m.name, source_label=m.source.label)
+            for m in found[:MAX_MEMBERS]
+        ]
+
+    @strawberry.field(
+        description="评审项目，含已撤出的（仅民政局工作人员；其他人为 null）", metadata=max_items(MAX_ENTRIES)
+    )
+    async def entries(self, info: Info) -> list[ReviewEntryType] | None:
+        if not policy.is_staff(info.context.actor):
+            return None
+        found = await queries.entries(info.context.actor, self.id)
+        return [
+            ReviewEntryType(
+                id=gid("ReviewEntry", e.id),
+                title=e.title,
+                withdrawn=e.withdrawn,
+                applicant=OrganisationType.from_model(e.applicant),
+            )
+            for e in found[:MAX_ENTRIES]
+        ]
 
     @classmethod
     def from_model(cls, p: ReviewPanel) -> ReviewPanelType:
