@@ -197,7 +197,9 @@ class AssignmentRow:
     applicant_id: int | None
 
 
-@strawberry.type(name="ReviewAssignment", description="本人的一项评审任务（盲评时不显示申报机构）")
+@strawberry.type(
+    name="ReviewAssignment", description="本人的一项评审任务（仅本人可见；盲评时不显示申报机构）"
+)
 class ReviewAssignmentType(relay.Node):
     id: relay.NodeID[int]
     entry_id: strawberry.ID = strawberry.field(description="评审项目（申报利益冲突、查看他人评分时使用）")
