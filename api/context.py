@@ -16,6 +16,7 @@ if TYPE_CHECKING:
     from api.schema.grids.loaders import GridLoaders
     from api.schema.leaders.loaders import LeaderLoaders
     from api.schema.organisations.loaders import OrganisationLoaders
+    from api.schema.review.loaders import ReviewLoaders
     from api.schema.socialwork.loaders import SocialWorkLoaders
 
 
@@ -30,6 +31,7 @@ class Loaders:
         organisations: OrganisationLoaders
         socialwork: SocialWorkLoaders
         funding: FundingLoaders
+        review: ReviewLoaders
 
     def __init__(self) -> None:
         self._groups: dict[str, object] = {}

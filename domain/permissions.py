@@ -43,6 +43,7 @@ _SIGNED_IN_OWN = {role: Access.OWN for role in Role}
 ACTIVITIES = "write:activities"
 ORGANISATIONS = "write:organisations"
 FUNDING = "write:funding"
+REVIEW = "review:funding"  # a reviewer's scope (write:funding serves too)
 
 # Separation of duties. Roles that work with residents' personal data or casework: no account
 # holds ADMIN together with any of them (checked at every grant; `linzhi check-accounts` finds
@@ -271,6 +272,40 @@ MATRIX: tuple[Permission, ...] = (
         "发布或不采纳需求（网格员仅限辖区内）",
         Access.DENIED,
         _only(GRID_STAFF=Access.IN_SCOPE, BUREAU_STAFF=Access.ALLOWED),
+        FUNDING,
+    ),
+    Permission(
+        "review.score",
+        "评审打分：保存、提交评分表（仅分配给本人且无利益冲突的项目）",
+        Access.DENIED,
+        _only(REVIEWER=Access.OWN),
+        REVIEW,
+    ),
+    Permission(
+        "review.conflict",
+        "申报利益冲突（评审专家仅本人的分配；工作人员可为任一专家登记）",
+        Access.DENIED,
+        _only(REVIEWER=Access.OWN, BUREAU_STAFF=Access.ALLOWED),
+        REVIEW,
+    ),
+    Permission(
+        "review.manage",
+        "抽取、指定、取消评审专家，退回已提交的评分表（须说明原因）",
+        Access.DENIED,
+        _only(BUREAU_STAFF=Access.ALLOWED),
+        FUNDING,
+    ),
+    Permission(
+        "objection.lodge",
+        "公示期内实名提出异议（登录用户）",
+        Access.DENIED,
+        {role: Access.ALLOWED for role in Role},
+    ),
+    Permission(
+        "objection.resolve",
+        "书面答复公示异议（成立或不成立）",
+        Access.DENIED,
+        _only(BUREAU_STAFF=Access.ALLOWED),
         FUNDING,
     ),
 )

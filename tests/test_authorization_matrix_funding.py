@@ -454,7 +454,9 @@ async def test_funding_mutations_follow_the_matrix(
 
 
 def test_every_action_of_venture_funding_is_walked() -> None:
-    written = {p.action for p in MATRIX if p.token_scope == "write:funding"}
+    written = {
+        p.action for p in MATRIX if p.token_scope == "write:funding" and p.action.startswith("funding.")
+    }
     assert {case.action for case in CASES.values()} == written
 
 

@@ -15,6 +15,7 @@ from api.schema.grids import DOMAIN as GRIDS
 from api.schema.leaders import DOMAIN as LEADERS
 from api.schema.organisations import DOMAIN as ORGANISATIONS
 from api.schema.people import DOMAIN as PEOPLE
+from api.schema.review import DOMAIN as REVIEW
 from api.schema.socialwork import DOMAIN as SOCIALWORK
 
 DOMAINS: tuple[Domain, ...] = (
@@ -26,6 +27,7 @@ DOMAINS: tuple[Domain, ...] = (
     ORGANISATIONS,
     SOCIALWORK,
     FUNDING,
+    REVIEW,
 )
 
 

@@ -16,6 +16,7 @@ from datetime import UTC, date, datetime
 from typing import Any
 
 from tortoise.exceptions import IntegrityError
+from tortoise.expressions import Subquery
 from tortoise.transactions import in_transaction
 
 from domain import clock
@@ -552,8 +553,16 @@ async def _record_conflict(
 
 
 async def _own_live(actor: Actor, assignment_id: int) -> tuple[Assignment, ReviewPanel]:
-    """The actor's own live assignment and its panel, in a stage where it is scored."""
-    assignment = await Assignment.get_or_none(id=assignment_id, live=True).select_related("panel")
+    """The actor's own live assignment and its panel, in a stage where it is scored. An entry the
+    actor is conflicted with reads as missing, even while a conflict found by a later draw has
+    left the assignment live."""
+    conflicted = Subquery(Conflict.filter(reviewer_id=actor.user_id or 0).values("entry_id"))
+    assignment = (
+        await Assignment.filter(id=assignment_id, live=True)
+        .exclude(entry_id__in=conflicted)
+        .select_related("panel")
+        .first()
+    )
     if assignment is None or (assignment.reviewer_id != actor.user_id and not policy.is_staff(actor)):
         raise NotFound("评审分配不存在或已取消", ["assignmentId"])
     policy.require_reviewer_of(actor, assignment.reviewer_id)

@@ -44,6 +44,7 @@ from domain.organisations.errors import OrgCode
 from domain.organisations.models import Organisation
 from domain.people.masking import mask_name
 from domain.people.policy import can_see_full_names
+from domain.review.errors import ReviewCode
 
 RoundStageEnum = strawberry.enum(RoundStage, name="FundingRoundStage", description="公益创投轮次阶段")
 AppStatusEnum = strawberry.enum(AppStatus, name="ApplicationStatus", description="项目申报状态")
@@ -411,6 +412,7 @@ FundingErrorCode = error_codes(
         ErrorCode.FUTURE_TIME,
         ErrorCode.END_BEFORE_START,
         OrgCode.INVALID_USCC,
+        ReviewCode.FROZEN,  # the round's review panel, changed with its rules
     ],
     "公益创投（轮次、申报、资助、协议、拨付、评估、需求）的错误码",
 )
