@@ -35,7 +35,6 @@ def viewer_context(request: Request) -> dict[str, Any]:
         "can_review_activities": activity_policy.can_review_any(viewer),
         "can_open_training": leader_policy.can_open_training(viewer),
         "reviews_panels": viewer.has_role(Role.REVIEWER),
-        "runs_panels": viewer.has_role(Role.BUREAU_STAFF),
         "organises": any(g.role is Role.ORGANISER and g.organisation_id for g in viewer.grants),
     }
 

@@ -8,13 +8,17 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, NewType
 
 import strawberry
+from strawberry.exceptions import StrawberryInputCoercionError
 
 MAX_SAFE = 2**53 - 1  # the largest integer every JSON client reads exactly
 
 
 def _parse_fen(value: object) -> int:
+    """A whole number of fen a JSON client reads exactly; anything else is the client's mistake
+    (a request error naming the value, never a server error)."""
     if isinstance(value, bool) or not isinstance(value, int) or abs(value) > MAX_SAFE:
-        raise ValueError(f"金额须为整数（分），绝对值不超过 {MAX_SAFE}")
+        message = f'Value cannot represent a Fen: "{value}". 金额须为整数（分），绝对值不超过 {MAX_SAFE}'
+        raise StrawberryInputCoercionError(message)
     return value
 
 

@@ -44,7 +44,9 @@ async def respond(
         empty = {
             f.name: None
             for f in dataclasses.fields(payload)  # type: ignore[arg-type]
-            if f.name != "user_errors" and f.default is dataclasses.MISSING
+            if f.name != "user_errors"
+            and f.default is dataclasses.MISSING
+            and f.default_factory is dataclasses.MISSING  # a list field keeps its empty default
         }
         failed: P = build(**empty, user_errors=to_user_errors(outcome.error, error_type, codes))
         return failed

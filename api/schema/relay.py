@@ -35,6 +35,9 @@ def encode_cursor(key: Key) -> str:
     return base64.urlsafe_b64encode(raw.encode()).decode()
 
 
+INT_KEY_MIN, INT_KEY_MAX = -(2**31), 2**31 - 1
+
+
 def _typed(value: object, kind: type) -> object:
     """A cursor value of the expected type, or ValueError."""
     if kind is datetime and isinstance(value, str):
@@ -48,6 +51,10 @@ def _typed(value: object, kind: type) -> object:
         return moment
     if kind is date and isinstance(value, str):
         return date.fromisoformat(value)
+    if kind is int and isinstance(value, int) and not isinstance(value, bool):
+        if not INT_KEY_MIN <= value <= INT_KEY_MAX:  # beyond every integer key column (int4)
+            raise ValueError(value)
+        return value
     if isinstance(value, kind) and not isinstance(value, bool):
         return value
     raise ValueError(value)

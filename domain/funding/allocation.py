@@ -29,6 +29,8 @@ from domain.funding.money import yuan
 from domain.funding.rounds import locked_round
 
 AWARDABLE = (AppStatus.REVIEWED, AppStatus.WAITLISTED)
+MAX_RANKING = 500
+"""The longest ranking one allocation takes (a round has far fewer applications)."""
 # A single award may also fill money freed after the results (a waitlisted project moving up).
 LATE_AWARD_STAGES = (RoundStage.RESULTS_PUBLICIZED, RoundStage.AWARDED)
 
@@ -102,6 +104,8 @@ async def allocate(*, actor: Actor, round_id: int, ranking: Sequence[int]) -> Al
     policy.require_bureau(actor)
     if len(set(ranking)) != len(ranking):
         raise DomainError(ErrorCode.INVALID, "排名中有重复的申报", ["ranking"])
+    if len(ranking) > MAX_RANKING:
+        raise DomainError(ErrorCode.OUT_OF_RANGE, f"排名最多 {MAX_RANKING} 个申报", ["ranking"])
     async with in_transaction():
         funding_round = await locked_round(round_id)
         _require_awarding(funding_round)

@@ -259,9 +259,13 @@ class MyAssignment:
     applicant_id: int | None
 
 
+MAX_MINE = 200
+
+
 async def my_assignments(actor: Actor) -> list[MyAssignment]:
-    """The actor's own live assignments on every panel, never on an entry they are conflicted
-    with or that was withdrawn, newest panel first: one statement."""
+    """The actor's own live assignments on the panels still scoring or setting up (a closed
+    panel's sheets are history, not tasks), never on an entry they are conflicted with or that
+    was withdrawn, newest panel first, at most `MAX_MINE`: one statement."""
     if actor.user_id is None:
         return []
     conflicted = Subquery(Conflict.filter(reviewer_id=actor.user_id).values("entry_id"))
@@ -270,7 +274,9 @@ async def my_assignments(actor: Actor) -> list[MyAssignment]:
             assignment__reviewer_id=actor.user_id, assignment__live=True, assignment__entry__withdrawn=False
         )
         .exclude(assignment__entry_id__in=conflicted)
+        .exclude(assignment__panel__stage=PanelStage.CLOSED)
         .order_by("-assignment__panel_id", "assignment__entry_id", "assignment__stage")
+        .limit(MAX_MINE)
         .values_list(
             "status",
             "assignment_id",

@@ -120,6 +120,14 @@ DECIMALS = st.one_of(
     st.integers().map(nodes.Int),
     st.floats(allow_nan=False, allow_infinity=False).map(nodes.Float),
 )
+# Money in fen (the `Fen` scalar): plausible amounts, the JSON-safe bounds and past them, and
+# values that are not an integer number of fen at all.
+FENS = st.one_of(
+    st.integers(min_value=0, max_value=10**9).map(nodes.Int),
+    st.sampled_from([-1, 2**31, 2**53 - 1, 2**53, 2**63, -(2**63) - 1]).map(nodes.Int),
+    st.floats(allow_nan=False, allow_infinity=False).map(nodes.Float),
+    st.text(max_size=12).map(nodes.String),
+)
 # An Upload sent as a literal (not a multipart file part): any value, which must be refused.
 UPLOADS = st.one_of(st.text(max_size=12).map(nodes.String), st.integers().map(nodes.Int))
 
@@ -127,6 +135,7 @@ schemathesis.graphql.scalar("ID", IDS)
 schemathesis.graphql.scalar("DateTime", DATE_TIMES)
 schemathesis.graphql.scalar("Decimal", DECIMALS)
 schemathesis.graphql.scalar("Upload", UPLOADS)
+schemathesis.graphql.scalar("Fen", FENS)
 
 
 def cursor(*key: object) -> str:

@@ -24,6 +24,7 @@ from api.schema.funding.types import (
     TriggerEnum,
 )
 from api.schema.info import Info
+from api.schema.limits import max_items
 from api.schema.money import FenType
 from api.schema.mutation import respond
 from api.schema.relay import USER_ERRORS, node_pk
@@ -235,8 +236,12 @@ class ApplicationPayload:
 
 @strawberry.type(description="按排名资助的结果")
 class AllocationType:
-    recommended: list[strawberry.ID] = strawberry.field(description="拟资助的申报（排名顺序）")
-    waitlisted: list[strawberry.ID] = strawberry.field(description="候补的申报（排名顺序）")
+    recommended: list[strawberry.ID] = strawberry.field(
+        description="拟资助的申报（排名顺序）", metadata=max_items(allocation.MAX_RANKING)
+    )
+    waitlisted: list[strawberry.ID] = strawberry.field(
+        description="候补的申报（排名顺序）", metadata=max_items(allocation.MAX_RANKING)
+    )
     awarded_fen: FenType = strawberry.field(description="资金池已占用（分）")
     left_fen: FenType = strawberry.field(description="资金池余额（分）")
 
