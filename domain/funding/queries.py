@@ -190,9 +190,9 @@ async def applications_by_ids(application_ids: Iterable[int]) -> dict[int, Appli
 # --- reads of the web pages (one statement each) ------------------------------------------------
 
 
-async def public_round_by_id(round_id: int, *, public: bool = True) -> FundingRound | None:
-    query = FundingRound.filter(public_round()) if public else FundingRound.all()
-    return await query.filter(id=round_id).first()
+async def public_round_by_id(round_id: int) -> FundingRound | None:
+    """The round if the public may see it (`public_round`): one statement."""
+    return await FundingRound.filter(public_round(), id=round_id).first()
 
 
 async def application_by_id(application_id: int) -> Application | None:
