@@ -24,6 +24,7 @@ from domain.review.models import (
     AssignMethod,
     Conflict,
     MemberSource,
+    Objection,
     PanelEntry,
     PanelMember,
     PanelStage,
@@ -327,6 +328,47 @@ async def own_sheet(actor: Actor, assignment_id: int) -> ScoreSheet | None:
         .select_related("assignment__entry", "assignment__panel")
         .first()
     )
+
+
+async def sheet_cell(actor: Actor, sheet_id: int) -> MatrixCell | None:
+    """One live sheet by id, or None for whoever may not see it: staff see every one, a reviewer
+    their own (draft too, never on an entry they are conflicted with or that was withdrawn) and,
+    once their own on the entry is submitted, the others' submitted ones (the rule of
+    `entry_sheets`). Two statements for staff, three or four for a reviewer."""
+    sheet = await ScoreSheet.get_or_none(id=sheet_id, assignment__live=True).select_related(
+        "assignment__entry", "assignment__panel"
+    )
+    if sheet is None or actor.user_id is None:
+        return None
+    assignment = sheet.assignment
+    own = assignment.reviewer_id == actor.user_id
+    if own and not policy.is_staff(actor):
+        if await own_sheet(actor, assignment.id) is None:  # withdrawn, or conflicted since
+            return None
+    elif not own and not (
+        sheet.status is SheetStatus.SUBMITTED
+        and await can_see_scores_of_others(actor, assignment.entry_id, assignment.stage)
+    ):
+        return None
+    cells = await _cells(assignment.panel, {"id": sheet_id})
+    return cells[0] if cells else None
+
+
+async def entry(actor: Actor, entry_id: int) -> PanelEntry | None:
+    """One entry (withdrawn too) with its applicant, for staff, else None: one statement."""
+    if not policy.is_staff(actor):
+        return None
+    return await PanelEntry.get_or_none(id=entry_id).select_related("applicant")
+
+
+async def objection(actor: Actor, objection_id: int) -> Objection | None:
+    """One objection, for staff and for the person who lodged it, else None: one statement."""
+    if actor.user_id is None:
+        return None
+    found = await Objection.get_or_none(id=objection_id)
+    if found is None or not (policy.is_staff(actor) or found.lodged_by_id == actor.user_id):
+        return None
+    return found
 
 
 async def sheet_scores(sheet_id: int) -> dict[str, Score]:

@@ -21,7 +21,7 @@ from domain import clock
 from domain.access import Role
 from domain.accounts.models import User
 from domain.review import service
-from domain.review.models import Conflict, ReviewPanel, Score, ScoreSheet, SheetStatus
+from domain.review.models import Conflict, ConflictReason, ReviewPanel, Score, ScoreSheet, SheetStatus
 from tests.accounts import make_user
 from tests.api.graphql import bearer, global_id, gql
 from tests.api.test_error_codes import reachable_codes
@@ -405,3 +405,82 @@ async def test_staff_read_a_panels_members_and_entries_for_the_same_statements_a
         None,
         None,
     )
+
+
+async def _sheet_gid(world: ReviewWorld, reviewer: Reviewer) -> str:
+    sheet = await ScoreSheet.get(assignment_id=(await assignment_of(world, reviewer, 0)).id)
+    return global_id("ScoreSheet", sheet.id)
+
+
+SHEET_NODE = """query ($id: ID!) { node(id: $id) { ... on ScoreSheet { status total } } }"""
+
+
+async def test_a_score_sheet_node_follows_the_rule_of_entry_sheets(client: httpx.AsyncClient) -> None:
+    # GIVEN an entry another reviewer has submitted, a reviewer whose own sheet is a draft, and a
+    # third reviewer conflicted with the entry after submitting
+    world = await drawn_world(reviewers=3, entries=1)
+    reader, other, conflicted = world.reviewers
+    await submit(world, other, 0, 7)
+    await submit(world, conflicted, 0, 6)
+    mine = await _sheet_gid(world, conflicted)
+    await service.declare_conflict(
+        actor=conflicted.actor, entry_id=world.entries[0].id, reason=ConflictReason.FAMILY
+    )
+    others_sheet = await _sheet_gid(world, other)
+    own_sheet = await _sheet_gid(world, reader)
+    headers = await _token(reader, "review:funding")
+    # WHEN the reader opens their own draft and the other's submitted sheet as nodes
+    own = await gql(client, SHEET_NODE, headers=headers, id=own_sheet)
+    early = await gql(client, SHEET_NODE, headers=headers, id=others_sheet)
+    # THEN their own draft reads, the other's is null until their own is submitted
+    assert own["data"]["node"] == {"status": "DRAFT", "total": None}
+    assert early["data"] == {"node": None}
+    await submit(world, reader, 0, 9)
+    late = await gql(client, SHEET_NODE, headers=headers, id=others_sheet)
+    assert late["data"]["node"] == {"status": "SUBMITTED", "total": 70.0}
+    # AND the conflicted reviewer reads neither the other's sheet nor their own any more
+    blocked = await _token(conflicted, "review:funding")
+    assert (await gql(client, SHEET_NODE, headers=blocked, id=others_sheet))["data"] == {"node": None}
+    assert (await gql(client, SHEET_NODE, headers=blocked, id=mine))["data"] == {"node": None}
+    # AND staff read any sheet, anonymous none
+    staff = await gql(client, SHEET_NODE, headers=await _staff_token(world), id=own_sheet)
+    assert staff["data"]["node"] == {"status": "SUBMITTED", "total": 90.0}
+    assert (await gql(client, SHEET_NODE, id=own_sheet))["data"] == {"node": None}
+
+
+async def test_an_entry_node_is_for_staff_and_an_objection_node_for_staff_and_its_lodger(
+    client: httpx.AsyncClient,
+) -> None:
+    # GIVEN a drawn panel under publicity with an objection lodged by a resident
+    world = await drawn_world(reviewers=3, entries=1)
+    await ReviewPanel.filter(id=world.panel.id).update(
+        publicity_starts_on=clock.today(), publicity_ends_on=clock.today() + timedelta(days=7)
+    )
+    resident = await bearer(await make_user("resident.lodger", Role.RESIDENT))
+    neighbour = await bearer(await make_user("resident.other", Role.RESIDENT))
+    lodge = """mutation ($i: ObjectionLodgeInput!) { objectionLodge(input: $i) {
+      objection { id } userErrors { code message } } }"""
+    values = {"panelId": global_id("ReviewPanel", world.panel.id), "name": "张明", "mobile": "13800138000"}
+    lodged = await gql(client, lodge, headers=resident, i={**values, "text": "评审结果有失公允，请复核。"})
+    assert lodged["data"]["objectionLodge"]["userErrors"] == [], lodged
+    objection = lodged["data"]["objectionLodge"]["objection"]["id"]
+    entry = global_id("ReviewEntry", world.entries[0].id)
+    staff = await _staff_token(world)
+    reviewer = await _token(world.reviewers[0], "review:funding")
+    entry_node = "query ($id: ID!) { node(id: $id) { ... on ReviewEntry { title applicant { name } } } }"
+    objection_node = "query ($id: ID!) { node(id: $id) { ... on Objection { text mobile } } }"
+    # WHEN each reader opens the entry and the objection as nodes
+    # THEN staff read the entry with its applicant; a reviewer (even one drawn on it) and the
+    # public read null, so a blind panel's applicant cannot leak through node(id:)
+    assert (await gql(client, entry_node, headers=staff, id=entry))["data"]["node"] == {
+        "title": world.entries[0].title,
+        "applicant": {"name": "演示申报机构0"},
+    }
+    assert (await gql(client, entry_node, headers=reviewer, id=entry))["data"] == {"node": None}
+    assert (await gql(client, entry_node, id=entry))["data"] == {"node": None}
+    # AND the lodger reads their objection masked, staff in full, another resident not at all
+    mine = await gql(client, objection_node, headers=resident, id=objection)
+    assert mine["data"]["node"] == {"text": "评审结果有失公允，请复核。", "mobile": "138****8000"}
+    full = await gql(client, objection_node, headers=staff, id=objection)
+    assert full["data"]["node"]["mobile"] == "13800138000"
+    assert (await gql(client, objection_node, headers=neighbour, id=objection))["data"] == {"node": None}

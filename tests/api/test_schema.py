@@ -51,3 +51,26 @@ async def test_the_compiled_path_checks_a_document_once(client: httpx.AsyncClien
     assert "Int" in refused["errors"][0]["message"]
     costly = await gql(client, query, first=10**6)
     assert costly["errors"][0]["extensions"]["code"] == "QUERY_TOO_COSTLY"
+
+
+def test_every_object_with_an_id_is_a_node_that_node_resolves() -> None:
+    """graphql.md: every entity implements Node, and `node(id:)` resolves each of them (with the
+    same visibility as its typed fields): an object type with an `id: ID!` that is not a Node, or a
+    Node without a resolver, would leave an entity unreachable by its own ID."""
+    from graphql import GraphQLNonNull, GraphQLObjectType
+
+    from api.schema import schema
+    from api.schema.node import RESOLVERS
+
+    types = schema._schema.type_map.values()
+    objects = [t for t in types if isinstance(t, GraphQLObjectType) and not t.name.startswith("__")]
+    with_id = {
+        t.name
+        for t in objects
+        if "id" in t.fields
+        and isinstance(t.fields["id"].type, GraphQLNonNull)
+        and str(t.fields["id"].type.of_type) == "ID"
+    }
+    nodes = {t.name for t in objects if any(i.name == "Node" for i in t.interfaces)}
+    assert with_id - nodes == set()
+    assert nodes - set(RESOLVERS) == set()

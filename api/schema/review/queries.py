@@ -14,7 +14,9 @@ from api.schema.limits import max_items
 from api.schema.relay import Connection, build_connection, node_pk, page_request
 from api.schema.review.types import (
     AssignmentRow,
+    ObjectionType,
     ReviewAssignmentType,
+    ReviewEntryType,
     ReviewPanelType,
     ScoreSheetType,
     StageEnum,
@@ -72,6 +74,24 @@ async def load_assignment(info: Info, pk: int) -> ReviewAssignmentType | None:
         applicant_id=None if hidden else entry.applicant_id,
     )
     return ReviewAssignmentType.from_row(row)
+
+
+async def load_entry(info: Info, pk: int) -> ReviewEntryType | None:
+    """An entry, for staff (`queries.entry`), else None."""
+    found = await queries.entry(info.context.actor, pk)
+    return ReviewEntryType.from_model(found) if found else None
+
+
+async def load_sheet(info: Info, pk: int) -> ScoreSheetType | None:
+    """A score sheet for whoever may see it (`queries.sheet_cell`), else None."""
+    cell = await queries.sheet_cell(info.context.actor, pk)
+    return ScoreSheetType.from_cell(cell) if cell else None
+
+
+async def load_objection(info: Info, pk: int) -> ObjectionType | None:
+    """An objection, for staff and the person who lodged it (`queries.objection`), else None."""
+    found = await queries.objection(info.context.actor, pk)
+    return ObjectionType.from_model(info, found) if found else None
 
 
 async def _sees_panel(actor: Actor, panel_id: int) -> bool:

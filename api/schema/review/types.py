@@ -23,6 +23,7 @@ from domain.review.models import (
     ConflictReason,
     Objection,
     ObjectionStatus,
+    PanelEntry,
     PanelStage,
     ReviewPanel,
     Score,
@@ -65,11 +66,16 @@ class PanelMemberType:
 
 
 @strawberry.type(name="ReviewEntry", description="评审项目（工作人员视图）")
-class ReviewEntryType:
-    id: strawberry.ID
+class ReviewEntryType(relay.Node):
+    id: relay.NodeID[int]
     title: str
     withdrawn: bool
     applicant: OrganisationType
+
+    @classmethod
+    def from_model(cls, e: PanelEntry) -> ReviewEntryType:
+        applicant = OrganisationType.from_model(e.applicant)
+        return cls(id=e.id, title=e.title, withdrawn=e.withdrawn, applicant=applicant)
 
 
 @strawberry.type(name="ReviewPanel", description="评审组：评分标准、分值范围、汇总规则与评审方式")
@@ -108,15 +114,7 @@ class ReviewPanelType(relay.Node):
         if not policy.is_staff(info.context.actor):
             return None
         found = await queries.entries(info.context.actor, self.id)
-        return [
-            ReviewEntryType(
-                id=gid("ReviewEntry", e.id),
-                title=e.title,
-                withdrawn=e.withdrawn,
-                applicant=OrganisationType.from_model(e.applicant),
-            )
-            for e in found[:MAX_ENTRIES]
-        ]
+        return [ReviewEntryType.from_model(e) for e in found[:MAX_ENTRIES]]
 
     @classmethod
     def from_model(cls, p: ReviewPanel) -> ReviewPanelType:
@@ -147,8 +145,8 @@ class CriterionScoreType:
 
 
 @strawberry.type(name="ScoreSheet", description="评分表：各评分项的分数与评语、总体评语、状态")
-class ScoreSheetType:
-    id: strawberry.ID
+class ScoreSheetType(relay.Node):
+    id: relay.NodeID[int]
     status: SheetStatusEnum  # type: ignore[valid-type]
     status_label: str
     scores: list[CriterionScoreType] = strawberry.field(metadata=max_items(MAX_CRITERIA))
@@ -161,7 +159,7 @@ class ScoreSheetType:
         complete = {c.key for c in rubric.criteria} <= values.keys()
         submitted = sheet.status is SheetStatus.SUBMITTED and complete
         return cls(
-            id=gid("ScoreSheet", sheet.id),
+            id=sheet.id,
             status=sheet.status,
             status_label=sheet.status.label,
             scores=[CriterionScoreType(key=s.key, score=s.score, comment=s.comment) for s in scores],
@@ -172,7 +170,7 @@ class ScoreSheetType:
     @classmethod
     def from_cell(cls, cell: MatrixCell) -> ScoreSheetType:
         return cls(
-            id=gid("ScoreSheet", cell.sheet_id),
+            id=cell.sheet_id,
             status=cell.status,
             status_label=cell.status.label,
             scores=[
@@ -248,8 +246,8 @@ class ReviewAssignmentType(relay.Node):
 
 
 @strawberry.type(name="Objection", description="公示异议（实名；联系电话仅民政局工作人员可见全文）")
-class ObjectionType:
-    id: strawberry.ID
+class ObjectionType(relay.Node):
+    id: relay.NodeID[int]
     panel_id: strawberry.ID
     entry_id: strawberry.ID | None
     status: ObjectionStatusEnum  # type: ignore[valid-type]
@@ -265,7 +263,7 @@ class ObjectionType:
     def from_model(cls, info: Info, o: Objection) -> ObjectionType:
         staff = policy.is_staff(info.context.actor)
         return cls(
-            id=gid("Objection", o.id),
+            id=o.id,
             panel_id=gid("ReviewPanel", o.panel_id),
             entry_id=gid("ReviewEntry", o.entry_id) if o.entry_id is not None else None,
             status=o.status,
