@@ -298,6 +298,7 @@ def measure_once(
     after, db_after = cpu_ticks(pids), cpu_ticks(sorted(set(db_pids) | set(backends.pids())))
     row["server_cpu_ms_per_req"] = ms_per_request(before, after, row["requests"])
     row["pg_cpu_ms_per_req"] = ms_per_request(db_before, db_after, row["requests"])
+    row["loadavg"] = machine_load()
     return row
 
 
@@ -478,14 +479,16 @@ def markdown(result: dict[str, Any]) -> str:
     )
     lines = [
         "| op | conc | Linzhi / PostGraphile (req/s) | Linzhi / floor | PostGraphile / floor "
-        "| PostGraphile / Linzhi (CPU ms per request, server + PostgreSQL) |",
-        "|---|---|---|---|---|---|",
+        "| PostGraphile / Linzhi (server CPU per request) "
+        "| PostGraphile / Linzhi (CPU per request, server + PostgreSQL) |",
+        "|---|---|---|---|---|---|---|",
     ]
     for op, c in keys:
         cells = [
             _spread(_ratios(runs, op, c, "linzhi", "postgraphile", "rps")),
             _spread(_ratios(runs, op, c, "linzhi", "floor", "rps")),
             _spread(_ratios(runs, op, c, "postgraphile", "floor", "rps")),
+            _spread(_ratios(runs, op, c, "postgraphile", "linzhi", "server_cpu_ms_per_req")),
             _spread(_ratios(runs, op, c, "postgraphile", "linzhi", "cpu")),
         ]
         lines.append(f"| {op} | {c} | " + " | ".join(cells) + " |")
