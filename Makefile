@@ -7,7 +7,7 @@ BIN := .venv/bin
 export LINZHI_HOST ?= 127.0.0.1
 export LINZHI_PORT ?= 8000
 
-.PHONY: run test install install-dev migrate seed lint typecheck pytest audit-deps schema clean bench
+.PHONY: run test install install-dev migrate seed lint typecheck pytest audit-deps schema clean bench bench-peer
 
 # uv itself, pinned, when the machine has none.
 .tools/bin/uv:
@@ -72,3 +72,15 @@ bench: install-dev
 		$(BIN)/python -m bench.generate --scale $$scale --database-url $$url --reset; \
 	fi; \
 	$(BIN)/python -m bench.run --database-url $$url $(BENCH_ARGS)
+
+# PostGraphile 5.1.5 side by side with Linzhi and the floor (issue 16), PostgreSQL only:
+# BENCH_DATABASE_URL (default postgres://postgres@127.0.0.1:5432/linzhi_bench_s, which must exist),
+# BENCH_GENERATE=1 to (re)load it at SCALE, BENCH_ARGS for bench.peer (--rounds, --duration, --ops ...).
+# PostGraphile and Node 22 come from npm: bench.peer runs `npm ci` in bench/peer when node_modules is missing.
+bench-peer: install-dev
+	@command -v wrk >/dev/null || (apt-get update -qq && apt-get install -y -qq wrk)
+	@url=$${BENCH_DATABASE_URL:-postgres://postgres@127.0.0.1:5432/linzhi_bench_s}; \
+	if [ -n "$$BENCH_GENERATE" ]; then \
+		$(BIN)/python -m bench.generate --scale $${SCALE:-S} --database-url $$url --reset; \
+	fi; \
+	$(BIN)/python -m bench.peer --database-url $$url $(BENCH_ARGS)
