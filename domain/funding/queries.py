@@ -16,7 +16,7 @@ from tortoise.expressions import Q
 
 from domain.access import Actor, Role
 from domain.errors import DomainError, NotFound, ValidationErrors
-from domain.funding.applications import ApplicationInput, _checked, applicant_problems, problems_of
+from domain.funding.applications import ApplicationInput, applicant_problems, check_application, problems_of
 from domain.funding.models import (
     HOLDS_POOL,
     LIVE_STATUSES,
@@ -226,7 +226,7 @@ async def application_problems(
     saves only when there are none (the use cases check again as they write)."""
     problems: list[DomainError] = []
     try:
-        await _checked(funding_round, data)
+        await check_application(funding_round, data)
     except ValidationErrors as refused:
         problems.extend(refused.errors)
     if submitting:
