@@ -252,6 +252,26 @@ def sees_in_full(actor: Actor, organisation_id: int) -> bool:
     return is_bureau(actor) or acts_for(actor, organisation_id)
 
 
+def visible_applications_of(actor: Actor, organisation_id: int) -> Q:
+    """An organisation's applications a reader sees: every one, drafts included, for those who
+    see it in full (`sees_in_full`); the published results (`public_result`) for anyone else."""
+    own = Q(organisation_id=organisation_id)
+    return own if sees_in_full(actor, organisation_id) else own & public_result()
+
+
+ORGANISATION_MAX = 50
+
+
+async def organisation_applications(
+    actor: Actor, organisation_id: int, limit: int = ORGANISATION_MAX
+) -> tuple[list[Application], bool]:
+    """The organisation's applications `actor` sees (`visible_applications_of`), newest first,
+    with their round, at most `limit`, and whether there are more: one statement."""
+    query = Application.filter(visible_applications_of(actor, organisation_id)).select_related("round")
+    rows = list(await query.order_by("-id").limit(limit + 1))
+    return rows[:limit], len(rows) > limit
+
+
 def own_organisations(actor: Actor) -> list[int]:
     """The organisations an actor's ORGANISER grants act for."""
     return sorted({g.organisation_id for g in actor.grants if g.role is Role.ORGANISER and g.organisation_id})
