@@ -1,4 +1,5 @@
-"""The state-changing pages of the bureau's venture-funding management (`/funding/manage`), walked
+"""The state-changing pages of the bureau's venture-funding management (`/funding/manage`, its
+working-day calendar included), walked
 with every role and anonymous through a real browser session: only bureau staff may (venture
 funding is run by the bureau, `domain.funding.policy.require_bureau`; the ORGANISER here acts
 for the applicant itself), a refusal changes nothing, and it is the policy (not the CSRF check)
@@ -8,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import date, timedelta
 
 import httpx
 import pytest
@@ -17,6 +18,8 @@ from domain import clock
 from domain.access import Role
 from domain.accounts.service import SYSTEM, grant_role
 from domain.audit.models import AuditEntry
+from domain.calendar import service as calendar
+from domain.calendar.models import CalendarDay, DayKind
 from domain.funding import rounds, tranches
 from domain.funding.models import (
     Application,
@@ -165,6 +168,18 @@ async def _resolve(tree: Tree) -> Target:
     return Target(url, {"decision": "DISMISSED", "answer": "经核实无误。"}, org.id)
 
 
+async def _calendar_set(tree: Tree) -> Target:
+    org = await registered_org(tree, "矩阵日历组织")
+    form = {"day": "2027-02-07", "kind": "WORKDAY", "name": "春节调休"}
+    return Target("/funding/manage/calendar", form, org.id)
+
+
+async def _calendar_remove(tree: Tree) -> Target:
+    org = await registered_org(tree, "矩阵日历组织")
+    await calendar.set_calendar_day(CLERK, date(2027, 2, 11), DayKind.HOLIDAY, "春节")
+    return Target("/funding/manage/calendar/remove", {"day": "2027-02-11"}, org.id)
+
+
 ROUTES: dict[str, Callable[[Tree], Awaitable[Target]]] = {
     "POST /funding/manage": _create,
     "POST /funding/manage/{id}": _update,
@@ -178,6 +193,8 @@ ROUTES: dict[str, Callable[[Tree], Awaitable[Target]]] = {
     "POST /funding/manage/tranches/{id}/pay": _pay,
     "POST /funding/manage/applications/{id}/reclaim": _reclaim,
     "POST /funding/manage/evaluations/{id}/review": _evaluate,
+    "POST /funding/manage/calendar": _calendar_set,
+    "POST /funding/manage/calendar/remove": _calendar_remove,
 }
 
 
@@ -206,6 +223,7 @@ async def _snapshot() -> tuple[object, ...]:
         sorted(await Evaluation.all().values_list("id", "score")),
         sorted(await ReviewPanel.all().values_list("id", "stage")),
         sorted(await Objection.all().values_list("id", "status")),
+        sorted(await CalendarDay.all().values_list("day", "kind", "name")),
         await AuditEntry.exclude(action__in=["auth.sign_in"]).count(),
     )
 

@@ -25,11 +25,13 @@ from domain.input import Errors, refuse_nul
 SATURDAY = 5
 
 
-def _check(day: date, kind: DayKind, name: str) -> None:
+def check_day(day: date | None, kind: DayKind | None, name: str) -> None:
+    """Every rule a day breaks, at once (`ValidationErrors`), nothing written. A form that could
+    not read the date or the kind (None) still hears about the rest."""
     errors = Errors()
-    if not 1 <= len(name) <= NAME_MAX:
+    if not 1 <= len(name.strip()) <= NAME_MAX:
         errors.add(ErrorCode.INVALID_LENGTH, f"名称须为 1–{NAME_MAX} 个字符", "name")
-    if kind is DayKind.WORKDAY and day.weekday() < SATURDAY:
+    if kind is DayKind.WORKDAY and day is not None and day.weekday() < SATURDAY:
         errors.add(CalendarCode.WORKDAY_NOT_WEEKEND, "调休上班日须为周六或周日", "kind")
     errors.raise_any()
 
@@ -40,7 +42,7 @@ async def set_calendar_day(actor: Actor, day: date, kind: DayKind, name: str) ->
     require_edit(actor)
     refuse_nul(name, ["name"])
     name = name.strip()
-    _check(day, kind, name)
+    check_day(day, kind, name)
     try:
         async with in_transaction():
             row = await CalendarDay.select_for_update().get_or_none(day=day)

@@ -9,7 +9,8 @@ its request (never more than the request or the cap). The first one whose reques
 in what is left, and every one ranked after it, is WAITLISTED: no partial grant (a project
 budgeted for its request cannot run on part of it) and no leap-frogging (a cheaper project ranked
 lower is not funded over a better one). What is left stays in the pool, and staff may later award a
-waitlisted application (`award`) when money is freed, e.g. by a withdrawal.
+waitlisted application (`award`) when money is freed, e.g. by a withdrawal; during the results'
+publicity (公示) that award restarts the publicity period, the project publicised with the rest.
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ from dataclasses import dataclass
 
 from tortoise.transactions import in_transaction
 
+from domain import clock
 from domain.access import Actor
 from domain.audit import service as audit
 from domain.errors import DomainError, ErrorCode
@@ -27,6 +29,7 @@ from domain.funding.errors import FundingCode
 from domain.funding.models import HOLDS_POOL, Application, AppStatus, FundingRound, RoundStage
 from domain.funding.money import yuan
 from domain.funding.rounds import locked_round
+from domain.review import objections
 
 AWARDABLE = (AppStatus.REVIEWED, AppStatus.WAITLISTED)
 MAX_RANKING = 500
@@ -78,7 +81,9 @@ async def _award_locked(
 
 async def award(*, actor: Actor, application_id: int, amount_fen: int, reason: str) -> Application:
     """Award one reviewed or waitlisted application `amount_fen` (<= its request, the cap and what
-    is left of the pool): RECOMMENDED."""
+    is left of the pool): RECOMMENDED. While the round's results are publicised, the award
+    changes them: the project goes on the publicity (PUBLICIZING) and the period starts again
+    from today (`_republicise`), so it is approved only after a full period like the others."""
     policy.require_bureau(actor)
     if not reason.strip():
         raise DomainError(ErrorCode.REASON_REQUIRED, "请填写理由", ["reason"])
@@ -90,7 +95,22 @@ async def award(*, actor: Actor, application_id: int, amount_fen: int, reason: s
         _require_awarding(funding_round, *LATE_AWARD_STAGES)
         application = await timeline.locked_application(application_id)
         await _award_locked(actor, funding_round, application, amount_fen, reason.strip())
+        if funding_round.stage is RoundStage.RESULTS_PUBLICIZED:
+            await _republicise(actor, funding_round, application)
     return application
+
+
+async def _republicise(actor: Actor, funding_round: FundingRound, application: Application) -> None:
+    panel = await objections.restart_publicity(
+        actor=actor,
+        panel_id=funding_round.panel_id,
+        today=clock.today(),
+        working_days=funding_round.publicity_days,
+        reason=f"递补资助“{application.project_name}”",
+    )
+    assert panel.publicity_ends_on is not None  # just set
+    reason = f"递补项目进入公示，公示期重新计算，至 {panel.publicity_ends_on.isoformat()}"
+    await timeline.move(actor, application, AppStatus.PUBLICIZING, reason)
 
 
 def _require_awarding(funding_round: FundingRound, *also: RoundStage) -> None:

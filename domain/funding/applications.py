@@ -137,7 +137,10 @@ def _values(data: ApplicationInput, total: int) -> dict[str, Any]:
     }
 
 
-async def _checked(funding_round: FundingRound, data: ApplicationInput) -> dict[str, Any]:
+async def check_application(funding_round: FundingRound, data: ApplicationInput) -> dict[str, Any]:
+    """Every rule `data` breaks as a saved application of `funding_round` (text lengths, money,
+    cells served, needs answered), all at once (`ValidationErrors`), nothing written; else the
+    row's values. The use cases call it as they write, a form before it saves."""
     errors = Errors()
     _check_text(data, errors)
     total = check_money(funding_round, data, errors)
@@ -177,7 +180,7 @@ async def create_application(
     async with in_transaction():
         funding_round = await locked_round(round_id)
         _require_stage(funding_round, RoundStage.OPEN)
-        values = await _checked(funding_round, data)
+        values = await check_application(funding_round, data)
         application = await Application.create(
             round_id=round_id, **values, created_by_user_id=actor.user_id, is_demo=is_demo
         )
@@ -198,7 +201,7 @@ async def update_application(*, actor: Actor, application_id: int, data: Applica
                 ErrorCode.INVALID_TRANSITION, f"{application.status.label}的申报不能修改", ["status"]
             )
         funding_round = await FundingRound.get(id=application.round_id)
-        application.update_from_dict(await _checked(funding_round, data))
+        application.update_from_dict(await check_application(funding_round, data))
         await application.save()
         await _write_lines(application.id, data.budget_lines)
         await audit.record(actor, "funding.application_save", "Application", application.id)

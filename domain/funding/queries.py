@@ -16,7 +16,7 @@ from tortoise.expressions import Q
 
 from domain.access import Actor, Role
 from domain.errors import DomainError, NotFound, ValidationErrors
-from domain.funding.applications import ApplicationInput, _checked, applicant_problems, problems_of
+from domain.funding.applications import ApplicationInput, applicant_problems, check_application, problems_of
 from domain.funding.models import (
     HOLDS_POOL,
     LIVE_STATUSES,
@@ -226,7 +226,7 @@ async def application_problems(
     saves only when there are none (the use cases check again as they write)."""
     problems: list[DomainError] = []
     try:
-        await _checked(funding_round, data)
+        await check_application(funding_round, data)
     except ValidationErrors as refused:
         problems.extend(refused.errors)
     if submitting:
@@ -250,6 +250,26 @@ def sees_in_full(actor: Actor, organisation_id: int) -> bool:
     """Who sees an application in full (its plan, budget, money flow, evaluations, the reasons
     and actors of its timeline): bureau staff and the organisation's own organisers."""
     return is_bureau(actor) or acts_for(actor, organisation_id)
+
+
+def visible_applications_of(actor: Actor, organisation_id: int) -> Q:
+    """An organisation's applications a reader sees: every one, drafts included, for those who
+    see it in full (`sees_in_full`); the published results (`public_result`) for anyone else."""
+    own = Q(organisation_id=organisation_id)
+    return own if sees_in_full(actor, organisation_id) else own & public_result()
+
+
+ORGANISATION_MAX = 50
+
+
+async def organisation_applications(
+    actor: Actor, organisation_id: int, limit: int = ORGANISATION_MAX
+) -> tuple[list[Application], bool]:
+    """The organisation's applications `actor` sees (`visible_applications_of`), newest first,
+    with their round, at most `limit`, and whether there are more: one statement."""
+    query = Application.filter(visible_applications_of(actor, organisation_id)).select_related("round")
+    rows = list(await query.order_by("-id").limit(limit + 1))
+    return rows[:limit], len(rows) > limit
 
 
 def own_organisations(actor: Actor) -> list[int]:

@@ -25,6 +25,7 @@ labels.register(
         "review.submit_sheet": "提交评分表",
         "review.reopen_sheet": "退回评分表",
         "review.start_publicity": "公示评审结果",
+        "review.restart_publicity": "公示结果变更，重新公示",
         "review.lodge_objection": "提出公示异议",
         "review.resolve_objection": "答复公示异议",
         "review.export_scores": "导出评分汇总",
@@ -42,6 +43,7 @@ labels.register(
         "entry_id": "评审项目",
         "reviewer_id": "评审专家",
         "period": "公示期",
+        "previous_period": "原公示期",
         "result": "处理结果",
     },
 )

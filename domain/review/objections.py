@@ -1,13 +1,14 @@
 """The results' publicity (公示) and the objections lodged during it, for any panel.
 
 - Publicity starts once the panel's review is closed: it runs for the owner's number of working
-  days by the bureau's calendar (`publicity.publicity_end`), from the first working day on or
+  days by the bureau's calendar (`publicity.publicity_period`), from the first working day on or
   after the day it starts.
 - Anyone signed in may object in writing during the period, under their real name with a
   contact number, about one entry or the whole result. Staff answer each objection in writing,
   upholding or dismissing it.
 - The results become final (`require_final`) only after the last day of the period, and only
   when no objection is still open. The owning domain asks before it awards or signs anything.
+- A result added during the period (`restart_publicity`) starts the period again from that day.
 """
 
 from __future__ import annotations
@@ -24,7 +25,7 @@ from domain.people.validation import normalise_mobile, normalise_person_name
 from domain.review import policy
 from domain.review.errors import ReviewCode
 from domain.review.models import Objection, ObjectionStatus, PanelEntry, PanelStage, ReviewPanel
-from domain.review.publicity import publicity_end
+from domain.review.publicity import publicity_period
 
 MIN_OBJECTION = 10
 MAX_TEXT = 2000
@@ -50,11 +51,41 @@ async def start_publicity(*, actor: Actor, panel_id: int, today: date, working_d
             raise DomainError(ErrorCode.WRONG_STAGE, "评审结束后才能公示结果", ["panelId"])
         if panel.publicity_starts_on is not None:
             raise DomainError(ErrorCode.INVALID_TRANSITION, "结果已经公示", ["panelId"])
-        panel.publicity_starts_on = await publicity_end(today, 1)
-        panel.publicity_ends_on = await publicity_end(today, working_days)
+        period = await publicity_period(today, working_days)
+        panel.publicity_starts_on, panel.publicity_ends_on = period.first, period.last
         await panel.save(update_fields=["publicity_starts_on", "publicity_ends_on", "updated_at"])
-        period = f"{panel.publicity_starts_on.isoformat()} 至 {panel.publicity_ends_on.isoformat()}"
-        await audit.record(actor, "review.start_publicity", "ReviewPanel", panel.id, period=period)
+        shown = f"{period.first.isoformat()} 至 {period.last.isoformat()}"
+        await audit.record(actor, "review.start_publicity", "ReviewPanel", panel.id, period=shown)
+    return panel
+
+
+async def restart_publicity(
+    *, actor: Actor, panel_id: int, today: date, working_days: int, reason: str
+) -> ReviewPanel:
+    """The publicised results changed (the owner added a result during the period): the period
+    starts again from `today` for `working_days` working days, so the change is publicised as
+    long as the rest was. Objections already lodged stay; an open one still holds the results.
+    Joins the caller's transaction."""
+    policy.require_staff(actor)
+    panel = await ReviewPanel.select_for_update().get_or_none(id=panel_id)
+    if panel is None:
+        raise NotFound("评审组不存在", ["panelId"])
+    if panel.publicity_starts_on is None or panel.publicity_ends_on is None:
+        raise DomainError(ErrorCode.WRONG_STAGE, "结果尚未公示", ["panelId"])
+    before = f"{panel.publicity_starts_on.isoformat()} 至 {panel.publicity_ends_on.isoformat()}"
+    period = await publicity_period(today, working_days)
+    panel.publicity_starts_on, panel.publicity_ends_on = period.first, period.last
+    await panel.save(update_fields=["publicity_starts_on", "publicity_ends_on", "updated_at"])
+    shown = f"{period.first.isoformat()} 至 {period.last.isoformat()}"
+    await audit.record(
+        actor,
+        "review.restart_publicity",
+        "ReviewPanel",
+        panel.id,
+        previous_period=before,
+        period=shown,
+        reason=reason,
+    )
     return panel
 
 

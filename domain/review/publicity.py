@@ -7,12 +7,14 @@ n-th working day. Example: a 5-working-day period published on Thursday 1 Octobe
 1–7 October off, Saturday 10 October worked) runs on 8, 9, 10, 12 and 13 October and ends on
 Tuesday 13 October.
 
-`add_working_days` and `is_working_day` are pure; `publicity_end` reads the calendar table.
+`add_working_days` and `is_working_day` are pure; `publicity_period` and `publicity_end` read the
+calendar table.
 """
 
 from __future__ import annotations
 
 from collections.abc import Collection
+from dataclasses import dataclass
 from datetime import date, timedelta
 
 from domain.calendar import queries
@@ -54,10 +56,19 @@ def _window(n: int) -> timedelta:
     return timedelta(days=weeks * 7 + 2 + SLACK_DAYS)
 
 
-async def publicity_end(start: date, n: int) -> date:
-    """The last day of an n-working-day publicity period starting on `start`, by the bureau's
-    calendar. One bounded statement (the table's rows from `start` to `start` + `_window(n)`);
-    another only in the unlikely case the period runs beyond that window."""
+@dataclass(frozen=True)
+class Period:
+    """A publicity period: its first and its last working day, both included."""
+
+    first: date
+    last: date
+    working_days: int
+
+
+async def publicity_period(start: date, n: int) -> Period:
+    """The n-working-day publicity period published on `start`, by the bureau's calendar. One
+    bounded statement (the table's rows from `start` to `start` + `_window(n)`); another only in
+    the unlikely case the period runs beyond that window."""
     if not 1 <= n <= MAX_PUBLICITY_DAYS:
         raise ValueError(f"a publicity period lasts 1–{MAX_PUBLICITY_DAYS} working days")
     last = start + _window(n)
@@ -65,5 +76,10 @@ async def publicity_end(start: date, n: int) -> date:
         holidays, workdays = await queries.exceptions_between(start, last)
         end = add_working_days(start, n, holidays, workdays)
         if end <= last:
-            return end
+            return Period(add_working_days(start, 1, holidays, workdays), end, n)
         last += _window(n)
+
+
+async def publicity_end(start: date, n: int) -> date:
+    """The last day of an n-working-day publicity period starting on `start` (`publicity_period`)."""
+    return (await publicity_period(start, n)).last

@@ -275,10 +275,13 @@ async def worker_choices(
     employer_id: int | None,
     supervisor_id: int | None = None,
     limit: int = MAX_CHOICES,
+    *,
+    by_certificate: bool = False,
 ) -> tuple[list[SocialWorker], list[SocialWorker]]:
     """The workers already chosen, and up to `limit` others to choose from (never the supervisor):
-    those whose name holds `search` or whose certificate number starts with it, else (no search)
-    the employer's. With person and employer: at most two statements."""
+    those whose name holds `search` or, `by_certificate` (a reader who sees the numbers,
+    `policy.sees_certificates`), whose certificate number starts with it, else (no search) the
+    employer's. With person and employer: at most two statements."""
     wanted = sorted(set(chosen))
     picked = (
         list(await SocialWorker.filter(id__in=wanted).select_related("person", "employer").order_by("id"))
@@ -287,7 +290,9 @@ async def worker_choices(
     )
     text = search.strip()[:50]
     if text:
-        where = Q(person__name__contains=text) | Q(certificate_number__startswith=text.upper())
+        where = Q(person__name__contains=text)
+        if by_certificate:
+            where |= Q(certificate_number__startswith=text.upper())
     elif employer_id is not None:
         where = Q(employer_id=employer_id)
     else:

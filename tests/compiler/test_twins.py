@@ -76,6 +76,7 @@ Q_ONLY = {
     funding_queries.public_result,
     funding_queries.public_need,
     funding_queries.visible_rounds,
+    funding_queries.visible_applications_of,
     review_queries.visible_entries_filter,
 }
 

@@ -6,14 +6,22 @@ Both databases."""
 
 from __future__ import annotations
 
+from datetime import date, timedelta
+
 import pytest
 from tortoise import connections
 
+from domain import clock
+from domain.audit.models import AuditEntry
 from domain.errors import DomainError, ErrorCode
 from domain.funding import allocation, applications, needs, queries, rounds
 from domain.funding.errors import FundingCode
-from domain.funding.models import Application, AppStatus, RoundStage
+from domain.funding.models import Application, AppStatus, FundingRound, RoundStage
 from domain.pagination import PageRequest
+from domain.review import objections
+from domain.review.errors import ReviewCode
+from domain.review.models import ReviewPanel
+from tests.accounts import actor_of, make_user
 from tests.conftest import SqlLog
 from tests.factories import build_tree
 from tests.factories_funding import (
@@ -117,6 +125,75 @@ async def test_a_withdrawn_award_frees_its_money() -> None:
     # ... but the waitlisted project moves up into the freed money
     await allocation.award(actor=CLERK, application_id=second.id, amount_fen=50_000_00, reason="递补")
     assert await allocation.held_fen(round_id) == 50_000_00
+
+
+def _working_day(start: date, n: int) -> date:
+    """The n-th weekday on or after `start` (the test database holds no holidays)."""
+    weekdays = (start + timedelta(days=i) for i in range(3 * n + 7))
+    return [day for day in weekdays if day.weekday() < 5][n - 1]
+
+
+async def test_a_late_award_during_the_publicity_restarts_it() -> None:
+    # GIVEN a round publicised for five working days, running since last week, with one funded
+    # project, one waitlisted and an objection lodged
+    round_id, (first, second) = await _reviewed(2, [50_000_00, 50_000_00], pool_fen=50_000_00)
+    await allocation.allocate(actor=CLERK, round_id=round_id, ranking=[first.id, second.id])
+    await rounds.move_round(actor=CLERK, round_id=round_id, to=RoundStage.RESULTS_PUBLICIZED)
+    funding_round = await FundingRound.get(id=round_id)
+    today = clock.today()
+    await ReviewPanel.filter(id=funding_round.panel_id).update(
+        publicity_starts_on=today - timedelta(days=6), publicity_ends_on=today + timedelta(days=1)
+    )
+    resident = await actor_of(await make_user("resident.objector"))
+    objection = await objections.lodge_objection(
+        actor=resident,
+        panel_id=funding_round.panel_id,
+        entry_id=None,
+        name="王建华",
+        mobile="13912345678",
+        text="请公开评审专家的打分情况。",
+        today=today,
+    )
+    # WHEN staff change the publicised project's award THEN it is refused, nothing changes
+    with pytest.raises(DomainError) as caught:
+        await allocation.award(actor=CLERK, application_id=first.id, amount_fen=40_000_00, reason="调整")
+    assert (caught.value.code, caught.value.message) == (
+        ErrorCode.INVALID_TRANSITION,
+        "公示中的申报不能核定资助",
+    )
+    panel = await ReviewPanel.get(id=funding_round.panel_id)
+    assert panel.publicity_ends_on == today + timedelta(days=1)
+    # WHEN the funded project is withdrawn and the waitlisted one awarded the freed money
+    await applications.withdraw(
+        actor=organiser(await first.organisation), application_id=first.id, reason="无法实施"
+    )
+    awarded = await allocation.award(
+        actor=CLERK, application_id=second.id, amount_fen=50_000_00, reason="递补"
+    )
+    # THEN it is publicised too and the period starts again today for five working days
+    assert awarded.status is AppStatus.PUBLICIZING
+    panel = await ReviewPanel.get(id=funding_round.panel_id)
+    assert (panel.publicity_starts_on, panel.publicity_ends_on) == (
+        _working_day(today, 1),
+        _working_day(today, 5),
+    )
+    assert second.id in [a.id for a in (await queries.results(round_id, PageRequest(first=10))).items]
+    entry = await AuditEntry.filter(action="review.restart_publicity").get()
+    assert entry.summary["previous_period"].startswith((today - timedelta(days=6)).isoformat())
+    assert entry.summary["reason"] == "递补资助“项目1”"
+    # AND the round cannot be awarded before the new period is over, nor with the objection open
+    with pytest.raises(DomainError) as caught:
+        await rounds.move_round(actor=CLERK, round_id=round_id, to=RoundStage.AWARDED)
+    assert caught.value.code is ReviewCode.PUBLICITY_NOT_OVER
+    await ReviewPanel.filter(id=panel.id).update(publicity_ends_on=today - timedelta(days=1))
+    with pytest.raises(DomainError) as caught:
+        await rounds.move_round(actor=CLERK, round_id=round_id, to=RoundStage.AWARDED)
+    assert caught.value.code is ReviewCode.OPEN_OBJECTIONS
+    await objections.resolve_objection(
+        actor=CLERK, objection_id=objection.id, upheld=False, answer="评审打分按规定不公开。"
+    )
+    await rounds.move_round(actor=CLERK, round_id=round_id, to=RoundStage.AWARDED)
+    assert (await Application.get(id=second.id)).status is AppStatus.APPROVED
 
 
 async def test_allocation_refuses_a_ranking_with_an_application_not_reviewed() -> None:

@@ -27,6 +27,7 @@ from domain.review.models import (
     ReviewPanel,
     ScoreSheet,
     SheetStatus,
+    Stage,
 )
 from domain.review.rubric import FUNDING_RUBRIC, Criterion, Rubric
 from domain.review.rules import AggregationRule
@@ -264,3 +265,76 @@ async def test_objections_are_taken_only_during_the_publicity_period() -> None:
         await objections.lodge_objection(**lodge, today=TODAY)  # type: ignore[arg-type]
     assert caught.value.code is ErrorCode.WRONG_STAGE
     assert not await objections.open_objections(funding_round.panel_id)
+
+
+async def _score_stage(reviewer: Reviewer, entry_id: int, stage: Stage, score: int) -> None:
+    assignment = await Assignment.get(entry_id=entry_id, reviewer_id=reviewer.id, stage=stage, live=True)
+    sheet = await review_service.save_scores(
+        actor=reviewer.actor,
+        assignment_id=assignment.id,
+        scores=full_sheet(FUNDING_RUBRIC, score),
+        overall_comment="路演表现" if stage is Stage.ROADSHOW else "书面材料",
+    )
+    await review_service.submit_sheet(actor=reviewer.actor, sheet_id=sheet.id)
+
+
+async def test_a_round_with_a_roadshow_is_ranked_by_the_roadshow_scores() -> None:
+    # GIVEN a round with a roadshow (答辩), three reviewers (the median), a pool for one project
+    tree = await build_tree(grids=1, micro_grids_per_grid=0)
+    org = await registered_org(tree)
+    funding_round = await open_round(
+        roadshow=True,
+        reviewers_per_entry=3,
+        max_applications_per_org=2,
+        pool_fen=40_000_00,
+        cap_fen=40_000_00,
+    )
+    made = [
+        await submitted(tree, funding_round, org, project_name=name, grant=40_000_00, matching=40_000_00)
+        for name in ("甲项目", "乙项目")
+    ]
+    reviewers = await _panel_of_three(funding_round)
+    await to_review(funding_round, made)
+    entries = {e.subject_id: e.id for e in await PanelEntry.filter(panel_id=funding_round.panel_id)}
+    # WHEN the written review puts 甲 first (90 against 70) and staff end it
+    await review_service.draw_reviewers(actor=CLERK, panel_id=funding_round.panel_id, seed=3)
+    for reviewer in reviewers:
+        await _score_stage(reviewer, entries[made[0].id], Stage.WRITTEN, 9)
+        await _score_stage(reviewer, entries[made[1].id], Stage.WRITTEN, 7)
+    panel = await funding_review.finish_review(actor=CLERK, round_id=funding_round.id)
+    # THEN the panel is at the roadshow, the applications still in review, written scoring over
+    assert panel.stage is PanelStage.ROADSHOW
+    assert {(await Application.get(id=a.id)).status for a in made} == {AppStatus.IN_REVIEW}
+    with pytest.raises(DomainError) as caught:
+        await _score_stage(reviewers[0], entries[made[0].id], Stage.WRITTEN, 5)
+    assert caught.value.code is ErrorCode.WRONG_STAGE
+    # WHEN the panel scores the roadshow the other way round (乙 85, 甲 60) and staff end it
+    await review_service.draw_reviewers(
+        actor=CLERK, panel_id=funding_round.panel_id, seed=4, stage=Stage.ROADSHOW
+    )
+    for reviewer, (first, second) in zip(reviewers, ((6, 8), (6, 9), (5, 8)), strict=True):
+        await _score_stage(reviewer, entries[made[0].id], Stage.ROADSHOW, first)
+        await _score_stage(reviewer, entries[made[1].id], Stage.ROADSHOW, second)
+    assert (
+        await funding_review.finish_review(actor=CLERK, round_id=funding_round.id)
+    ).stage is PanelStage.CLOSED
+    # THEN both are reviewed, ranked by the roadshow's medians (乙 80, 甲 60), not the written
+    assert {(await Application.get(id=a.id)).status for a in made} == {AppStatus.REVIEWED}
+    results = await funding_review.results(await FundingRound.get(id=funding_round.id))
+    medians = {results.application_of[e.entry_id]: e.aggregate for e in results.result.entries}
+    assert medians == {made[0].id: 60.0, made[1].id: 80.0}
+    ranking = await funding_review.ranking(await FundingRound.get(id=funding_round.id))
+    assert ranking == [made[1].id, made[0].id]
+    # AND the pool funds 乙, 甲 waitlisted; publicity and the award follow as without a roadshow
+    outcome = await allocation.allocate(actor=CLERK, round_id=funding_round.id, ranking=ranking)
+    assert (outcome.recommended, outcome.waitlisted) == ([made[1].id], [made[0].id])
+    await publicity_over(funding_round)
+    await rounds.move_round(actor=CLERK, round_id=funding_round.id, to=RoundStage.AWARDED)
+    assert [(await Application.get(id=a.id)).status for a in made] == [
+        AppStatus.WAITLISTED,
+        AppStatus.APPROVED,
+    ]
+    # AND a third finish is refused: the review is over
+    with pytest.raises(DomainError) as caught:
+        await funding_review.finish_review(actor=CLERK, round_id=funding_round.id)
+    assert caught.value.code is ErrorCode.WRONG_STAGE

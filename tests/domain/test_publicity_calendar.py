@@ -15,7 +15,7 @@ from domain.calendar import queries, service
 from domain.calendar.errors import CalendarCode
 from domain.calendar.models import CalendarDay, DayKind
 from domain.errors import ErrorCode, NotFound, PermissionDenied, Unauthenticated, ValidationErrors
-from domain.review.publicity import add_working_days, is_working_day, publicity_end
+from domain.review.publicity import Period, add_working_days, is_working_day, publicity_end, publicity_period
 from seeds.calendar import calendar_2026, load_calendar_seeds
 from tests.accounts import actor_of, make_user
 from tests.conftest import SqlLog
@@ -96,6 +96,20 @@ async def test_publicity_end_reads_the_calendar_in_one_statement(sql_log: SqlLog
     assert sql_log.count == 1
     # AND across 元旦 from Wednesday 31 December 2025: 31, 4 January (Sunday, worked), 5, 6, 7
     assert await publicity_end(date(2025, 12, 31), 5) == date(2026, 1, 7)
+
+
+@pytest.mark.usefixtures("db")
+async def test_a_period_published_on_a_holiday_starts_on_the_next_working_day(sql_log: SqlLog) -> None:
+    # GIVEN the 2026 calendar
+    await load_calendar_seeds()
+    # WHEN a 5-working-day 公示 is published on 国庆节
+    sql_log.reset()
+    period = await publicity_period(date(2026, 10, 1), 5)
+    # THEN it runs from Thursday 8 to Tuesday 13 October, both found in one statement
+    assert period == Period(date(2026, 10, 8), date(2026, 10, 13), 5)
+    assert sql_log.count == 1
+    # AND published on a working day, it starts that day
+    assert (await publicity_period(date(2026, 10, 12), 1)).first == date(2026, 10, 12)
 
 
 @pytest.mark.usefixtures("db")

@@ -14,6 +14,7 @@ from domain.organisations.models import LegalForm, OrgField
 from domain.organisations.service import OrganisationInput
 from domain.pagination import PageRequest
 from domain.people.models import Person
+from domain.socialwork import policy as sw_policy
 from domain.socialwork import queries, service
 from domain.socialwork.models import (
     CertificateLevel,
@@ -208,3 +209,43 @@ async def test_agency_reads_and_a_supervisors_caseload(sql_log: SqlLog) -> None:
     admin = Actor(user_id=79, grants=(Grant(Role.ADMIN),))  # runs accounts, not casework
     assert not queries.can_view_supervision(admin, supervisor)
     assert queries.can_view_supervision(Actor(user_id=80, grants=(Grant(Role.GRID_STAFF),)), supervisor)
+
+
+async def test_a_certificate_number_shows_to_staff_and_the_worker_only() -> None:
+    tree = await build_tree()
+    agency = await _agency(tree)
+    worker = await _worker(1, agency)
+    colleague = await _worker(2, agency, SupervisorLevel.SUPERVISOR)
+    cell = tree.community.id
+    readers = {
+        "anonymous": Actor(),
+        "resident": Actor(user_id=1, person_id=None, grants=(Grant(Role.RESIDENT),)),
+        "supervisor": Actor(user_id=2, person_id=colleague.person_id, grants=(Grant(Role.ORGANISER),)),
+        "the worker": Actor(user_id=3, person_id=worker.person_id, grants=(Grant(Role.ORGANISER),)),
+        "grid staff": Actor(user_id=4, grants=(Grant(Role.GRID_STAFF, cell),)),
+        "bureau": Actor(user_id=5, grants=(Grant(Role.BUREAU_STAFF),)),
+    }
+    shown = {who: sw_policy.certificate_number(actor, worker) for who, actor in readers.items()}
+    assert shown == {
+        "anonymous": None,
+        "resident": None,
+        "supervisor": None,
+        "the worker": "ZJ202000001",
+        "grid staff": "ZJ202000001",
+        "bureau": "ZJ202000001",
+    }
+    # AND only those who see every number may find workers by one
+    assert [who for who, actor in readers.items() if sw_policy.sees_certificates(actor)] == [
+        "grid staff",
+        "bureau",
+    ]
+
+
+async def test_the_supervisee_search_matches_numbers_only_when_asked() -> None:
+    tree = await build_tree()
+    agency = await _agency(tree)
+    worker = await _worker(1, agency)
+    _, by_name = await queries.worker_choices([], "演示社工1", None)
+    _, hidden = await queries.worker_choices([], "ZJ2020", None)
+    _, by_number = await queries.worker_choices([], "zj2020", None, by_certificate=True)
+    assert ([w.id for w in by_name], hidden, [w.id for w in by_number]) == ([worker.id], [], [worker.id])

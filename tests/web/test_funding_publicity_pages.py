@@ -2,7 +2,7 @@
 and its publicity (公示): while it runs, the round's public page shows the period and a signed-in
 person's objection form (every error at once beside its input; refused outside the period); the
 staff's 公示与异议 page lists each objection with the full contact and answers it; AWARDED is
-refused while an objection is open. Both databases."""
+refused while an objection is open; a late award during the period restarts it. Both databases."""
 
 from __future__ import annotations
 
@@ -236,3 +236,26 @@ async def test_the_publicity_page_is_for_staff_and_reads_in_a_fixed_number_of_st
         assert response.status_code == 200
         counts.append(sql_log.count)
     assert counts == [PUBLICITY_STATEMENTS, PUBLICITY_STATEMENTS]
+
+
+async def test_a_late_award_on_the_allocation_page_restarts_the_publicity(client: httpx.AsyncClient) -> None:
+    # GIVEN results publicised since yesterday, with money left and a waitlisted project
+    funding_round, _ = await _running(days_left=5)
+    waitlisted = await Application.get(round_id=funding_round.id, status=AppStatus.WAITLISTED)
+    browser = await staff(client)
+    url = f"/funding/manage/{funding_round.id}/allocation"
+    await browser.open(url)
+    # WHEN staff award it the money left
+    response = await browser.submit(
+        f"/funding/manage/applications/{waitlisted.id}/award", {"amount": "20,000.00", "reason": "递补"}
+    )
+    # THEN they are told the publicity starts again, and the 公示 page shows the new period
+    assert response.headers["location"] == f"{url}?done=republicised"
+    _, doc = await browser.open(response.headers["location"])
+    assert "公示期从今天起重新计算" in doc.find(class_="alert--success").text
+    panel = await ReviewPanel.get(id=funding_round.panel_id)
+    assert panel.publicity_starts_on is not None
+    assert panel.publicity_starts_on >= clock.today()
+    _, doc = await browser.open(f"/funding/manage/{funding_round.id}/publicity")
+    assert doc.find(id="publicity-period").text.startswith(panel.publicity_starts_on.isoformat())
+    assert (await Application.get(id=waitlisted.id)).status is AppStatus.PUBLICIZING

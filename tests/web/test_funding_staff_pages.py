@@ -11,7 +11,6 @@ import pytest
 
 from domain.access import Role
 from domain.audit.models import AuditEntry
-from domain.funding import review as funding_review
 from domain.funding import rounds
 from domain.funding.models import (
     Application,
@@ -25,6 +24,16 @@ from domain.funding.models import (
     TrancheStatus,
 )
 from domain.organisations.models import Organisation
+from domain.review.models import (
+    Assignment,
+    AssignMethod,
+    PanelEntry,
+    ReviewPanel,
+    Score,
+    ScoreSheet,
+    SheetStatus,
+    Stage,
+)
 from tests.conftest import SqlLog
 from tests.factories import build_tree
 from tests.factories_funding import CLERK, TODAY, reviewed_rows, round_input
@@ -284,20 +293,36 @@ async def test_allocation_funds_in_order_within_the_pool_and_shows_what_is_left(
     assert (await Application.get(id=third.id)).award_fen == 20_000_00
 
 
+async def scored(funding_round: FundingRound, totals: dict[int, int]) -> None:
+    """One submitted written sheet per application (by the clerk), every criterion scored
+    `totals[application id]` (a weighted total of ten times it), written straight into the
+    panel's tables: the panel is closed, and scoring through the review module is tested in
+    tests/domain/test_funding_review.py."""
+    panel = await ReviewPanel.get(id=funding_round.panel_id)
+    for entry in await PanelEntry.filter(panel_id=panel.id, subject_id__in=list(totals)):
+        assignment = await Assignment.create(
+            panel_id=panel.id,
+            entry_id=entry.id,
+            reviewer_id=CLERK.user_id,
+            stage=Stage.WRITTEN,
+            method=AssignMethod.ASSIGNED,
+        )
+        sheet = await ScoreSheet.create(assignment_id=assignment.id, status=SheetStatus.SUBMITTED)
+        await Score.bulk_create(
+            [
+                Score(sheet_id=sheet.id, key=c.key, score=totals[entry.subject_id])
+                for c in panel.parsed_rubric.criteria
+            ]
+        )
+
+
 async def test_once_the_review_ranking_exists_the_page_and_the_allocation_follow_it(
-    client: httpx.AsyncClient, monkeypatch: pytest.MonkeyPatch
+    client: httpx.AsyncClient,
 ) -> None:
     world = await reviewed_round()
     best_first = [world.ranked[2].id, world.ranked[1].id, world.ranked[0].id]
-
-    async def ranking(funding_round: FundingRound) -> list[int]:
-        assert funding_round.id == world.round.id
-        return best_first
-
-    # GIVEN the review's ranking (its scores stood in for: the ranking itself is tested against
-    # hand-computed scores in tests/domain/test_funding_review.py) puts the 30,000 元 project
-    # first and the first 40,000 元 one last
-    monkeypatch.setattr(funding_review, "ranking", ranking)
+    # GIVEN the review's scores put the 30,000 元 project first and the first 40,000 元 one last
+    await scored(world.round, {best_first[0]: 9, best_first[1]: 8, best_first[2]: 7})
     browser = await staff(client)
     url = f"/funding/manage/{world.round.id}/allocation"
     _, doc = await browser.open(url)
@@ -311,6 +336,8 @@ async def test_once_the_review_ranking_exists_the_page_and_the_allocation_follow
     assert statuses == [AppStatus.RECOMMENDED, AppStatus.RECOMMENDED, AppStatus.WAITLISTED]
     _, doc = await browser.open(url)
     assert doc.find(id="pool-left").text == "30,000.00 元"
+    # AND the page keeps the review's order, the funded projects where they were ranked
+    assert [h.text for h in doc.find(class_="fund-ranking").find_all("h2")] == ["项目3", "项目2", "项目1"]
 
 
 # --- tranches, reclaims, evaluations ------------------------------------------------------------
@@ -444,7 +471,7 @@ async def test_each_page_reads_in_a_fixed_number_of_statements(
         "/funding/manage/new": 3,  # the rounds (for the next edition)
         f"/funding/manage/{first.round.id}/edit": 3,  # the round
         f"/funding/manage/{first.round.id}/eligibility": 7,  # round, applications, eligibility (2), live ones
-        f"/funding/manage/{first.round.id}/allocation": 9,  # round, applications, money held, ranking (4)
+        f"/funding/manage/{first.round.id}/allocation": 8,  # round, applications, money held, ranking (3)
         "/funding/manage/tranches": 6,  # paid tranches, reclaims, open tranches, evaluations
     }
     before = {url: await _count(browser, sql_log, url) for url in pages}

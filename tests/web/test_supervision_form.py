@@ -139,11 +139,39 @@ async def test_the_supervisee_search_keeps_the_ticked_ones(client: httpx.AsyncCl
     assert ticked(doc) == [str(mine.id)]
     # AND without scripts the 查找 button does the same, saving nothing
     await browser.open("/supervision/new")
-    form = record(mine.id, action="search", q="ZJ202000002")
+    form = record(mine.id, action="search", q="演示社工2")
     doc = parse((await browser.submit("/supervision", form)).text)
     assert ticked(doc) == [str(mine.id)]
     assert str(elsewhere.id) in [i.attrs["value"] for i in doc.find_all("input", name="supervisee_ids")]
     assert await SupervisionRecord.all().count() == 0
+
+
+def offered(doc: Element) -> list[str]:
+    return [i.attrs["value"] for i in doc.find_all("input", name="supervisee_ids")]
+
+
+async def test_certificate_numbers_show_to_staff_only(client: httpx.AsyncClient) -> None:
+    tree = await build_tree()
+    agency = await _agency(tree)
+    browser, _ = await supervisor_account(client, agency)
+    colleague = await _worker(1, agency)
+    # GIVEN a supervisor (not staff) THEN their colleagues are offered without certificate numbers
+    _, doc = await browser.open("/supervision/new")
+    assert offered(doc) == [str(colleague.id)]
+    assert "ZJ202000001" not in doc.text
+    assert doc.find(id="sv-q").attrs["placeholder"] == "姓名"
+    # AND a number's beginning finds nobody (it would tell them the hidden number)
+    response = await browser.client.get("/supervision/supervisees", params={"q": "ZJ2020"})
+    doc = parse(response.text)
+    assert offered(doc) == []
+    assert doc.find(class_="empty").text.strip() == "没有找到“ZJ2020”。可输入姓名中的字。"
+    # GIVEN bureau staff THEN they see the number and find the worker by it
+    await make_user("bureau.chen", Role.BUREAU_STAFF)
+    staff = await signed_in(client, "bureau.chen")
+    response = await staff.client.get("/supervision/supervisees", params={"q": "ZJ2020"})
+    doc = parse(response.text)
+    assert offered(doc) == [str(colleague.id)]
+    assert doc.find("code").text == "ZJ202000001"
 
 
 async def test_bureau_staff_pick_any_supervisor(client: httpx.AsyncClient) -> None:

@@ -29,6 +29,7 @@ from domain.funding.models import (
 )
 from domain.funding.money import yuan
 from domain.funding.rounds import DEFAULT_PLAN, MIN_PUBLICITY_DAYS, RoundInput, TrancheStep
+from domain.review.models import PanelStage, ReviewPanel
 from web.forms import FORM, text, texts
 
 PLAN_ROWS = 4
@@ -234,6 +235,14 @@ class AllocationView:
     held_fen: int
     ranked: bool
     """False while no application has a submitted score sheet (the rows are then in id order)."""
+    panel: ReviewPanel
+
+    @property
+    def finish_label(self) -> str:
+        """What ending the panel's current stage does (`funding.review.finish_review`)."""
+        if self.panel.stage is PanelStage.WRITTEN and self.panel.roadshow:
+            return "结束书面评审，进入路演答辩"
+        return "结束路演答辩" if self.panel.stage is PanelStage.ROADSHOW else "结束评审"
 
     @property
     def left_fen(self) -> int:
@@ -256,23 +265,28 @@ class AllocationView:
         return yuan_input(min(application.requested_fen, self.round.cap_fen))
 
 
-async def ranked(funding_round: FundingRound, rows: list[Application]) -> tuple[list[Application], bool]:
-    """`rows` in the review's ranking (`domain.funding.review.ranking`: the round's rule over the
-    submitted score sheets), best first, and whether any application was scored. Rows the
-    ranking does not name (not scored, or no longer awardable) come last, by id."""
-    ids = await funding_review.ranking(funding_round)
+async def ranked(
+    funding_round: FundingRound, rows: list[Application]
+) -> tuple[ReviewPanel, list[Application], bool]:
+    """The round's panel, `rows` in the review's ranking (`domain.funding.review.results`: the
+    round's rule over the submitted score sheets of its final stage, the roadshow when there is
+    one), best first, whatever became of them since (recommended, waitlisted), and whether any
+    application was scored. Rows the ranking does not name (not scored) come last, by id. Three
+    statements."""
+    found = await funding_review.results(funding_round)
+    ids = found.ranking
     place = {pk: i for i, pk in enumerate(ids)}
-    return sorted(rows, key=lambda a: (place.get(a.id, len(ids)), a.id)), bool(ids)
+    return found.panel, sorted(rows, key=lambda a: (place.get(a.id, len(ids)), a.id)), bool(ids)
 
 
 async def allocation_view(round_id: int) -> AllocationView:
     """The round, its applications from review on, the money they hold and the review's ranking
-    (four of its own): eight statements."""
+    (three of its own): six statements."""
     funding_round = await queries.round_by_id(round_id)
-    rows, is_ranked = await ranked(
+    panel, rows, is_ranked = await ranked(
         funding_round, await queries.applications_in(round_id, queries.RANKED_STATUSES)
     )
-    return AllocationView(funding_round, rows, await allocation.held_fen(round_id), is_ranked)
+    return AllocationView(funding_round, rows, await allocation.held_fen(round_id), is_ranked, panel)
 
 
 # --- tranches, reclaims and evaluations --------------------------------------------------------

@@ -9,6 +9,8 @@ from urllib.parse import urlencode
 
 from domain.access import Actor
 from domain.errors import NotFound
+from domain.funding import queries as funding_queries
+from domain.funding.models import Application
 from domain.grids import queries as grid_queries
 from domain.grids.codes import GridKind
 from domain.grids.models import GridCell
@@ -144,6 +146,9 @@ class OrganisationView:
     agency: socialwork.AgencyView | None
     reports: list[AnnualReport]
     may: Maintains
+    applications: list[Application]
+    """Its venture-funding applications the reader sees (`funding.queries.visible_applications_of`)."""
+    more_applications: bool
 
 
 async def organisation_page(actor: Actor, organisation_id: int, today: date) -> OrganisationView:
@@ -154,6 +159,7 @@ async def organisation_page(actor: Actor, organisation_id: int, today: date) -> 
     cells = await grid_queries.cells_by_ids({org.home_cell_id, org.filing_cell_id or org.home_cell_id})
     members = (await queries.current_members([org.id]))[org.id]
     sanctions = (await queries.sanctions_of([org.id]))[org.id]
+    applications, more = await funding_queries.organisation_applications(actor, org.id)
     return OrganisationView(
         organisation=org,
         cell=cells.get(org.home_cell_id),
@@ -167,4 +173,6 @@ async def organisation_page(actor: Actor, organisation_id: int, today: date) -> 
         agency=await socialwork.agency(org),
         reports=await queries.annual_reports_of(org.id),
         may=maintains(actor, org, cells.get(org.filing_cell_id) if org.filing_cell_id else None),
+        applications=applications,
+        more_applications=more,
     )

@@ -166,8 +166,19 @@ def _others(cells: list[MatrixCell], own_id: int | None) -> list[OtherSheet]:
 
 
 def current_stage(panel: ReviewPanel) -> Stage:
-    """The stage the staff's pages show: the roadshow once the panel is in it, else the written."""
-    return Stage.ROADSHOW if panel.stage is PanelStage.ROADSHOW else Stage.WRITTEN
+    """The stage the staff's pages show: the one being scored, and once the panel is closed the one
+    its ranking uses (`domain.funding.review.results`: the roadshow, when the panel has one)."""
+    if panel.roadshow and panel.stage in (PanelStage.ROADSHOW, PanelStage.CLOSED):
+        return Stage.ROADSHOW
+    return Stage.WRITTEN
+
+
+def stage_shown(panel: ReviewPanel, asked: str | None) -> Stage:
+    """The stage asked for on the score matrix (a panel with a roadshow shows either), else the
+    current one."""
+    if asked == Stage.WRITTEN.value or (asked == Stage.ROADSHOW.value and panel.roadshow):
+        return Stage(asked)
+    return current_stage(panel)
 
 
 def totals_of(cells: list[MatrixCell]) -> dict[int, dict[int, float]]:
@@ -269,10 +280,11 @@ class MatrixView:
         return found is not None and found.flagged
 
 
-async def matrix(actor: Actor, panel_id: int) -> MatrixView:
-    """The score matrix: six statements (panel, members, entries, conflicts, sheets, scores)."""
+async def matrix(actor: Actor, panel_id: int, asked: str | None = None) -> MatrixView:
+    """The score matrix of one stage (`stage_shown`): six statements (panel, members, entries,
+    conflicts, sheets, scores)."""
     panel = await queries.panel(actor, panel_id)
-    stage = current_stage(panel)
+    stage = stage_shown(panel, asked)
     members = await queries.members(actor, panel_id)
     entries = [e for e in await queries.entries(actor, panel_id) if not e.withdrawn]
     conflicts = {(c.entry_id, c.reviewer_id): c for c in await queries.conflicts_of_panel(actor, panel_id)}

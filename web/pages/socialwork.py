@@ -14,7 +14,7 @@ from domain.errors import NotFound
 from domain.organisations.models import Organisation
 from domain.pagination import PageRequest
 from domain.people.policy import PersonView, view_for
-from domain.socialwork import queries, service
+from domain.socialwork import policy, queries, service
 from domain.socialwork.models import (
     CertificateLevel,
     Placement,
@@ -186,12 +186,21 @@ class Choice:
     worker: SocialWorker
     person: PersonView
     chosen: bool
+    certificate_number: str | None
+    """None: hidden from the reader (`domain.socialwork.policy`)."""
+
+
+def by_certificate(actor: Actor) -> bool:
+    """The supervisee search finds workers by their certificate number too (readers who see it)."""
+    return policy.sees_certificates(actor)
 
 
 async def choices(actor: Actor, filled: SupervisionFilled, supervisor: SocialWorker | None) -> list[Choice]:
     """The workers already chosen (checked) then those found (or the supervisor's colleagues)."""
     employer, own = (supervisor.employer_id, supervisor.id) if supervisor else (None, None)
-    picked, others = await queries.worker_choices(filled.chosen_ids, filled.q, employer, own)
-    return [Choice(w, view_for(actor, w.person), True) for w in picked] + [
-        Choice(w, view_for(actor, w.person), False) for w in others
-    ]
+    picked, others = await queries.worker_choices(
+        filled.chosen_ids, filled.q, employer, own, by_certificate=by_certificate(actor)
+    )
+    return [
+        Choice(w, view_for(actor, w.person), True, policy.certificate_number(actor, w)) for w in picked
+    ] + [Choice(w, view_for(actor, w.person), False, policy.certificate_number(actor, w)) for w in others]

@@ -21,6 +21,7 @@ from domain.funding.models import EDITABLE_STAGES, AppStatus, FundingRound, Roun
 from domain.funding.money import yuan
 from domain.organisations.policy import is_bureau
 from domain.review import objections
+from domain.review.models import PanelStage
 from web import exports as sheets
 from web.actor import actor
 from web.forms import FORM, field_errors, text
@@ -38,8 +39,10 @@ NOTICES = {
     "decided": "已记录资格审查结论。",
     "allocated": "已按排名分配，结果见下表。",
     "review-finished": "已结束当前评审阶段。",
+    "roadshow": "书面评审已结束，进入路演答辩：请在评审组为路演答辩抽取或指定专家。",
     "resolved": "已答复异议。",
     "awarded": "已核定资助金额。",
+    "republicised": "已核定资助金额：该项目进入公示，公示期从今天起重新计算，见“公示与异议”。",
     "approved": "已审批。",
     "first-approved": "已初审，须由另一名工作人员复核。",
     "paid": "已登记拨付。",
@@ -286,8 +289,9 @@ async def finish_review(request: Request) -> Response:
     round_id: int = request.path_params["round_id"]
     await request.form()
     try:
-        await funding_review.finish_review(actor=viewer, round_id=round_id)
-        return redirect(request, f"{BASE}/{round_id}/allocation?done=review-finished")
+        panel = await funding_review.finish_review(actor=viewer, round_id=round_id)
+        done = "roadshow" if panel.stage is PanelStage.ROADSHOW else "review-finished"
+        return redirect(request, f"{BASE}/{round_id}/allocation?done={done}")
     except DomainError as error:
         errors = _row_errors(error, set())
     return await _allocation(request, round_id, pages.Refused("finish", errors))
@@ -307,10 +311,11 @@ async def award(request: Request) -> Response:
         errors["amount"] = "请填写资助金额（元，最多两位小数）"
     try:
         if amount is not None:
-            await allocation.award(
+            awarded = await allocation.award(
                 actor=viewer, application_id=application_id, amount_fen=amount, reason=values["reason"]
             )
-            return redirect(request, f"{BASE}/{round_id}/allocation?done=awarded")
+            done = "republicised" if awarded.status is AppStatus.PUBLICIZING else "awarded"
+            return redirect(request, f"{BASE}/{round_id}/allocation?done={done}")
     except DomainError as error:
         errors = {**_row_errors(error, set(values), {"amountFen": "amount"}), **errors}
     return await _allocation(request, round_id, pages.Refused(f"award-{application_id}", errors, values))

@@ -12,6 +12,7 @@ from starlette.routing import Route
 
 from domain.access import Actor
 from domain.errors import DomainError, NotFound, PermissionDenied
+from domain.funding.money import yuan
 from domain.grids import queries as grid_queries
 from domain.organisations import members, queries, service
 from domain.organisations.models import (
@@ -146,6 +147,7 @@ async def organisation_page(
             (y, f"{y} 年度") for y in range(today.year - 1, max(first_year, today.year - 10) - 1, -1)
         ],
         "today": today.isoformat(),
+        "yuan": yuan,
     }
     return render(
         request,

@@ -508,7 +508,7 @@ async def _matrix_page(
     status: int = 200,
 ) -> Response:
     panel_id: int = request.path_params["panel_id"]
-    view = await pages.matrix(viewer, panel_id)
+    view = await pages.matrix(viewer, panel_id, request.query_params.get("stage"))
     context = {
         "title": f"评分汇总：{view.panel.title}",
         "view": view,
@@ -563,7 +563,7 @@ async def export(request: Request) -> Response:
     fmt: str = request.path_params["fmt"]
     if fmt not in exports.FORMATS:
         raise NotFound("不支持的导出格式")
-    view = await pages.matrix(viewer, request.path_params["panel_id"])
+    view = await pages.matrix(viewer, request.path_params["panel_id"], request.query_params.get("stage"))
     headers, rows = pages.export_table(view)
     await service.export_scores(actor=viewer, panel_id=view.panel.id, fmt=fmt, rows=len(rows))
     return exports.spreadsheet(fmt, f"评分汇总-{view.panel.title}", "评分汇总", headers, rows)

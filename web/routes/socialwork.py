@@ -104,6 +104,7 @@ async def _supervision_form(
         "supervisor": supervisor,
         "supervisors": await queries.supervisors() if is_bureau(viewer) else [],
         "choices": await pages.choices(viewer, filled, supervisor),
+        "by_certificate": pages.by_certificate(viewer),
         "today": today_local().isoformat(),
     }
     return render(
@@ -135,7 +136,11 @@ async def supervisee_choices(request: Request) -> Response:
     items: list[tuple[str, str | UploadFile]] = list(request.query_params.multi_items())
     filled = pages.SupervisionFilled.from_form(FormData(items))
     supervisor = await _supervisor(viewer, own, filled)
-    context = {"choices": await pages.choices(viewer, filled, supervisor), "form": filled}
+    context = {
+        "choices": await pages.choices(viewer, filled, supervisor),
+        "form": filled,
+        "by_certificate": pages.by_certificate(viewer),
+    }
     return render(request, "socialwork/_choices.html", context)
 
 

@@ -1,5 +1,5 @@
 """Social work in GraphQL: stations, agency placements, the social-worker register (people masked
-as everywhere, certificate numbers for staff and the worker) and supervision records (for staff
+as everywhere, certificate numbers as `domain.socialwork.policy` says) and supervision records (for staff
 and the supervisor, `domain.socialwork.queries.can_view_supervision`). Read by the resolvers."""
 
 from __future__ import annotations
@@ -17,8 +17,8 @@ from api.schema.limits import max_items
 from api.schema.organisations.types import OrganisationType
 from api.schema.people.types import PersonType
 from api.schema.relay import UserError
-from domain.access import Actor
 from domain.errors import ErrorCode
+from domain.socialwork import policy
 from domain.socialwork.models import (
     CertificateLevel,
     Placement,
@@ -101,11 +101,6 @@ class PlacementType(relay.Node):
         return await _cell(info, self.model.cell_id)
 
 
-def sees_certificate(actor: Actor, worker: SocialWorker) -> bool:
-    """Certificate numbers identify a person: staff and the worker themself see them."""
-    return actor.is_staff or (actor.person_id is not None and actor.person_id == worker.person_id)
-
-
 @strawberry.type(name="SocialWorker", description="持证社工（个人信息脱敏规则同 Person）")
 class SocialWorkerType(relay.Node):
     id: relay.NodeID[int]
@@ -132,7 +127,7 @@ class SocialWorkerType(relay.Node):
 
     @strawberry.field(description="证书编号：工作人员与本人可见，其他人为 null")
     def certificate_number(self, info: Info) -> str | None:
-        return self.model.certificate_number if sees_certificate(info.context.actor, self.model) else None
+        return policy.certificate_number(info.context.actor, self.model)
 
     @strawberry.field(description="社工本人（脱敏规则同 Person）")
     async def person(self, info: Info) -> PersonType:
