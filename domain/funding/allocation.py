@@ -34,8 +34,10 @@ from domain.review import objections
 AWARDABLE = (AppStatus.REVIEWED, AppStatus.WAITLISTED)
 MAX_RANKING = 500
 """The longest ranking one allocation takes (a round has far fewer applications)."""
-# A single award may also fill money freed after the results (a waitlisted project moving up).
-LATE_AWARD_STAGES = (RoundStage.RESULTS_PUBLICIZED, RoundStage.AWARDED)
+# A single award may also fill money freed while the results are publicised (a waitlisted project
+# moving up, publicised in its turn). Once the round is 已立项 its list is final: money freed later
+# (a withdrawal, a reclaim) stays in the fund for the next round, as no publicity would cover it.
+LATE_AWARD_STAGES = (RoundStage.RESULTS_PUBLICIZED,)
 
 
 @dataclass(frozen=True)

@@ -196,6 +196,25 @@ async def test_a_late_award_during_the_publicity_restarts_it() -> None:
     assert (await Application.get(id=second.id)).status is AppStatus.APPROVED
 
 
+async def test_once_the_round_is_awarded_freed_money_is_not_awarded_again() -> None:
+    # GIVEN an awarded round with 30,000 元 left and a waitlisted project behind the funded one
+    round_id, (first, second) = await _reviewed(2, [50_000_00, 50_000_00], pool_fen=80_000_00)
+    await allocation.allocate(actor=CLERK, round_id=round_id, ranking=[first.id, second.id])
+    await rounds.move_round(actor=CLERK, round_id=round_id, to=RoundStage.RESULTS_PUBLICIZED)
+    funding_round = await FundingRound.get(id=round_id)
+    await ReviewPanel.filter(id=funding_round.panel_id).update(
+        publicity_ends_on=clock.today() - timedelta(days=1)
+    )
+    await rounds.move_round(actor=CLERK, round_id=round_id, to=RoundStage.AWARDED)
+    # WHEN staff award the waitlisted project what is left
+    with pytest.raises(DomainError) as caught:
+        await allocation.award(actor=CLERK, application_id=second.id, amount_fen=30_000_00, reason="递补")
+    # THEN it is refused (no publicity would cover it) and the project keeps its place on the list
+    assert (caught.value.code, caught.value.message) == (ErrorCode.WRONG_STAGE, "轮次已立项，不能核定资助")
+    assert (await Application.get(id=second.id)).status is AppStatus.WAITLISTED
+    assert await allocation.held_fen(round_id) == 50_000_00
+
+
 async def test_allocation_refuses_a_ranking_with_an_application_not_reviewed() -> None:
     round_id, apps = await _reviewed(1, [10_000_00])
     with pytest.raises(DomainError) as caught:
