@@ -1,12 +1,13 @@
-"""The hand-written floor: q1 (no SQL: the bare Starlette + uvicorn stack), then q2, q3 and q4
-with ONE SQL statement each, answering the same JSON as Linzhi's GraphQL response, so every
-Linzhi figure can be printed as a ratio to it.
+"""The hand-written floor: q1 (no SQL: the bare Starlette + uvicorn stack), then q2, q3, q4, o1
+(the organisation directory) and f1 (a round's published results) with ONE SQL statement each,
+answering the same JSON as Linzhi's GraphQL response, so every Linzhi figure can be printed as a
+ratio to it.
 
     python -m bench.floor --database-url URL --port 8101
 
 Starlette + asyncpg (PostgreSQL) or aiosqlite (SQLite) + orjson (stdlib json when orjson is not
 installed). Anonymous reads only, like the Linzhi operations they mirror: verified activities,
-masked names.
+masked names, organisations on the register, published results.
 """
 
 from __future__ import annotations
@@ -26,6 +27,15 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 from domain.activities.rollup import unit_counts_statement
+from domain.funding.models import APP_STATUS_LABELS, PUBLISHED_STATUSES, RESULT_STAGES, AppStatus
+from domain.organisations.models import (
+    LEGAL_FORM_LABELS,
+    ORG_FIELD_LABELS,
+    ORG_STATUS_LABELS,
+    LegalForm,
+    OrgField,
+    OrgStatus,
+)
 
 try:
     import orjson
@@ -77,6 +87,42 @@ Q4_SQL = (
     "SELECT a.unit_id, g.name AS unit_name, a.activity_type, a.n FROM ({counts}) a "
     "JOIN grid_cell g ON g.id = a.unit_id ORDER BY a.unit_id, a.activity_type"
 )
+
+
+# o1, the organisation directory (`domain.organisations.queries.directory_filter` with a town):
+# the town's organisations still on the register, by id, one more than the page to tell whether
+# there is a next one; the page chosen on `organisation` alone, then joined to the home cells.
+O1_SQL = (
+    "SELECT o.id, o.name, o.legal_form, o.field, o.status, o.rating, o.rating_valid_until, o.is_demo, "
+    "g.code, g.name FROM (SELECT id, name, legal_form, field, status, rating, rating_valid_until, "
+    "is_demo, home_cell_id FROM organisation WHERE town_id = ? AND status <> 'DEREGISTERED' "
+    "ORDER BY id LIMIT ?) o JOIN grid_cell g ON g.id = o.home_cell_id ORDER BY o.id"
+)
+O1_PAGE = 50
+
+
+def _sql_list(values: Any) -> str:
+    return ", ".join(f"'{v}'" for v in sorted(values))
+
+
+# f1, a round's published results (`domain.funding.queries.public_result`): the round past its
+# results' publicity, the application among the results; with the organisation's name.
+F1_SQL = (
+    "SELECT a.id, a.project_name, a.status, a.award_fen, a.is_demo, o.name "
+    "FROM (SELECT id, project_name, status, award_fen, is_demo, organisation_id FROM funding_application "
+    f"WHERE round_id = ? AND status IN ({_sql_list(PUBLISHED_STATUSES)}) AND EXISTS (SELECT 1 FROM "
+    f"funding_round r WHERE r.id = funding_application.round_id AND r.stage IN ({_sql_list(RESULT_STAGES)})) "
+    "ORDER BY id LIMIT ?) a JOIN organisation o ON o.id = a.organisation_id ORDER BY a.id"
+)
+F1_PAGE = 100
+
+
+def relay_id(type_name: str, pk: int) -> str:
+    return base64.b64encode(f"{type_name}:{pk}".encode()).decode()
+
+
+def id_cursor(pk: int) -> str:
+    return base64.urlsafe_b64encode(f"c1:[{pk}]".encode()).decode()
 
 
 def mask_name(name: str | None) -> str | None:
@@ -233,10 +279,68 @@ def create_app(url: str) -> Starlette:
             units[-1]["total"] += n
         return reply({"activityCountsByUnit": units})
 
+    async def o1(request: Request) -> Response:
+        rows = await db.fetch(O1_SQL, [int(request.query_params["town"]), O1_PAGE + 1])
+        return reply({"organisations": directory_page(rows)})
+
+    async def f1(request: Request) -> Response:
+        rows = await db.fetch(F1_SQL, [int(request.query_params["round"]), F1_PAGE + 1])
+        return reply({"fundingResults": results_page(rows)})
+
     return Starlette(
-        routes=[Route("/q1", q1), Route("/q2", q2), Route("/q3", q3), Route("/q4", q4)],
+        routes=[
+            Route("/q1", q1),
+            Route("/q2", q2),
+            Route("/q3", q3),
+            Route("/q4", q4),
+            Route("/o1", o1),
+            Route("/f1", f1),
+        ],
         lifespan=lifespan,
     )
+
+
+def _day(value: Any) -> str | None:
+    return value if value is None or isinstance(value, str) else value.isoformat()
+
+
+def directory_page(rows: list[Any]) -> dict[str, Any]:
+    page = rows[:O1_PAGE]
+    nodes = [
+        {
+            "id": relay_id("Organisation", pk),
+            "name": name,
+            "legalFormLabel": LEGAL_FORM_LABELS[LegalForm(legal_form)],
+            "fieldLabel": ORG_FIELD_LABELS[OrgField(org_field)],
+            "status": status,
+            "statusLabel": ORG_STATUS_LABELS[OrgStatus(status)],
+            "rating": rating,
+            "ratingValidUntil": _day(valid_until),
+            "isDemo": bool(is_demo),
+            "homeCell": {"code": code, "name": cell_name},
+        }
+        for pk, name, legal_form, org_field, status, rating, valid_until, is_demo, code, cell_name in page
+    ]
+    end = id_cursor(page[-1][0]) if page else None
+    return {"nodes": nodes, "pageInfo": {"hasNextPage": len(rows) > O1_PAGE, "endCursor": end}}
+
+
+def results_page(rows: list[Any]) -> dict[str, Any]:
+    page = rows[:F1_PAGE]
+    nodes = [
+        {
+            "id": relay_id("Application", pk),
+            "projectName": project,
+            "status": status,
+            "statusLabel": APP_STATUS_LABELS[AppStatus(status)],
+            "awardFen": award,
+            "isDemo": bool(is_demo),
+            "organisation": {"name": org_name},
+        }
+        for pk, project, status, award, is_demo, org_name in page
+    ]
+    end = id_cursor(page[-1][0]) if page else None
+    return {"nodes": nodes, "pageInfo": {"hasNextPage": len(rows) > F1_PAGE, "endCursor": end}}
 
 
 def app_from_env() -> Starlette:

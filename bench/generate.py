@@ -13,6 +13,8 @@ micro-grid of the first town), is created through the account service, so it is 
 Invariants kept by construction: codes follow `domain.grids.codes`; every cell's households is the
 sum of its micro-grids' (20-100 each); every activity lies in its leader's home subtree with that
 cell's path, started in the three years before ANCHOR, with valid type-specific fields.
+Organisations and venture funding (three finished rounds with published results, one open round)
+come from `bench.domains`, loaded the same way, after the leaders.
 """
 
 from __future__ import annotations
@@ -25,11 +27,12 @@ import sqlite3
 import time
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta, timezone
+from datetime import UTC, date, datetime, timedelta, timezone
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
+from bench import domains
 from domain.activities.models import (
     ACTIVITY_TYPE_LABELS,
     LEVEL_COLUMNS,
@@ -130,13 +133,15 @@ class Scale:
     leaders: int
     activities: int
     postgres_only: bool = False
+    organisations: int = 2_000  # bench.domains
+    applications: int = 150  # to each of the three finished funding rounds (a third to the open one)
 
 
 SCALES: dict[str, Scale] = {
-    "TINY": Scale("TINY", 2, 10, 50, 250, 200, 5_000),
+    "TINY": Scale("TINY", 2, 10, 50, 250, 200, 5_000, organisations=150, applications=30),
     "S": Scale("S", 9, 150, 1_500, 7_500, 5_000, 200_000),
     "M": Scale("M", 9, 150, 1_500, 7_500, 5_000, 2_000_000),
-    "L": Scale("L", 9, 450, 10_000, 50_000, 20_000, 10_000_000, postgres_only=True),
+    "L": Scale("L", 9, 450, 10_000, 50_000, 20_000, 10_000_000, postgres_only=True, organisations=6_000),
 }
 
 
@@ -532,6 +537,7 @@ def _sqlite_value(value: datetime) -> str:
 
 
 sqlite3.register_adapter(datetime, _sqlite_value)
+sqlite3.register_adapter(date, date.isoformat)  # as Tortoise writes a DateField
 sqlite3.register_adapter(Decimal, str)
 
 
@@ -713,7 +719,7 @@ async def create_bench_account(url: str, home_cell_id: int, home_path: str) -> i
         await Tortoise.close_connections()
 
 
-TABLES = ("grid_cell", "person", "cohort", "micro_leader", "activity")
+TABLES = ("grid_cell", "person", "cohort", "micro_leader", "activity", *(t for t, _ in domains.TABLES))
 
 
 async def generate(scale: Scale, url: str, seed: int, reset: bool = False) -> dict[str, int]:
@@ -748,6 +754,11 @@ async def generate(scale: Scale, url: str, seed: int, reset: bool = False) -> di
         await loader.insert("cohort", COHORT_COLUMNS, cohort_rows())
         await loader.insert("micro_leader", LEADER_COLUMNS, leader_rows)
         phases.done("load cells, persons, cohorts, leaders")
+
+        extra = domains.build(seed, cells, scale.organisations, scale.applications)
+        for table, columns in domains.TABLES:
+            await loader.insert(table, columns, extra.by_table[table])
+        phases.done("generate and load organisations and funding rounds")
 
         names = {c.id: c.name for c in cells}
         for chunk in activity_chunks(rng, leaders, names, scale.activities):

@@ -38,6 +38,26 @@ Q4 = """query Q4($town: ID!, $since: DateTime!, $until: DateTime!) {
   }
 }"""
 
+# The organisation directory's first page in a town, with what the directory page shows of each
+# (web/templates/organisations/_directory.html): the public rule leaves deregistered ones out.
+O1 = """query O1($town: ID!) {
+  organisations(filter: {town: $town}, first: 50) {
+    nodes { id name legalFormLabel fieldLabel status statusLabel rating ratingValidUntil isDemo
+            homeCell { code name } }
+    pageInfo { hasNextPage endCursor }
+  }
+}"""
+
+# A finished round's published results as its page lists them (web/templates/funding/_round.html):
+# the organisation, the project, the award, the status; the public rule leaves out the applications
+# that were not selected, ineligible or withdrawn.
+F1 = """query F1($round: ID!) {
+  fundingResults(round: $round, first: 100) {
+    nodes { id projectName status statusLabel awardFen isDemo organisation { name } }
+    pageInfo { hasNextPage endCursor }
+  }
+}"""
+
 W1_CREATE = """mutation W1Create($input: ActivityCreateInput!) {
   activityCreate(input: $input) { activity { id status } userErrors { code message } }
 }"""
@@ -98,6 +118,27 @@ class Picks:
     leader_user_id: int | None = None
     leader_person_id: int | None = None
     leader_cell_id: int | None = None
+    funding_round_id: int | None = None  # f1: the finished round with the most published results
+
+
+# `domain.funding.models.RESULT_STAGES`, `PUBLISHED_STATUSES`, as SQL lists
+def _sql_list(values: Any) -> str:
+    return ", ".join(f"'{v}'" for v in sorted(values))
+
+
+async def pick_round(url: str) -> int | None:
+    """The round whose published results f1 reads: a FINISHED one if any, else any round with
+    published results; the one with the most results, the newest of equals."""
+    from domain.funding.models import PUBLISHED_STATUSES, RESULT_STAGES
+
+    rows = await fetch(
+        url,
+        "SELECT r.id AS id FROM funding_round r JOIN funding_application a ON a.round_id = r.id "
+        f"WHERE r.stage IN ({_sql_list(RESULT_STAGES)}) AND a.status IN ({_sql_list(PUBLISHED_STATUSES)}) "
+        "GROUP BY r.id, r.stage ORDER BY CASE WHEN r.stage = 'FINISHED' THEN 0 ELSE 1 END, "
+        "COUNT(*) DESC, r.id DESC LIMIT 1",
+    )
+    return int(rows[0]["id"]) if rows else None
 
 
 async def pick(url: str) -> Picks:
@@ -150,6 +191,7 @@ async def pick(url: str) -> Picks:
             picks.leader_user_id, picks.leader_person_id = rows[0]["uid"], rows[0]["pid"]
             picks.leader_cell_id = rows[0]["cell"]
             break
+    picks.funding_round_id = await pick_round(url)
     return picks
 
 
@@ -292,6 +334,27 @@ def build(picks: Picks, q3_deep_cursor: str | None, q3_deep_page: int) -> list[O
             _graphql_ok("activityCountsByUnit", lambda v: bool(v)),
             "/q4?" + urlencode({"town": picks.town_id, "since": picks.since, "until": picks.until}),
         ),
+        Operation(
+            "o1",
+            f"town {picks.town_code}: the organisation directory, first 50",
+            "/graphql",
+            graphql(O1, {"town": town_gid}),
+            _graphql_ok("organisations", lambda v: bool(v and v["nodes"])),
+            "/o1?" + urlencode({"town": picks.town_id}),
+        ),
+    ]
+    if picks.funding_round_id is not None:
+        ops.append(
+            Operation(
+                "f1",
+                f"funding round {picks.funding_round_id}: its published results",
+                "/graphql",
+                graphql(F1, {"round": global_id("FundingRound", picks.funding_round_id)}),
+                _graphql_ok("fundingResults", lambda v: bool(v and v["nodes"])),
+                "/f1?" + urlencode({"round": picks.funding_round_id}),
+            )
+        )
+    ops += [
         Operation(
             "w1",
             f"activityCreate + activitySubmit by {picks.leader_username} (2 requests)",

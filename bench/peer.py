@@ -2,7 +2,7 @@
 side on PostgreSQL, interleaved, with CPU time per request (docs/performance.md, issue 16).
 
     python -m bench.peer [--database-url URL] [--rounds 3] [--duration 5] [--warmup 2]
-                         [--ops q1,q2,q3p1,q3deep,q4] [--concurrency 1,8]
+                         [--ops q1,q2,q3p1,q3deep,q4,o1,f1] [--concurrency 1,8]
 
 PostGraphile and Node 22 come from npm, pinned in bench/peer/package-lock.json (`npm ci` when
 bench/peer/node_modules is missing: the only step that needs a network). The run
@@ -28,6 +28,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import base64
 import json
 import os
 import shutil
@@ -81,6 +82,22 @@ P3 = """query P3($town: Int!, $after: Cursor) {
   }
 }"""
 
+PO1 = """query PO1($town: Int!) {
+  organisations: allListedOrganisations(condition: {townId: $town}, orderBy: ROW_ID_ASC, first: 50) {
+    nodes { id: rowId name legalFormLabel fieldLabel status statusLabel rating ratingValidUntil isDemo
+            homeCell: gridCellByHomeCellId { code name } }
+    pageInfo { hasNextPage endCursor }
+  }
+}"""
+
+PF1 = """query PF1($round: Int!) {
+  fundingResults: allFundingResults(condition: {roundId: $round}, orderBy: ROW_ID_ASC, first: 100) {
+    nodes { id: rowId projectName status statusLabel awardFen isDemo
+            organisation: organisationByOrganisationId { name } }
+    pageInfo { hasNextPage endCursor }
+  }
+}"""
+
 P4 = """query P4($town: Int!, $since: Datetime!, $until: Datetime!) {
   activityCountsByUnit: activityCountsByUnitList(town: $town, since: $since, until: $until) {
     unitId unitName activityType n
@@ -114,7 +131,32 @@ def schema_sql() -> str:
     if len(parts) != len(names) + 1:
         raise SystemExit("UNIT_COUNTS_SQL's parameters changed: update bench/peer/schema.sql")
     statement = parts[0] + "".join(name + part for name, part in zip(names, parts[1:], strict=True))
-    return (PEER_DIR / "schema.sql").read_text(encoding="utf-8").replace("-- UNIT_COUNTS_SQL --", statement)
+    text = (PEER_DIR / "schema.sql").read_text(encoding="utf-8").replace("-- UNIT_COUNTS_SQL --", statement)
+    for name, sql in domain_sql().items():
+        text = text.replace("{{" + name + "}}", sql)
+    if "{{" in text:
+        raise SystemExit("bench/peer/schema.sql names a value bench.peer does not know")
+    return text
+
+
+def _label_case(column: str, labels: dict[Any, str], name: str) -> str:
+    whens = " ".join(f"WHEN '{value}' THEN '{label}'" for value, label in labels.items())
+    return f"CASE {column} {whens} END AS {name}"
+
+
+def domain_sql() -> dict[str, str]:
+    """The domain's labels and status sets the views of o1 and f1 need, as SQL."""
+    from domain.funding.models import APP_STATUS_LABELS, PUBLISHED_STATUSES, RESULT_STAGES
+    from domain.organisations.models import LEGAL_FORM_LABELS, ORG_FIELD_LABELS, ORG_STATUS_LABELS
+
+    return {
+        "legal_form_label": _label_case("legal_form", LEGAL_FORM_LABELS, "legal_form_label"),
+        "field_label": _label_case("field", ORG_FIELD_LABELS, "field_label"),
+        "org_status_label": _label_case("status", ORG_STATUS_LABELS, "status_label"),
+        "app_status_label": _label_case("a.status", APP_STATUS_LABELS, "status_label"),
+        "published_statuses": ", ".join(f"'{s}'" for s in sorted(PUBLISHED_STATUSES)),
+        "result_stages": ", ".join(f"'{s}'" for s in sorted(RESULT_STAGES)),
+    }
 
 
 async def install_schema(url: str) -> None:
@@ -192,6 +234,8 @@ def peer_bodies(picks: Picks, peer_deep_cursor: str | None) -> dict[str, dict[st
         "q3p1": operations.graphql(P3, {**town, "after": None}),
         "q3deep": operations.graphql(P3, {**town, "after": peer_deep_cursor}),
         "q4": operations.graphql(P4, {**town, "since": picks.since, "until": picks.until}),
+        "o1": operations.graphql(PO1, town),
+        "f1": operations.graphql(PF1, {"round": picks.funding_round_id}),
     }
 
 
@@ -227,6 +271,14 @@ def normalise(op: str, data: Any) -> Any:
             units[-1]["counts"].append({"activityType": row["activityType"], "count": int(row["n"])})
             units[-1]["total"] += int(row["n"])
         data["activityCountsByUnit"] = units
+    elif op in ("o1", "f1"):
+        connection = data["organisations" if op == "o1" else "fundingResults"]
+        connection["pageInfo"].pop("endCursor", None)
+        for node in connection["nodes"]:
+            if isinstance(node["id"], str):  # Linzhi's and the floor's GlobalID: its key
+                node["id"] = int(base64.b64decode(node["id"]).decode().rsplit(":", 1)[1])
+            if op == "f1" and node["awardFen"] is not None:
+                node["awardFen"] = int(node["awardFen"])  # PostGraphile's BigInt is a string
     return data
 
 
@@ -368,7 +420,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--rounds", type=int, default=int(os.environ.get("BENCH_ROUNDS", 3)))
     parser.add_argument("--duration", type=float, default=float(os.environ.get("BENCH_DURATION", 5)))
     parser.add_argument("--warmup", type=float, default=float(os.environ.get("BENCH_WARMUP", 2)))
-    parser.add_argument("--ops", default=os.environ.get("BENCH_OPS", "q1,q2,q3p1,q3deep,q4"))
+    parser.add_argument("--ops", default=os.environ.get("BENCH_OPS", "q1,q2,q3p1,q3deep,q4,o1,f1"))
     parser.add_argument("--concurrency", default=os.environ.get("BENCH_CONCURRENCY", "1,8"))
     args = parser.parse_args(argv)
     url: str = args.database_url
@@ -389,7 +441,7 @@ def main(argv: list[str] | None = None) -> int:
         "machine": {"cpus": os.cpu_count(), "loadavg_start": machine_load()},
         "postgraphile": POSTGRAPHILE_VERSION,
         "node": subprocess.run([str(NODE), "--version"], capture_output=True, text=True).stdout.strip(),
-        "documents": {"q2": P2, "q3": P3, "q4": P4},
+        "documents": {"q2": P2, "q3": P3, "q4": P4, "o1": PO1, "f1": PF1},
         "operations": {},
     }
     servers: dict[str, Server] = {}

@@ -329,8 +329,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--warmup", type=float, default=float(os.environ.get("BENCH_WARMUP", 3)))
     parser.add_argument(
         "--ops",
-        default=os.environ.get("BENCH_OPS", "q1,q2,q3p1,q3deep,q4,p1,p2,w1"),
-        help="q1-q4 run on the compiled path and again as <op>-resolvers",
+        default=os.environ.get("BENCH_OPS", "q1,q2,q3p1,q3deep,q4,o1,f1,p1,p2,w1"),
+        help="q1-q4, o1 and f1 run on the compiled path and again as <op>-resolvers",
     )
     parser.add_argument("--concurrency", default=os.environ.get("BENCH_CONCURRENCY", "1,8"))
     parser.add_argument(

@@ -18,7 +18,11 @@ from api.app import create_app
 from api.settings import Settings
 from bench import floor, operations
 from domain.activities.models import location
+from domain.funding.models import PUBLISHED_STATUSES
 from domain.grids.codes import RULES, GridKind, kind_for_code
+from domain.grids.models import path_ids
+from domain.organisations.codes import validate_uscc
+from domain.organisations.models import LegalForm
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -136,6 +140,68 @@ def test_activities_carry_their_levels(db: sqlite3.Connection) -> None:
     assert wrong == []
 
 
+def test_organisations(db: sqlite3.Connection) -> None:
+    rows = db.execute(
+        "SELECT o.name, o.legal_form, o.status, o.uscc, o.filing_number, o.home_path, o.town_id, "
+        "c.path, f.path, o.is_demo FROM organisation o JOIN grid_cell c ON c.id = o.home_cell_id "
+        "LEFT JOIN grid_cell f ON f.id = o.filing_cell_id"
+    ).fetchall()
+    assert len(rows) == 150
+    statuses = {status for _, _, status, *_ in rows}
+    assert statuses == {"REGISTERED", "FILED", "DEREGISTERED"}  # the directory leaves some out
+    assert len({name for name, *_ in rows}) == 150
+    for name, form, _, uscc, filing, home_path, town_id, cell_path, filing_path, is_demo in rows:
+        assert name.startswith("基准"), name
+        assert is_demo, name
+        assert home_path == cell_path, name
+        assert town_id == path_ids(cell_path)[1], name
+        if LegalForm(form).registered:
+            assert validate_uscc(uscc, LegalForm(form)) == uscc, name
+            assert filing is None, name
+        else:
+            assert uscc is None, name
+            assert filing, name
+            assert cell_path.startswith(filing_path), name
+    assert scalar(db, "SELECT count(*) FROM organisation_rating") == scalar(
+        db, "SELECT count(*) FROM organisation WHERE rating IS NOT NULL"
+    )
+    assert scalar(db, "SELECT count(*) FROM organisation_sanction") > 0
+
+
+def test_funding_rounds_and_their_results(db: sqlite3.Connection) -> None:
+    stages = db.execute("SELECT stage, count(*) FROM funding_round GROUP BY stage").fetchall()
+    assert dict(stages) == {"FINISHED": 3, "OPEN": 1}
+    published = ", ".join(f"'{s}'" for s in PUBLISHED_STATUSES)
+    per_round = db.execute(
+        f"SELECT r.stage, count(*), sum(a.status IN ({published})), sum(coalesce(a.award_fen, 0)), "
+        "r.pool_fen FROM funding_application a JOIN funding_round r ON r.id = a.round_id GROUP BY r.id"
+    ).fetchall()
+    for stage, total, results, awarded, pool in per_round:
+        if stage == "FINISHED":
+            assert total == 30
+            assert 0 < results < total  # the public rule filters something
+            assert 0 < awarded <= pool
+        else:
+            assert results == 0
+            assert awarded == 0
+    bad = {
+        "award over the request or the cap": "a.award_fen > a.requested_fen OR a.award_fen > r.cap_fen",
+        "grant over 60% of the budget": "a.requested_fen * 100 > a.budget_total_fen * r.max_grant_share_pct",
+        "filed without a sponsor": "o.legal_form = 'COMMUNITY_GROUP' AND a.sponsor_id IS NULL",
+    }
+    for what, condition in bad.items():
+        sql = (
+            "SELECT count(*) FROM funding_application a JOIN funding_round r ON r.id = a.round_id "
+            f"JOIN organisation o ON o.id = a.organisation_id WHERE {condition}"
+        )
+        assert scalar(db, sql) == 0, what
+    twice = (
+        "SELECT count(*) FROM (SELECT 1 FROM funding_application "
+        "GROUP BY round_id, organisation_id HAVING count(*) > 1)"
+    )
+    assert scalar(db, twice) == 0
+
+
 async def _answers(url: str) -> dict[str, tuple[object, object]]:
     """Each floor-backed operation's JSON from Linzhi (in process, as a client sends it) and from
     the floor, with q3's deep page opened by Linzhi's own second-page cursor."""
@@ -165,7 +231,7 @@ def test_the_floor_answers_exactly_what_linzhi_answers(url: str) -> None:
     # WHEN every operation with a floor is asked of Linzhi and of the floor
     answers = asyncio.run(_answers(url))
     # THEN both give the same, non-empty JSON
-    assert sorted(answers) == ["q1", "q2", "q3deep", "q3p1", "q4"]
+    assert sorted(answers) == ["f1", "o1", "q1", "q2", "q3deep", "q3p1", "q4"]
     for name, (ours, theirs) in answers.items():
         assert isinstance(ours, dict), name
         assert "errors" not in ours, (name, ours)

@@ -1,9 +1,10 @@
 -- What PostGraphile sees of the benchmark database: a schema `peer` of views that carry the same
--- public rules as Linzhi's anonymous reads and bench/floor.py's SQL, plus q4's function running
--- Linzhi's own rollup statement. Applied by bench/peer.py (`-- UNIT_COUNTS_SQL --` is replaced by
--- domain.activities.rollup.UNIT_COUNTS_SQL, its `?` by the function's variables, in order) and
--- dropped again when the run ends. Views are inlined by PostgreSQL, so the indexes of the tables
--- serve them; smart tags declare the keys PostGraphile cannot read off a view.
+-- public rules as Linzhi's anonymous reads and bench/floor.py's SQL (q2-q4, o1, f1), plus q4's
+-- function running Linzhi's own rollup statement. Applied by bench/peer.py (`-- UNIT_COUNTS_SQL --`
+-- is replaced by domain.activities.rollup.UNIT_COUNTS_SQL, its `?` by the function's variables, in
+-- order; each double-braced name by the domain's labels or status set, `domain_sql`) and dropped
+-- again when the run ends. Views are inlined by PostgreSQL, so the indexes of the tables serve
+-- them; smart tags declare the keys PostGraphile cannot read off a view.
 
 DROP SCHEMA IF EXISTS peer CASCADE;
 CREATE SCHEMA peer;
@@ -93,3 +94,42 @@ BEGIN
 END
 $fn$;
 COMMENT ON FUNCTION peer.activity_counts_by_unit(integer, timestamptz, timestamptz) IS E'@behavior -connection +list';
+
+-- o1, the organisation directory (`domain.organisations.queries.directory_filter`): organisations
+-- still on the register (not deregistered). The labels are the domain's: each double-braced name is
+-- replaced by bench.peer (`domain_sql`) with a CASE over the domain's label dictionary.
+CREATE VIEW peer.listed_organisation AS
+  SELECT id, name, {{legal_form_label}}, {{field_label}}, status, {{org_status_label}},
+         rating, rating_valid_until, is_demo, town_id, home_cell_id
+  FROM public.organisation WHERE status <> 'DEREGISTERED';
+COMMENT ON VIEW peer.listed_organisation IS E'@primaryKey id\n@foreignKey (home_cell_id) references peer.grid_cell (id)';
+COMMENT ON COLUMN peer.listed_organisation.name IS E'@notNull';
+COMMENT ON COLUMN peer.listed_organisation.legal_form_label IS E'@notNull';
+COMMENT ON COLUMN peer.listed_organisation.field_label IS E'@notNull';
+COMMENT ON COLUMN peer.listed_organisation.status IS E'@notNull';
+COMMENT ON COLUMN peer.listed_organisation.status_label IS E'@notNull';
+COMMENT ON COLUMN peer.listed_organisation.is_demo IS E'@notNull';
+COMMENT ON COLUMN peer.listed_organisation.home_cell_id IS E'@notNull';
+
+-- Any organisation by id (an applicant stays named in the results after it is deregistered).
+CREATE VIEW peer.organisation AS
+  SELECT id, name FROM public.organisation;
+COMMENT ON VIEW peer.organisation IS E'@primaryKey id';
+COMMENT ON COLUMN peer.organisation.name IS E'@notNull';
+
+-- f1, a round's published results (`domain.funding.queries.public_result`): the round past its
+-- results' publicity, the application among the results (the double-braced names: the domain's
+-- PUBLISHED_STATUSES and RESULT_STAGES, and its labels, from bench.peer's `domain_sql`).
+CREATE VIEW peer.funding_result AS
+  SELECT a.id, a.round_id, a.project_name, a.status, {{app_status_label}}, a.award_fen, a.is_demo,
+         a.organisation_id
+  FROM public.funding_application a
+  WHERE a.status IN ({{published_statuses}})
+    AND EXISTS (SELECT 1 FROM public.funding_round r WHERE r.id = a.round_id AND r.stage IN ({{result_stages}}));
+COMMENT ON VIEW peer.funding_result IS E'@primaryKey id\n@foreignKey (organisation_id) references peer.organisation (id)';
+COMMENT ON COLUMN peer.funding_result.round_id IS E'@notNull';
+COMMENT ON COLUMN peer.funding_result.project_name IS E'@notNull';
+COMMENT ON COLUMN peer.funding_result.status IS E'@notNull';
+COMMENT ON COLUMN peer.funding_result.status_label IS E'@notNull';
+COMMENT ON COLUMN peer.funding_result.is_demo IS E'@notNull';
+COMMENT ON COLUMN peer.funding_result.organisation_id IS E'@notNull';
