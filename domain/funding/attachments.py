@@ -32,6 +32,7 @@ from domain.errors import DomainError, NotFound
 from domain.funding import files, policy, queries, timeline
 from domain.funding.errors import FundingCode
 from domain.funding.models import Application, ApplicationAttachment, AppStatus, AttachmentKind
+from domain.organisations.policy import is_bureau
 from domain.review import queries as review_queries
 
 MAX_ATTACHMENTS = 10
@@ -223,3 +224,17 @@ async def file_for_reader(*, actor: Actor, attachment_id: int) -> tuple[Path, Sh
     if found is None:  # removed meanwhile
         raise NotFound("附件不存在", ["id"])
     return files.path_of(attachment.stored_name), found
+
+
+async def for_review_entry(actor: Actor, panel_id: int, application_id: int) -> list[Shown]:
+    """The attachments of the application a funding round's review panel scores as its entry
+    (`panel_id`, `application_id`), for the reviewer's score sheet: staff see them all, a reviewer
+    as `blind_readers` says, anyone else nothing. Two statements (one for staff)."""
+    if is_bureau(actor):
+        blind: bool | None = False
+    else:
+        found = await review_queries.reviewing(actor, [(panel_id, application_id)])
+        blind = found.get((panel_id, application_id))
+    if blind is None:
+        return []
+    return shown((await attachments_of([application_id]))[application_id], blind)

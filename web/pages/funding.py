@@ -188,15 +188,6 @@ async def application_page(viewer: Actor, application_id: int) -> ApplicationPag
     )
 
 
-def size_label(size: int) -> str:
-    """A file's size as people read it: 1.5 MB, 320 KB, 12 字节."""
-    if size >= 1024 * 1024:
-        return f"{size / (1024 * 1024):.1f} MB"
-    if size >= 1024:
-        return f"{size // 1024} KB"
-    return f"{size} 字节"
-
-
 async def public_application(application: Application) -> bool:
     return await queries.is_public_result(application.id)
 

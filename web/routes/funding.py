@@ -51,7 +51,6 @@ def _helpers() -> dict[str, object]:
         "yuan": yuan,
         "wan": wan,
         "funded_by": [(f.value, f.label) for f in FundedBy],
-        "size_label": pages.size_label,
     }
 
 
