@@ -238,3 +238,22 @@ async def for_review_entry(actor: Actor, panel_id: int, application_id: int) -> 
     if blind is None:
         return []
     return shown((await attachments_of([application_id]))[application_id], blind)
+
+
+# --- the GraphQL adapter's batches ----------------------------------------------------------------
+
+
+def may_read_in_full(actor: Actor, organisation_id: int) -> bool:
+    """Staff and the organisation's organisers read an application's attachments under their
+    names, whatever its state (`queries.sees_in_full`)."""
+    return queries.sees_in_full(actor, organisation_id)
+
+
+async def reviewer_blind(actor: Actor, pairs: Iterable[tuple[int, int]]) -> dict[tuple[int, int], bool]:
+    """Of these (round's panel id, application id) pairs, those `actor` reads as a reviewer
+    (`domain.review.queries.reviewing`), each with whether its names are neutral: one statement."""
+    return await review_queries.reviewing(actor, pairs)
+
+
+async def attachments_by_ids(ids: Iterable[int]) -> dict[int, ApplicationAttachment]:
+    return {a.id: a for a in await ApplicationAttachment.filter(id__in=list(set(ids)))}
