@@ -26,6 +26,7 @@ from api.graphql_view import CONTENT_TYPES, GRAPHQL_RESPONSE, JSON, wants_graphq
 from api.schema.errors import SERVICE_UNAVAILABLE, UNAVAILABLE_MESSAGE
 from domain.activities import photos
 from domain.db import RETRY_AFTER_SECONDS, unavailable_reason
+from domain.funding import files
 from web import errors
 
 log = logging.getLogger("linzhi.guards")
@@ -37,6 +38,10 @@ FORM_LIMIT = 64 * KB
 # Routes that take photos: every photo at its largest, plus the form's fields and part headers.
 UPLOAD_LIMIT = photos.MAX_PHOTOS * photos.MAX_BYTES + 1 * MB
 PHOTO_ROUTES = re.compile(r"/me/log|/me/activities/[1-9][0-9]{0,8}")
+# The route that takes one attachment of a funding application: the largest file (a PDF), plus
+# the form's fields and part headers.
+ATTACHMENT_LIMIT = files.MAX_PDF_BYTES + 1 * MB
+ATTACHMENT_ROUTES = re.compile(r"/funding/applications/[1-9][0-9]{0,8}/attachments")
 
 PAYLOAD_TOO_LARGE = "PAYLOAD_TOO_LARGE"
 TOO_LARGE_MESSAGE = "请求内容过大（上限 {limit}），服务器未处理该请求"
@@ -56,12 +61,15 @@ def _is_multipart(scope: Scope) -> bool:
 def limit_for(scope: Scope) -> int:
     """The most bytes the request's body may have: GraphQL JSON 1 MB (a multipart photo upload
     to /graphql: the photo budget), the two activity forms that carry photos the photo budget,
-    every other route 64 KB (forms; the rest take no body)."""
+    an application's attachment upload one PDF's budget, every other route 64 KB (forms; the
+    rest take no body)."""
     path = scope["path"]
     if path == "/graphql":
         return UPLOAD_LIMIT if _is_multipart(scope) else GRAPHQL_JSON_LIMIT
     if scope["method"] == "POST" and PHOTO_ROUTES.fullmatch(path):
         return UPLOAD_LIMIT
+    if scope["method"] == "POST" and ATTACHMENT_ROUTES.fullmatch(path):
+        return ATTACHMENT_LIMIT
     return FORM_LIMIT
 
 

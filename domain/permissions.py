@@ -227,7 +227,7 @@ MATRIX: tuple[Permission, ...] = (
     ),
     Permission(
         "funding.apply",
-        "申报、修改、提交、撤回项目，报送进度与自评（组织者仅限本组织）",
+        "申报、修改、提交、撤回项目，增删申报附件，报送进度与自评（组织者仅限本组织）",
         Access.DENIED,
         _only(ORGANISER=Access.LIMITED),
         FUNDING,

@@ -25,3 +25,8 @@ def data_dir() -> Path:
 def photos_dir() -> Path:
     """Activity photos, under random names (see `domain.activities.photos`)."""
     return _data_dir / "photos"
+
+
+def attachments_dir() -> Path:
+    """Funding applications' attachments, under random names (see `domain.funding.files`)."""
+    return _data_dir / "attachments"

@@ -9,22 +9,24 @@ community, where `own`'s application serves and the first need was raised."""
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Iterator
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
 
-from domain import clock
+from domain import clock, storage
 from domain.access import ALL_SCOPES, Actor, Grant, Role
 from domain.accounts import service as accounts
 from domain.accounts.service import SYSTEM
 from domain.audit.models import AuditEntry
-from domain.funding import allocation, applications, needs, rounds, tranches
+from domain.funding import allocation, applications, attachments, needs, rounds, tranches
 from domain.funding.models import (
     Agreement,
     Application,
+    ApplicationAttachment,
     AppStatus,
     Evaluation,
     EvaluationKind,
@@ -40,6 +42,7 @@ from domain.permissions import MATRIX, Access
 from tests.accounts import make_user
 from tests.api.graphql import bearer, global_id, gql
 from tests.factories import Tree, build_tree
+from tests.factories_files import pdf_bytes
 from tests.factories_funding import (
     CHECKER,
     CLERK,
@@ -58,6 +61,13 @@ pytestmark = pytest.mark.usefixtures("funding_clerks")
 ACTORS: list[Role | None] = [None, *Role]
 TODAY = clock.today()
 RESIDENT = Actor(user_id=3001, display_name="resident", grants=(Grant(Role.RESIDENT),))
+
+
+@pytest.fixture(autouse=True)
+def data_dir(tmp_path: Path) -> Iterator[Path]:
+    previous = storage.configure(tmp_path)
+    yield storage.attachments_dir()
+    storage.configure(previous)
 
 
 @dataclass
@@ -83,6 +93,16 @@ async def _open(w: World) -> None:
             actor=organiser(org), round_id=funding_round.id, data=app_input(w.tree, org, project_name=name)
         )
         w.ids[name] = draft.id
+
+
+async def _with_files(w: World) -> None:
+    """The open call's two drafts, each with an attachment."""
+    await _open(w)
+    for name, org in (("mine", w.own), ("theirs", w.other)):
+        added = await attachments.add_attachment(
+            actor=organiser(org), application_id=w.ids[name], data=pdf_bytes(), declared_name="申报书.pdf"
+        )
+        w.ids[f"{name}_file"] = added.id
 
 
 async def _submitted(w: World) -> None:
@@ -164,6 +184,7 @@ async def _snapshot() -> tuple[object, ...]:
         await Agreement.all().count(),
         await Reclaim.all().count(),
         await MilestoneReport.all().count(),
+        sorted(await ApplicationAttachment.all().values_list("id", flat=True)),
         await AuditEntry.exclude(action__in=["user.create", "role.grant", "token.create"]).count(),
     )
 
@@ -303,6 +324,21 @@ CASES: dict[str, Case] = {
         "application",
         _submitted,
         lambda w: {"id": _app(w), "reason": "调整计划"},
+    ),
+    "fundingAttachmentRemove": Case(
+        "funding.apply",
+        "fundingAttachmentRemove",
+        "application",
+        _with_files,
+        lambda w: {"id": _gid("ApplicationAttachment", w.ids["mine_file"])},
+    ),
+    "fundingAttachmentRemove (another organisation)": Case(
+        "funding.apply",
+        "fundingAttachmentRemove",
+        "application",
+        _with_files,
+        lambda w: {"id": _gid("ApplicationAttachment", w.ids["theirs_file"])},
+        inside=False,
     ),
     "milestoneReport": Case(
         "funding.apply",

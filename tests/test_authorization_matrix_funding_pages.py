@@ -1,31 +1,41 @@
 """The state-changing venture-funding pages, walked with every role and anonymous through a real
 browser session: any signed-in person submits a need during needs collection and an objection
 while the results are publicised; only an ORGANISER acting for the organisation drafts, checks,
-edits, submits and withdraws its application
+edits, submits and withdraws its application, and adds or removes its attachments
 (docs/permissions.md, venture funding; the funding rows of the matrix belong to the GraphQL side,
 so the expectations are stated here). A refusal changes nothing, and it is the policy (not the
 CSRF check) that refuses."""
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Iterator
 from dataclasses import dataclass
 from datetime import timedelta
+from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
 
-from domain import clock
+from domain import clock, storage
 from domain.access import Role
 from domain.accounts.service import SYSTEM, grant_role
 from domain.audit.models import AuditEntry
-from domain.funding import applications, rounds
-from domain.funding.models import Application, ApplicationEvent, AppStatus, BudgetLine, Need, RoundStage
+from domain.funding import applications, attachments, rounds
+from domain.funding.models import (
+    Application,
+    ApplicationAttachment,
+    ApplicationEvent,
+    AppStatus,
+    BudgetLine,
+    Need,
+    RoundStage,
+)
 from domain.organisations.models import Organisation
 from domain.review.models import Objection, ReviewPanel
 from tests.accounts import make_user
 from tests.factories import Tree, build_tree
+from tests.factories_files import pdf_bytes
 from tests.factories_funding import CLERK, app_input, open_round, organiser, registered_org, round_input
 from tests.web.session import Browser, signed_in
 from tests.web.test_funding_pages import publicised
@@ -33,6 +43,13 @@ from tests.web.test_funding_pages import publicised
 pytestmark = pytest.mark.usefixtures("funding_clerks")
 
 ACTORS: list[Role | None] = [None, *Role]
+
+
+@pytest.fixture(autouse=True)
+def data_dir(tmp_path: Path) -> Iterator[Path]:
+    previous = storage.configure(tmp_path)
+    yield storage.attachments_dir()
+    storage.configure(previous)
 
 
 @dataclass
@@ -44,6 +61,7 @@ class World:
     collecting_round_id: int
     draft: Application
     publicised_round_id: int
+    attachment_id: int
 
 
 async def _world(client: httpx.AsyncClient, role: Role | None) -> World:
@@ -54,6 +72,9 @@ async def _world(client: httpx.AsyncClient, role: Role | None) -> World:
     await rounds.move_round(actor=CLERK, round_id=collecting.id, to=RoundStage.NEEDS_COLLECTION)
     draft = await applications.create_application(
         actor=organiser(org), round_id=funding_round.id, data=app_input(tree, org)
+    )
+    attachment = await attachments.add_attachment(
+        actor=organiser(org), application_id=draft.id, data=pdf_bytes(), declared_name="申报书.pdf"
     )
     publicised_round, _ = await publicised(tree, org)
     today = clock.today()
@@ -69,7 +90,9 @@ async def _world(client: httpx.AsyncClient, role: Role | None) -> World:
             await grant_role(actor=SYSTEM, user_id=user.id, role=role, organisation_id=org.id)
         browser = await signed_in(client, user.username)
         await browser.open("/account")
-    return World(browser, tree, org, funding_round.id, collecting.id, draft, publicised_round.id)
+    return World(
+        browser, tree, org, funding_round.id, collecting.id, draft, publicised_round.id, attachment.id
+    )
 
 
 async def _snapshot() -> tuple[object, ...]:
@@ -79,6 +102,7 @@ async def _snapshot() -> tuple[object, ...]:
         await Need.all().count(),
         await Objection.all().count(),
         await ApplicationEvent.all().count(),
+        sorted(await ApplicationAttachment.all().values_list("id", "file_name")),
         await AuditEntry.exclude(action__in=["auth.sign_in"]).count(),
     )
 
@@ -144,6 +168,17 @@ async def _withdraw(w: World) -> bool:
     return (await Application.get(id=w.draft.id)).status is AppStatus.WITHDRAWN
 
 
+async def _attach(w: World) -> bool:
+    url = f"/funding/applications/{w.draft.id}/attachments"
+    await w.browser.submit(url, files=[("file", ("矩阵附件.pdf", pdf_bytes(), "application/pdf"))])
+    return await ApplicationAttachment.exists(file_name="矩阵附件.pdf")
+
+
+async def _detach(w: World) -> bool:
+    await w.browser.submit(f"/funding/applications/{w.draft.id}/attachments/{w.attachment_id}/remove")
+    return not await ApplicationAttachment.exists(id=w.attachment_id)
+
+
 @dataclass(frozen=True)
 class PageCase:
     attempt: Callable[[World], Awaitable[bool]]
@@ -167,6 +202,8 @@ FUNDING_PAGE_ROUTES: dict[str, PageCase] = {
     "POST /funding/applications/{id}/edit": PageCase(_edit, _organiser),
     "POST /funding/applications/{id}/submit": PageCase(_submit, _organiser),
     "POST /funding/applications/{id}/withdraw": PageCase(_withdraw, _organiser),
+    "POST /funding/applications/{id}/attachments": PageCase(_attach, _organiser),
+    "POST /funding/applications/{id}/attachments/{id}/remove": PageCase(_detach, _organiser),
 }
 
 

@@ -48,6 +48,15 @@ def thousands(value: int) -> str:
     return f"{value:,}"
 
 
+def file_size(size: int) -> str:
+    """A file's size as people read it: 1.5 MB, 320 KB, 12 字节."""
+    if size >= 1024 * 1024:
+        return f"{size / (1024 * 1024):.1f} MB"
+    if size >= 1024:
+        return f"{size // 1024} KB"
+    return f"{size} 字节"
+
+
 @pass_context
 def csrf_token(context: Context) -> str:
     return csrf.token(context["request"])
@@ -60,6 +69,7 @@ def csrf_input(context: Context) -> Markup:
 
 
 templates.env.filters["thousands"] = thousands
+templates.env.filters["file_size"] = file_size
 templates.env.filters["local_datetime"] = local_datetime
 templates.env.filters["local_date"] = local_date
 templates.env.globals["csrf_token"] = csrf_token

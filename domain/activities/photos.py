@@ -28,15 +28,18 @@ import re
 import secrets
 import warnings
 import weakref
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from PIL import Image, ImageOps, UnidentifiedImageError
 
 from domain import storage
 from domain.activities.errors import ActivityCode
 from domain.errors import ValidationError
+
+T = TypeVar("T")
 
 MAX_BYTES = 5 * 1024 * 1024
 MAX_PIXELS = 25_000_000
@@ -116,11 +119,16 @@ class DecodeGate:
         return semaphore
 
     async def clean(self, data: bytes) -> CleanImage:
+        return await self.run(clean_image, data)
+
+    async def run(self, work: Callable[[bytes], T], data: bytes) -> T:
+        """`work(data)` in a worker thread once a slot is free (a funding attachment's checks
+        share the photos' slots: both decode untrusted files)."""
         async with self._semaphore():
             self.active += 1
             self.peak = max(self.peak, self.active)
             try:
-                return await asyncio.to_thread(clean_image, data)
+                return await asyncio.to_thread(work, data)
             finally:
                 self.active -= 1
 

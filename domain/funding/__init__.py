@@ -21,6 +21,8 @@ labels.register(
         "funding.self_assessment": "提交自评",
         "funding.evaluate": "评估项目",
         "funding.results_export": "导出公益创投结果",
+        "funding.attachment_add": "上传申报附件",
+        "funding.attachment_remove": "删除申报附件",
     },
     object_types={
         "FundingRound": "公益创投轮次",
@@ -28,5 +30,13 @@ labels.register(
         "Application": "项目申报",
         "Tranche": "拨付",
     },
-    summary_keys={"stage": "阶段", "amount": "金额", "score": "得分", "rows": "条数"},
+    summary_keys={
+        "stage": "阶段",
+        "amount": "金额",
+        "score": "得分",
+        "rows": "条数",
+        "attachment": "附件",
+        "size": "字节数",
+        "sha256": "SHA-256",
+    },
 )

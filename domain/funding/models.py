@@ -330,6 +330,43 @@ class ApplicationEvent(Model):
         indexes = [Index(fields=["application_id", "id"], name="funding_event_app_idx")]
 
 
+class AttachmentKind(StrEnum):
+    """What an attachment is, as its content says (never its name or the browser's type)."""
+
+    PDF = "PDF"
+    IMAGE = "IMAGE"
+
+    @property
+    def label(self) -> str:
+        return {"PDF": "PDF 文档", "IMAGE": "图片"}[self.value]
+
+
+class ApplicationAttachment(Model):
+    """A file attached to an application (申报附件): a PDF checked by parsing it, or an image
+    re-encoded without its metadata. Stored under the data folder with a random name
+    (`stored_name`), shown under the name the uploader gave it, cleaned (`file_name`), or under a
+    neutral name to a blind reviewer. `sha256` is the stored bytes' digest."""
+
+    id = fields.IntField(primary_key=True)
+    application: fields.ForeignKeyRelation[Application] = fields.ForeignKeyField(
+        "models.Application", related_name="attachments", on_delete=fields.CASCADE
+    )
+    kind = fields.CharEnumField(AttachmentKind, max_length=8)
+    file_name = fields.CharField(max_length=120)
+    stored_name = fields.CharField(max_length=64, unique=True)
+    content_type = fields.CharField(max_length=20)
+    size_bytes = fields.IntField()
+    sha256 = fields.CharField(max_length=64)
+    uploaded_by_user_id = fields.IntField(null=True)
+    created_at = fields.DatetimeField(auto_now_add=True)
+
+    application_id: int
+
+    class Meta:
+        table = "funding_attachment"
+        indexes = [Index(fields=["application_id", "id"], name="funding_attachment_app_idx")]
+
+
 class Agreement(Model):
     """The funding agreement (协议) of an approved application."""
 

@@ -12,6 +12,7 @@ exports and search all ask here.
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Iterable
 from dataclasses import dataclass
 
 from tortoise.expressions import Q, Subquery
@@ -476,3 +477,32 @@ async def conflicts_of_panel(actor: Actor, panel_id: int) -> list[Conflict]:
     """Every conflict recorded on a panel, for staff: one statement."""
     _require_staff(actor)
     return await Conflict.filter(panel_id=panel_id).order_by("entry_id", "reviewer_id")
+
+
+# --- what a reviewer may read of the subjects they score ------------------------------------------
+
+
+async def reviewing(actor: Actor, pairs: Iterable[tuple[int, int]]) -> dict[tuple[int, int], bool]:
+    """Of these (panel id, subject id) pairs, those whose entry the actor holds a live assignment
+    on, on a panel still open (not CLOSED), the entry not withdrawn and the actor not conflicted
+    with it, each with whether its panel is blind: one statement (none for staff, who need no
+    assignment, nor for the anonymous). The owning domain lets such a reviewer read the subject's
+    material (venture funding: an application's attachments)."""
+    wanted = set(pairs)
+    if not wanted or actor.user_id is None:
+        return {}
+    conflicted = Subquery(Conflict.filter(reviewer_id=actor.user_id).values("entry_id"))
+    rows = (
+        await Assignment.filter(
+            reviewer_id=actor.user_id,
+            live=True,
+            panel_id__in=sorted({p for p, _ in wanted}),
+            entry__subject_id__in=sorted({s for _, s in wanted}),
+            entry__withdrawn=False,
+        )
+        .exclude(panel__stage=PanelStage.CLOSED)
+        .exclude(entry_id__in=conflicted)
+        .values_list("panel_id", "entry__subject_id", "panel__blind")
+    )
+    found = {(int(str(p)), int(str(s))): bool(b) for p, s, b in rows}
+    return {pair: blind for pair, blind in found.items() if pair in wanted}

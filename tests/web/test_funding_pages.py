@@ -250,12 +250,12 @@ async def test_an_application_page_reads_in_a_fixed_number_of_statements(
     # timeline and its cells
     assert response.status_code == 200
     assert sql_log.count == 5
-    # WHEN its organiser opens it THEN the session and its grants, and its tranches instead of the
-    # public check
+    # WHEN its organiser opens it THEN the session and its grants, and its tranches and
+    # attachments instead of the public check
     user = await make_user("org.chen")
     await grant_role(actor=SYSTEM, user_id=user.id, role=Role.ORGANISER, organisation_id=org.id)
     browser = await signed_in(client, "org.chen")
     sql_log.reset()
     response, _ = await browser.open(f"/funding/applications/{shown.id}")
     assert response.status_code == 200
-    assert sql_log.count == 7
+    assert sql_log.count == 8

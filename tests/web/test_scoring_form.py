@@ -16,8 +16,9 @@ from tests.web.review_pages import assignment_of, drawn_world, submit
 from tests.web.session import Browser, signed_in
 
 # the session and its roles, the sheet with its assignment, entry and panel, its scores, the
-# applicant's name
-SHEET_PAGE_STATEMENTS = 5
+# applicant's name, and on a funding panel whether the reviewer may read the application's
+# attachments and the attachments
+SHEET_PAGE_STATEMENTS = 7
 # the session and its roles, the assignments across panels, the applicants' names
 MINE_PAGE_STATEMENTS = 4
 

@@ -12,7 +12,7 @@ from starlette.datastructures import FormData
 
 from domain.access import Actor
 from domain.errors import DomainError, NotFound, every_error
-from domain.funding import queries
+from domain.funding import attachments, queries
 from domain.funding.applications import ApplicationInput, LineInput, check_money
 from domain.funding.models import (
     RESULT_STAGES,
@@ -147,6 +147,7 @@ class ApplicationPage:
     events: list[ApplicationEvent] = field(default_factory=list)
     tranches: list[Tranche] = field(default_factory=list)
     cells: list[GridCell] = field(default_factory=list)
+    attachments: list[attachments.Shown] = field(default_factory=list)
 
     def who(self, event: ApplicationEvent) -> str:
         """Who moved the application: masked for anyone but its organisers and the bureau."""
@@ -175,8 +176,15 @@ async def application_page(viewer: Actor, application_id: int) -> ApplicationPag
     events = await queries.timeline_of(application.id)
     tranches = (await queries.tranches_of([application.id]))[application.id] if full else []
     cells = await grid_queries.cells_by_ids(application.cell_ids)
+    files = await attachments.visible_attachments(viewer, application)
     return ApplicationPage(
-        application, full, lines, events, tranches, [cells[c] for c in application.cell_ids if c in cells]
+        application,
+        full,
+        lines,
+        events,
+        tranches,
+        [cells[c] for c in application.cell_ids if c in cells],
+        files,
     )
 
 

@@ -10,6 +10,7 @@ from typing import Any
 
 from domain.access import Actor
 from domain.errors import PermissionDenied
+from domain.funding import attachments
 from domain.organisations import queries as organisations
 from domain.review import aggregation, queries
 from domain.review.aggregation import EntryResult, PanelResult, RankedEntry, ReviewerAgreement
@@ -17,6 +18,7 @@ from domain.review.models import (
     Conflict,
     ConflictReason,
     PanelEntry,
+    PanelKind,
     PanelStage,
     ReviewPanel,
     Score,
@@ -94,6 +96,8 @@ class SheetView:
     steps: list[Step]
     others: list[OtherSheet] | None
     """Every submitted sheet on the entry once the viewer's own is submitted, else None."""
+    files: list[attachments.Shown]
+    """The application's attachments on a funding panel (neutral names when blind)."""
 
     @property
     def total_steps(self) -> int:
@@ -127,7 +131,8 @@ class SheetView:
 
 async def sheet_view(actor: Actor, sheet: ScoreSheet) -> SheetView:
     """The viewer's own sheet (`queries.own_sheet`) with its scores, the applicant unless the panel
-    is blind, and once submitted every submitted sheet on the entry."""
+    is blind, the application's attachments on a funding panel, and once submitted every
+    submitted sheet on the entry."""
     assignment = sheet.assignment
     panel, entry = assignment.panel, assignment.entry
     rubric = panel.parsed_rubric
@@ -144,7 +149,12 @@ async def sheet_view(actor: Actor, sheet: ScoreSheet) -> SheetView:
             others = _others(cells, actor.user_id)
         except PermissionDenied:
             others = None
-    return SheetView(sheet, panel, entry, assignment.stage, applicant, rubric, steps, others)
+    files = (
+        await attachments.for_review_entry(actor, panel.id, entry.subject_id)
+        if panel.kind is PanelKind.FUNDING
+        else []
+    )
+    return SheetView(sheet, panel, entry, assignment.stage, applicant, rubric, steps, others, files)
 
 
 def _others(cells: list[MatrixCell], own_id: int | None) -> list[OtherSheet]:

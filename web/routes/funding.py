@@ -1,18 +1,25 @@
 """Venture funding (公益创投) pages: the public rounds (`/funding`, `/funding/{id}`), needs collection,
 and the organiser's applications (我的申报, the application form with its live budget check,
-submission and withdrawal). The staff's pages are `web.routes.funding_staff`."""
+submission and withdrawal, attachments uploaded one at a time on the application's page). An
+attachment's file is served at `/funding/attachments/{id}` to whoever may read it
+(`domain.funding.attachments`; anyone else gets a 404). The staff's pages are
+`web.routes.funding_staff`."""
 
 from __future__ import annotations
 
+from urllib.parse import quote
+
+from starlette.datastructures import UploadFile
 from starlette.requests import Request
-from starlette.responses import Response
+from starlette.responses import FileResponse, Response
 from starlette.routing import Route
 
 from domain.access import Actor
 from domain.errors import DomainError, NotFound, PermissionDenied, ValidationErrors
-from domain.funding import applications, needs, policy, queries
+from domain.funding import applications, attachments, files, needs, policy, queries
 from domain.funding import review as funding_review
 from domain.funding.applications import ApplicationInput
+from domain.funding.errors import FundingCode
 from domain.funding.models import WITHDRAWABLE, Application, AppStatus, FundedBy, FundingRound, RoundStage
 from domain.funding.money import wan, yuan
 from domain.organisations import queries as org_queries
@@ -32,13 +39,19 @@ NOTICES = {
     "submitted": "已提交申报。",
     "withdrawn": "已撤回申报。",
     "objection": "已提交异议，工作人员将书面答复。",
+    "attached": "已上传附件。",
+    "detached": "已删除附件。",
 }
 REFUSED = "未保存，请按提示修改后重试。"
 EDITABLE = (AppStatus.DRAFT, AppStatus.NEEDS_INFO)
 
 
 def _helpers() -> dict[str, object]:
-    return {"yuan": yuan, "wan": wan, "funded_by": [(f.value, f.label) for f in FundedBy]}
+    return {
+        "yuan": yuan,
+        "wan": wan,
+        "funded_by": [(f.value, f.label) for f in FundedBy],
+    }
 
 
 # --- public pages -------------------------------------------------------------------------------
@@ -187,6 +200,7 @@ async def _application_page(
         "notice": NOTICES.get(request.query_params.get("done", "")) if status_code == 200 else None,
         "editable": acts and view.application.status in EDITABLE,
         "withdrawable": acts and view.application.status in WITHDRAWABLE,
+        "limits": ATTACHMENT_LIMITS,
         **_helpers(),
     }
     return render(
@@ -421,6 +435,77 @@ async def withdraw_application(request: Request) -> Response:
     )
 
 
+# --- attachments --------------------------------------------------------------------------------
+
+ATTACHMENT_LIMITS = (
+    f"PDF 不超过 {files.MAX_PDF_BYTES // files.MB} MB，JPEG、PNG 或 WebP 图片不超过 "
+    f"{files.MAX_IMAGE_BYTES // files.MB} MB；每份申报最多 {attachments.MAX_ATTACHMENTS} 个，合计不超过 "
+    f"{attachments.MAX_TOTAL_BYTES // files.MB} MB。文件类型按内容识别，图片中的位置等信息会被去除。"
+)
+DOWNLOAD_HEADERS = {
+    "x-content-type-options": "nosniff",
+    "cache-control": "private, no-store",
+    "content-security-policy": "default-src 'none'; sandbox",
+}
+
+
+async def upload_attachment(request: Request) -> Response:
+    """上传附件: one file, checked by its content; a refusal shows the page again, nothing kept."""
+    own = await _own(request)
+    if isinstance(own, Response):
+        return own
+    viewer, application = own
+    form = await request.form(max_files=1, max_fields=10)
+    upload = form.get("file")
+    try:
+        if not isinstance(upload, UploadFile) or not upload.filename:
+            raise DomainError(FundingCode.NO_FILE, "请选择要上传的文件", ["file"])
+        data = await upload.read(files.MAX_PDF_BYTES + 1)  # one byte past the limit says "too large"
+        await attachments.add_attachment(
+            actor=viewer, application_id=application.id, data=data, declared_name=upload.filename
+        )
+        return redirect(request, f"/funding/applications/{application.id}?done=attached")
+    except PermissionDenied:
+        raise
+    except DomainError as error:
+        errors = {FORM: "未上传附件。", "file": error.message}
+    finally:
+        await form.close()
+    return await _application_page(request, application.id, errors=errors, status_code=422)
+
+
+async def remove_attachment(request: Request) -> Response:
+    own = await _own(request)
+    if isinstance(own, Response):
+        return own
+    viewer, application = own
+    attachment_id: int = request.path_params["attachment_id"]
+    shown = await attachments.visible_attachments(viewer, application)
+    if attachment_id not in {a.id for a in shown}:
+        raise NotFound("附件不存在")
+    try:
+        await attachments.remove_attachment(actor=viewer, attachment_id=attachment_id)
+        return redirect(request, f"/funding/applications/{application.id}?done=detached")
+    except PermissionDenied:
+        raise
+    except DomainError as error:
+        errors = {FORM: "未删除附件。", "file": error.message}
+    return await _application_page(request, application.id, errors=errors, status_code=422)
+
+
+async def download_attachment(request: Request) -> Response:
+    """The file, as a download under its shown name, for whoever may read it (else 404)."""
+    path, shown = await attachments.file_for_reader(
+        actor=actor(request), attachment_id=request.path_params["attachment_id"]
+    )
+    if not path.is_file():
+        raise NotFound("附件不存在")
+    fallback = f"attachment.{files.extension_of(shown.name)}"
+    disposition = f"attachment; filename=\"{fallback}\"; filename*=UTF-8''{quote(shown.name)}"
+    headers = {**DOWNLOAD_HEADERS, "content-disposition": disposition}
+    return FileResponse(path, media_type=shown.content_type, headers=headers)
+
+
 def routes() -> list[Route]:
     one = "/funding/applications/{application_id:id}"
     return [
@@ -437,4 +522,12 @@ def routes() -> list[Route]:
         Route(f"{one}/edit", update_application, methods=["POST"]),
         Route(f"{one}/submit", submit_application, methods=["POST"]),
         Route(f"{one}/withdraw", withdraw_application, methods=["POST"]),
+        Route(f"{one}/attachments", upload_attachment, methods=["POST"]),
+        Route(f"{one}/attachments/{{attachment_id:id}}/remove", remove_attachment, methods=["POST"]),
+        Route(
+            "/funding/attachments/{attachment_id:id}",
+            download_attachment,
+            methods=["GET"],
+            name="funding_attachment",
+        ),
     ]

@@ -8,6 +8,7 @@ from api.schema.funding.mutations import FundingMutations
 from api.schema.funding.queries import (
     FundingQueries,
     load_application,
+    load_attachment,
     load_evaluation,
     load_need,
     load_round,
@@ -25,6 +26,7 @@ DOMAIN = Domain(
         "Tranche": load_tranche,
         "Evaluation": load_evaluation,
         "Need": load_need,
+        "ApplicationAttachment": load_attachment,
     },
     compiled=("api.schema.funding.compile",),
     compiled_nodes=frozenset({"FundingRound"}),

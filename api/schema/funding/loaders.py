@@ -7,9 +7,11 @@ from dataclasses import dataclass
 from strawberry.dataloader import DataLoader
 
 from api.schema.loaders import loader_field
-from domain.funding import queries
+from domain.access import Actor
+from domain.funding import attachments, queries
 from domain.funding.models import (
     Application,
+    ApplicationAttachment,
     ApplicationEvent,
     BudgetLine,
     Evaluation,
@@ -74,6 +76,31 @@ async def needs_by_id(keys: list[int]) -> list[Need | None]:
     return [found.get(k) for k in keys]
 
 
+async def attachments_of(keys: list[int]) -> list[list[ApplicationAttachment]]:
+    found = await attachments.attachments_of(keys)
+    return [found[k] for k in keys]
+
+
+async def attachments_by_id(keys: list[int]) -> list[ApplicationAttachment | None]:
+    found = await attachments.attachments_by_ids(keys)
+    return [found.get(k) for k in keys]
+
+
+ReviewerKey = tuple[Actor, int, int]
+"""(reader, the round's panel id, application id): one reader per request."""
+
+
+async def reviewer_blind(keys: list[ReviewerKey]) -> list[bool | None]:
+    """Whether the reader reads each application's attachments as its reviewer, and blind (None:
+    they do not)."""
+    found: dict[ReviewerKey, bool] = {}
+    for actor in {k[0] for k in keys}:
+        pairs = [(panel, application) for a, panel, application in keys if a == actor]
+        blind = await attachments.reviewer_blind(actor, pairs)
+        found.update({(actor, p, s): b for (p, s), b in blind.items()})
+    return [found.get(k) for k in keys]
+
+
 @dataclass
 class FundingLoaders:
     round_by_id: DataLoader[int, FundingRound | None] = loader_field(rounds_by_id)
@@ -87,3 +114,6 @@ class FundingLoaders:
     tranche_by_id: DataLoader[int, Tranche | None] = loader_field(tranches_by_id)
     evaluation_by_id: DataLoader[int, Evaluation | None] = loader_field(evaluations_by_id)
     need_by_id: DataLoader[int, Need | None] = loader_field(needs_by_id)
+    attachments_by_application: DataLoader[int, list[ApplicationAttachment]] = loader_field(attachments_of)
+    attachment_by_id: DataLoader[int, ApplicationAttachment | None] = loader_field(attachments_by_id)
+    reviewer_blind: DataLoader[ReviewerKey, bool | None] = loader_field(reviewer_blind)

@@ -29,7 +29,7 @@ from api.schema.money import FenType
 from api.schema.mutation import respond
 from api.schema.relay import USER_ERRORS, node_pk
 from domain import clock
-from domain.funding import allocation, applications, needs, rounds, tranches
+from domain.funding import allocation, applications, attachments, needs, rounds, tranches
 from domain.funding.applications import ApplicationInput, LineInput
 from domain.funding.models import (
     Application,
@@ -127,6 +127,11 @@ class ApplicationIdInput:
 class ApplicationWithdrawInput:
     id: strawberry.ID
     reason: str
+
+
+@strawberry.input(description="删除申报附件（本组织的组织者；草稿或待补充材料时）")
+class FundingAttachmentRemoveInput:
+    id: strawberry.ID
 
 
 @strawberry.input(description="工作人员变更申报状态（须说明理由）")
@@ -441,6 +446,18 @@ class FundingMutations:
         return await _application(
             lambda: applications.withdraw(
                 actor=info.context.actor, application_id=node_pk(input.id, "Application"), reason=input.reason
+            )
+        )
+
+    @strawberry.mutation(
+        description="删除申报附件（本组织的组织者；草稿或待补充材料时）。上传附件只能在网页的申报页面进行"
+    )
+    async def funding_attachment_remove(
+        self, info: Info, input: FundingAttachmentRemoveInput
+    ) -> ApplicationPayload:
+        return await _application(
+            lambda: attachments.remove_attachment(
+                actor=info.context.actor, attachment_id=node_pk(input.id, "ApplicationAttachment")
             )
         )
 

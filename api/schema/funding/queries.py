@@ -10,17 +10,19 @@ from collections.abc import Awaitable, Callable
 import strawberry
 
 from api.schema.funding.types import (
+    ApplicationAttachmentType,
     ApplicationType,
     AppStatusEnum,
     EvaluationType,
     FundingRoundType,
     NeedType,
     TrancheType,
+    attachment_blindness,
 )
 from api.schema.info import Info
 from api.schema.relay import Connection, build_connection, node_pk, page_request
 from domain.errors import PermissionDenied
-from domain.funding import queries
+from domain.funding import attachments, queries
 from domain.funding.models import Application, AppStatus
 from domain.organisations.policy import is_bureau
 from domain.pagination import Page
@@ -43,6 +45,21 @@ async def load_application(info: Info, pk: int) -> ApplicationType | None:
     ):
         return ApplicationType.from_model(found)
     return None
+
+
+async def load_attachment(info: Info, pk: int) -> ApplicationAttachmentType | None:
+    """An attachment its reader may read (`domain.funding.attachments`), named as they see it."""
+    loaders = info.context.loaders.funding
+    found = await loaders.attachment_by_id.load(pk)
+    application = await loaders.application_by_id.load(found.application_id) if found else None
+    if application is None:
+        return None
+    blind = await attachment_blindness(info, application)
+    if blind is None:
+        return None
+    rows = await loaders.attachments_by_application.load(application.id)
+    shown = next((s for s in attachments.shown(rows, blind) if s.id == pk), None)
+    return ApplicationAttachmentType.from_shown(shown) if shown else None
 
 
 async def load_tranche(info: Info, pk: int) -> TrancheType | None:

@@ -20,7 +20,7 @@ from api.schema.money import FenType
 from api.schema.organisations.types import OrganisationType
 from api.schema.relay import UserError
 from domain.errors import ErrorCode
-from domain.funding import money, queries
+from domain.funding import attachments, money, queries
 from domain.funding.applications import MAX_CELLS, MAX_LINES
 from domain.funding.errors import FundingCode
 from domain.funding.models import (
@@ -28,6 +28,7 @@ from domain.funding.models import (
     Application,
     ApplicationEvent,
     AppStatus,
+    AttachmentKind,
     BudgetLine,
     Evaluation,
     EvaluationKind,
@@ -53,6 +54,9 @@ TriggerEnum = strawberry.enum(TrancheTrigger, name="TrancheTrigger", description
 TrancheStatusEnum = strawberry.enum(TrancheStatus, name="TrancheStatus", description="拨付状态")
 EvaluationKindEnum = strawberry.enum(EvaluationKind, name="EvaluationKind", description="评估类型")
 NeedStatusEnum = strawberry.enum(NeedStatus, name="NeedStatus", description="需求状态")
+AttachmentKindEnum = strawberry.enum(
+    AttachmentKind, name="AttachmentKind", description="申报附件类型（按内容识别）"
+)
 
 MAX_EVENTS = queries.MAX_EVENTS
 MAX_TRANCHES = 10
@@ -256,6 +260,51 @@ class EvaluationType(relay.Node):
         )
 
 
+ATTACHMENT_URL = "/funding/attachments/{id}"  # the web layer's download route (web/routes/funding.py)
+
+
+@strawberry.type(
+    name="ApplicationAttachment",
+    description="申报附件（PDF 或图片，类型按内容识别）。民政局工作人员、本组织的组织者，以及分配到该项目、"
+    "无利益冲突、评审尚未结束的评审专家可见；匿名评审时专家看到的文件名为“附件N”。上传只能在网页上进行",
+)
+class ApplicationAttachmentType(relay.Node):
+    id: relay.NodeID[int]
+    kind: AttachmentKindEnum  # type: ignore[valid-type]
+    kind_label: str
+    file_name: str = strawberry.field(description="文件名（上传时的名称，扩展名按内容；匿名评审时为“附件N”）")
+    size_bytes: int = strawberry.field(description="文件大小（字节）")
+    created_at: datetime
+    url: str = strawberry.field(description="下载地址（网页路由，凭登录会话下载；无权查看时为 404）")
+
+    @classmethod
+    def from_shown(cls, s: attachments.Shown) -> ApplicationAttachmentType:
+        return cls(
+            id=s.id,
+            kind=s.kind,
+            kind_label=s.kind.label,
+            file_name=s.name,
+            size_bytes=s.size_bytes,
+            created_at=s.created_at,
+            url=ATTACHMENT_URL.format(id=s.id),
+        )
+
+
+async def attachment_blindness(info: Info, application: Application) -> bool | None:
+    """How the reader reads an application's attachments (`domain.funding.attachments`): False
+    under their names (staff, the organisers), True with neutral names (a blind panel's assigned
+    reviewer), None not at all."""
+    actor = info.context.actor
+    if attachments.may_read_in_full(actor, application.organisation_id):
+        return False
+    if actor.user_id is None:
+        return None
+    loaders = info.context.loaders.funding
+    funding_round = await loaders.round_by_id.load(application.round_id)
+    assert funding_round is not None  # a foreign key
+    return await loaders.reviewer_blind.load((actor, funding_round.panel_id, application.id))
+
+
 @strawberry.type(
     name="Application",
     description="公益创投项目申报。公开字段对所有能看到它的人相同（公众只看到已公示的结果）；"
@@ -364,6 +413,17 @@ class ApplicationType(relay.Node):
             return []
         rows = await info.context.loaders.funding.tranches_by_application.load(self.id)
         return [TrancheType.from_model(t) for t in rows]
+
+    @strawberry.field(
+        description="申报附件（工作人员、本组织，及分配到本项目且无利益冲突的评审专家可见；其他人为空）",
+        metadata=max_items(attachments.MAX_ATTACHMENTS),
+    )
+    async def attachments(self, info: Info) -> list[ApplicationAttachmentType]:
+        blind = await attachment_blindness(info, self.model)
+        if blind is None:
+            return []
+        rows = await info.context.loaders.funding.attachments_by_application.load(self.id)
+        return [ApplicationAttachmentType.from_shown(s) for s in attachments.shown(rows, blind)]
 
     @strawberry.field(description="中期与终期评估（仅工作人员与本组织）", metadata=max_items(MAX_EVALUATIONS))
     async def evaluations(self, info: Info) -> list[EvaluationType]:
