@@ -39,7 +39,7 @@ from tests.factories_funding import (
     submitted,
     to_review,
 )
-from tests.web.funding_staff_world import reviewed_round, running_project
+from tests.web.funding_staff_world import approved_project, reviewed_round, running_project
 from tests.web.session import Browser, signed_in
 from tests.web.test_funding_pages import publicised
 
@@ -105,6 +105,12 @@ async def _award(tree: Tree) -> Target:
     first = world.ranked[0]
     url = f"/funding/manage/applications/{first.id}/award"
     return Target(url, {"amount": "40000", "reason": "核定"}, first.organisation_id)
+
+
+async def _sign(tree: Tree) -> Target:
+    application = await approved_project(tree)
+    url = f"/funding/manage/applications/{application.id}/agreement"
+    return Target(url, {"number": "PH-JZ-1", "signed_on": TODAY.isoformat()}, application.organisation_id)
 
 
 async def _approve(tree: Tree) -> Target:
@@ -174,6 +180,7 @@ ROUTES: dict[str, Callable[[Tree], Awaitable[Target]]] = {
     "POST /funding/manage/{id}/finish-review": _finish_review,
     "POST /funding/manage/objections/{id}/resolve": _resolve,
     "POST /funding/manage/applications/{id}/award": _award,
+    "POST /funding/manage/applications/{id}/agreement": _sign,
     "POST /funding/manage/tranches/{id}/approve": _approve,
     "POST /funding/manage/tranches/{id}/pay": _pay,
     "POST /funding/manage/applications/{id}/reclaim": _reclaim,

@@ -29,6 +29,7 @@ from domain.funding.models import (
 )
 from domain.funding.money import yuan
 from domain.funding.rounds import DEFAULT_PLAN, MIN_PUBLICITY_DAYS, RoundInput, TrancheStep
+from domain.review.models import PanelStage
 from web.forms import FORM, text, texts
 
 PLAN_ROWS = 4
@@ -234,6 +235,8 @@ class AllocationView:
     held_fen: int
     ranked: bool
     """False while no application has a submitted score sheet (the rows are then in id order)."""
+    review_open: bool = True
+    """The round's review panel still scores (its current stage may be closed)."""
 
     @property
     def left_fen(self) -> int:
@@ -256,23 +259,29 @@ class AllocationView:
         return yuan_input(min(application.requested_fen, self.round.cap_fen))
 
 
-async def ranked(funding_round: FundingRound, rows: list[Application]) -> tuple[list[Application], bool]:
-    """`rows` in the review's ranking (`domain.funding.review.ranking`: the round's rule over the
-    submitted score sheets), best first, and whether any application was scored. Rows the
-    ranking does not name (not scored, or no longer awardable) come last, by id."""
-    ids = await funding_review.ranking(funding_round)
+async def ranked(
+    funding_round: FundingRound, rows: list[Application]
+) -> tuple[list[Application], bool, bool]:
+    """`rows` in the review's ranking (`domain.funding.review.results`: the round's rule over the
+    submitted score sheets, three statements), best first, whether any application was scored,
+    and whether the panel still scores. The ranking names awarded applications too, so the page
+    keeps its order after the allocation; rows it does not name (not scored) come last, by id."""
+    results = await funding_review.results(funding_round)
+    ids = results.ranking
     place = {pk: i for i, pk in enumerate(ids)}
-    return sorted(rows, key=lambda a: (place.get(a.id, len(ids)), a.id)), bool(ids)
+    ordered = sorted(rows, key=lambda a: (place.get(a.id, len(ids)), a.id))
+    return ordered, bool(ids), results.panel.stage is not PanelStage.CLOSED
 
 
 async def allocation_view(round_id: int) -> AllocationView:
     """The round, its applications from review on, the money they hold and the review's ranking
-    (four of its own): eight statements."""
+    (three of its own): seven statements."""
     funding_round = await queries.round_by_id(round_id)
-    rows, is_ranked = await ranked(
+    rows, is_ranked, review_open = await ranked(
         funding_round, await queries.applications_in(round_id, queries.RANKED_STATUSES)
     )
-    return AllocationView(funding_round, rows, await allocation.held_fen(round_id), is_ranked)
+    held = await allocation.held_fen(round_id)
+    return AllocationView(funding_round, rows, held, is_ranked, review_open)
 
 
 # --- tranches, reclaims and evaluations --------------------------------------------------------
@@ -331,6 +340,7 @@ async def tranche_queue(viewer_id: int | None) -> TrancheQueue:
 ANCHORS = {
     "elig": "elig",
     "award": "app",
+    "sign": "app",
     "approve": "tranche",
     "pay": "tranche",
     "reclaim": "project",
