@@ -353,6 +353,9 @@ async def test_once_the_review_ranking_exists_the_page_and_the_allocation_follow
     assert [h.text for h in doc.find(class_="fund-ranking").find_all("h2")] == ["项目3", "项目2", "项目1"]
     outcomes = [li.find(class_="fund-outcome").text for li in doc.find(class_="fund-ranking").find_all("li")]
     assert outcomes == ["拟资助", "拟资助", "候补"]
+    # each with its score under the round's rule (the median of three: every criterion x 10)
+    scores = [dd.text for dd in doc.find(class_="fund-ranking").find_all("dd", class_="fund-score")]
+    assert scores == ["90.003 位专家", "70.003 位专家", "50.003 位专家"]
 
 
 async def test_staff_sign_an_approved_projects_agreement_on_the_allocation_page(

@@ -237,6 +237,8 @@ class AllocationView:
     """False while no application has a submitted score sheet (the rows are then in id order)."""
     review_open: bool = True
     """The round's review panel still scores (its current stage may be closed)."""
+    scores: dict[int, tuple[float, int]] = field(default_factory=dict)
+    """By application id: its score under the round's rule (0–100) and how many experts scored it."""
 
     @property
     def left_fen(self) -> int:
@@ -261,27 +263,30 @@ class AllocationView:
 
 async def ranked(
     funding_round: FundingRound, rows: list[Application]
-) -> tuple[list[Application], bool, bool]:
+) -> tuple[list[Application], dict[int, tuple[float, int]], bool]:
     """`rows` in the review's ranking (`domain.funding.review.results`: the round's rule over the
-    submitted score sheets, three statements), best first, whether any application was scored,
-    and whether the panel still scores. The ranking names awarded applications too, so the page
-    keeps its order after the allocation; rows it does not name (not scored) come last, by id."""
+    submitted score sheets, three statements), best first, the scored ones' scores, and whether
+    the panel still scores. The ranking names awarded applications too, so the page keeps its
+    order after the allocation; rows it does not name (not scored) come last, by id."""
     results = await funding_review.results(funding_round)
     ids = results.ranking
     place = {pk: i for i, pk in enumerate(ids)}
     ordered = sorted(rows, key=lambda a: (place.get(a.id, len(ids)), a.id))
-    return ordered, bool(ids), results.panel.stage is not PanelStage.CLOSED
+    scores = {
+        results.application_of[r.entry.entry_id]: (r.aggregate, r.entry.reviewers) for r in results.ranked
+    }
+    return ordered, scores, results.panel.stage is not PanelStage.CLOSED
 
 
 async def allocation_view(round_id: int) -> AllocationView:
     """The round, its applications from review on, the money they hold and the review's ranking
     (three of its own): seven statements."""
     funding_round = await queries.round_by_id(round_id)
-    rows, is_ranked, review_open = await ranked(
+    rows, scores, review_open = await ranked(
         funding_round, await queries.applications_in(round_id, queries.RANKED_STATUSES)
     )
     held = await allocation.held_fen(round_id)
-    return AllocationView(funding_round, rows, held, is_ranked, review_open)
+    return AllocationView(funding_round, rows, held, bool(scores), review_open, scores)
 
 
 # --- tranches, reclaims and evaluations --------------------------------------------------------
