@@ -24,6 +24,7 @@ from domain.funding.models import (
     Evaluation,
     FundingRound,
     Reclaim,
+    RoundStage,
     Tranche,
 )
 from domain.review import objections
@@ -90,9 +91,12 @@ async def _stage(tree: Tree) -> Target:
 
 
 async def _eligibility(tree: Tree) -> Target:
-    world = await reviewed_round(tree)
-    url = f"/funding/manage/applications/{world.clean.id}/eligibility"
-    return Target(url, {"decision": "ELIGIBLE", "reason": "材料齐全"}, world.clean.organisation_id)
+    funding_round = await open_round(edition=4, title="矩阵资格审查")
+    org = await registered_org(tree, "矩阵申报组织")
+    application = await submitted(tree, funding_round, org)
+    await rounds.move_round(actor=CLERK, round_id=funding_round.id, to=RoundStage.APPLICATIONS_CLOSED)
+    url = f"/funding/manage/applications/{application.id}/eligibility"
+    return Target(url, {"decision": "ELIGIBLE", "reason": "材料齐全"}, org.id)
 
 
 async def _allocate(tree: Tree) -> Target:
