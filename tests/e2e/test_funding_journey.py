@@ -256,6 +256,13 @@ def test_an_application_from_the_form_to_its_first_paid_tranche(
     staff.goto(f"{base}/funding/{round_id}")
     expect(staff.locator("main")).to_contain_text(PROJECT)
     expect(staff.locator("main")).to_contain_text("2万元")
+    staff.goto(f"{base}/funding/manage/{round_id}/publicity")
+    expect(staff.locator("#publicity-period")).to_contain_text(" 至 ")
+    expect(staff.locator("#open-objections")).to_have_text("0")
+    shoot(staff, screenshots, "funding-journey-publicity")
+    staff.set_viewport_size(PHONE["viewport"])
+    shoot(staff, screenshots, "funding-journey-publicity")
+    staff.set_viewport_size(DESKTOP["viewport"])
     in_server_db(live_server, f"end_publicity({round_id})")
     move_round(staff, base, "已立项")
 
