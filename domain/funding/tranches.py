@@ -80,7 +80,9 @@ async def sign_agreement(
         funding_round = await FundingRound.get(id=application.round_id)
         amount = int(application.award_fen or 0)
         if await Agreement.exists(number=number):
-            raise DomainError(ErrorCode.DUPLICATE_CODE, f"协议编号 {number} 已被使用", ["number"])
+            raise DomainError(
+                FundingCode.DUPLICATE_AGREEMENT_NUMBER, f"协议编号 {number} 已被使用", ["number"]
+            )
         agreement = await Agreement.create(
             application_id=application.id,
             number=number,

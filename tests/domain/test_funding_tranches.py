@@ -316,7 +316,10 @@ async def test_an_agreement_number_in_use_or_too_long_is_refused_and_nothing_is_
     await allocation.award(actor=CLERK, application_id=application.id, amount_fen=40_000_00, reason="核定")
     await approved(funding_round)
     # WHEN staff sign it with the first one's number, or with 51 characters
-    for number, code in (("PH-GY-2026-001", ErrorCode.DUPLICATE_CODE), ("X" * 51, ErrorCode.INVALID_LENGTH)):
+    for number, code in (
+        ("PH-GY-2026-001", FundingCode.DUPLICATE_AGREEMENT_NUMBER),
+        ("X" * 51, ErrorCode.INVALID_LENGTH),
+    ):
         with pytest.raises(DomainError) as caught:
             await tranches.sign_agreement(
                 actor=CLERK, application_id=application.id, number=number, signed_on=TODAY, today=TODAY
