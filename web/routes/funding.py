@@ -4,6 +4,8 @@ submission and withdrawal). The staff's pages are `web.routes.funding_staff`."""
 
 from __future__ import annotations
 
+from datetime import date
+
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
@@ -67,6 +69,7 @@ async def _round_page(
         "view": view,
         "places": places,
         "publicity": panel if panel and objections.publicity_running(panel, today_local()) else None,
+        "publicity_ahead": panel if panel and _ahead(panel.publicity_starts_on) else None,
         "objection_options": [(str(a.id), a.project_name) for a in view.results or []],
         "errors": errors or {},
         "filled": filled or {},
@@ -82,6 +85,11 @@ async def _round_page(
         status_code=status_code,
         url=f"/funding/{round_id}",
     )
+
+
+def _ahead(day: date | None) -> bool:
+    """The publicity starts on the next working day: until then its dates are announced."""
+    return day is not None and today_local() < day
 
 
 async def round_page(request: Request) -> Response:
