@@ -256,6 +256,8 @@ def test_an_application_from_the_form_to_its_first_paid_tranche(
     staff.goto(f"{base}/funding/{round_id}")
     expect(staff.locator("main")).to_contain_text(PROJECT)
     expect(staff.locator("main")).to_contain_text("2万元")
+    # the period is announced whether it started today (a working day) or starts on the next one
+    expect(staff.locator("#publicity")).to_contain_text("公示期：")
     staff.goto(f"{base}/funding/manage/{round_id}/publicity")
     expect(staff.locator("#publicity-period")).to_contain_text(" 至 ")
     expect(staff.locator("#open-objections")).to_have_text("0")
