@@ -50,7 +50,7 @@ async def add_checker() -> dict[str, int]:
 
 
 async def end_publicity(round_id: int) -> dict[str, int]:
-    """The publicity period (公示, seven working days) over: its dates moved into the past. The
+    """The publicity period (公示, the round's five working days) over: its dates moved into the past. The
     server's clock is the real one, so the calendar moves instead, as the publicity tests do."""
     from domain.funding.models import FundingRound
     from domain.review.models import ReviewPanel
