@@ -27,6 +27,7 @@ from domain.funding.models import (
     Evaluation,
     FundingRound,
     Reclaim,
+    RoundStage,
     Tranche,
 )
 from domain.review import objections
@@ -42,7 +43,7 @@ from tests.factories_funding import (
     submitted,
     to_review,
 )
-from tests.web.funding_staff_world import reviewed_round, running_project
+from tests.web.funding_staff_world import approved_project, reviewed_round, running_project
 from tests.web.session import Browser, signed_in
 from tests.web.test_funding_pages import publicised
 
@@ -93,9 +94,12 @@ async def _stage(tree: Tree) -> Target:
 
 
 async def _eligibility(tree: Tree) -> Target:
-    world = await reviewed_round(tree)
-    url = f"/funding/manage/applications/{world.clean.id}/eligibility"
-    return Target(url, {"decision": "ELIGIBLE", "reason": "材料齐全"}, world.clean.organisation_id)
+    funding_round = await open_round(edition=4, title="矩阵资格审查")
+    org = await registered_org(tree, "矩阵申报组织")
+    application = await submitted(tree, funding_round, org)
+    await rounds.move_round(actor=CLERK, round_id=funding_round.id, to=RoundStage.APPLICATIONS_CLOSED)
+    url = f"/funding/manage/applications/{application.id}/eligibility"
+    return Target(url, {"decision": "ELIGIBLE", "reason": "材料齐全"}, org.id)
 
 
 async def _allocate(tree: Tree) -> Target:
@@ -108,6 +112,12 @@ async def _award(tree: Tree) -> Target:
     first = world.ranked[0]
     url = f"/funding/manage/applications/{first.id}/award"
     return Target(url, {"amount": "40000", "reason": "核定"}, first.organisation_id)
+
+
+async def _sign(tree: Tree) -> Target:
+    application = await approved_project(tree)
+    url = f"/funding/manage/applications/{application.id}/agreement"
+    return Target(url, {"number": "PH-JZ-1", "signed_on": TODAY.isoformat()}, application.organisation_id)
 
 
 async def _approve(tree: Tree) -> Target:
@@ -189,6 +199,7 @@ ROUTES: dict[str, Callable[[Tree], Awaitable[Target]]] = {
     "POST /funding/manage/{id}/finish-review": _finish_review,
     "POST /funding/manage/objections/{id}/resolve": _resolve,
     "POST /funding/manage/applications/{id}/award": _award,
+    "POST /funding/manage/applications/{id}/agreement": _sign,
     "POST /funding/manage/tranches/{id}/approve": _approve,
     "POST /funding/manage/tranches/{id}/pay": _pay,
     "POST /funding/manage/applications/{id}/reclaim": _reclaim,

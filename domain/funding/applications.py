@@ -325,6 +325,9 @@ ON_PANEL = frozenset(
 # pool-guarded award (`allocation`), the publicity and its end (PUBLICIZING, APPROVED: the round's
 # stages), signing, evaluations and termination (`tranches`). No hand can skip the review or
 # the publicity.
+BEFORE_REVIEW = frozenset(
+    {RoundStage.DRAFT, RoundStage.NEEDS_COLLECTION, RoundStage.OPEN, RoundStage.APPLICATIONS_CLOSED}
+)
 STAFF_MOVES = frozenset(
     {
         AppStatus.NEEDS_INFO,
@@ -342,7 +345,9 @@ async def staff_move(
     *, actor: Actor, application_id: int, to: AppStatus, reason: str, today: date
 ) -> Application:
     """Bureau staff move an application, with a recorded reason. Confirming eligibility (ELIGIBLE)
-    re-runs the automatic rules first: an organisation sanctioned since it submitted is refused."""
+    re-runs the automatic rules first: an organisation sanctioned since it submitted is refused.
+    Confirmed once review has started, it goes on the panel straight away (IN_REVIEW), and is
+    refused once the panel has closed: it would otherwise wait for a review that never comes."""
     policy.require_bureau(actor)
     reason = reason.strip()
     if not reason:
@@ -364,4 +369,8 @@ async def staff_move(
             application.award_fen = None
             fields = ("award_fen",)
         await timeline.move(actor, application, to, reason, extra_fields=fields)
+        if to is AppStatus.ELIGIBLE:
+            funding_round = await FundingRound.get(id=application.round_id)
+            if funding_round.stage not in BEFORE_REVIEW:
+                await review.enter_review(actor, funding_round, application)
     return application

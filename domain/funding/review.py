@@ -46,15 +46,22 @@ async def open_review(actor: Actor, funding_round: FundingRound) -> None:
         round_id=funding_round.id, status=AppStatus.ELIGIBLE
     )
     for application in sorted(eligible, key=lambda a: a.id):
-        await review_service.add_entry(
-            actor=actor,
-            panel_id=funding_round.panel_id,
-            subject_id=application.id,
-            title=application.project_name,
-            applicant_id=application.organisation_id,
-            sponsor_id=application.sponsor_id,
-        )
-        await timeline.move(actor, application, AppStatus.IN_REVIEW, "资格审查通过，进入评审")
+        await enter_review(actor, funding_round, application)
+
+
+async def enter_review(actor: Actor, funding_round: FundingRound, application: Application) -> None:
+    """An eligible application goes on the round's panel (IN_REVIEW): when review opens, or when
+    its eligibility is confirmed while the panel still scores (in the caller's transaction; a
+    closed panel refuses it, `WRONG_STAGE`)."""
+    await review_service.add_entry(
+        actor=actor,
+        panel_id=funding_round.panel_id,
+        subject_id=application.id,
+        title=application.project_name,
+        applicant_id=application.organisation_id,
+        sponsor_id=application.sponsor_id,
+    )
+    await timeline.move(actor, application, AppStatus.IN_REVIEW, "资格审查通过，进入评审")
 
 
 async def finish_review(*, actor: Actor, round_id: int) -> ReviewPanel:

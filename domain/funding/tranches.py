@@ -52,6 +52,7 @@ GATE = {
         "终期评估未通过或尚未评估",
     ),
 }
+AGREEMENT_NUMBER_MAX = 50  # `Agreement.number`'s column
 ACTIVE = (AppStatus.CONTRACTED, AppStatus.IN_PROGRESS, AppStatus.FINAL_REVIEW, AppStatus.CLOSED)
 
 
@@ -68,6 +69,9 @@ async def sign_agreement(
     """APPROVED -> CONTRACTED: the agreement for the award and its tranches."""
     policy.require_bureau(actor)
     number = _required(number, "number", "协议编号")
+    if len(number) > AGREEMENT_NUMBER_MAX:
+        message = f"协议编号不能超过 {AGREEMENT_NUMBER_MAX} 个字符"
+        raise DomainError(ErrorCode.INVALID_LENGTH, message, ["number"])
     if signed_on > today:
         raise DomainError(ErrorCode.FUTURE_TIME, "日期不能晚于今天", ["signedOn"])
     async with in_transaction():
@@ -75,6 +79,10 @@ async def sign_agreement(
         timeline.require_transition(application, AppStatus.CONTRACTED)
         funding_round = await FundingRound.get(id=application.round_id)
         amount = int(application.award_fen or 0)
+        if await Agreement.exists(number=number):
+            raise DomainError(
+                FundingCode.DUPLICATE_AGREEMENT_NUMBER, f"协议编号 {number} 已被使用", ["number"]
+            )
         agreement = await Agreement.create(
             application_id=application.id,
             number=number,

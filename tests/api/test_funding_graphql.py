@@ -25,6 +25,7 @@ from tests.factories import Tree, build_tree
 from tests.factories_funding import (
     CLERK,
     TODAY,
+    approved,
     open_round,
     organiser,
     registered_org,
@@ -365,3 +366,45 @@ async def test_public_lists_cost_fixed_statements(client: httpx.AsyncClient, sql
     assert listed["data"] == resolver_listed["data"]
     assert listed["data"]["fundingNeeds"]["totalCount"] == 2
     assert (n_needs, r_needs) == (1, 3)
+
+
+async def test_signing_with_an_agreement_number_in_use_is_a_user_error_on_the_number(
+    client: httpx.AsyncClient,
+) -> None:
+    # GIVEN two approved applications of one round
+    tree = await build_tree(grids=1, micro_grids_per_grid=0)
+    org = await registered_org(tree)
+    funding_round = await open_round(max_applications_per_org=2)
+    made = await reviewed(
+        funding_round, [await submitted(tree, funding_round, org, project_name=f"项目{i}") for i in range(2)]
+    )
+    for application in made:
+        await allocation.award(
+            actor=CLERK, application_id=application.id, amount_fen=30_000_00, reason="核定"
+        )
+    await approved(funding_round)
+    staff = await _headers("clerk.zhou", Role.BUREAU_STAFF)
+    sign = """mutation ($i: AgreementSignInput!) { agreementSign(input: $i) {
+      agreement { number amountFen } userErrors { code field } } }"""
+
+    def variables(application: Application) -> dict[str, str]:
+        number = "PH-GY-2026-001"
+        return {
+            "applicationId": global_id("Application", application.id),
+            "number": number,
+            "signedOn": TODAY.isoformat(),
+        }
+
+    # WHEN both are signed with the same number, one after the other
+    first = await gql(client, sign, headers=staff, i=variables(made[0]))
+    second = await gql(client, sign, headers=staff, i=variables(made[1]))
+    # THEN the first is signed; the second is refused on the number (not a server error), unsigned
+    assert first["data"]["agreementSign"] == {
+        "agreement": {"number": "PH-GY-2026-001", "amountFen": 30_000_00},
+        "userErrors": [],
+    }
+    assert second["data"]["agreementSign"] == {
+        "agreement": None,
+        "userErrors": [{"code": "DUPLICATE_AGREEMENT_NUMBER", "field": ["number"]}],
+    }
+    assert (await Application.get(id=made[1].id)).status is AppStatus.APPROVED

@@ -14,7 +14,7 @@ from domain.errors import DomainError, ErrorCode, ValidationErrors
 from domain.funding import allocation, applications, rounds
 from domain.funding import review as funding_review
 from domain.funding.errors import FundingCode
-from domain.funding.models import Application, AppStatus, FundingRound, RoundStage
+from domain.funding.models import Application, ApplicationEvent, AppStatus, FundingRound, RoundStage
 from domain.review import objections
 from domain.review import service as review_service
 from domain.review.errors import ReviewCode
@@ -338,3 +338,37 @@ async def test_a_round_with_a_roadshow_is_ranked_by_the_roadshow_scores() -> Non
     with pytest.raises(DomainError) as caught:
         await funding_review.finish_review(actor=CLERK, round_id=funding_round.id)
     assert caught.value.code is ErrorCode.WRONG_STAGE
+
+
+async def test_eligibility_confirmed_during_review_puts_it_on_the_panel_and_after_review_is_refused() -> None:
+    # GIVEN a round under review with one application on the panel and two still undecided
+    tree = await build_tree(grids=1, micro_grids_per_grid=0)
+    org = await registered_org(tree)
+    funding_round = await open_round(max_applications_per_org=3)
+    made = [
+        await submitted(tree, funding_round, org, project_name=name)
+        for name in ("甲项目", "乙项目", "丙项目")
+    ]
+    await to_review(funding_round, made[:1])
+    # WHEN staff confirm the second eligible while the panel still scores
+    await applications.staff_move(
+        actor=CLERK, application_id=made[1].id, to=AppStatus.ELIGIBLE, reason="补充审查通过", today=TODAY
+    )
+    # THEN it goes on the panel for review, like those confirmed before review started
+    second = await Application.get(id=made[1].id)
+    assert second.status is AppStatus.IN_REVIEW
+    entries = (
+        await PanelEntry.filter(panel_id=funding_round.panel_id).order_by("id").values_list("subject_id")
+    )
+    assert [int(row[0]) for row in entries] == [made[0].id, made[1].id]
+    # WHEN the review has closed, THEN confirming the third is refused and nothing changes
+    await close_review(funding_round)
+    events = await ApplicationEvent.filter(application_id=made[2].id).count()
+    with pytest.raises(DomainError) as caught:
+        await applications.staff_move(
+            actor=CLERK, application_id=made[2].id, to=AppStatus.ELIGIBLE, reason="补充审查通过", today=TODAY
+        )
+    assert caught.value.code is ErrorCode.WRONG_STAGE
+    assert (await Application.get(id=made[2].id)).status is AppStatus.SUBMITTED
+    assert await ApplicationEvent.filter(application_id=made[2].id).count() == events
+    assert await PanelEntry.filter(panel_id=funding_round.panel_id).count() == 2

@@ -26,7 +26,7 @@ from domain.funding.models import (
 )
 from domain.organisations.eligibility import eligibility_of
 from domain.organisations.models import Organisation
-from tests.factories import build_tree
+from tests.factories import Tree, build_tree
 from tests.factories_funding import (
     CHECKER,
     CLERK,
@@ -49,9 +49,11 @@ def test_tranche_amounts_put_the_remainder_fen_on_the_last() -> None:
     assert sum(tranche_amounts(1, [50, 30, 20])) == 1
 
 
-async def _contracted(award: int = 33_333_33, **round_overrides: object) -> tuple[Application, Organisation]:
+async def _contracted(
+    award: int = 33_333_33, tree: Tree | None = None, **round_overrides: object
+) -> tuple[Application, Organisation]:
     """An application awarded `award`, publicised, approved and contracted, then in progress."""
-    tree = await build_tree(grids=1, micro_grids_per_grid=0)
+    tree = tree or await build_tree(grids=1, micro_grids_per_grid=0)
     org = await registered_org(tree)
     funding_round = await open_round(**round_overrides)
     application = await submitted(tree, funding_round, org, grant=40_000_00, matching=40_000_00)
@@ -301,3 +303,28 @@ async def test_a_suspended_project_gets_no_payment_and_a_failed_one_cannot_be_te
             actor=CLERK, application_id=application.id, reason="违约", on=TODAY, today=TODAY
         )
     assert caught.value.code is ErrorCode.INVALID_TRANSITION
+
+
+async def test_an_agreement_number_in_use_or_too_long_is_refused_and_nothing_is_signed() -> None:
+    # GIVEN one project contracted as PH-GY-2026-001 and a second approved one in another round
+    tree = await build_tree(grids=1, micro_grids_per_grid=0)
+    await _contracted(tree=tree)
+    funding_round = await open_round(edition=2, title="第二届公益创投")
+    org = await registered_org(tree, "第二家公益服务中心")
+    application = await submitted(tree, funding_round, org, grant=40_000_00, matching=40_000_00)
+    await reviewed(funding_round, [application])
+    await allocation.award(actor=CLERK, application_id=application.id, amount_fen=40_000_00, reason="核定")
+    await approved(funding_round)
+    # WHEN staff sign it with the first one's number, or with 51 characters
+    for number, code in (
+        ("PH-GY-2026-001", FundingCode.DUPLICATE_AGREEMENT_NUMBER),
+        ("X" * 51, ErrorCode.INVALID_LENGTH),
+    ):
+        with pytest.raises(DomainError) as caught:
+            await tranches.sign_agreement(
+                actor=CLERK, application_id=application.id, number=number, signed_on=TODAY, today=TODAY
+            )
+        # THEN it is refused on the number, and the application is still approved, with no tranche
+        assert (caught.value.code, caught.value.field) == (code, ["number"])
+        assert (await Application.get(id=application.id)).status is AppStatus.APPROVED
+        assert not await Tranche.filter(application_id=application.id).exists()

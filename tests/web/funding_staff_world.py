@@ -85,9 +85,8 @@ class Running:
     evaluation_id: int
 
 
-async def running_project(tree: Tree | None = None, edition: int = 9, **overrides: object) -> Running:
-    """A project awarded 40,000 元, contracted (tranche 1, 50%, due) and in progress, with a
-    mid-term self-assessment submitted. Every tranche needs a second approver unless overridden."""
+async def approved_project(tree: Tree | None = None, edition: int = 9, **overrides: object) -> Application:
+    """A project awarded 40,000 元, publicised and approved (立项): its agreement is next."""
     tree = tree or await build_tree(grids=1, micro_grids_per_grid=0)
     org = await registered_org(tree, f"演示社工服务社{edition}")
     funding_round = await rounds.create_round(
@@ -98,6 +97,14 @@ async def running_project(tree: Tree | None = None, edition: int = 9, **override
     await reviewed(funding_round, [application])
     await allocation.award(actor=CLERK, application_id=application.id, amount_fen=40_000_00, reason="核定")
     await approved(funding_round)
+    return await Application.get(id=application.id)
+
+
+async def running_project(tree: Tree | None = None, edition: int = 9, **overrides: object) -> Running:
+    """A project awarded 40,000 元, contracted (tranche 1, 50%, due) and in progress, with a
+    mid-term self-assessment submitted. Every tranche needs a second approver unless overridden."""
+    application = await approved_project(tree, edition, **overrides)
+    org = await Organisation.get(id=application.organisation_id)
     await tranches.sign_agreement(
         actor=CLERK, application_id=application.id, number=f"PH-GY-{edition}", signed_on=TODAY, today=TODAY
     )

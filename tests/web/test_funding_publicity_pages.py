@@ -103,6 +103,26 @@ async def test_the_anonymous_see_the_period_and_a_sign_in_link(client: httpx.Asy
     assert not await Objection.exists()
 
 
+async def test_before_the_period_starts_its_dates_are_announced_without_the_form(
+    client: httpx.AsyncClient,
+) -> None:
+    # GIVEN results publicised today, the period starting on a later working day
+    funding_round, _ = await _running()
+    today = clock.today()
+    starts, ends = today + timedelta(days=2), today + timedelta(days=9)
+    await ReviewPanel.filter(id=funding_round.panel_id).update(
+        publicity_starts_on=starts, publicity_ends_on=ends
+    )
+    await make_user("resident.wu", Role.RESIDENT)
+    browser = await signed_in(client, "resident.wu")
+    # WHEN a signed-in person opens the round
+    _, doc = await browser.open(f"/funding/{funding_round.id}")
+    # THEN the period is announced, with no objection form yet
+    section = doc.find(id="publicity")
+    assert f"公示期：{starts.isoformat()} 至 {ends.isoformat()}。公示开始后" in section.text
+    assert not doc.find_all(id="objection-form")
+
+
 async def test_a_signed_in_person_lodges_an_objection_about_a_publicised_project(
     client: httpx.AsyncClient,
 ) -> None:

@@ -6,6 +6,8 @@ the statements each page costs. Both databases."""
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 import httpx
 import pytest
 
@@ -24,20 +26,27 @@ from domain.funding.models import (
     TrancheStatus,
 )
 from domain.organisations.models import Organisation
+from domain.review import service as review_service
 from domain.review.models import (
     Assignment,
-    AssignMethod,
+    MemberSource,
     PanelEntry,
-    ReviewPanel,
-    Score,
-    ScoreSheet,
-    SheetStatus,
-    Stage,
 )
+from domain.review.rubric import FUNDING_RUBRIC
 from tests.conftest import SqlLog
 from tests.factories import build_tree
-from tests.factories_funding import CLERK, TODAY, reviewed_rows, round_input
-from tests.web.funding_staff_world import reviewed_round, running_project, someone, staff
+from tests.factories_funding import (
+    CLERK,
+    TODAY,
+    open_round,
+    registered_org,
+    reviewed_rows,
+    round_input,
+    submitted,
+    to_review,
+)
+from tests.factories_review import full_sheet, make_reviewer
+from tests.web.funding_staff_world import approved_project, reviewed_round, running_project, someone, staff
 from tests.web.html import Element, parse
 from tests.web.session import Browser
 from web.localtime import today_local
@@ -293,51 +302,117 @@ async def test_allocation_funds_in_order_within_the_pool_and_shows_what_is_left(
     assert (await Application.get(id=third.id)).award_fen == 20_000_00
 
 
-async def scored(funding_round: FundingRound, totals: dict[int, int]) -> None:
-    """One submitted written sheet per application (by the clerk), every criterion scored
-    `totals[application id]` (a weighted total of ten times it), written straight into the
-    panel's tables: the panel is closed, and scoring through the review module is tested in
-    tests/domain/test_funding_review.py."""
-    panel = await ReviewPanel.get(id=funding_round.panel_id)
-    for entry in await PanelEntry.filter(panel_id=panel.id, subject_id__in=list(totals)):
-        assignment = await Assignment.create(
-            panel_id=panel.id,
-            entry_id=entry.id,
-            reviewer_id=CLERK.user_id,
-            stage=Stage.WRITTEN,
-            method=AssignMethod.ASSIGNED,
-        )
-        sheet = await ScoreSheet.create(assignment_id=assignment.id, status=SheetStatus.SUBMITTED)
-        await Score.bulk_create(
-            [
-                Score(sheet_id=sheet.id, key=c.key, score=totals[entry.subject_id])
-                for c in panel.parsed_rubric.criteria
-            ]
-        )
-
-
 async def test_once_the_review_ranking_exists_the_page_and_the_allocation_follow_it(
     client: httpx.AsyncClient,
 ) -> None:
-    world = await reviewed_round()
-    best_first = [world.ranked[2].id, world.ranked[1].id, world.ranked[0].id]
-    # GIVEN the review's scores put the 30,000 元 project first and the first 40,000 元 one last
-    await scored(world.round, {best_first[0]: 9, best_first[1]: 8, best_first[2]: 7})
+    # GIVEN three applications asking 40,000, 40,000 and 30,000 元 from a pool of 100,000 元,
+    # each scored by three experts: 5, 7 and 9 on every criterion, so the 30,000 元 one first
+    tree = await build_tree(grids=1, micro_grids_per_grid=0)
+    funding_round = await open_round()
+    orgs = [await registered_org(tree, f"排名公益服务中心{i}") for i in range(3)]
+    made = [
+        await submitted(
+            tree, funding_round, org, grant=ask * 100, matching=ask * 100, project_name=f"项目{i + 1}"
+        )
+        for i, (org, ask) in enumerate(zip(orgs, (40_000, 40_000, 30_000), strict=True))
+    ]
+    experts = [await make_reviewer(CLERK, f"expert.rank{n}") for n in range(3)]
+    for expert in experts:
+        await review_service.add_member(
+            actor=CLERK, panel_id=funding_round.panel_id, user_id=expert.id, source=MemberSource.POOL
+        )
+    await to_review(funding_round, made)
+    await review_service.draw_reviewers(actor=CLERK, panel_id=funding_round.panel_id, seed=11)
+    entries = {e.subject_id: e.id for e in await PanelEntry.filter(panel_id=funding_round.panel_id)}
+    for application, score in zip(made, (5, 7, 9), strict=True):
+        for expert in experts:
+            assignment = await Assignment.get(entry_id=entries[application.id], reviewer_id=expert.id)
+            sheet = await review_service.save_scores(
+                actor=expert.actor,
+                assignment_id=assignment.id,
+                scores=full_sheet(FUNDING_RUBRIC, score),
+                overall_comment="总体可行",
+            )
+            await review_service.submit_sheet(actor=expert.actor, sheet_id=sheet.id)
     browser = await staff(client)
-    url = f"/funding/manage/{world.round.id}/allocation"
+    url = f"/funding/manage/{funding_round.id}/allocation"
+    # WHEN staff close the review on the page
+    response = await browser.submit(f"/funding/manage/{funding_round.id}/finish-review")
+    assert response.status_code == 303
+    # THEN the page follows the ranking, and offers no second 结束评审
     _, doc = await browser.open(url)
     assert not doc.find_all(class_="alert--warning")
-    titles = [h.text for h in doc.find(class_="fund-ranking").find_all("h2")]
-    assert titles == ["项目3", "项目2", "项目1"]
+    assert [h.text for h in doc.find(class_="fund-ranking").find_all("h2")] == ["项目3", "项目2", "项目1"]
+    assert not doc.find_all("form", action=f"/funding/manage/{funding_round.id}/finish-review")
     # WHEN staff allocate THEN 30,000 and 40,000 元 are funded and the last is waitlisted
     # (no cheaper or later project leap-frogs it: 30,000 元 are left, its 40,000 do not fit)
-    await browser.submit(f"/funding/manage/{world.round.id}/allocate")
-    statuses = [(await Application.get(id=pk)).status for pk in best_first]
+    await browser.submit(f"/funding/manage/{funding_round.id}/allocate")
+    statuses = [(await Application.get(id=a.id)).status for a in reversed(made)]
     assert statuses == [AppStatus.RECOMMENDED, AppStatus.RECOMMENDED, AppStatus.WAITLISTED]
+    # AND the page keeps the ranking's order (the awarded ones are still ranked), without the
+    # warning that nothing was scored
     _, doc = await browser.open(url)
     assert doc.find(id="pool-left").text == "30,000.00 元"
-    # AND the page keeps the review's order, the funded projects where they were ranked
+    assert not doc.find_all(class_="alert--warning")
     assert [h.text for h in doc.find(class_="fund-ranking").find_all("h2")] == ["项目3", "项目2", "项目1"]
+    outcomes = [li.find(class_="fund-outcome").text for li in doc.find(class_="fund-ranking").find_all("li")]
+    assert outcomes == ["拟资助", "拟资助", "候补"]
+    # each with its score under the round's rule (the median of three: every criterion x 10)
+    scores = [dd.text for dd in doc.find(class_="fund-ranking").find_all("dd", class_="fund-score")]
+    assert scores == ["90.003 位专家", "70.003 位专家", "50.003 位专家"]
+
+
+async def test_staff_sign_an_approved_projects_agreement_on_the_allocation_page(
+    client: httpx.AsyncClient,
+) -> None:
+    # GIVEN a project approved for 40,000 元, another already contracted as PH-GY-9
+    tree = await build_tree(grids=1, micro_grids_per_grid=0)
+    project = await running_project(tree)
+    application = await approved_project(tree, edition=10)
+    browser = await staff(client)
+    url = f"/funding/manage/{application.round_id}/allocation"
+    _, doc = await browser.open(url)
+    form = doc.find("form", action=f"/funding/manage/applications/{application.id}/agreement")
+    assert "协议金额 40,000.00 元" in form.text
+    assert form.find(id=f"sign-{application.id}-on").attrs["value"] == today_local().isoformat()
+    action = f"/funding/manage/applications/{application.id}/agreement"
+    before = await ApplicationEvent.filter(application_id=application.id).count()
+    # WHEN they sign with no number, with the other project's number, or with tomorrow's date
+    refusals = [
+        ({"number": " ", "signed_on": TODAY.isoformat()}, "number", "请填写协议编号"),
+        ({"number": "PH-GY-9", "signed_on": TODAY.isoformat()}, "number", "协议编号 PH-GY-9 已被使用"),
+        ({"number": "PH-GY-10", "signed_on": "2026-02-30"}, "on", "请输入有效的日期（年-月-日）"),
+        (
+            {"number": "PH-GY-10", "signed_on": (today_local() + timedelta(days=1)).isoformat()},
+            "on",
+            "日期不能晚于今天",
+        ),
+    ]
+    for values, input_name, message in refusals:
+        response = await browser.submit(action, values)
+        # THEN each is refused beside its input, what was typed kept, and nothing is signed
+        assert response.status_code == 422
+        doc = parse(response.text)
+        assert error_beside(doc, f"sign-{application.id}-{input_name}") == message
+        assert doc.find(id=f"sign-{application.id}-number").attrs["value"] == values["number"]
+    assert (await Application.get(id=application.id)).status is AppStatus.APPROVED
+    assert await ApplicationEvent.filter(application_id=application.id).count() == before
+    assert not await Tranche.filter(application_id=application.id).exists()
+    # WHEN they sign it properly THEN it is contracted and its first tranche (50%) is due
+    response = await browser.submit(action, {"number": "PH-GY-10", "signed_on": TODAY.isoformat()})
+    assert response.status_code == 303
+    assert response.headers["location"] == f"{url}?done=signed"
+    _, doc = await browser.open(response.headers["location"])
+    assert doc.find(class_="alert--success").text == "已签订资助协议，第 1 期拨付待审批。"
+    assert doc.find(id=f"app-{application.id}").find(class_="fund-outcome").text == "已签协议"
+    assert not doc.find_all("form", action=action)
+    rows = await Tranche.filter(application_id=application.id).order_by("seq")
+    assert [(t.amount_fen, t.status) for t in rows] == [
+        (20_000_00, TrancheStatus.DUE),
+        (12_000_00, TrancheStatus.PLANNED),
+        (8_000_00, TrancheStatus.PLANNED),
+    ]
+    assert project.application.id != application.id
 
 
 # --- tranches, reclaims, evaluations ------------------------------------------------------------

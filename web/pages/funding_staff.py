@@ -236,6 +236,13 @@ class AllocationView:
     ranked: bool
     """False while no application has a submitted score sheet (the rows are then in id order)."""
     panel: ReviewPanel
+    scores: dict[int, tuple[float, int]] = field(default_factory=dict)
+    """By application id: its score under the round's rule (0–100) and how many experts scored it."""
+
+    @property
+    def review_open(self) -> bool:
+        """The round's review panel still scores (its current stage may be closed)."""
+        return self.panel.stage is not PanelStage.CLOSED
 
     @property
     def finish_label(self) -> str:
@@ -267,26 +274,31 @@ class AllocationView:
 
 async def ranked(
     funding_round: FundingRound, rows: list[Application]
-) -> tuple[ReviewPanel, list[Application], bool]:
+) -> tuple[ReviewPanel, list[Application], dict[int, tuple[float, int]]]:
     """The round's panel, `rows` in the review's ranking (`domain.funding.review.results`: the
     round's rule over the submitted score sheets of its final stage, the roadshow when there is
-    one), best first, whatever became of them since (recommended, waitlisted), and whether any
-    application was scored. Rows the ranking does not name (not scored) come last, by id. Three
-    statements."""
-    found = await funding_review.results(funding_round)
-    ids = found.ranking
+    one), best first, whatever became of them since (recommended, waitlisted), and the scored
+    ones' scores with how many experts scored them. Rows the ranking does not name (not scored)
+    come last, by id. Three statements."""
+    results = await funding_review.results(funding_round)
+    ids = results.ranking
     place = {pk: i for i, pk in enumerate(ids)}
-    return found.panel, sorted(rows, key=lambda a: (place.get(a.id, len(ids)), a.id)), bool(ids)
+    ordered = sorted(rows, key=lambda a: (place.get(a.id, len(ids)), a.id))
+    scores = {
+        results.application_of[r.entry.entry_id]: (r.aggregate, r.entry.reviewers) for r in results.ranked
+    }
+    return results.panel, ordered, scores
 
 
 async def allocation_view(round_id: int) -> AllocationView:
     """The round, its applications from review on, the money they hold and the review's ranking
     (three of its own): six statements."""
     funding_round = await queries.round_by_id(round_id)
-    panel, rows, is_ranked = await ranked(
+    panel, rows, scores = await ranked(
         funding_round, await queries.applications_in(round_id, queries.RANKED_STATUSES)
     )
-    return AllocationView(funding_round, rows, await allocation.held_fen(round_id), is_ranked, panel)
+    held = await allocation.held_fen(round_id)
+    return AllocationView(funding_round, rows, held, bool(scores), panel, scores)
 
 
 # --- tranches, reclaims and evaluations --------------------------------------------------------
@@ -345,6 +357,7 @@ async def tranche_queue(viewer_id: int | None) -> TrancheQueue:
 ANCHORS = {
     "elig": "elig",
     "award": "app",
+    "sign": "app",
     "approve": "tranche",
     "pay": "tranche",
     "reclaim": "project",

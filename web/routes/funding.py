@@ -7,6 +7,7 @@ attachment's file is served at `/funding/attachments/{id}` to whoever may read i
 
 from __future__ import annotations
 
+from datetime import date
 from urllib.parse import quote
 
 from starlette.datastructures import UploadFile
@@ -80,6 +81,7 @@ async def _round_page(
         "view": view,
         "places": places,
         "publicity": panel if panel and objections.publicity_running(panel, today_local()) else None,
+        "publicity_ahead": panel if panel and _ahead(panel.publicity_starts_on) else None,
         "objection_options": [(str(a.id), a.project_name) for a in view.results or []],
         "errors": errors or {},
         "filled": filled or {},
@@ -95,6 +97,11 @@ async def _round_page(
         status_code=status_code,
         url=f"/funding/{round_id}",
     )
+
+
+def _ahead(day: date | None) -> bool:
+    """The publicity starts on the next working day: until then its dates are announced."""
+    return day is not None and today_local() < day
 
 
 async def round_page(request: Request) -> Response:

@@ -43,6 +43,7 @@ NOTICES = {
     "resolved": "已答复异议。",
     "awarded": "已核定资助金额。",
     "republicised": "已核定资助金额：该项目进入公示，公示期从今天起重新计算，见“公示与异议”。",
+    "signed": "已签订资助协议，第 1 期拨付待审批。",
     "approved": "已审批。",
     "first-approved": "已初审，须由另一名工作人员复核。",
     "paid": "已登记拨付。",
@@ -262,6 +263,7 @@ async def _allocation(request: Request, round_id: int, refused: pages.Refused | 
         "view": view,
         "refused": refused or pages.Refused(),
         "yuan": yuan,
+        "today": today_local().isoformat(),
     }
     return _page(request, "allocation", context, f"{BASE}/{round_id}/allocation", 422 if refused else 200)
 
@@ -319,6 +321,34 @@ async def award(request: Request) -> Response:
     except DomainError as error:
         errors = {**_row_errors(error, set(values), {"amountFen": "amount"}), **errors}
     return await _allocation(request, round_id, pages.Refused(f"award-{application_id}", errors, values))
+
+
+async def sign_agreement(request: Request) -> Response:
+    """签订协议: an approved (立项) application's agreement, which makes its tranches."""
+    viewer = _staff(request)
+    if isinstance(viewer, Response):
+        return viewer
+    application_id: int = request.path_params["application_id"]
+    round_id = await _application_round(application_id)
+    form = await request.form()
+    values = {"number": text(form, "number", 100), "signed_on": text(form, "signed_on", 20)}
+    errors: dict[str, str] = {}
+    signed_on = day(values["signed_on"], "signed_on", errors, required=True)
+    try:
+        if signed_on is not None:
+            await tranches.sign_agreement(
+                actor=viewer,
+                application_id=application_id,
+                number=values["number"],
+                signed_on=signed_on,
+                today=today_local(),
+            )
+            return redirect(request, f"{BASE}/{round_id}/allocation?done=signed")
+        if not values["number"].strip():
+            errors["number"] = "请填写协议编号"
+    except DomainError as error:
+        errors = {**_row_errors(error, set(values), {"signedOn": "signed_on"}), **errors}
+    return await _allocation(request, round_id, pages.Refused(f"sign-{application_id}", errors, values))
 
 
 # --- the publicity and its objections -------------------------------------------------------------
@@ -563,5 +593,6 @@ def routes() -> list[Route]:
         Route(f"{one}/results.{{fmt}}", results_export, methods=["GET"], name="funding_results_export"),
         Route(f"{app}/eligibility", decide_eligibility, methods=["POST"]),
         Route(f"{app}/award", award, methods=["POST"]),
+        Route(f"{app}/agreement", sign_agreement, methods=["POST"]),
         Route(f"{app}/reclaim", reclaim, methods=["POST"]),
     ]
