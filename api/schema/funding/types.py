@@ -473,6 +473,7 @@ FundingErrorCode = error_codes(
         ErrorCode.END_BEFORE_START,
         OrgCode.INVALID_USCC,
         ReviewCode.FROZEN,  # the round's review panel, changed with its rules
+        ReviewCode.DUPLICATE_ENTRY,  # eligibility confirmed during review puts it on the panel
     ],
     "公益创投（轮次、申报、资助、协议、拨付、评估、需求）的错误码",
 )
