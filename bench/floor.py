@@ -160,14 +160,16 @@ class Database:
         if self.postgres:
             import asyncpg
 
-            from domain.db import POSTGRES_SESSION
+            from domain.db import POSTGRES_SESSION, quiet_release_connection
 
-            # The same session settings as Linzhi's connections (generic plans).
+            # The same session settings as Linzhi's connections (generic plans), and the same
+            # release without asyncpg's reset statement (the floor leaves no session state).
             self.pool = await asyncpg.create_pool(
                 "postgresql://" + self.url.split("://", 1)[1],
                 min_size=8,
                 max_size=8,
                 server_settings=POSTGRES_SESSION,
+                connection_class=quiet_release_connection(),
             )
         else:
             import aiosqlite

@@ -183,14 +183,65 @@ def run_wrk(
     }
 
 
+def cpu_ticks(pids: list[int]) -> int:
+    """utime + stime (clock ticks) of the processes still alive."""
+    total = 0
+    for pid in pids:
+        try:
+            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        except (OSError, IndexError):
+            continue
+        total += int(fields[11]) + int(fields[12])  # fields 14 and 15 of proc(5)
+    return total
+
+
+def postgres_backends(url: str) -> list[int]:
+    """The local PostgreSQL backends connected to the benchmark's database (their process title
+    names it), for the database's share of a request's CPU; none for SQLite or a remote server."""
+    if not operations.is_postgres(url):
+        return []
+    database = f" {url.rsplit('/', 1)[-1]} "
+    found = []
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            title = (entry / "cmdline").read_bytes().replace(b"\0", b" ").decode(errors="replace")
+        except OSError:
+            continue
+        if title.startswith("postgres: ") and database in title:
+            found.append(int(entry.name))
+    return found
+
+
 def measure(
-    base: str, op: Operation, lua: Path, env: dict[str, str], concurrency: int, warmup: float, duration: float
+    base: str,
+    op: Operation,
+    lua: Path,
+    env: dict[str, str],
+    concurrency: int,
+    warmup: float,
+    duration: float,
+    cpu_of: tuple[list[int], str] | None = None,
 ) -> dict[str, Any]:
+    """wrk's figures; with `cpu_of` (the server's pids, the database URL) also the CPU time per
+    request of the server and of the PostgreSQL backends serving it, in ms (utime + stime from
+    /proc over the measured run: on a shared machine a steadier figure than req/s)."""
     path = op.floor_path if "floor" in env.get("BENCH_TARGET", "") else op.path
     assert path is not None
     if warmup > 0:
         run_wrk(base, path, lua, env, concurrency, warmup)
-    return run_wrk(base, path, lua, env, concurrency, duration)
+    if cpu_of is None:
+        return run_wrk(base, path, lua, env, concurrency, duration)
+    server, backends = cpu_of[0], postgres_backends(cpu_of[1])
+    before = cpu_ticks(server), cpu_ticks(backends)
+    row = run_wrk(base, path, lua, env, concurrency, duration)
+    after = cpu_ticks(server), cpu_ticks(backends)
+    per_tick = 1000 / os.sysconf("SC_CLK_TCK")
+    requests = max(row["requests"], 1)
+    row["server_cpu_ms"] = round((after[0] - before[0]) * per_tick / requests, 3)
+    row["db_cpu_ms"] = round((after[1] - before[1]) * per_tick / requests, 3) if backends else None
+    return row
 
 
 # --- verification and SQL statement counts ----------------------------------------------------
@@ -416,7 +467,8 @@ def main(argv: list[str] | None = None) -> int:
                 for c in concurrencies:
                     if info.get("skipped"):
                         break
-                    row = measure(server.url, op, lua, env, c, args.warmup, args.duration)
+                    cpu_of = (server.pids(), url)
+                    row = measure(server.url, op, lua, env, c, args.warmup, args.duration, cpu_of)
                     row.update(op=op.name, target="linzhi", workers=n_workers, concurrency=c)
                     row["peak_rss_mb"] = server.peak_rss_mb()
                     result["runs"].append(row)
@@ -471,20 +523,28 @@ def _floor_op(
             print(f"{op.name}: the floor's JSON differs from Linzhi's", flush=True)
     floor_lua = operations.write_lua(lua.parent, Operation(op.name + "-floor", "", op.floor_path))
     for c in concurrencies:
-        row = measure(
-            floor.url, op, floor_lua, {**env, "BENCH_TARGET": "floor"}, c, args.warmup, args.duration
-        )
+        floor_env = {**env, "BENCH_TARGET": "floor"}
+        cpu_of = (floor.pids(), args.database_url)
+        row = measure(floor.url, op, floor_lua, floor_env, c, args.warmup, args.duration, cpu_of)
         row.update(op=op.name, target="floor", workers=1, concurrency=c)
         result["runs"].append(row)
         print(f"  floor {op.name} c{c}: {row}", flush=True)
+
+
+def cpu_cell(row: dict[str, Any] | None) -> str:
+    """`server+db` CPU ms per request (`measure`), – when not measured."""
+    if not row or row.get("server_cpu_ms") is None:
+        return "–"
+    db = row.get("db_cpu_ms")
+    return f"{row['server_cpu_ms']:.3f}" + ("" if db is None else f"+{db:.3f}")
 
 
 def markdown(result: dict[str, Any]) -> str:
     floor = {(r["op"], r["concurrency"]): r for r in result["runs"] if r["target"] == "floor"}
     lines = [
         "| op | workers | conc | Linzhi req/s | p50 ms | p99 ms | errors | SQL/req "
-        "| floor req/s | floor p50 ms | Linzhi/floor (req/s) |",
-        "|---|---|---|---|---|---|---|---|---|---|---|",
+        "| floor req/s | floor p50 ms | Linzhi/floor (req/s) | CPU ms/req server+db | floor CPU ms/req |",
+        "|---|---|---|---|---|---|---|---|---|---|---|---|---|",
     ]
     for r in result["runs"]:
         if r["target"] != "linzhi":
@@ -495,6 +555,7 @@ def markdown(result: dict[str, Any]) -> str:
         floor_rps = f"{f['rps']:,.0f}" if f else "–"
         cells = [r["op"], r["workers"], r["concurrency"], f"{r['rps']:,.0f}", r["p50_ms"], r["p99_ms"]]
         cells += [r["errors"], "–" if sql is None else sql, floor_rps, f["p50_ms"] if f else "–", ratio]
+        cells += [cpu_cell(r), cpu_cell(f)]
         lines.append("| " + " | ".join(str(c) for c in cells) + " |")
     for name, info in result["operations"].items():
         if info.get("skipped"):

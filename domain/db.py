@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import os
 from typing import Any
 
@@ -33,6 +34,29 @@ DEFAULT_DATABASE_URL = "sqlite://data/linzhi.sqlite3"
 # ran, so a list of cells with their feeds crossed jit_above_cost: ≈120 ms of compiling for
 # ≈1.5 ms of work on the bench data. The benchmark operations are below the threshold (unchanged).
 POSTGRES_SESSION = {"plan_cache_mode": "force_generic_plan", "jit": "off"}
+
+
+@functools.cache
+def quiet_release_connection() -> type:
+    """asyncpg's Connection without the statement its pool sends when a connection is released.
+
+    Every `Pool.release` runs `Connection.reset()`: a ROLLBACK if a transaction is still open (kept:
+    that is `_reset`, not the query) and then `get_reset_query()` — `SELECT
+    pg_advisory_unlock_all(); CLOSE ALL; UNLISTEN *; RESET ALL` — one more round trip and four
+    statements for the server per pooled statement, i.e. per ORM query outside a transaction
+    (docs/performance.md, "Hot path"). Linzhi leaves no session state to undo: it never LISTENs,
+    takes only transaction-scoped advisory locks (`pg_advisory_xact_lock`), declares no cursor
+    outside a transaction and never SETs outside one (the session settings are start-up
+    parameters, `POSTGRES_SESSION`). `tests/domain/test_db_session.py` drives the app's reads and
+    writes through the pool and checks every pooled connection for each kind of leftover, and
+    checks the sources for the statements that would leave one."""
+    import asyncpg  # type: ignore[import-untyped]
+
+    class QuietReleaseConnection(asyncpg.Connection):  # type: ignore[misc]
+        def get_reset_query(self) -> str:
+            return ""
+
+    return QuietReleaseConnection
 
 
 def database_url() -> str:
@@ -79,6 +103,7 @@ def with_postgres_session(
     if statement_timeout is not None:
         session["statement_timeout"] = str(max(1, round(statement_timeout * 1000)))  # milliseconds
     credentials["server_settings"] = {**(credentials.get("server_settings") or {}), **session}
+    credentials["connection_class"] = quiet_release_connection()
     return config
 
 
@@ -109,7 +134,7 @@ _ASYNCPG_CLOSED = ("connection is closed", "pool is closing", "pool is closed")
 def _is_unavailable(error: BaseException) -> bool:
     import sqlite3
 
-    import asyncpg  # type: ignore[import-untyped]
+    import asyncpg
     from tortoise.exceptions import DBConnectionError
 
     if isinstance(error, ConnectionError | DBConnectionError):  # refused, reset, broken pipe
