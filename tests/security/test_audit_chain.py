@@ -22,6 +22,7 @@ from api.settings import ConfigurationError, Settings
 from domain.access import Actor
 from domain.audit import anchors
 from domain.audit import keys as audit_keys
+from domain.audit import service as audit_service
 from domain.audit.keys import LEGACY, Keyring
 from domain.audit.models import AuditEntry
 from domain.audit.service import GENESIS, _canonical, compute_hash, record, verify_chain
@@ -190,6 +191,90 @@ async def test_a_chain_from_before_keys_still_verifies_after_the_migration(
             # AND an old row is still protected: editing it breaks the chain
             await AuditEntry.filter(seq=2).update(action="grid.view")
             assert (await verify_chain()).first_broken_seq == 2
+
+
+# --- the chains and the anchor rows between them ----------------------------------------------
+
+
+async def _two_chains() -> tuple[list[AuditEntry], list[AuditEntry]]:
+    """Three rows about cell 1 and three about a cell whose rows go to another chain."""
+    first = audit_service.chain_of("GridCell", "1", CLERK)
+    other = next(i for i in range(2, 100) if audit_service.chain_of("GridCell", str(i), CLERK) != first)
+    ones, others = [], []
+    for i in range(3):
+        ones.append(await record(CLERK, "grid.update", "GridCell", 1, n=i))
+        others.append(await record(CLERK, "grid.update", "GridCell", other, n=i))
+    return ones, others
+
+
+@pytest.mark.usefixtures("db")
+async def test_rows_reordered_within_a_chain_do_not_verify() -> None:
+    ones, _ = await _two_chains()
+    # WHEN rows 2 and 3 of one chain swap places (numbers and links), keeping their hashes
+    a, b = ones[1], ones[2]
+    await AuditEntry.filter(id=a.id).update(chain_seq=1000)
+    await AuditEntry.filter(id=b.id).update(chain_seq=a.chain_seq, prev_hash=a.prev_hash)
+    await AuditEntry.filter(id=a.id).update(chain_seq=b.chain_seq, prev_hash=b.hash)
+    # THEN the first moved row no longer matches its hash
+    report = await verify_chain()
+    assert report.first_broken_seq in {a.seq, b.seq}
+    assert "记录内容与哈希不符" in str(report.reason)
+
+
+@pytest.mark.usefixtures("db")
+async def test_a_row_swapped_into_another_chain_does_not_verify() -> None:
+    ones, others = await _two_chains()
+    # WHEN the newest rows of the two chains trade chains (number and link follow)
+    a, b = ones[2], others[2]
+    await AuditEntry.filter(id=a.id).update(chain=100)
+    await AuditEntry.filter(id=b.id).update(chain=a.chain, chain_seq=a.chain_seq, prev_hash=a.prev_hash)
+    await AuditEntry.filter(id=a.id).update(chain=b.chain, chain_seq=b.chain_seq, prev_hash=b.prev_hash)
+    # THEN verification stops at a moved row
+    report = await verify_chain()
+    assert report.first_broken_seq in {a.seq, b.seq}
+    assert "记录内容与哈希不符" in str(report.reason)
+
+
+@pytest.mark.usefixtures("db")
+async def test_a_chain_truncated_behind_an_anchor_row_does_not_verify() -> None:
+    ones, _ = await _two_chains()
+    anchor = await audit_service.write_anchor(CLERK)
+    assert anchor.summary["heads"][str(ones[0].chain)] == [3, ones[2].hash]
+    assert (await verify_chain()).ok
+    # WHEN one chain's newest row is deleted (what is left of it is still consistent)
+    await AuditEntry.filter(id=ones[2].id).delete()
+    # THEN the anchor row's pin names the cut
+    report = await verify_chain()
+    assert report.first_broken_seq == anchor.seq
+    assert f"第 {ones[0].chain} 号链被截断" in str(report.reason)
+
+
+@pytest.mark.usefixtures("db")
+async def test_a_deleted_anchor_row_is_missing_from_the_anchor_chain() -> None:
+    await _two_chains()
+    first = await audit_service.write_anchor(CLERK)
+    await record(CLERK, "grid.update", "GridCell", 1)
+    second = await audit_service.write_anchor(CLERK)
+    assert (second.chain, second.chain_seq, second.prev_hash) == (audit_service.ANCHOR_CHAIN, 2, first.hash)
+    # WHEN the older anchor row is deleted
+    await AuditEntry.filter(id=first.id).delete()
+    # THEN the anchor chain has a gap
+    report = await verify_chain()
+    assert (report.first_broken_seq, report.reason) == (
+        second.seq,
+        "锚点链：第 1（链内序号） 条记录缺失（被删除）",
+    )
+
+
+@pytest.mark.usefixtures("db")
+async def test_a_rewritten_anchor_row_does_not_verify() -> None:
+    await _two_chains()
+    anchor = await audit_service.write_anchor(CLERK)
+    # WHEN the anchor's pinned heads are edited (to cover a cut), its hash no longer matches
+    await AuditEntry.filter(id=anchor.id).update(summary={"heads": {}})
+    report = await verify_chain()
+    assert report.first_broken_seq == anchor.seq
+    assert "记录内容与哈希不符" in str(report.reason)
 
 
 async def _insert_legacy_rows(n: int, *, postgres: bool) -> None:
