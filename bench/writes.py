@@ -19,6 +19,7 @@ import asyncio
 import json
 import os
 import shutil
+import subprocess
 import sys
 import tempfile
 import threading
@@ -130,6 +131,28 @@ def measured(
         **locks.summary(),
     )
     return row
+
+
+def tokens_from(root: Path, url: str, picks: Picks) -> list[str]:
+    """w1's tokens, made by the code of the Linzhi being measured (an older tree writes its own
+    audit rows)."""
+    if root == run.ROOT:
+        return asyncio.run(operations.create_tokens(url, picks, run.W1_TOKENS))
+    script = (
+        "import asyncio, json, sys\n"
+        "from bench import operations\n"
+        "picks = asyncio.run(operations.pick(sys.argv[1]))\n"
+        "print(json.dumps(asyncio.run(operations.create_tokens(sys.argv[1], picks, int(sys.argv[2])))))\n"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", script, url, str(run.W1_TOKENS)],
+        cwd=root,
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    tokens: list[str] = json.loads(done.stdout.strip().splitlines()[-1])
+    return tokens
 
 
 def floor_path(op: Operation, picks: Picks) -> str | None:
@@ -250,7 +273,7 @@ def main(argv: list[str] | None = None) -> int:
     picks = asyncio.run(operations.pick(url))
     ops = [op for op in operations.build(picks, None, 0) if op.name in wanted]
     ops.sort(key=lambda op: op.write)
-    tokens = asyncio.run(operations.create_tokens(url, picks, run.W1_TOKENS)) if "w1" in wanted else []
+    tokens = tokens_from(Path(args.linzhi_root).resolve(), url, picks) if "w1" in wanted else []
     started = datetime.now(UTC)
     print(f"database {url}; picks: {json.dumps(asdict(picks), ensure_ascii=False)}", flush=True)
     runs: list[dict[str, Any]] = []
