@@ -7,7 +7,7 @@ BIN := .venv/bin
 export LINZHI_HOST ?= 127.0.0.1
 export LINZHI_PORT ?= 8000
 
-.PHONY: run test install install-dev migrate seed lint typecheck pytest audit-deps schema clean bench bench-peer
+.PHONY: run test install install-dev migrate seed lint typecheck pytest audit-deps schema clean bench bench-peer bench-writes
 
 # uv itself, pinned, when the machine has none.
 .tools/bin/uv:
@@ -84,3 +84,10 @@ bench-peer: install-dev
 		$(BIN)/python -m bench.generate --scale $${SCALE:-S} --database-url $$url --reset; \
 	fi; \
 	$(BIN)/python -m bench.peer --database-url $$url $(BENCH_ARGS)
+
+# Writes and pages against their floors (issue 16), PostgreSQL only: BENCH_WRITES_URL, and
+# BENCH_WRITES_ARGS for bench.writes (--ops w1,p1,p2 --rounds --duration --floor-lock global ...).
+BENCH_WRITES_URL ?= postgres://postgres@127.0.0.1:5432/linzhi_bench_w
+bench-writes: install-dev
+	@command -v wrk >/dev/null || (apt-get update -qq && apt-get install -y -qq wrk)
+	$(BIN)/python -m bench.writes --database-url $(BENCH_WRITES_URL) $(BENCH_WRITES_ARGS)

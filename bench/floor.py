@@ -18,7 +18,7 @@ import json
 import os
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
 from starlette.applications import Starlette
@@ -297,6 +297,8 @@ def create_app(url: str) -> Starlette:
             Route("/q4", q4),
             Route("/o1", o1),
             Route("/f1", f1),
+            *write_routes(db),
+            *page_routes(db),
         ],
         lifespan=lifespan,
     )
@@ -345,6 +347,225 @@ def results_page(rows: list[Any]) -> dict[str, Any]:
     return {"nodes": nodes, "pageInfo": {"hasNextPage": len(rows) > F1_PAGE, "endCursor": end}}
 
 
+# --- w1's floor: activityCreate + activitySubmit, each its change and its audit row -------------
+#
+# POST /graphql takes w1's own GraphQL bodies (the same wrk script drives both servers) and tells
+# the two mutations apart by name. Each is one statement that authenticates the bearer token (and,
+# for a create, reads the cell and the leadership the record is filed under), then ONE transaction:
+# the INSERT (or the UPDATE of a DRAFT), then the audit row exactly as `domain.audit.service`
+# appends it — the same chain and lock, the head read, the same canonical JSON and HMAC, the INSERT.
+# So the ratio isolates what GraphQL, the ORM and the domain layers add. PostgreSQL only (the
+# SQLite floor's connections are read-only).
+
+W_CREATE_AUTH_SQL = (
+    "SELECT t.id AS token_id, u.id AS user_id, u.username, g.id AS cell_id, g.path, g.code, "
+    "(SELECT l.id FROM micro_leader l WHERE l.person_id = u.person_id "
+    "AND l.status IN ('NOMINATED', 'ENROLLED', 'CERTIFIED') AND starts_with(g.path, l.home_path) "
+    "ORDER BY length(l.home_path) DESC, l.id DESC LIMIT 1) AS leader_id "
+    "FROM api_token t JOIN app_user u ON u.id = t.user_id JOIN grid_cell g ON g.id = $2 AND NOT g.retired "
+    "WHERE t.secret_hash = $1 AND t.revoked_at IS NULL AND t.expires_at > now() AND u.is_active"
+)
+W_AUTH_SQL = (
+    "SELECT t.id AS token_id, u.id AS user_id, u.username "
+    "FROM api_token t JOIN app_user u ON u.id = t.user_id "
+    "WHERE t.secret_hash = $1 AND t.revoked_at IS NULL AND t.expires_at > now() AND u.is_active"
+)
+W_INSERT_SQL = (
+    "INSERT INTO activity (author_user_id, leader_id, cell_id, cell_path, town_id, unit_id, grid_id, "
+    "activity_type, title, narrative, started_at, ended_at, place, participants, households_reached, "
+    "problems, follow_up, status, is_demo, created_at, updated_at) "
+    "VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, '', $10, $11, '', $12, $13, '{}', '', 'DRAFT', false, "
+    "$14, $14) RETURNING id"
+)
+W_SUBMIT_SQL = (
+    "UPDATE activity SET status = 'SUBMITTED', submitted_at = $3, updated_at = $3 "
+    "WHERE id = $1 AND author_user_id = $2 AND status IN ('DRAFT', 'RETURNED') RETURNING id"
+)
+W_AUDIT_SQL = (
+    "INSERT INTO audit_log (id, seq, at, actor_user_id, actor_label, token_id, action, object_type, "
+    "object_id, summary, request_id, ip, prev_hash, hash, key_id, chain, chain_seq, form) "
+    "VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18)"
+)
+
+
+def _user_error(field_name: str, code: str, message: str) -> Response:
+    payload = {field_name: {"activity": None, "userErrors": [{"code": code, "message": message}]}}
+    return Response(dumps({"data": payload}), media_type="application/json")
+
+
+async def _append_audit(conn: Any, who: Any, action: str, object_id: int, summary: dict[str, Any]) -> None:
+    """`domain.audit.service.record` in plain SQL on the caller's transaction: the row's chain
+    locked, its head and the next seq in one statement, the INSERT."""
+    from types import SimpleNamespace
+    from typing import cast
+    from uuid import uuid4
+
+    from domain.access import Actor
+    from domain.audit import service as audit
+    from domain.audit.keys import keyring
+    from domain.audit.models import AuditEntry
+
+    chain = audit.chain_of("Activity", str(object_id), Actor())
+    # BENCH_FLOOR_AUDIT_LOCK=global: every writer takes one lock, as before the chains (issue 16)
+    lock = 0 if os.environ.get("BENCH_FLOOR_AUDIT_LOCK") == "global" else chain
+    await conn.execute("SELECT pg_advisory_xact_lock($1, $2)", audit.LOCK_KEY, lock)
+    head = await conn.fetchrow(audit._head_sql(True), chain)
+    entry = SimpleNamespace(
+        seq=head["seq"],
+        at=datetime.now(UTC),
+        actor_user_id=who["user_id"],
+        actor_label=who["username"],
+        token_id=who["token_id"],
+        action=action,
+        object_type="Activity",
+        object_id=str(object_id),
+        summary=summary,
+        request_id=uuid4().hex,
+        ip="127.0.0.1",
+        prev_hash=audit.GENESIS if head["hash"] is None else head["hash"],
+        key_id=keyring().current,
+        chain=chain,
+        chain_seq=1 if head["chain_seq"] is None else head["chain_seq"] + 1,
+        form=audit.FORM,
+    )
+    digest = audit.compute_hash(cast(AuditEntry, entry))
+    await conn.execute(
+        W_AUDIT_SQL,
+        entry.seq, entry.seq, entry.at, entry.actor_user_id, entry.actor_label, entry.token_id, action,
+        "Activity", entry.object_id, json.dumps(summary, ensure_ascii=False), entry.request_id,
+        entry.ip, entry.prev_hash, digest, entry.key_id, chain, entry.chain_seq, entry.form,
+    )  # fmt: skip
+
+
+def _activity_gid(pk: int) -> str:
+    return base64.b64encode(f"Activity:{pk}".encode()).decode()
+
+
+def write_routes(db: Database) -> list[Route]:
+    """POST /graphql: w1's two mutations, by hand (see above)."""
+    import hashlib
+
+    from domain.activities.models import location
+
+    async def create(conn: Any, secret_hash: str, fields: dict[str, Any]) -> Response:
+        cell_pk = int(base64.b64decode(fields["cellId"]).decode().split(":", 1)[1])
+        who = await conn.fetchrow(W_CREATE_AUTH_SQL, secret_hash, cell_pk)
+        if who is None:
+            return _user_error("activityCreate", "FORBIDDEN", "无权在该网格记录活动")
+        place = location(who["cell_id"], who["path"])
+        started = datetime.fromisoformat(fields["startedAt"])
+        ended = datetime.fromisoformat(fields["endedAt"])
+        now = datetime.now(UTC)
+        async with conn.transaction():
+            pk = await conn.fetchval(
+                W_INSERT_SQL,
+                who["user_id"], who["leader_id"], who["cell_id"], who["path"], place["town_id"],
+                place["unit_id"], place["grid_id"], fields["activityType"], fields["title"], started,
+                ended, int(fields.get("participants", 0)), int(fields.get("householdsReached", 0)), now,
+            )  # fmt: skip
+            summary = {"cell": who["code"], "type": fields["activityType"]}
+            await _append_audit(conn, who, "activity.create", pk, summary)
+        result = {"activity": {"id": _activity_gid(pk), "status": "DRAFT"}, "userErrors": []}
+        return Response(dumps({"data": {"activityCreate": result}}), media_type="application/json")
+
+    async def submit(conn: Any, secret_hash: str, fields: dict[str, Any]) -> Response:
+        who = await conn.fetchrow(W_AUTH_SQL, secret_hash)
+        pk = int(base64.b64decode(fields["id"]).decode().split(":", 1)[1])
+        if who is None:
+            return _user_error("activitySubmit", "FORBIDDEN", "令牌无效")
+        async with conn.transaction():
+            done = await conn.fetchval(W_SUBMIT_SQL, pk, who["user_id"], datetime.now(UTC))
+            if done is None:
+                return _user_error("activitySubmit", "INVALID_TRANSITION", "该活动记录不能提交审核")
+            await _append_audit(conn, who, "activity.submit", pk, {})
+        result = {"activity": {"id": _activity_gid(pk), "status": "SUBMITTED"}, "userErrors": []}
+        return Response(dumps({"data": {"activitySubmit": result}}), media_type="application/json")
+
+    async def graphql(request: Request) -> Response:
+        if not db.postgres:
+            return Response("the write floor runs on PostgreSQL only", status_code=501)
+        body = json.loads(await request.body())
+        secret = request.headers.get("authorization", "").removeprefix("Bearer ").strip()
+        secret_hash = hashlib.sha256(secret.encode()).hexdigest()
+        fields = body["variables"]["input"]
+        handler = create if "activityCreate" in body["query"] else submit
+        async with db.pool.acquire() as conn:
+            return await handler(conn, secret_hash, fields)
+
+    return [Route("/graphql", graphql, methods=["POST"])]
+
+
+# --- p1's floor: a cell's page from ONE statement, rendered by Linzhi's own template ------------
+#
+# The cell, its ancestors (their paths are prefixes of its path), its active children and the
+# counts by kind below the cell and below each child, as one UNION ALL; then the same dataclasses
+# (`web.pages.grids.CellPanel`, GridCell instances built from the rows) and the same `render` call
+# as `web.routes.grids`, so the ratio isolates the ORM, the five statements and the middleware.
+
+_P1_COLUMNS = (
+    "g.id, g.kind, g.code, g.name, g.path, g.households, g.households_estimated, g.code_verified, "
+    "g.is_demo, g.retired, g.parent_id"
+)
+P1_SQL = (
+    "WITH c AS (SELECT * FROM grid_cell WHERE code = ? AND NOT retired), "
+    "kids AS (SELECT g.* FROM grid_cell g JOIN c ON g.parent_id = c.id WHERE NOT g.retired) "
+    f"SELECT 0 AS part, {_P1_COLUMNS}, NULL AS root, 0 AS n FROM c g "
+    f"UNION ALL SELECT 1, {_P1_COLUMNS}, NULL, 0 FROM grid_cell g JOIN c ON g.path IN "
+    "(substr(c.path, 1, 8), substr(c.path, 1, 16), substr(c.path, 1, 24), substr(c.path, 1, 32)) "
+    "AND g.path < c.path "
+    f"UNION ALL SELECT 2, {_P1_COLUMNS}, NULL, 0 FROM kids g "
+    "UNION ALL SELECT 3, NULL, g.kind, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, "
+    "r.path, COUNT(*) "
+    "FROM (SELECT path FROM c UNION ALL SELECT path FROM kids) r "
+    "JOIN grid_cell g ON g.path > r.path AND g.path < r.path || ':' AND NOT g.retired "
+    "GROUP BY r.path, g.kind "
+    "ORDER BY part, path, code"
+)
+
+
+def page_routes(db: Database) -> list[Route]:
+    """GET /p1/{code}: `/grids/{code}` from one statement (see above)."""
+    from domain.grids.codes import GridKind
+    from domain.grids.models import GridCell
+    from domain.grids.queries import SubtreeStats
+    from web.pages import grids as pages
+    from web.render import render
+
+    fields = ("id", "kind", "code", "name", "path", "households", "households_estimated")
+    fields += ("code_verified", "is_demo", "retired", "parent_id")
+
+    def cell_of(row: Any) -> GridCell:
+        values = dict(zip(fields, row[1:12], strict=True))
+        return GridCell(**{**values, "kind": GridKind(values["kind"])})
+
+    async def p1(request: Request) -> Response:
+        rows = await db.fetch(P1_SQL, [request.path_params["code"]])
+        parts: dict[int, list[Any]] = {0: [], 1: [], 2: [], 3: []}
+        for row in rows:
+            parts[row[0]].append(row)
+        if not parts[0]:
+            return Response("没有该网格单元", status_code=404)
+        cell = cell_of(parts[0][0])
+        counts: dict[str, dict[GridKind, int]] = {}
+        for row in parts[3]:
+            counts.setdefault(row[12], {})[GridKind(row[2])] = int(row[13])
+        children = sorted((cell_of(row) for row in parts[2]), key=lambda child: child.code)
+        levels = pages.levels_below_children(cell.kind)
+        child_rows = [
+            pages.ChildRow(
+                child, tuple(level.count(SubtreeStats(counts.get(child.path, {}))) for level in levels)
+            )
+            for child in children
+        ]
+        ancestors = [cell_of(row) for row in parts[1]]
+        panel = pages.CellPanel(cell, ancestors, SubtreeStats(counts.get(cell.path, {})), child_rows)
+        return render(
+            request, "grids/cell.html", {"panel": panel, "title": cell.name}, fragment="grids/_panel.html"
+        )
+
+    return [Route("/p1/{code}", p1)]
+
+
 def app_from_env() -> Starlette:
     return create_app(os.environ["BENCH_FLOOR_DATABASE_URL"])
 
@@ -355,10 +576,16 @@ def main() -> None:
     parser = argparse.ArgumentParser(prog="python -m bench.floor")
     parser.add_argument("--database-url", required=True)
     parser.add_argument("--port", type=int, default=8101)
+    parser.add_argument("--workers", type=int, default=1)
     args = parser.parse_args()
     os.environ["BENCH_FLOOR_DATABASE_URL"] = args.database_url
     uvicorn.run(
-        "bench.floor:app_from_env", factory=True, host="127.0.0.1", port=args.port, log_level="warning"
+        "bench.floor:app_from_env",
+        factory=True,
+        host="127.0.0.1",
+        port=args.port,
+        log_level="warning",
+        workers=args.workers,
     )
 
 

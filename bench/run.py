@@ -59,11 +59,11 @@ def free_port() -> int:
 class Server:
     """A server subprocess in its own process group, stopped (group-wide) on `stop`."""
 
-    def __init__(self, name: str, argv: list[str], port: int, env: dict[str, str]) -> None:
+    def __init__(self, name: str, argv: list[str], port: int, env: dict[str, str], cwd: Path = ROOT) -> None:
         self.name, self.port = name, port
         self.log = tempfile.NamedTemporaryFile(prefix=f"bench-{name}-", suffix=".log", delete=False)  # noqa: SIM115
         self.proc = subprocess.Popen(
-            argv, cwd=ROOT, env=env, stdout=self.log, stderr=subprocess.STDOUT, start_new_session=True
+            argv, cwd=cwd, env=env, stdout=self.log, stderr=subprocess.STDOUT, start_new_session=True
         )
 
     @property
@@ -122,7 +122,7 @@ class Server:
         self.log.close()
 
 
-def start_linzhi(url: str, workers: int) -> Server:
+def start_linzhi(url: str, workers: int, root: Path = ROOT) -> Server:
     port = free_port()
     # No anonymous or session rate limit: the load generator is one client at full speed
     # (docs/performance.md); the per-token limit stays, the w1 tokens are spread to stay under it.
@@ -134,7 +134,7 @@ def start_linzhi(url: str, workers: int) -> Server:
         "LINZHI_RATE_LIMIT_SESSION": "off",
     }
     argv = [sys.executable, "-m", "api.cli", "serve", "--host", HOST, "--port", str(port)]
-    server = Server(f"linzhi-w{workers}", [*argv, "--workers", str(workers)], port, env)
+    server = Server(f"linzhi-w{workers}", [*argv, "--workers", str(workers)], port, env, cwd=root)
     server.wait_ready("/graphql?query=%7B__typename%7D")
     return server
 

@@ -117,11 +117,14 @@ def test_audit_verify_finds_an_edited_then_a_deleted_row(seeded: Path) -> None:
     # THEN the command fails and names row 5 as modified
     assert edited.returncode == 1
     assert "审计链断裂：第 5 条记录，记录内容与哈希不符（被修改）" in edited.stderr
-    # AND WHEN row 2 is deleted as well, row 2 is now the first broken link
-    _execute(seeded, "DELETE FROM audit_log WHERE seq = 2")
+    # AND WHEN the first row of row 5's chain is deleted as well, the gap is the first broken link
+    ((chain, chain_seq),) = _query(seeded, "SELECT chain, chain_seq FROM audit_log WHERE seq = 5")
+    assert isinstance(chain_seq, int)
+    assert chain_seq > 1
+    _execute(seeded, "DELETE FROM audit_log WHERE chain = ? AND chain_seq = 1", chain)
     deleted = _cli(seeded, "audit", "verify")
     assert deleted.returncode == 1
-    assert "第 2 条记录缺失（被删除）" in deleted.stderr
+    assert f"第 {chain} 号链：第 1（链内序号） 条记录缺失（被删除）" in deleted.stderr
 
 
 def test_audit_verify_on_an_empty_log(migrated: Path) -> None:

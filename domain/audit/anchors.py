@@ -1,10 +1,12 @@
-"""Anchors: the chain's head (seq and hash), signed with the audit key, to publish outside the
+"""Anchors: a row (seq and hash) of the log, signed with the audit key, to publish outside the
 database (daily, say: a notice board, an e-mail to the supervising office, a printed log).
 
 Verification alone cannot notice that the newest rows were deleted: what is left is still a
 consistent chain. An anchor can: the row it names must still exist and still have the anchored
-hash. Its HMAC signature (under a key of the keyring, with a prefix no row hash uses) means a
-forged anchor — to make a shortened or rewritten chain look anchored — is refused."""
+hash. `current` first writes an anchor row (`service.write_anchor`: the heads of every chain)
+and publishes that row, so one published anchor pins the newest row of every chain. Its HMAC
+signature (under a key of the keyring, with a prefix no row hash uses) means a forged anchor —
+to make a shortened or rewritten chain look anchored — is refused."""
 
 from __future__ import annotations
 
@@ -14,9 +16,12 @@ import json
 from dataclasses import asdict, dataclass
 from datetime import UTC, datetime
 
+from domain.access import Actor
 from domain.audit.keys import Keyring, keyring
 from domain.audit.models import AuditEntry
-from domain.audit.service import GENESIS
+from domain.audit.service import GENESIS, write_anchor
+
+ANCHOR_ACTOR = Actor(display_name="linzhi audit anchor")
 
 PREFIX = b"linzhi-audit-anchor\n"
 
@@ -46,13 +51,12 @@ def _signature(key: bytes, seq: int, head: str, at: str, key_id: str) -> str:
 
 
 async def current(ring: Keyring | None = None) -> Anchor:
-    """The chain's head now, signed with the writing key (seq 0 and the genesis hash when empty)."""
+    """A new anchor row (every chain's head), signed with the writing key."""
     ring = ring or keyring()
-    head = await AuditEntry.all().order_by("-seq").first().only("seq", "hash")
-    seq, head_hash = (head.seq, head.hash) if head else (0, GENESIS)
+    row = await write_anchor(ANCHOR_ACTOR)
     at = datetime.now(UTC).isoformat(timespec="seconds")
-    sig = _signature(ring.signing_key, seq, head_hash, at, ring.current)
-    return Anchor(seq, head_hash, at, ring.current, sig)
+    sig = _signature(ring.signing_key, row.seq, row.hash, at, ring.current)
+    return Anchor(row.seq, row.hash, at, ring.current, sig)
 
 
 def parse(text: str, ring: Keyring | None = None) -> Anchor:

@@ -52,6 +52,7 @@ ACTIONS: dict[str, str] = {
     "activity.photo_add": "添加活动照片",
     "activity.photo_remove": "删除活动照片",
     "activity.export": "导出活动记录",
+    "audit.anchor": "审计链锚点（各分链链头）",
 }
 
 OBJECT_TYPES: dict[str, str] = {
@@ -117,4 +118,5 @@ SUMMARY_KEYS: dict[str, str] = {
     "until": "截止",
     "expires_at": "到期时间",
     "cancelled_sessions": "取消的报名",
+    "heads": "各分链链头",
 }

@@ -10,9 +10,11 @@ from tortoise.models import Model
 class AuditEntry(Model):
     """One append-only audit record.
 
-    `hash` (an HMAC under the key `key_id` names) covers the row's content and `prev_hash`, so an
-    edited or deleted row breaks the chain, and `seq` is unique, so concurrent writers cannot fork
-    it."""
+    `hash` (an HMAC under the key `key_id` names) covers the row's content and `prev_hash`, the
+    hash of the row before it in its chain, so an edited or deleted row breaks the chain. The log
+    is `CHAINS` chains written in parallel (`chain`, numbered without gaps by `chain_seq`, unique
+    together, so concurrent writers cannot fork one) plus a chain of anchor rows that pin the
+    heads of all of them (domain/audit/service.py). `seq` orders the whole log."""
 
     id = fields.BigIntField(primary_key=True)
     seq = fields.BigIntField(unique=True)
@@ -31,9 +33,16 @@ class AuditEntry(Model):
     # The id of the key `hash` was computed with (domain/audit/keys.py); rows from before keyed
     # hashes existed take the database default and verify as plain SHA-256.
     key_id = fields.CharField(max_length=40, db_default="sha256-legacy")
+    # Which chain the row links into and its number there (migration 0019: rows written before
+    # take chain 0 with chain_seq = seq, form 1, and keep verifying as they always did). `form`
+    # 2 rows hash `chain`, `chain_seq` and `form` too.
+    chain = fields.SmallIntField(db_default=0)
+    chain_seq = fields.BigIntField(db_default=0)
+    form = fields.SmallIntField(db_default=1)
 
     class Meta:
         table = "audit_log"
+        unique_together = (("chain", "chain_seq"),)
         indexes = [
             Index(fields=["actor_user_id", "seq"], name="audit_actor_idx"),
             Index(fields=["action", "seq"], name="audit_action_idx"),

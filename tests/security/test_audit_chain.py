@@ -22,6 +22,7 @@ from api.settings import ConfigurationError, Settings
 from domain.access import Actor
 from domain.audit import anchors
 from domain.audit import keys as audit_keys
+from domain.audit import service as audit_service
 from domain.audit.keys import LEGACY, Keyring
 from domain.audit.models import AuditEntry
 from domain.audit.service import GENESIS, _canonical, compute_hash, record, verify_chain
@@ -43,9 +44,9 @@ def keys() -> Iterator[None]:
     audit_keys.configure(before)
 
 
-async def _record(n: int) -> None:
-    for i in range(n):
-        await record(CLERK, "grid.update", "GridCell", i + 1, name=f"第{i + 1}网格")
+async def _record(n: int) -> list[AuditEntry]:
+    """n changes to one cell: one chain."""
+    return [await record(CLERK, "grid.update", "GridCell", 1, name=f"第{i + 1}次") for i in range(n)]
 
 
 # Each hashed field of row 3, and a value it did not have.
@@ -64,13 +65,26 @@ TAMPERING: dict[str, Any] = {
     "prev_hash": "f" * 64,
     "hash": "e" * 64,
     "key_id": "k9",
+    "chain": 5,
+    "chain_seq": 33,
+    "form": 1,
 }
 
 
 def test_the_tampering_list_covers_every_column() -> None:
     # a column added to the model must be added to the hash and to this list
     assert set(TAMPERING) == set(AuditEntry._meta.fields_map) - {"id"}
-    row = AuditEntry(seq=1, at=datetime.now(UTC), action="a", summary={}, prev_hash=GENESIS, key_id="k1")
+    row = AuditEntry(
+        seq=1,
+        at=datetime.now(UTC),
+        action="a",
+        summary={},
+        prev_hash=GENESIS,
+        key_id="k1",
+        chain=3,
+        chain_seq=1,
+        form=2,
+    )
     hashed = set(json.loads(_canonical(row)))
     assert hashed == set(TAMPERING) - {"hash"}
 
@@ -79,15 +93,22 @@ def test_the_tampering_list_covers_every_column() -> None:
 @pytest.mark.parametrize("column", list(TAMPERING))
 async def test_editing_any_field_of_a_row_names_that_row(column: str) -> None:
     # GIVEN a chain of five rows
-    await _record(5)
-    row = await AuditEntry.get(seq=3)
+    rows = await _record(5)
+    row = rows[2]
     value = row.at + timedelta(microseconds=1) if column == "at" else TAMPERING[column]
     # WHEN one field of row 3 is edited in the database
-    await AuditEntry.filter(seq=3).update(**{column: value})
-    # THEN verification stops at row 3
+    await AuditEntry.filter(id=row.id).update(**{column: value})
+    # THEN verification stops at row 3 (a row moved to another chain: where it landed, or at the
+    # gap it left in its own)
     report = await verify_chain()
-    assert (report.first_broken_seq, report.checked) == (3, 2), report
+    assert report.first_broken_seq in (
+        {row.seq, rows[3].seq}
+        if column in ("chain", "chain_seq")
+        else {value if column == "seq" else row.seq}
+    )
     assert report.reason is not None
+    if column not in ("chain", "chain_seq"):
+        assert report.checked == 2, report
 
 
 @pytest.mark.usefixtures("db")
@@ -95,8 +116,7 @@ async def test_editing_any_field_of_a_row_names_that_row(column: str) -> None:
 async def test_the_newest_row_rewritten_without_the_key_does_not_verify(attacker_key: str | None) -> None:
     # GIVEN a chain, WHEN its newest row (no later link to break) is edited and rehashed by someone
     # without the key: with plain SHA-256, or an HMAC under a key of their own
-    await _record(4)
-    row = await AuditEntry.get(seq=4)
+    row = (await _record(4))[3]
     row.summary = {"name": "篡改"}
     if attacker_key is None:
         row.hash = hashlib.sha256(_canonical(row)).hexdigest()
@@ -105,39 +125,38 @@ async def test_the_newest_row_rewritten_without_the_key_does_not_verify(attacker
     await row.save(update_fields=["summary", "hash"])
     # THEN the row does not verify
     report = await verify_chain()
-    assert report.first_broken_seq == 4
+    assert report.first_broken_seq == row.seq
     assert "记录内容与哈希不符" in str(report.reason)
 
 
 @pytest.mark.usefixtures("db")
 async def test_a_keyed_row_cannot_be_downgraded_to_a_legacy_one() -> None:
-    await _record(3)
-    row = await AuditEntry.get(seq=3)
+    row = (await _record(3))[2]
     row.key_id, row.summary = LEGACY, {"name": "篡改"}
     row.hash = compute_hash(row)  # the plain SHA-256 a legacy row carries
     await row.save(update_fields=["key_id", "summary", "hash"])
     report = await verify_chain()
-    assert report.first_broken_seq == 3
+    assert report.first_broken_seq == row.seq
     assert "旧式记录出现在带密钥的记录之后" in str(report.reason)
 
 
 @pytest.mark.usefixtures("db")
 async def test_verifying_with_another_key_fails_at_the_first_row() -> None:
-    await _record(3)
+    first = (await _record(3))[0]
     audit_keys.configure(Keyring.of([("k1", "not-the-key-the-rows-were-written-with")]))
     report = await verify_chain()
-    assert (report.first_broken_seq, report.checked) == (1, 0)
+    assert (report.first_broken_seq, report.checked) == (first.seq, 0)
     assert "密钥" in str(report.reason)
     audit_keys.configure(Keyring.of([KEY_2]))
     report = await verify_chain()
-    assert report.first_broken_seq == 1
+    assert report.first_broken_seq == first.seq
     assert "'k1' 未配置" in str(report.reason)
 
 
 @pytest.mark.usefixtures("db")
 async def test_rotation_keeps_old_rows_verifying_under_their_key() -> None:
     # GIVEN rows written under key 1
-    await _record(3)
+    first = (await _record(3))[0]
     # WHEN key 2 is added as the newest, and more rows are written
     audit_keys.configure(Keyring.of([KEY_1, KEY_2]))
     await _record(2)
@@ -147,7 +166,7 @@ async def test_rotation_keeps_old_rows_verifying_under_their_key() -> None:
     assert (report.ok, report.checked) == (True, 5)
     # AND dropping key 1 too early is reported, not silently accepted
     audit_keys.configure(Keyring.of([KEY_2]))
-    assert (await verify_chain()).first_broken_seq == 1
+    assert (await verify_chain()).first_broken_seq == first.seq
 
 
 @pytest.mark.parametrize("database", ["sqlite", "postgres"] if POSTGRES_URL else ["sqlite"])
@@ -172,6 +191,90 @@ async def test_a_chain_from_before_keys_still_verifies_after_the_migration(
             # AND an old row is still protected: editing it breaks the chain
             await AuditEntry.filter(seq=2).update(action="grid.view")
             assert (await verify_chain()).first_broken_seq == 2
+
+
+# --- the chains and the anchor rows between them ----------------------------------------------
+
+
+async def _two_chains() -> tuple[list[AuditEntry], list[AuditEntry]]:
+    """Three rows about cell 1 and three about a cell whose rows go to another chain."""
+    first = audit_service.chain_of("GridCell", "1", CLERK)
+    other = next(i for i in range(2, 100) if audit_service.chain_of("GridCell", str(i), CLERK) != first)
+    ones, others = [], []
+    for i in range(3):
+        ones.append(await record(CLERK, "grid.update", "GridCell", 1, n=i))
+        others.append(await record(CLERK, "grid.update", "GridCell", other, n=i))
+    return ones, others
+
+
+@pytest.mark.usefixtures("db")
+async def test_rows_reordered_within_a_chain_do_not_verify() -> None:
+    ones, _ = await _two_chains()
+    # WHEN rows 2 and 3 of one chain swap places (numbers and links), keeping their hashes
+    a, b = ones[1], ones[2]
+    await AuditEntry.filter(id=a.id).update(chain_seq=1000)
+    await AuditEntry.filter(id=b.id).update(chain_seq=a.chain_seq, prev_hash=a.prev_hash)
+    await AuditEntry.filter(id=a.id).update(chain_seq=b.chain_seq, prev_hash=b.hash)
+    # THEN the first moved row no longer matches its hash
+    report = await verify_chain()
+    assert report.first_broken_seq in {a.seq, b.seq}
+    assert "记录内容与哈希不符" in str(report.reason)
+
+
+@pytest.mark.usefixtures("db")
+async def test_a_row_swapped_into_another_chain_does_not_verify() -> None:
+    ones, others = await _two_chains()
+    # WHEN the newest rows of the two chains trade chains (number and link follow)
+    a, b = ones[2], others[2]
+    await AuditEntry.filter(id=a.id).update(chain=100)
+    await AuditEntry.filter(id=b.id).update(chain=a.chain, chain_seq=a.chain_seq, prev_hash=a.prev_hash)
+    await AuditEntry.filter(id=a.id).update(chain=b.chain, chain_seq=b.chain_seq, prev_hash=b.prev_hash)
+    # THEN verification stops at a moved row
+    report = await verify_chain()
+    assert report.first_broken_seq in {a.seq, b.seq}
+    assert "记录内容与哈希不符" in str(report.reason)
+
+
+@pytest.mark.usefixtures("db")
+async def test_a_chain_truncated_behind_an_anchor_row_does_not_verify() -> None:
+    ones, _ = await _two_chains()
+    anchor = await audit_service.write_anchor(CLERK)
+    assert anchor.summary["heads"][str(ones[0].chain)] == [3, ones[2].hash]
+    assert (await verify_chain()).ok
+    # WHEN one chain's newest row is deleted (what is left of it is still consistent)
+    await AuditEntry.filter(id=ones[2].id).delete()
+    # THEN the anchor row's pin names the cut
+    report = await verify_chain()
+    assert report.first_broken_seq == anchor.seq
+    assert f"第 {ones[0].chain} 号链被截断" in str(report.reason)
+
+
+@pytest.mark.usefixtures("db")
+async def test_a_deleted_anchor_row_is_missing_from_the_anchor_chain() -> None:
+    await _two_chains()
+    first = await audit_service.write_anchor(CLERK)
+    await record(CLERK, "grid.update", "GridCell", 1)
+    second = await audit_service.write_anchor(CLERK)
+    assert (second.chain, second.chain_seq, second.prev_hash) == (audit_service.ANCHOR_CHAIN, 2, first.hash)
+    # WHEN the older anchor row is deleted
+    await AuditEntry.filter(id=first.id).delete()
+    # THEN the anchor chain has a gap
+    report = await verify_chain()
+    assert (report.first_broken_seq, report.reason) == (
+        second.seq,
+        "锚点链：第 1（链内序号） 条记录缺失（被删除）",
+    )
+
+
+@pytest.mark.usefixtures("db")
+async def test_a_rewritten_anchor_row_does_not_verify() -> None:
+    await _two_chains()
+    anchor = await audit_service.write_anchor(CLERK)
+    # WHEN the anchor's pinned heads are edited (to cover a cut), its hash no longer matches
+    await AuditEntry.filter(id=anchor.id).update(summary={"heads": {}})
+    report = await verify_chain()
+    assert report.first_broken_seq == anchor.seq
+    assert "记录内容与哈希不符" in str(report.reason)
 
 
 async def _insert_legacy_rows(n: int, *, postgres: bool) -> None:
@@ -247,26 +350,41 @@ def _linzhi(capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, str, s
 
 
 def test_an_anchor_detects_deleted_newest_rows(database: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    # GIVEN a chain of six rows and the anchor published today
+    # GIVEN a chain of six rows and the anchor published today (its anchor row is row 7)
     _write(lambda: _record(6))
     status, anchor, _ = _linzhi(capsys, "audit", "anchor")
     assert status == 0
-    assert json.loads(anchor)["seq"] == 6
+    assert json.loads(anchor)["seq"] == 7
     assert _linzhi(capsys, "audit", "verify", "--anchor", anchor.strip())[0] == 0
-    # WHEN the two newest rows are deleted (what is left is still a consistent chain)
+    # WHEN the newest rows are deleted, the anchor row with them (what is left is still a
+    # consistent chain)
     _write(lambda: AuditEntry.filter(seq__gte=5).delete())
     assert _linzhi(capsys, "audit", "verify")[:2] == (0, "审计链完整：4 条记录\n")
-    # THEN verifying against the anchor fails, naming the truncation
+    # THEN verifying against the published anchor fails, naming the truncation
     status, _, err = _linzhi(capsys, "audit", "verify", "--anchor", anchor.strip())
     assert status == 1
-    assert "审计链被截断：锚定的第 6 条记录已不存在（现存最新为第 4 条）" in err
+    assert "审计链被截断：锚定的第 7 条记录已不存在（现存最新为第 4 条）" in err
     assert "truncated" in err
+
+
+def test_an_anchor_row_detects_a_chain_cut_behind_it(
+    database: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # GIVEN six rows, then an anchor row pinning their chain's head
+    _write(lambda: _record(6))
+    assert _linzhi(capsys, "audit", "anchor")[0] == 0
+    # WHEN the chain's two newest rows are deleted, the anchor row left in place
+    _write(lambda: AuditEntry.filter(seq__in=[5, 6]).delete())
+    # THEN plain verification (no published anchor needed) names the cut
+    status, _, err = _linzhi(capsys, "audit", "verify")
+    assert status == 1
+    assert "被截断：锚点记录（第 7 条）锚定的第 6 条记录已不存在" in err
 
 
 def test_anchors_from_a_file_and_a_rewritten_anchored_row(
     database: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    # GIVEN two days of anchors kept in a file
+    # GIVEN two days of anchors kept in a file (anchor rows 3 and 6)
     _write(lambda: _record(2))
     first = _linzhi(capsys, "audit", "anchor")[1]
     _write(lambda: _record(2))
@@ -275,16 +393,17 @@ def test_anchors_from_a_file_and_a_rewritten_anchored_row(
     published.write_text(first + "\n" + second, encoding="utf-8")
     status, out, _ = _linzhi(capsys, "audit", "verify", "--anchor", str(published))
     assert status == 0
-    assert "与锚点相符：第 2 条" in out
-    assert "与锚点相符：第 4 条" in out
+    assert "与锚点相符：第 3 条" in out
+    assert "与锚点相符：第 6 条" in out
 
-    # WHEN the whole chain is rewritten from row 2 on as plain-SHA-256 "legacy" rows (which
-    # plain verification cannot tell from a chain that predates keys)
+    # WHEN the whole log is rewritten as one chain of plain-SHA-256 "legacy" rows, row 2 changed
+    # (which plain verification cannot tell from a chain that predates keys and chains)
     async def rewrite() -> None:
         rows = await AuditEntry.all().order_by("seq")
         prev = GENESIS
         for row in rows:
             row.prev_hash, row.key_id = prev, LEGACY
+            row.chain, row.chain_seq, row.form = 0, row.seq, 1
             if row.seq == 2:
                 row.summary = {"name": "改写"}
             row.hash = compute_hash(row)
@@ -296,7 +415,7 @@ def test_anchors_from_a_file_and_a_rewritten_anchored_row(
     # THEN the anchors do not match it any more
     status, _, err = _linzhi(capsys, "audit", "verify", "--anchor", str(published))
     assert status == 1
-    assert "锚定的第 2 条记录的哈希与锚点不符" in err
+    assert "锚定的第 3 条记录的哈希与锚点不符" in err
 
 
 @pytest.mark.parametrize(

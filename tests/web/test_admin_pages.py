@@ -491,12 +491,14 @@ async def test_verifying_the_chain_reports_it_intact_and_then_the_edited_row(
     assert parse(response.text).text == f"✓ 审计链完整（{total} 条）"
 
     # WHEN someone edits a row in the database, THEN the verdict names it
-    edited = await AuditEntry.get(seq=2)
+    # (the second row verification walks: chain by chain, each in order)
+    edited = await AuditEntry.all().order_by("chain", "chain_seq").offset(1).first()
+    assert edited is not None
     await AuditEntry.filter(id=edited.id).update(summary={"role": "ADMIN"})
     response = await client.get("/admin/audit/verify", headers=HTMX)
     assert (
         parse(response.text).text
-        == "✗ 审计链断裂：第 2 条记录，记录内容与哈希不符（被修改）（此前 1 条完好）"
+        == f"✗ 审计链断裂：第 {edited.seq} 条记录，记录内容与哈希不符（被修改）（此前 1 条完好）"
     )
 
     # AND without JavaScript the link opens the audit page with the verdict in place
