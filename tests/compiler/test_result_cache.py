@@ -1,0 +1,202 @@
+"""The result cache of public reads (docs/compiler.md "Result cache"): a hit after a miss costs
+the versions statement only; every write, whatever path it takes, invalidates exactly the tables
+it touched; GET answers carry an ETag and a matching If-None-Match gets 304 without running the
+query; a signed-in reader never shares an anonymous entry; LINZHI_CACHE=off switches it off."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from typing import Any
+
+import httpx
+import pytest_asyncio
+
+from api.app import create_app
+from api.graphql_view import GraphQLView
+from api.settings import Settings
+from domain import sql, versions
+from domain.access import Role
+from domain.activities import service as activities
+from domain.activities.models import Activity
+from domain.people.models import Person
+from tests.accounts import make_user
+from tests.api.graphql import bearer, global_id
+from tests.compiler.conftest import RESOLVERS, build_world, canonical
+from tests.conftest import SqlLog
+from tests.factories_leaders import make_cohort
+
+FEED = "{ activities(first: 5) { nodes { id title } totalCount } }"
+COHORTS = "{ cohorts { name year } }"
+
+
+class Cached:
+    """An app with the cache switched on (`mode`), and its view."""
+
+    def __init__(self, client: httpx.AsyncClient, view: GraphQLView) -> None:
+        self.client, self.view = client, view
+
+    async def get(
+        self, query: str, variables: dict[str, Any] | None = None, **headers: str
+    ) -> httpx.Response:
+        response = await self.client.post(
+            "/graphql", json={"query": query, "variables": variables or {}}, headers=headers
+        )
+        assert response.status_code == 200, response.text
+        return response
+
+
+async def _cached_app(mode: str) -> AsyncIterator[Cached]:
+    application = create_app(Settings.for_tests().with_(cache=mode))
+    route = next(r for r in application.routes if getattr(r, "path", None) == "/graphql")
+    view = route.endpoint  # type: ignore[attr-defined]
+    assert isinstance(view, GraphQLView)
+    transport = httpx.ASGITransport(app=application)
+    async with httpx.AsyncClient(transport=transport, base_url="http://test") as client:
+        yield Cached(client, view)
+
+
+@pytest_asyncio.fixture
+async def cached(db: None) -> AsyncIterator[Cached]:
+    async for app in _cached_app("memory"):
+        yield app
+
+
+@pytest_asyncio.fixture
+async def uncached(db: None) -> AsyncIterator[Cached]:
+    async for app in _cached_app("off"):
+        yield app
+
+
+async def test_a_hit_after_a_miss_costs_the_versions_statement_only(cached: Cached, sql_log: SqlLog) -> None:
+    # GIVEN the world
+    await build_world()
+    # WHEN an anonymous reader asks for the feed twice
+    sql_log.reset()
+    first = await cached.ask(FEED)
+    miss_statements = list(sql_log.statements)
+    sql_log.reset()
+    second = await cached.ask(FEED)
+    # THEN the first is a miss (the versions, then the answer's statement), the second a hit (the
+    # versions alone), with the same bytes
+    assert (first.headers["x-linzhi-cache"], second.headers["x-linzhi-cache"]) == ("miss", "hit")
+    assert len(miss_statements) == 2
+    assert versions.VERSIONS_STATEMENT in miss_statements[0]
+    assert sql_log.statements == [miss_statements[0]]
+    assert second.content == first.content
+    # AND the answer is the resolvers'
+    expected = await cached.ask(FEED, **RESOLVERS)
+    assert canonical(second.json()) == canonical(expected.json())
+    assert (cached.view.cache.stats.hits, cached.view.cache.stats.misses) == (1, 1)
+
+
+async def test_the_cache_switched_off_reads_no_versions(uncached: Cached, sql_log: SqlLog) -> None:
+    await build_world()
+    # WHEN the cache is off and the feed is read twice
+    await uncached.ask(FEED)
+    sql_log.reset()
+    response = await uncached.ask(FEED)
+    # THEN each read is the one statement of the compiled path, and says the cache is off
+    assert response.headers["x-linzhi-cache"] == "off"
+    assert sql_log.count == 1
+    assert versions.VERSIONS_STATEMENT not in sql_log.statements[0]
+
+
+async def test_a_write_invalidates_exactly_the_tables_it_touched(cached: Cached) -> None:
+    world = await build_world()
+    await make_cohort("第一期", year=2025)
+    await cached.ask(FEED)
+    await cached.ask(COHORTS)
+    # WHEN an unrelated table is written (a person: neither read names the table)
+    assert all("person" not in tables for tables in cached.view.cache.read_sets.values() if tables)
+    await Person.create(name="无关的人", mobile="", is_demo=False)
+    # THEN both reads still hit
+    assert (await cached.ask(FEED)).headers["x-linzhi-cache"] == "hit"
+    assert (await cached.ask(COHORTS)).headers["x-linzhi-cache"] == "hit"
+    # WHEN staff unpublish a record through the domain (the feed reads activity, the cohorts do not)
+    record = world.records["other_verified"]
+    assert record.title in (await cached.ask(FEED)).text
+    await activities.set_activity_public(actor=world.cast.far_staff, activity_id=record.id, public=False)
+    # THEN the feed misses and leaves the record out; the cohorts still hit
+    feed = await cached.ask(FEED)
+    assert feed.headers["x-linzhi-cache"] == "miss"
+    assert record.title not in feed.text
+    assert (await cached.ask(COHORTS)).headers["x-linzhi-cache"] == "hit"
+    # WHEN a raw SQL statement publishes it again under a new title (no ORM, no service)
+    await sql.fetch_all(
+        "UPDATE activity SET title = ?, is_public = TRUE WHERE id = ? RETURNING id", ["原始语句", record.id]
+    )
+    # THEN the feed sees it at once
+    feed = await cached.ask(FEED)
+    assert (feed.headers["x-linzhi-cache"], "原始语句" in feed.text) == ("miss", True)
+
+
+async def test_a_write_through_graphql_is_seen_by_the_next_anonymous_read(cached: Cached) -> None:
+    cohort = await make_cohort("第一期", year=2025)
+    headers = await bearer(await make_user("bureau.cache", Role.BUREAU_STAFF), "write:activities")
+    assert (await cached.ask(COHORTS)).json()["data"]["cohorts"] == [{"name": "第一期", "year": 2025}]
+    assert (await cached.ask(COHORTS)).headers["x-linzhi-cache"] == "hit"
+    # WHEN bureau staff rename the cohort through GraphQL
+    update = "mutation ($i: CohortUpdateInput!) { cohortUpdate(input: $i) { userErrors { code } } }"
+    variables = {"i": {"id": global_id("Cohort", cohort.id), "name": "第一期（更名）"}}
+    body = (await cached.ask(update, variables, **headers)).json()
+    assert body["data"]["cohortUpdate"]["userErrors"] == []
+    # THEN the next anonymous read misses and has the new name
+    response = await cached.ask(COHORTS)
+    assert response.headers["x-linzhi-cache"] == "miss"
+    assert response.json()["data"]["cohorts"] == [{"name": "第一期（更名）", "year": 2025}]
+
+
+async def test_a_signed_in_reader_never_shares_an_anonymous_entry(cached: Cached) -> None:
+    world = await build_world()
+    query = "{ activities(first: 50) { totalCount } }"
+    # GIVEN bureau staff, who see every record, read the feed first
+    staff = await cached.ask(query, **world.headers["bureau"])
+    # THEN they bypass the cache, and the anonymous reader after them gets the public count
+    anonymous = await cached.ask(query)
+    assert (staff.headers["x-linzhi-cache"], anonymous.headers["x-linzhi-cache"]) == ("bypass", "miss")
+    public = await Activity.filter(is_public=True).count()
+    assert anonymous.json()["data"]["activities"]["totalCount"] == public
+    assert staff.json()["data"]["activities"]["totalCount"] > public
+    # AND the other way round: a hit for anonymous is never served to staff
+    assert (await cached.ask(query)).headers["x-linzhi-cache"] == "hit"
+    again = await cached.ask(query, **world.headers["bureau"])
+    assert again.json() == staff.json()
+    assert again.headers["x-linzhi-cache"] == "bypass"
+
+
+async def test_get_answers_carry_an_etag_and_a_current_one_gets_304(cached: Cached, sql_log: SqlLog) -> None:
+    world = await build_world()
+    params = {"query": FEED}
+    # WHEN an anonymous reader GETs the feed
+    first = await cached.client.get("/graphql", params=params)
+    assert first.status_code == 200
+    assert first.headers["cache-control"] == "no-cache"
+    etag = first.headers["etag"]
+    # THEN revalidating costs the versions statement only and gets 304 with the same tag
+    sql_log.reset()
+    again = await cached.client.get("/graphql", params=params, headers={"if-none-match": etag})
+    assert (again.status_code, again.headers["etag"], again.content) == (304, etag, b"")
+    assert sql_log.count == 1
+    # WHEN the feed's table is written
+    record = world.records["other_verified"]
+    await Activity.filter(id=record.id).update(title="新标题")
+    # THEN the old tag gets the new answer with a new tag
+    changed = await cached.client.get("/graphql", params=params, headers={"if-none-match": etag})
+    assert changed.status_code == 200
+    assert changed.headers["etag"] != etag
+    assert "新标题" in changed.text
+    # AND the GET answer is the POST answer
+    assert changed.json() == (await cached.ask(FEED)).json()
+    # AND a mutation over GET is still refused (405), as without the cache
+    mutation = await cached.client.get("/graphql", params={"query": "mutation { __typename }"})
+    assert mutation.status_code == 405
+
+
+async def test_an_emptied_database_starts_a_new_epoch(cached: Cached) -> None:
+    await make_cohort("第一期", year=2025)
+    await cached.ask(COHORTS)
+    assert (await cached.ask(COHORTS)).headers["x-linzhi-cache"] == "hit"
+    # WHEN a tool writes past the triggers and starts a new epoch (as `versions.install` does)
+    await versions.new_epoch()
+    # THEN nothing cached before is served
+    assert (await cached.ask(COHORTS)).headers["x-linzhi-cache"] == "miss"
