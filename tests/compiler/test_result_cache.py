@@ -5,6 +5,7 @@ query; a signed-in reader never shares an anonymous entry; LINZHI_CACHE=off swit
 
 from __future__ import annotations
 
+import random
 from collections.abc import AsyncIterator
 from typing import Any
 
@@ -18,11 +19,14 @@ from domain import sql, versions
 from domain.access import Role
 from domain.activities import service as activities
 from domain.activities.models import Activity
+from domain.leaders.models import LeaderStatus, MicroLeader
 from domain.people.models import Person
 from tests.accounts import make_user
 from tests.api.graphql import bearer, global_id
-from tests.compiler.conftest import RESOLVERS, build_world, canonical
+from tests.compiler.conftest import RESOLVERS, World, build_world, canonical
+from tests.compiler.test_corpus import corpus
 from tests.conftest import SqlLog
+from tests.factories_activities import hours_ago, insert_activities
 from tests.factories_leaders import make_cohort
 
 FEED = "{ activities(first: 5) { nodes { id title } totalCount } }"
@@ -35,7 +39,7 @@ class Cached:
     def __init__(self, client: httpx.AsyncClient, view: GraphQLView) -> None:
         self.client, self.view = client, view
 
-    async def get(
+    async def ask(
         self, query: str, variables: dict[str, Any] | None = None, **headers: str
     ) -> httpx.Response:
         response = await self.client.post(
@@ -200,3 +204,46 @@ async def test_an_emptied_database_starts_a_new_epoch(cached: Cached) -> None:
     await versions.new_epoch()
     # THEN nothing cached before is served
     assert (await cached.ask(COHORTS)).headers["x-linzhi-cache"] == "miss"
+
+
+async def _random_writes(rng: random.Random, world: World, round_no: int) -> None:
+    """A few writes to the tables the corpus reads, each through another path."""
+    records = await Activity.all().values_list("id", flat=True)
+    for record_id in rng.sample(list(records), 3):
+        changes = {"title": f"第{round_no}轮改写{record_id}", "is_public": rng.random() < 0.6}
+        await Activity.filter(id=record_id).update(**changes)
+    cell = rng.choice([*world.cast.tree.grids, *world.cast.tree.micro_grids])
+    await sql.fetch_all(
+        "UPDATE grid_cell SET name = ? WHERE id = ? RETURNING id", [f"网格{round_no}", cell.id]
+    )
+    await Person.filter(id=world.cast.leader_row.person_id).update(name=f"李{round_no}号")
+    await MicroLeader.filter(id=world.cast.other_leader_row.id).update(
+        status=rng.choice([LeaderStatus.ENROLLED, LeaderStatus.CERTIFIED, LeaderStatus.WITHDRAWN])
+    )
+    micro = rng.choice(world.cast.tree.micro_grids)
+    await insert_activities(
+        micro, 2, author_user_id=world.cast.leader.user_id or 0, newest=hours_ago(round_no)
+    )
+
+
+async def test_generated_queries_get_the_same_answer_with_and_without_the_cache(cached: Cached) -> None:
+    # GIVEN the world and the generated corpus of the compiled path's differential test
+    world = await build_world()
+    generated = corpus()
+    rng = random.Random(16)
+    stats = cached.view.cache.stats
+    misses: list[int] = []
+    for round_no in range(3):
+        # WHEN random writes land between rounds
+        if round_no:
+            await _random_writes(rng, world, round_no)
+        for query in generated:
+            # THEN every anonymous answer, from the cache or not, is the resolvers' answer now
+            expected = canonical((await cached.ask(query, **RESOLVERS)).json())
+            for _ in range(2):
+                response = await cached.ask(query)
+                assert canonical(response.json()) == expected, (round_no, query)
+        misses.append(stats.misses - sum(misses))
+    # AND the cache was used: repeats hit, and after every round of writes queries missed again
+    assert stats.hits > len(generated), stats
+    assert all(n > 0 for n in misses), misses
