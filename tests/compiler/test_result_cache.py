@@ -247,3 +247,15 @@ async def test_generated_queries_get_the_same_answer_with_and_without_the_cache(
     # AND the cache was used: repeats hit, and after every round of writes queries missed again
     assert stats.hits > len(generated), stats
     assert all(n > 0 for n in misses), misses
+
+
+async def test_every_table_is_versioned_or_declared_unread(db: None) -> None:
+    # A new table must be a decision: versioned (the compiled path may read it), or declared as
+    # never read by it; a statement naming an undeclared table would not be seen as reading it.
+    from tortoise import Tortoise
+
+    tables = {model._meta.db_table for model in Tortoise.apps["models"].values()}
+    assert tables == set(versions.VERSIONED) | versions.UNVERSIONED
+    assert not set(versions.VERSIONED) & versions.UNVERSIONED
+    # AND every versioned table has its version row, and the database an epoch
+    assert (await versions.read()).keys() == {*versions.VERSIONED, versions.EPOCH}
