@@ -32,6 +32,7 @@ from api.compiler.planner import Plan
 from domain import clock, versions
 from domain import sql as domain_sql
 from domain.access import Actor
+from domain.db import unavailable_reason
 
 log = logging.getLogger("linzhi.cache")
 
@@ -171,7 +172,12 @@ class ResultCache:
         if known and tables is None:
             self.stats.bypassed += 1
             return Lookup(BYPASS)  # uncacheable, or static: no versions needed
-        current = await versions.read()
+        try:
+            current = await versions.read()
+        except Exception as error:
+            if unavailable_reason(error) is not None:
+                raise  # the database is unreachable: 503, as on every path
+            current = {}  # no versions table (a database not migrated to 0019)
         if versions.EPOCH not in current:
             self._warn_unversioned()
             self.stats.bypassed += 1

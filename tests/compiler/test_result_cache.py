@@ -10,6 +10,7 @@ from collections.abc import AsyncIterator
 from typing import Any
 
 import httpx
+import pytest
 import pytest_asyncio
 
 from api.app import create_app
@@ -259,3 +260,29 @@ async def test_every_table_is_versioned_or_declared_unread(db: None) -> None:
     assert not set(versions.VERSIONED) & versions.UNVERSIONED
     # AND every versioned table has its version row, and the database an epoch
     assert (await versions.read()).keys() == {*versions.VERSIONED, versions.EPOCH}
+
+
+def test_the_cache_settings_refuse_what_they_cannot_honour() -> None:
+    from api.settings import ConfigurationError
+
+    assert Settings.from_env({}).cache == "memory"
+    assert Settings.from_env({"LINZHI_CACHE": "OFF"}).cache == "off"
+    redis = Settings.from_env({"LINZHI_CACHE": "redis", "LINZHI_REDIS_URL": "redis://127.0.0.1:6379/0"})
+    assert redis.cache_url == "redis://127.0.0.1:6379/0"
+    for bad in ({"LINZHI_CACHE": "disk"}, {"LINZHI_CACHE": "redis"}, {"LINZHI_CACHE_BYTES": "0"}):
+        with pytest.raises(ConfigurationError):
+            Settings.from_env(bad)
+
+
+async def test_a_database_without_versions_is_answered_uncached(cached: Cached) -> None:
+    await make_cohort("第一期", year=2025)
+    # GIVEN a database not migrated to 0019 (no table_version)
+    await sql.fetch_all("DROP TABLE table_version")
+    try:
+        # WHEN anonymous readers ask, THEN they get the answer, never from the cache
+        for _ in range(2):
+            response = await cached.ask(COHORTS)
+            assert response.headers["x-linzhi-cache"] == "bypass"
+            assert response.json() == {"data": {"cohorts": [{"name": "第一期", "year": 2025}]}}
+    finally:
+        await versions.install()
