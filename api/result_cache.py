@@ -46,15 +46,24 @@ _TABLE_NAME = re.compile(
 )
 
 
+_SCANNED: dict[str, frozenset[str] | None] = {}  # statement text -> its read set (str hashes are cached)
+
+
 def read_set(plan: Plan) -> frozenset[str] | None:
     """The tables a plan's statement reads (every table name it mentions: more is only less
     sharing), or None when it reads one that has no version (uncacheable). A static plan reads
-    nothing: None too (it costs no statement, there is nothing to save)."""
+    nothing: None too (it costs no statement, there is nothing to save). Kept per plan: scanning
+    a large statement's text costs a good part of a millisecond."""
     if plan.static is not None:
         return None
-    tables = frozenset(_TABLE_NAME.findall(plan.sql))
-    if tables & versions.UNVERSIONED:
-        return None
+    if plan.sql in _SCANNED:
+        return _SCANNED[plan.sql]
+    tables: frozenset[str] | None = frozenset(_TABLE_NAME.findall(plan.sql))
+    if tables is not None and tables & versions.UNVERSIONED:
+        tables = None
+    if len(_SCANNED) >= READ_SETS:
+        del _SCANNED[next(iter(_SCANNED))]
+    _SCANNED[plan.sql] = tables
     return tables
 
 
