@@ -5,6 +5,7 @@ query; a signed-in reader never shares an anonymous entry; LINZHI_CACHE=off swit
 
 from __future__ import annotations
 
+import asyncio
 import random
 from collections.abc import AsyncIterator
 from typing import Any
@@ -12,6 +13,7 @@ from typing import Any
 import httpx
 import pytest
 import pytest_asyncio
+from tortoise.transactions import in_transaction
 
 from api.app import create_app
 from api.graphql_view import GraphQLView
@@ -286,3 +288,37 @@ async def test_a_database_without_versions_is_answered_uncached(cached: Cached) 
             assert response.json() == {"data": {"cohorts": [{"name": "第一期", "year": 2025}]}}
     finally:
         await versions.install()
+
+
+async def test_writers_of_the_same_tables_in_opposite_orders_do_not_deadlock(
+    database_url: str, db: None
+) -> None:
+    # GIVEN two people and two cohorts
+    people = [await Person.create(name=f"人{i}", mobile="", is_demo=False) for i in range(2)]
+    cohorts = [await make_cohort(f"第{i}期", year=2025) for i in range(2)]
+    before = await versions.read()
+    first_written = [asyncio.Event(), asyncio.Event()]
+
+    async def writer(n: int, tables: list[str]) -> None:
+        async with in_transaction() as tx:
+            for step, table in enumerate(tables):
+                row = (people if table == "person" else cohorts)[n]
+                await tx.execute_query(f"UPDATE {table} SET name = name || '改' WHERE id = {row.id}")
+                if step == 0 and concurrent:
+                    first_written[n].set()
+                    await first_written[1 - n].wait()  # both hold their first table before the second
+
+    # WHEN one transaction writes person then cohort and the other cohort then person, at once on
+    # PostgreSQL (SQLite has one writer at a time: one after the other)
+    concurrent = database_url.startswith("postgres")
+    runs = [writer(0, ["person", "cohort"]), writer(1, ["cohort", "person"])]
+    if concurrent:
+        await asyncio.wait_for(asyncio.gather(*runs), timeout=30)
+    else:
+        for run in runs:
+            await run
+    # THEN both commit (the versions are bumped at COMMIT, in index order: no deadlock), and each
+    # table's version moved on once per transaction
+    after = await versions.read()
+    assert (after["person"] - before["person"], after["cohort"] - before["cohort"]) == (2, 2)
+    assert await Person.filter(name__endswith="改").count() == 2
