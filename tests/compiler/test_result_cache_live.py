@@ -16,6 +16,7 @@ from pathlib import Path
 
 import httpx
 import pytest
+from tortoise.backends.base.executor import EXECUTOR_CACHE
 from tortoise.context import TortoiseContext
 
 from domain.access import Role
@@ -65,6 +66,7 @@ def _server(env: dict[str, str]) -> Iterator[str]:
 
 
 async def _cohort_and_token(url: str) -> tuple[str, dict[str, str]]:
+    EXECUTOR_CACHE.clear()  # INSERTs are cached per connection name, whatever the dialect (conftest)
     async with TortoiseContext() as ctx:
         await ctx.init(config=tortoise_config(url))
         cohort = await make_cohort("第一期", year=2025)
