@@ -17,6 +17,7 @@ from api.graphql_view import GraphQLView
 from api.guards import BodyLimit, DatabaseOutage, quiet_outage_tracebacks
 from api.middleware import SecurityHeaders
 from api.proxies import ForwardedHeaders
+from api.result_cache import RedisStore, ResultCache
 from api.schema import build_schema
 from api.settings import Settings
 from domain import health, storage
@@ -43,7 +44,9 @@ def create_app(settings: Settings | None = None) -> Starlette:
             yield
         if isinstance(limits.counters, RedisCounters):
             await limits.counters.close()
+        await cache.close()
 
+    cache = result_cache(settings)
     graphql = GraphQLView(
         build_schema(introspection=settings.introspection),
         graphql_ide="graphiql" if settings.graphiql else None,
@@ -51,6 +54,7 @@ def create_app(settings: Settings | None = None) -> Starlette:
         multipart_uploads_enabled=True,
         request_timeout=settings.request_timeout,
         max_response_bytes=settings.max_response_bytes,
+        cache=cache,
     )
     app = Starlette(
         debug=False,
@@ -71,6 +75,12 @@ def create_app(settings: Settings | None = None) -> Starlette:
     )
     app.state.settings = settings
     return app
+
+
+def result_cache(settings: Settings) -> ResultCache:
+    """The result cache of public reads the settings ask for (docs/compiler.md "Result cache")."""
+    store = RedisStore(settings.cache_url, settings.cache_prefix) if settings.cache_url else None
+    return ResultCache(settings.cache, max_bytes=settings.cache_bytes, store=store)
 
 
 def rate_limits(settings: Settings) -> GraphQLRateLimits:

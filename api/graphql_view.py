@@ -24,6 +24,7 @@ TIMEOUT (503 with graphql-response+json, 200 with plain JSON); a response body o
 
 from __future__ import annotations
 
+import hashlib
 import json
 import logging
 from pathlib import Path
@@ -44,6 +45,7 @@ from api.auth import actor_of
 from api.compiler.runtime import CompiledReadPath
 from api.compiler.sql import Fallback
 from api.context import Context
+from api.result_cache import BYPASS, OFF, Lookup, ResultCache
 from api.schema.errors import is_unavailable
 from domain.db import RETRY_AFTER_SECONDS
 from domain.input import GRAPHQL_NUL_ESCAPE, NUL_MESSAGE, contains_nul
@@ -115,6 +117,27 @@ def _report(request: Request) -> bool:
     return _debug(request) and request.headers.get(READ_PATH_HEADER) in ("report", "resolvers")
 
 
+CACHE_HEADER = "x-linzhi-cache"  # hit, miss, bypass (not cacheable) or off (docs/compiler.md)
+
+
+def _etag(lookup: Lookup, media_type: str) -> str | None:
+    """A GET's entity tag: the cache key (document, variables, day, read tables' versions) and
+    the media type; the body is a function of these."""
+    if lookup.key is None:
+        return None
+    return '"' + hashlib.sha256(f"{lookup.key}|{media_type}".encode()).hexdigest()[:32] + '"'
+
+
+def _not_modified(request: Request, lookup: Lookup, media_type: str) -> bool:
+    """A GET whose If-None-Match names the current entity tag: the client's copy is current
+    (answered without running the query, whether or not the entry is in the store)."""
+    if request.method != "GET" or _report(request):
+        return False
+    etag = _etag(lookup, media_type)
+    given = request.headers.get("if-none-match")
+    return etag is not None and given is not None and etag in [t.strip() for t in given.split(",")]
+
+
 class GraphQLView(GraphQL[Context, None]):
     def __init__(
         self,
@@ -122,10 +145,12 @@ class GraphQLView(GraphQL[Context, None]):
         *,
         request_timeout: float = 10.0,
         max_response_bytes: int = 5 * 1024 * 1024,
+        cache: ResultCache | None = None,
         **kwargs: Any,
     ) -> None:
         super().__init__(schema, **kwargs)
         self.read_path = CompiledReadPath(schema)
+        self.cache = cache or ResultCache(OFF)
         self.request_timeout = request_timeout
         self.max_response_bytes = max_response_bytes
 
@@ -161,7 +186,8 @@ class GraphQLView(GraphQL[Context, None]):
         request.state.graphql_unavailable = False
         request.state.graphql_deadline = deadline_in(self.request_timeout)
         request.state.graphql_timeout = False
-        if context is UNSET and request.method == "POST":
+        request.state.cache_status = BYPASS if self.cache.on else OFF
+        if context is UNSET and request.method in ("POST", "GET"):
             compiled = await self._compiled(request, media_type)
             if compiled is not None:
                 return compiled
@@ -173,6 +199,7 @@ class GraphQLView(GraphQL[Context, None]):
             return self._too_large(request, media_type, len(response.body))
         if _debug(request):
             response.headers[READ_PATH_HEADER] = "resolvers"
+        response.headers[CACHE_HEADER] = request.state.cache_status
         if request.state.graphql_unavailable:
             response.status_code = 503
             response.headers["retry-after"] = str(RETRY_AFTER_SECONDS)
@@ -218,8 +245,20 @@ class GraphQLView(GraphQL[Context, None]):
         message = f"响应过大（{size} 字节，上限 {megabytes:g} MB），请减少分页大小或所选字段"
         return self._error(request, media_type, message, TOO_LARGE, 400, limit=self.max_response_bytes)
 
-    async def _compiled(self, request: Request, media_type: str) -> Response | None:
-        """The response of the compiled read path, or None to run strawberry (see api/compiler)."""
+    async def _payload(self, request: Request) -> tuple[str, Any, Any, Any] | None:
+        """(query, operation name, variables, extensions) of a POST with a JSON body, or of a GET
+        when the result cache is on (the compiled path answers public GETs so that they get an
+        ETag); None leaves the request to strawberry."""
+        if request.method == "GET":
+            params = request.query_params
+            if not self.cache.on or "query" not in params:
+                return None
+            try:
+                variables = json.loads(params["variables"]) if "variables" in params else None
+                extensions = json.loads(params["extensions"]) if "extensions" in params else None
+            except (ValueError, RecursionError):
+                return None
+            return params["query"], params.get("operationName"), variables, extensions
         if not request.headers.get("content-type", "").startswith(JSON):
             return None
         try:
@@ -228,15 +267,25 @@ class GraphQLView(GraphQL[Context, None]):
             return None  # strawberry answers malformed bodies
         if not isinstance(payload, dict) or not isinstance(payload.get("query"), str):
             return None
-        query, operation_name, variables = (
+        return (
             payload["query"],
             payload.get("operationName"),
             payload.get("variables"),
+            payload.get("extensions"),
         )
+
+    async def _compiled(self, request: Request, media_type: str) -> Response | None:
+        """The response of the compiled read path (through the result cache for anonymous
+        readers), or None to run strawberry (see api/compiler, api/result_cache.py)."""
+        payload = await self._payload(request)
+        if payload is None:
+            return None
+        query, operation_name, variables, extensions = payload
+        lookup = Lookup(BYPASS if self.cache.on else OFF)
         try:
             if not isinstance(variables, dict | None) or not isinstance(operation_name, str | None):
                 raise Fallback("request error (parameters)")
-            if payload.get("extensions"):
+            if extensions:
                 raise Fallback("request extensions")
             if has_nul(query, variables):
                 raise Fallback("request error (NUL)")
@@ -244,14 +293,28 @@ class GraphQLView(GraphQL[Context, None]):
                 raise Fallback("resolvers requested")
             actor = actor_of(request.scope.get("state", {}))
             async with within(request.state.graphql_deadline, self.request_timeout):
-                data = await self.read_path.run(query, operation_name, variables, actor)
+                if self.cache.applies(actor):
+                    lookup = await self.cache.lookup(query, operation_name, variables)
+                    if _not_modified(request, lookup, media_type):
+                        return self._not_modified(request, lookup, media_type)
+                data = lookup.data
+                if data is None:
+                    data = await self.read_path.run(
+                        query, operation_name, variables, actor, on_plan=lookup.saw
+                    )
+                    await self.cache.store_answer(lookup, data)
         except Fallback as fallback:
+            self.cache.fell_back(lookup)
             self.read_path.record(fallback.reason, operation_name)
             request.state.read_path_fallback = fallback.reason
+            request.state.cache_status = BYPASS if self.cache.on else OFF
             return None
         except BudgetExceeded as exceeded:
             log.warning("GraphQL query over its time budget (%s s)", self.request_timeout)
             return self._error(request, media_type, exceeded.message, TIMEOUT, 503)
+        return self._compiled_response(request, media_type, data, lookup)
+
+    def _compiled_response(self, request: Request, media_type: str, data: str, lookup: Lookup) -> Response:
         extensions = ',"extensions":{"readPath":"compiled"}' if _report(request) else ""
         encoded = ('{"data":' + data + extensions + "}").encode()
         if len(encoded) > self.max_response_bytes:
@@ -259,7 +322,19 @@ class GraphQLView(GraphQL[Context, None]):
         response = Response(encoded, status_code=200, media_type=CONTENT_TYPES[media_type])
         if _debug(request):
             response.headers[READ_PATH_HEADER] = "compiled"
+        response.headers[CACHE_HEADER] = lookup.status
+        etag = _etag(lookup, media_type)
+        if etag is not None and request.method == "GET":
+            response.headers["etag"] = etag
+            response.headers["cache-control"] = "no-cache"  # always revalidate: never a stale copy
         return response
+
+    def _not_modified(self, request: Request, lookup: Lookup, media_type: str) -> Response:
+        self.cache.stats.not_modified += 1
+        headers = {"etag": _etag(lookup, media_type) or "", "cache-control": "no-cache", CACHE_HEADER: "hit"}
+        if _debug(request):
+            headers[READ_PATH_HEADER] = "compiled"
+        return Response(status_code=304, headers=headers)
 
     async def process_result(self, request: Request, result: ExecutionResult) -> GraphQLHTTPResponse:
         data = await super().process_result(request, result)

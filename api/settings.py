@@ -78,6 +78,26 @@ def _audit_keys(
     return tuple(pairs)
 
 
+CACHE_MODES = ("off", "memory", "redis")
+
+
+def _cache(get: Getter, defaults: Settings) -> dict[str, Any]:
+    """LINZHI_CACHE (off, memory, redis), LINZHI_CACHE_URL (redis://; LINZHI_REDIS_URL when
+    unset), LINZHI_CACHE_BYTES (the memory store's bound), LINZHI_CACHE_PREFIX."""
+    mode = (get("CACHE") or defaults.cache).strip().lower()
+    if mode not in CACHE_MODES:
+        raise ConfigurationError(f"LINZHI_CACHE 须为 off、memory 或 redis：{mode}")
+    url = get("CACHE_URL") or get("REDIS_URL")
+    if mode == "redis" and not url:
+        raise ConfigurationError("LINZHI_CACHE=redis 须同时设置 LINZHI_CACHE_URL（或 LINZHI_REDIS_URL）")
+    return {
+        "cache": mode,
+        "cache_url": url if mode == "redis" else None,
+        "cache_bytes": _positive(int, "CACHE_BYTES", get, defaults.cache_bytes),
+        "cache_prefix": get("CACHE_PREFIX") or defaults.cache_prefix,
+    }
+
+
 @dataclass(frozen=True)
 class Settings:
     env: str = "development"
@@ -100,6 +120,12 @@ class Settings:
     rate_limit_session: str | None = "600/60"
     rate_limit_token: str | None = None
     trusted_proxies: tuple[Network, ...] = ()
+    # The result cache of public reads (docs/compiler.md "Result cache"): off, memory (per
+    # process, bounded by cache_bytes) or redis (shared by every worker: cache_url, else redis_url).
+    cache: str = "memory"
+    cache_url: str | None = None
+    cache_bytes: int = 64 * 1024 * 1024
+    cache_prefix: str = "linzhi:cache:"
     # (key id, key) pairs, oldest first; the last one hashes new audit rows.
     audit_keys: tuple[tuple[str, str], ...] = field(
         default=tuple(keyring_rules.development_keys(None)), repr=False
@@ -145,6 +171,7 @@ class Settings:
             rate_limit_session=_rate("RATE_LIMIT_SESSION", get, defaults.rate_limit_session),
             rate_limit_token=_rate("RATE_LIMIT_TOKEN", get, None),
             trusted_proxies=trusted_proxies,
+            **_cache(get, defaults),
             audit_keys=_audit_keys(get("AUDIT_KEYS"), get("AUDIT_KEY"), secret, production=production),
         )
 
@@ -161,6 +188,9 @@ class Settings:
             secret_key="test-secret",
             rate_limit_anonymous="off",
             rate_limit_session="off",
+            # The result cache reads the table versions on every anonymous read: the statement
+            # counts tests assert are without it; the cache's own tests switch it on.
+            cache="off",
         )
 
     def with_(self, **changes: object) -> Settings:

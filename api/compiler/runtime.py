@@ -12,6 +12,7 @@ from __future__ import annotations
 import logging
 import time
 from collections import Counter, OrderedDict
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -213,21 +214,25 @@ class CompiledReadPath:
     # --- planning and execution ------------------------------------------------------------
 
     async def run(
-        self, query: str, operation_name: str | None, variables: dict[str, Any] | None, actor: Actor
+        self,
+        query: str,
+        operation_name: str | None,
+        variables: dict[str, Any] | None,
+        actor: Actor,
+        on_plan: Callable[[Plan], object] = lambda plan: None,
     ) -> str:
-        """The `data` JSON text of the operation, or Fallback."""
+        """The `data` JSON text of the operation, or Fallback; `on_plan` sees the answering plan."""
         if not self.enabled:
             raise Fallback("compiled path disabled (unknown schema extension)")
         prepared = self.prepare(query, operation_name, variables)
         dialect = dialect_named(domain_sql.dialect())
-        fragments = prepared.checked.fragments
         used_cells: set[int] = set()
 
         def cell_path(cell_id: int) -> str | None:
             used_cells.add(cell_id)
             return self.cell_paths.get(cell_id)
 
-        env = Env(self.graphql_schema, prepared.variables, actor, fragments, cell_path)
+        env = Env(self.graphql_schema, prepared.variables, actor, prepared.checked.fragments, cell_path)
         for _ in range(3):
             try:
                 plan, params = self._plan(env, dialect.name, query, operation_name, prepared.operation)
@@ -238,6 +243,7 @@ class CompiledReadPath:
                     raise Fallback("unknown subtree cell") from None
         else:
             raise Fallback("too many lookups")
+        on_plan(plan)  # the result cache learns which tables it reads
         if plan.static is not None:
             self.stats.compiled += 1
             return plan.static
