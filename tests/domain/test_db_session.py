@@ -132,21 +132,27 @@ async def test_the_session_state_probe_sees_each_kind_of_leftover(
 # with it), session-level advisory locks, LISTEN, cursors held past a transaction, temporary
 # tables, named prepared statements, set_config(..., false).
 SESSION_STATEMENTS = re.compile(
-    r"(^|;)\s*(SET|RESET)\s+(?!LOCAL\b)|\bLISTEN\s|pg_(try_)?advisory_lock|\bWITH\s+HOLD\b|\bDECLARE\s+\w+\s"
-    r"|\bCREATE\s+(GLOBAL\s+|LOCAL\s+)?TEMP(ORARY)?\s|\bPREPARE\s+\w+|set_config\s*\(",
+    r"(^|;)\s*(SET|RESET)\s+(?!LOCAL\b)|\bLISTEN\s|pg_(try_)?advisory_lock|\bWITH\s+HOLD\b"
+    r"|\bDECLARE\s+\w+\s+[A-Z ]*CURSOR\b"  # a cursor (a PL/pgSQL variable is declared too)
+    r"|\bCREATE\s+(GLOBAL\s+|LOCAL\s+)?TEMP(ORARY)?\s|\bPREPARE\s+\w+"
+    r"|set_config\s*\((?![^;]*,\s*true\s*\))",  # set_config(..., true) ends with its transaction
 )  # case-sensitive: the sources write SQL keywords in capitals (prose says "set" and "declare")
 
 
 def session_statements(source: str) -> list[str]:
-    """The string literals of `source` that contain a statement leaving session state."""
+    """The string literals of `source` that contain a statement leaving session state (an
+    f-string read whole, each interpolation standing for a name)."""
     tree = ast.parse(source)
-    return [
-        node.value
+    parts = {id(part) for node in ast.walk(tree) if isinstance(node, ast.JoinedStr) for part in node.values}
+    texts = [
+        "".join(p.value if isinstance(p, ast.Constant) else "x" for p in node.values)
+        if isinstance(node, ast.JoinedStr)
+        else node.value
         for node in ast.walk(tree)
-        if isinstance(node, ast.Constant)
-        and isinstance(node.value, str)
-        and SESSION_STATEMENTS.search(node.value)
+        if isinstance(node, ast.JoinedStr)
+        or (isinstance(node, ast.Constant) and isinstance(node.value, str) and id(node) not in parts)
     ]
+    return [text for text in texts if SESSION_STATEMENTS.search(text)]
 
 
 def test_no_source_sends_a_statement_that_leaves_session_state() -> None:
@@ -172,12 +178,16 @@ def test_the_source_check_recognises_session_statements() -> None:
         'q = "DECLARE c CURSOR WITH HOLD FOR SELECT 1"',
         'q = "CREATE TEMP TABLE t (id int)"',
         "q = \"SELECT set_config('x', '1', false)\"",
+        'q = f"SELECT 1; SET {name} = 1"',
     ]
     harmless = [
         'q = "SET LOCAL statement_timeout = 1"',
         'q = "INSERT INTO t VALUES (1) ON CONFLICT (k) DO UPDATE SET n = t.n + 1"',
         'q = "SELECT pg_advisory_xact_lock($1)"',
         'q = "UPDATE activity SET status = $1"',
+        'q = f"UPDATE {table} SET version = version + 1"',
+        "q = \"DECLARE touched text := ''; BEGIN RETURN NULL; END\"",  # a PL/pgSQL variable
+        "q = \"PERFORM set_config('linzhi.touched', '', true);\"",
     ]
     assert [bool(session_statements(s)) for s in leaving] == [True] * len(leaving)
     assert [bool(session_statements(s)) for s in harmless] == [False] * len(harmless)

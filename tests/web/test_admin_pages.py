@@ -504,7 +504,7 @@ async def test_verifying_the_chain_reports_it_intact_and_then_the_edited_row(
     # AND without JavaScript the link opens the audit page with the verdict in place
     _, doc = await browser.open("/admin/audit/verify")
     assert main_heading(doc) == "审计日志"
-    assert "审计链断裂：第 2 条记录" in doc.find(id="chain-status").text
+    assert f"审计链断裂：第 {edited.seq} 条记录" in doc.find(id="chain-status").text
 
 
 @pytest.mark.parametrize(
