@@ -216,13 +216,22 @@ async def _application_round(application_id: int) -> int:
     return found[application_id].round_id
 
 
-async def decide_eligibility(request: Request) -> Response:
+async def _application_post(request: Request) -> tuple[Actor, int, int, FormData] | Response:
+    """A bureau post on one application: the viewer, the application, its round and the form
+    (or the refusal page for anyone else)."""
     viewer = _staff(request)
     if isinstance(viewer, Response):
         return viewer
     application_id: int = request.path_params["application_id"]
     round_id = await _application_round(application_id)
-    form = await request.form()
+    return viewer, application_id, round_id, await request.form()
+
+
+async def decide_eligibility(request: Request) -> Response:
+    got = await _application_post(request)
+    if isinstance(got, Response):
+        return got
+    viewer, application_id, round_id, form = got
     values = {"decision": text(form, "decision", 20), "reason": text(form, "reason", 500)}
     errors: dict[str, str] = {}
     choices = {value for value, _ in pages.DECISIONS}
@@ -300,12 +309,10 @@ async def finish_review(request: Request) -> Response:
 
 
 async def award(request: Request) -> Response:
-    viewer = _staff(request)
-    if isinstance(viewer, Response):
-        return viewer
-    application_id: int = request.path_params["application_id"]
-    round_id = await _application_round(application_id)
-    form = await request.form()
+    got = await _application_post(request)
+    if isinstance(got, Response):
+        return got
+    viewer, application_id, round_id, form = got
     values = {"amount": text(form, "amount", 30), "reason": text(form, "reason", 500)}
     errors: dict[str, str] = {}
     amount = pages.fen_from_yuan(values["amount"])
@@ -325,12 +332,10 @@ async def award(request: Request) -> Response:
 
 async def sign_agreement(request: Request) -> Response:
     """签订协议: an approved (立项) application's agreement, which makes its tranches."""
-    viewer = _staff(request)
-    if isinstance(viewer, Response):
-        return viewer
-    application_id: int = request.path_params["application_id"]
-    round_id = await _application_round(application_id)
-    form = await request.form()
+    got = await _application_post(request)
+    if isinstance(got, Response):
+        return got
+    viewer, application_id, round_id, form = got
     values = {"number": text(form, "number", 100), "signed_on": text(form, "signed_on", 20)}
     errors: dict[str, str] = {}
     signed_on = day(values["signed_on"], "signed_on", errors, required=True)
