@@ -73,7 +73,11 @@ async def capture(url: str, picks: Picks) -> dict[str, list[tuple[str, list[Any]
     from api.settings import Settings
 
     settings = Settings.from_env().with_(
-        database_url=url, env="development", rate_limit_anonymous="off", rate_limit_session="off"
+        database_url=url,
+        env="development",
+        rate_limit_anonymous="off",
+        rate_limit_session="off",
+        cache="off",  # the statements a read sends, not the result cache's version check
     )
     app = create_app(settings)
     log = Captured()

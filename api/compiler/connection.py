@@ -19,7 +19,7 @@ from typing import Any
 
 from graphql import FieldNode, GraphQLField, GraphQLObjectType, get_named_type
 
-from api.compiler.planner import Builder, Env
+from api.compiler.planner import Builder, Env, Projection
 from api.compiler.sql import Fallback, Sql, invalid_argument, join, literal
 from api.schema.relay import page_request
 from domain.errors import DomainError
@@ -151,6 +151,7 @@ class ConnectionPlan:
     condition: Sql  # the filter with the cursor bounds
     plus_one: Sql  # the page size + 1: one row more, to see past the page
     cte: str = ""  # at the root: the page's CTE
+    projection: Projection | None = None  # at the root: the CTE's columns, those its readers name
 
     @classmethod
     def start(
@@ -194,6 +195,8 @@ class ConnectionPlan:
             plus_one=b.dyn(lambda env: Sql("?", (page(env).size + 1,))),
         )
         if branches is None:
+            plan.projection = Projection(base, keyset.names)
+            b.projections.append(plan.projection)
             plan.cte = b.cte(plan.page_source())
         return plan
 
@@ -211,7 +214,8 @@ class ConnectionPlan:
         return self.b.dyn(lambda env: Sql("?", (self.page(env).size,)))
 
     def page_source(self) -> Sql:
-        """At the root: the page's statement (one row more than the page), in the fetch order."""
+        """At the root: the page's statement (one row more than the page), in the fetch order.
+        Its `SELECT base.*` keeps only the columns the page's readers name (`Projection`)."""
         base = self.base
         return (
             f"SELECT {base}.* FROM {self.table} {base} WHERE "
@@ -249,6 +253,8 @@ class ConnectionPlan:
         """At the root: `FROM ... alias ORDER BY ...`, the page's rows (the CTE without its extra
         row) in the forward order."""
         inner = self.b.alias()
+        assert self.projection is not None
+        self.projection.aliases += [inner, alias]
         return (
             f"FROM (SELECT * FROM {self.cte} {inner} ORDER BY {self.order(inner, self.fetch_desc)} LIMIT "
             + self.size()
@@ -357,8 +363,10 @@ class ConnectionPlan:
             )
         source = self.root_items(alias)
         one = b.alias()
+        assert self.projection is not None
+        self.projection.aliases.append(one)
         return (
-            f"(SELECT {cursor_expr(b, keyset, one)} FROM (SELECT {alias}.* "
+            f"(SELECT {cursor_expr(b, keyset, one)} FROM (SELECT * "
             + source
             + f") {one} ORDER BY {self.order(one, forward_desc != last)} LIMIT 1)"
         )

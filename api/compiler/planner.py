@@ -11,6 +11,7 @@ hand-written notion of "argument shape" or "actor shape".
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Callable, Hashable, Mapping, Sequence
 from dataclasses import dataclass, field, fields, replace
 from datetime import datetime, time
@@ -167,6 +168,31 @@ class Plan:
 
 
 @dataclass
+class Projection:
+    """A CTE written `SELECT {base}.* FROM ...` whose rows are read under `aliases` only: once the
+    statement is built, `project` narrows its select list to the columns those aliases name (and
+    `always`, e.g. the keyset), so that PostgreSQL materializes, sorts and copies only those. A
+    reference it cannot read as a plain column (`alias.*`, a quoted name) keeps every column."""
+
+    base: str
+    always: tuple[str, ...]
+    aliases: list[str] = field(default_factory=list)
+
+    def project(self, statement: str) -> str:
+        everything = f"SELECT {self.base}.* FROM "
+        names = "|".join(re.escape(alias) for alias in self.aliases)
+        columns = dict.fromkeys(self.always)
+        if names:
+            for match in re.finditer(rf"\b(?:{names})\.([A-Za-z_][A-Za-z0-9_]*|\*|\")", statement):
+                if match.group(1) in ("*", '"'):
+                    return statement
+                columns[match.group(1)] = None
+        listed = ", ".join(f"{self.base}.{column}" for column in columns)
+        assert statement.count(everything) == 1, everything
+        return statement.replace(everything, f"SELECT {listed} FROM ", 1)
+
+
+@dataclass
 class Builder:
     """Plans one operation. The request (`_env`) is private: a mapping reads request values only
     through the doors that record them on the plan (`dyn`, `decide`, and those built on them:
@@ -180,6 +206,7 @@ class Builder:
     decisions: list[tuple[Probe, Any]] = field(default_factory=list)
     ctes: list[Sql] = field(default_factory=list)
     guards: list[Sql] = field(default_factory=list)
+    projections: list[Projection] = field(default_factory=list)
     counter: int = 0
     below_root: int = 0  # how many nested fields (`mapping.Nested`) enclose what is being built
     _argument_memos: dict[int, dict[Hashable, dict[str, Any]]] = field(default_factory=dict)
@@ -558,6 +585,8 @@ def build_plan(env: Env, dialect: Dialect, operation: OperationDefinitionNode) -
     statement = body + "CASE WHEN " + guard + " THEN 1 ELSE 0 END AS guard"
     if builder.ctes:
         statement = "WITH " + join(builder.ctes, ", ") + " " + statement
+    for projection in builder.projections:
+        statement = Sql(projection.project(statement.text), statement.params)
     plan = Plan(
         sql=statement.text,
         params=statement.params,
