@@ -39,6 +39,7 @@ from graphql.execution.values import get_argument_values, get_directive_values
 from api.compiler import mapping
 from api.compiler.sql import Dialect, Fallback, Ref, Sql, invalid_argument, join, literal, render_q
 from api.schema.relay import node_pk
+from domain import clock
 from domain.access import Actor
 from domain.activities.models import in_subtree
 from domain.errors import DomainError
@@ -51,6 +52,7 @@ Probe = Callable[["Env"], Any]
 REQUEST_ONLY: dict[str, Any] = {"request_id": None, "ip": None, "session_id": None}
 assert {f.name for f in fields(Actor)} >= REQUEST_ONLY.keys()
 RULE_MEMO_SIZE = 64  # renderings kept per rule of a plan (distinct filters x actors)
+BIND_MEMO_SIZE = 256  # parameter lists kept per plan (distinct variables x actors x days)
 ARGUMENTS_MEMO_SIZE = 64  # coerced argument sets kept per field of a plan
 _ABSENT = object()  # a variable the request did not send (its default applies)
 
@@ -143,6 +145,22 @@ class Env:
         return result
 
 
+_MISFIT: list[Any] = []  # the bind memo's "this plan does not fit these inputs"
+
+
+def bind_key(env: Env) -> Hashable | None:
+    """What a plan's parameters are a function of: the request's variables (coerced), the actor
+    as rules see it (`Env.rule_actor`), and the calendar day; None when a variable's value cannot
+    be a key. The planner's doors read nothing else of the request (`Builder`), the domain's rules
+    are pure (`Builder.rule`), cell paths never change, and a piece that reads the clock is
+    planned `volatile` (`Builder.dyn`), which keeps its plan out of the memo."""
+    try:
+        variables = frozen(dict(env.variables.coerced))
+    except Unhashable:
+        return None
+    return variables, env.rule_actor, clock.today()
+
+
 @dataclass
 class Plan:
     sql: str
@@ -152,9 +170,23 @@ class Plan:
     decisions: list[tuple[Probe, Any]]
     static: str | None = None  # the data itself, when no table is read (`{ __typename }`)
     refused: str | None = None  # the database refuses the statement (e.g. SQLite: nested too deep)
+    volatile: bool = False  # a piece reads the clock: parameters are worked out every time
+    bound: dict[Hashable, list[Any]] = field(default_factory=dict)  # bind_key -> parameters
 
     def bind(self, env: Env) -> list[Any] | None:
-        """The parameters for `env`, or None when this plan does not fit the request."""
+        """The parameters for `env`, or None when this plan does not fit the request: worked out
+        once per distinct `bind_key` (the same inputs give the same parameters)."""
+        key = None if self.volatile else bind_key(env)
+        if key is not None:
+            known = self.bound.get(key)
+            if known is not None:
+                return known if known is not _MISFIT else None
+        params = self._bind(env)
+        if key is not None:
+            remember(self.bound, key, _MISFIT if params is None else params, BIND_MEMO_SIZE)
+        return params
+
+    def _bind(self, env: Env) -> list[Any] | None:
         for probe, expected in self.decisions:
             if probe(env) != expected:
                 return None
@@ -208,13 +240,17 @@ class Builder:
     guards: list[Sql] = field(default_factory=list)
     projections: list[Projection] = field(default_factory=list)
     counter: int = 0
+    volatile: bool = False  # a piece reads the clock (`dyn(..., volatile=True)`)
     below_root: int = 0  # how many nested fields (`mapping.Nested`) enclose what is being built
     _argument_memos: dict[int, dict[Hashable, dict[str, Any]]] = field(default_factory=dict)
 
     # --- request-dependent pieces ---------------------------------------------------------
 
-    def dyn(self, fn: Callable[[Env], Sql]) -> Sql:
-        """SQL computed from the request; the plan keeps its text, each request its values."""
+    def dyn(self, fn: Callable[[Env], Sql], *, volatile: bool = False) -> Sql:
+        """SQL computed from the request; the plan keeps its text, each request its values.
+        `volatile`: `fn` reads something besides the request's variables and actor and the day
+        (the clock's time): the plan's parameters are then never memoised (`Plan.bind`)."""
+        self.volatile = self.volatile or volatile
         result = fn(self._env)
         index = len(self.dyns)
         self.dyns.append(fn)
@@ -593,5 +629,6 @@ def build_plan(env: Env, dialect: Dialect, operation: OperationDefinitionNode) -
         dyns=builder.dyns,
         dyn_texts=builder.dyn_texts,
         decisions=builder.decisions,
+        volatile=builder.volatile,
     )
     return plan, builder

@@ -266,7 +266,10 @@ class CompiledReadPath:
         if not rows:
             raise Fallback("statement returned no row")
         if rows[0]["guard"]:
-            self.cell_paths.forget(used_cells)
+            # a cached path is wrong (another database): forget the paths this request used, or,
+            # when its parameters came from the plan's memo (no path read), every path
+            self.cell_paths.forget(used_cells or set(self.cell_paths.paths))
+            plan.bound.clear()
             raise Fallback("runtime guard")
         self.stats.compiled += 1
         log.debug(

@@ -173,8 +173,12 @@ async def test_a_stale_cached_subtree_path_is_caught_by_the_statement(app: App) 
     query = "query ($s: ID!) { activities(filter: {subtree: $s}) { totalCount } }"
     variables = {"s": global_id("GridCell", community.id)}
     first = await app.post(query, variables)
-    # WHEN the process cache holds a wrong path for that cell (as if it came from another database)
+    # WHEN the process cache holds a wrong path for that cell (as if it came from another
+    # database), and the plan has not memoised parameters made from the right one
     app.read_path.cell_paths.paths[community.id] = cast.tree.grids[1].path
+    for variants in app.read_path.plans.values():
+        for plan in variants:
+            plan.bound.clear()
     stale = await app.post(query, variables)
     again = await app.post(query, variables)
     # THEN the statement's guard hands that request to the resolvers, with the right answer, and
@@ -184,6 +188,28 @@ async def test_a_stale_cached_subtree_path_is_caught_by_the_statement(app: App) 
     assert stale["data"] == first["data"] == again["data"] == {"activities": {"totalCount": 2}}
     assert again["extensions"] == {"readPath": "compiled"}
     assert app.read_path.cell_paths.paths[community.id] == community.path
+
+
+async def test_a_stale_path_in_memoised_parameters_is_caught_and_forgotten(app: App) -> None:
+    # GIVEN a feed query over a subtree whose parameters the plan has memoised
+    cast = await build_cast()
+    community = cast.tree.community
+    await insert_activities(cast.tree.micro_grids[0], 2, author_user_id=cast.leader.user_id or 0)
+    query = "query ($s: ID!) { activities(filter: {subtree: $s}) { totalCount } }"
+    variables = {"s": global_id("GridCell", community.id)}
+    first = await app.post(query, variables)
+    [plan] = [plan for variants in app.read_path.plans.values() for plan in variants]
+    [(key, params)] = plan.bound.items()
+    # WHEN the memoised parameters hold a wrong path (as if made against another database)
+    plan.bound[key] = [cast.tree.grids[1].path if p == community.path else p for p in params]
+    stale = await app.post(query, variables)
+    again = await app.post(query, variables)
+    # THEN the statement's guard hands that request to the resolvers, and the next one is compiled
+    # from the right path again
+    assert stale["extensions"] == {"readPath": "resolvers", "fallback": "runtime guard"}
+    assert again["extensions"] == first["extensions"] == {"readPath": "compiled"}
+    assert stale["data"] == first["data"] == again["data"] == {"activities": {"totalCount": 2}}
+    assert plan.bound == {key: params}
 
 
 async def test_plans_are_made_once_per_operation_and_actor_shape(app: App) -> None:

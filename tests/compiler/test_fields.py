@@ -6,6 +6,7 @@ bureau staff."""
 
 from __future__ import annotations
 
+import asyncio
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from typing import Any
@@ -298,3 +299,21 @@ async def test_what_the_resolvers_refuse_or_answer_specially_falls_back(app: App
         assert canonical(actual) == canonical(expected)
     too_long = await app.post("query ($c: String!) { gridCellByCode(code: $c) { code } }", {"c": "3" * 40})
     assert too_long == {"data": {"gridCellByCode": None}, "extensions": {"readPath": "compiled"}}
+
+
+async def test_check_in_closes_on_time_for_the_same_request(app: App) -> None:
+    # GIVEN a session whose check-in closes in a moment, read once while it is open
+    world = await build_world()
+    cohort = await Cohort.get(id=world.cast.leader_row.cohort_id)  # type: ignore[attr-defined]
+    session = await make_session(cohort)
+    closes = datetime.now(UTC) + timedelta(seconds=1)
+    await TrainingSession.filter(id=session.id).update(check_in_until=closes)
+    variables = {"id": global_id("TrainingSession", session.id)}
+    before = await app.post(SESSION, variables)
+    # WHEN the same request comes again once it has closed
+    await asyncio.sleep(max(0.0, (closes - datetime.now(UTC)).total_seconds()) + 0.05)
+    after = await app.post(SESSION, variables)
+    # THEN the compiled answer follows the clock (the plan never memoises a clock-read parameter)
+    assert before["extensions"] == after["extensions"] == {"readPath": "compiled"}
+    assert before["data"]["trainingSession"]["checkInOpen"] is True
+    assert after["data"]["trainingSession"]["checkInOpen"] is False

@@ -112,3 +112,26 @@ def test_the_request_is_read_only_inside_the_planner() -> None:
 def _reads_the_request(node: ast.Attribute) -> bool:
     builder = isinstance(node.value, ast.Name) and node.value.id in ("b", "builder")
     return node.attr == "_env" or (node.attr == "env" and builder)
+
+
+def test_a_planned_piece_that_reads_the_clock_is_volatile() -> None:
+    """A plan's parameters are memoised under the request's variables, its actor and the day
+    (`planner.bind_key`): a `dyn` whose function reads the time of day must say `volatile=True`,
+    or every later request would get the first one's time."""
+    clock_readers = ("now", "utcnow", "time", "monotonic", "perf_counter")
+    unmarked = []
+    for path in (ROOT / "api").rglob("*.py"):
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if not (isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute)):
+                continue
+            if node.func.attr != "dyn" or any(k.arg == "volatile" for k in node.keywords):
+                continue
+            called = {
+                inner.func.attr if isinstance(inner.func, ast.Attribute) else getattr(inner.func, "id", "")
+                for argument in node.args
+                for inner in ast.walk(argument)
+                if isinstance(inner, ast.Call)
+            }
+            if called & set(clock_readers):
+                unmarked.append(f"{path.relative_to(ROOT)}:{node.lineno}")
+    assert unmarked == []

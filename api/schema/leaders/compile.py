@@ -129,7 +129,7 @@ def seats_left(b: Builder, alias: str) -> Sql:
 def check_in_open(b: Builder, alias: str) -> Sql:
     """`TrainingSessionType.check_in_open`: the code is accepted until `check_in_until`, compared
     with the request's clock (read once per request, as the resolver reads it once)."""
-    now = b.dyn(lambda env: Sql("?", (env.once("now", lambda: datetime.now(UTC)),)))
+    now = b.dyn(lambda env: Sql("?", (env.once("now", lambda: datetime.now(UTC)),)), volatile=True)
     return f"{alias}.check_in_until IS NOT NULL AND " + now + f" <= {alias}.check_in_until"
 
 
