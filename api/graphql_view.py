@@ -315,19 +315,19 @@ class GraphQLView(GraphQL[Context, None]):
         return self._compiled_response(request, media_type, data, lookup)
 
     def _compiled_response(self, request: Request, media_type: str, data: str, lookup: Lookup) -> Response:
-        extensions = ',"extensions":{"readPath":"compiled"}' if _report(request) else ""
-        encoded = ('{"data":' + data + extensions + "}").encode()
+        debug = _debug(request)
+        extensions = b',"extensions":{"readPath":"compiled"}' if debug and _report(request) else b""
+        encoded = b'{"data":' + data.encode() + extensions + b"}"
         if len(encoded) > self.max_response_bytes:
             return self._too_large(request, media_type, len(encoded))
-        response = Response(encoded, status_code=200, media_type=CONTENT_TYPES[media_type])
-        if _debug(request):
-            response.headers[READ_PATH_HEADER] = "compiled"
-        response.headers[CACHE_HEADER] = lookup.status
-        etag = _etag(lookup, media_type)
-        if etag is not None and request.method == "GET":
-            response.headers["etag"] = etag
-            response.headers["cache-control"] = "no-cache"  # always revalidate: never a stale copy
-        return response
+        headers = {CACHE_HEADER: lookup.status}
+        if debug:
+            headers[READ_PATH_HEADER] = "compiled"
+        etag = _etag(lookup, media_type) if request.method == "GET" else None
+        if etag is not None:
+            headers["etag"] = etag
+            headers["cache-control"] = "no-cache"  # always revalidate: never a stale copy
+        return Response(encoded, status_code=200, headers=headers, media_type=CONTENT_TYPES[media_type])
 
     def _not_modified(self, request: Request, lookup: Lookup, media_type: str) -> Response:
         self.cache.stats.not_modified += 1
