@@ -260,6 +260,8 @@ PR_SET_PDEATHSIG = 1  # linux/prctl.h
 def serve(settings: Settings, host: str, port: int, workers: int) -> None:
     import uvicorn
 
+    from api.access_log import LOG_CONFIG
+
     if settings.is_production:
         asyncio.run(refuse_demo_accounts(settings))
         asyncio.run(check_accounts(settings, mobiles=False))
@@ -278,6 +280,7 @@ def serve(settings: Settings, host: str, port: int, workers: int) -> None:
         # SIGTERM ends in-flight requests after this long rather than waiting on a slow client.
         timeout_graceful_shutdown=GRACEFUL_SHUTDOWN_SECONDS,
         log_level="info",
+        log_config=LOG_CONFIG,  # uvicorn's, with a cheaper access line formatter (api/access_log.py)
         access_log=settings.access_log,
     )
 

@@ -63,7 +63,7 @@ class Page(Generic[M]):
         return tuple(getattr(item, field) for field in self.keys)
 
 
-def _past(keys: Sequence[str], values: Key, *, greater: bool) -> Q:
+def keyset_past(keys: Sequence[str], values: Key, *, greater: bool) -> Q:
     """Rows strictly past `values` in (k1, k2, ...) order: greater than it, or less than it."""
     op = "gt" if greater else "lt"
     clauses = []
@@ -86,9 +86,9 @@ async def keyset_page(
     request.validate()
     qs = queryset
     if request.after is not None:
-        qs = qs.filter(_past(keys, request.after, greater=not descending))
+        qs = qs.filter(keyset_past(keys, request.after, greater=not descending))
     if request.before is not None:
-        qs = qs.filter(_past(keys, request.before, greater=descending))
+        qs = qs.filter(keyset_past(keys, request.before, greater=descending))
     size = request.size
     forward = tuple(f"-{k}" if descending else k for k in keys)
     if request.backwards:

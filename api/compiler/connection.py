@@ -23,7 +23,7 @@ from api.compiler.planner import Builder, Env, Projection
 from api.compiler.sql import Fallback, Sql, invalid_argument, join, literal
 from api.schema.relay import page_request
 from domain.errors import DomainError
-from domain.pagination import PageRequest, _past
+from domain.pagination import PageRequest, keyset_past
 
 
 @dataclass(frozen=True)
@@ -111,16 +111,18 @@ def _bounds(
     has_after: bool,
     has_before: bool,
 ) -> list[Sql]:
-    """The cursor bounds over `alias`: `domain.pagination._past`, the resolvers' own keyset
+    """The cursor bounds over `alias`: `domain.pagination.keyset_past`, the resolvers' own keyset
     predicate, past `after` and short of `before`."""
     names, descending = keyset.names, keyset.descending
     bounds: list[Sql | None] = []
     if has_after:
         bounds.append(
-            b.q(lambda env: _past(names, page(env).after or (), greater=not descending), alias, table)
+            b.q(lambda env: keyset_past(names, page(env).after or (), greater=not descending), alias, table)
         )
     if has_before:
-        bounds.append(b.q(lambda env: _past(names, page(env).before or (), greater=descending), alias, table))
+        bounds.append(
+            b.q(lambda env: keyset_past(names, page(env).before or (), greater=descending), alias, table)
+        )
     return [bound for bound in bounds if bound is not None]
 
 

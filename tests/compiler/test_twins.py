@@ -30,6 +30,7 @@ from domain.funding import queries as funding_queries
 from domain.grids import queries as grid_queries
 from domain.leaders import queries as leader_queries
 from domain.organisations import queries as organisation_queries
+from domain.pagination import keyset_past
 from domain.people import policy as people_policy
 from domain.people.masking import (
     mask_mobile,
@@ -78,6 +79,7 @@ Q_ONLY = {
     funding_queries.visible_rounds,
     funding_queries.visible_applications_of,
     review_queries.visible_entries_filter,
+    keyset_past,  # the cursor bounds of every keyset page
 }
 
 # SQL expression builders -> the Python function they twin (checked in this module).

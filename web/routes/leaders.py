@@ -67,12 +67,12 @@ async def my_training(request: Request) -> Response:
     viewer = actor(request)
     if viewer.is_anonymous:
         return sign_in_redirect(request)
-    return await _my_training(
+    return await render_my_training(
         request, viewer, notice=TRAINING_NOTICES.get(request.query_params.get("done", ""))
     )
 
 
-async def _my_training(
+async def render_my_training(
     request: Request,
     viewer: Actor,
     *,
@@ -103,7 +103,7 @@ async def _enrolment(request: Request, *, cancel: bool) -> Response:
     except (PermissionDenied, NotFound):
         raise
     except DomainError as error:
-        return await _my_training(request, viewer, error=error.message, status_code=422)
+        return await render_my_training(request, viewer, error=error.message, status_code=422)
     return redirect(request, f"{MY_TRAINING}?done={'cancelled' if cancel else 'enrolled'}")
 
 

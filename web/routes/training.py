@@ -26,6 +26,7 @@ from web.pages import leaders as leader_pages
 from web.pages import training as pages
 from web.render import redirect, render
 from web.routes.accounts import sign_in_redirect
+from web.routes.leaders import render_my_training
 
 REFUSED = "未保存，请按提示修改后重试。"
 UNPROCESSABLE = 422
@@ -531,9 +532,7 @@ async def join_waitlist(request: Request) -> Response:
     except (PermissionDenied, NotFound):
         raise
     except DomainError as error:
-        from web.routes.leaders import _my_training
-
-        return await _my_training(request, viewer, error=error.message)
+        return await render_my_training(request, viewer, error=error.message)
     done = "waiting" if enrolment.status.value == "WAITING" else "enrolled"
     return redirect(request, f"/me/training?done={done}")
 
