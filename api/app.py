@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
@@ -12,6 +14,7 @@ from starlette.responses import JSONResponse
 from starlette.routing import Route
 from tortoise.contrib.starlette import RegisterTortoise
 
+from api.anchoring import anchor_every
 from api.auth import AuthenticationMiddleware, GraphQLRateLimits
 from api.graphql_view import GraphQLView
 from api.guards import BodyLimit, DatabaseOutage, quiet_outage_tracebacks
@@ -41,7 +44,18 @@ def create_app(settings: Settings | None = None) -> Starlette:
         storage.configure(settings.data_dir)
         config = tortoise_config(settings.database_url, statement_timeout=settings.request_timeout)
         async with RegisterTortoise(app, config=config):
-            yield
+            anchoring = None
+            if settings.audit_anchor_seconds > 0:
+                anchoring = asyncio.create_task(
+                    anchor_every(settings.audit_anchor_seconds, settings.audit_anchor_file)
+                )
+            try:
+                yield
+            finally:
+                if anchoring is not None:
+                    anchoring.cancel()
+                    with contextlib.suppress(asyncio.CancelledError):
+                        await anchoring
         if isinstance(limits.counters, RedisCounters):
             await limits.counters.close()
         await cache.close()

@@ -78,6 +78,28 @@ def _audit_keys(
     return tuple(pairs)
 
 
+def _anchor(get: Getter, defaults: Settings) -> dict[str, Any]:
+    """LINZHI_AUDIT_ANCHOR_MINUTES (0: no periodic anchor) and LINZHI_AUDIT_ANCHOR_FILE (`off`:
+    the log only; unset: audit-anchors.jsonl in the data directory)."""
+    minutes = get("AUDIT_ANCHOR_MINUTES")
+    seconds = defaults.audit_anchor_seconds
+    if minutes is not None:
+        try:
+            seconds = float(minutes) * 60
+        except ValueError:
+            seconds = -1
+        if not seconds >= 0:
+            raise ConfigurationError(f"LINZHI_AUDIT_ANCHOR_MINUTES 须为非负数（0 为关闭）：{minutes}")
+    path = get("AUDIT_ANCHOR_FILE")
+    if path is not None and path.strip().lower() == "off":
+        anchor_file = None
+    elif path is not None:
+        anchor_file = Path(path)
+    else:
+        anchor_file = Path(get("DATA_DIR") or defaults.data_dir) / "audit-anchors.jsonl"
+    return {"audit_anchor_seconds": seconds, "audit_anchor_file": anchor_file}
+
+
 CACHE_MODES = ("off", "memory", "redis")
 
 
@@ -126,6 +148,10 @@ class Settings:
     cache_url: str | None = None
     cache_bytes: int = 64 * 1024 * 1024
     cache_prefix: str = "linzhi:cache:"
+    # The periodic audit anchor (api/anchoring.py): every so many seconds (0: off), published to
+    # the log and appended to this file (None: the log only).
+    audit_anchor_seconds: float = 15 * 60
+    audit_anchor_file: Path | None = Path("data") / "audit-anchors.jsonl"
     # (key id, key) pairs, oldest first; the last one hashes new audit rows.
     audit_keys: tuple[tuple[str, str], ...] = field(
         default=tuple(keyring_rules.development_keys(None)), repr=False
@@ -172,6 +198,7 @@ class Settings:
             rate_limit_token=_rate("RATE_LIMIT_TOKEN", get, None),
             trusted_proxies=trusted_proxies,
             **_cache(get, defaults),
+            **_anchor(get, defaults),
             audit_keys=_audit_keys(get("AUDIT_KEYS"), get("AUDIT_KEY"), secret, production=production),
         )
 
@@ -191,6 +218,9 @@ class Settings:
             # The result cache reads the table versions on every anonymous read: the statement
             # counts tests assert are without it; the cache's own tests switch it on.
             cache="off",
+            # Anchor rows would change the audit rows tests count; the anchor's tests switch it on.
+            audit_anchor_seconds=0,
+            audit_anchor_file=None,
         )
 
     def with_(self, **changes: object) -> Settings:

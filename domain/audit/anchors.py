@@ -19,7 +19,7 @@ from datetime import UTC, datetime
 from domain.access import Actor
 from domain.audit.keys import Keyring, keyring
 from domain.audit.models import AuditEntry
-from domain.audit.service import GENESIS, write_anchor
+from domain.audit.service import GENESIS, write_anchor, write_anchor_if_moved
 
 ANCHOR_ACTOR = Actor(display_name="linzhi audit anchor")
 
@@ -52,8 +52,18 @@ def _signature(key: bytes, seq: int, head: str, at: str, key_id: str) -> str:
 
 async def current(ring: Keyring | None = None) -> Anchor:
     """A new anchor row (every chain's head), signed with the writing key."""
-    ring = ring or keyring()
-    row = await write_anchor(ANCHOR_ACTOR)
+    return _signed(await write_anchor(ANCHOR_ACTOR), ring or keyring())
+
+
+async def periodic(ring: Keyring | None = None) -> Anchor | None:
+    """`current`, unless no row was written since the newest anchor (then None): what a server
+    writes every few minutes (`api/anchoring.py`), so that an anchor always pins the recent rows
+    without filling the log with anchors of an idle one."""
+    row = await write_anchor_if_moved(ANCHOR_ACTOR)
+    return _signed(row, ring or keyring()) if row is not None else None
+
+
+def _signed(row: AuditEntry, ring: Keyring) -> Anchor:
     at = datetime.now(UTC).isoformat(timespec="seconds")
     sig = _signature(ring.signing_key, row.seq, row.hash, at, ring.current)
     return Anchor(row.seq, row.hash, at, ring.current, sig)

@@ -192,6 +192,19 @@ async def chain_heads() -> dict[int, tuple[int, str]]:
 async def write_anchor(actor: Actor) -> AuditEntry:
     """An anchor row: the heads of all chains, taken with every chain locked (so no row is half
     way in), appended to the anchor chain and hashed like any row."""
+    row = await _write_anchor(actor, only_if_moved=False)
+    assert row is not None
+    return row
+
+
+async def write_anchor_if_moved(actor: Actor) -> AuditEntry | None:
+    """`write_anchor`, or None when no chain has a row the newest anchor does not pin (decided
+    under the same locks: of two workers anchoring at once, the second sees the first's anchor
+    and writes none)."""
+    return await _write_anchor(actor, only_if_moved=True)
+
+
+async def _write_anchor(actor: Actor, *, only_if_moved: bool) -> AuditEntry | None:
     async with in_transaction() as conn:
         if conn.capabilities.dialect == "postgres":
             await conn.execute_query(
@@ -200,8 +213,17 @@ async def write_anchor(actor: Actor) -> AuditEntry:
             )
         heads = await chain_heads()
         pinned = {str(c): [n, h] for c, (n, h) in sorted(heads.items()) if c != ANCHOR_CHAIN}
+        if only_if_moved and pinned == await _anchored_heads():
+            return None
         values = {"object_type": None, "object_id": None, "summary": {"heads": pinned}}
         return await _append(conn, ANCHOR_CHAIN, actor, ANCHOR_ACTION, values)
+
+
+async def _anchored_heads() -> dict[str, Any]:
+    """The heads the newest anchor row pins ({} before the first anchor)."""
+    newest = await AuditEntry.filter(chain=ANCHOR_CHAIN).order_by("-chain_seq").first().only("summary")
+    heads = (newest.summary or {}).get("heads") if newest is not None else None
+    return heads if isinstance(heads, dict) else {}
 
 
 def _jsonable(summary: dict[str, Any]) -> dict[str, Any]:
