@@ -523,8 +523,60 @@ P1_SQL = (
 )
 
 
+# p2, `/grids/{code}/activities` for an anonymous reader: the cell, the first page
+# of its subtree's published records newest first (`in_subtree`: one arm per level, each gated on
+# the cell's depth so that only its own index is read; `visible_filter`: verified and public; a
+# micro-grid's own records only for a full view, `subtree_filter`: none for the public), each
+# with the cell it is shown at (its grid), and — where its details are public — its leader's
+# person and its photos: ONE statement, joined, the photos as a JSON list.
+P2_PAGE = 21  # web.pages.activities.PAGE_SIZE + 1
+P2_GATES = (
+    "length(c.path) = 8 AND a.cell_path >= c.path AND a.cell_path < c.path || ':'",
+    "length(c.path) = 16 AND a.town_id = c.id",
+    "length(c.path) = 24 AND a.unit_id = c.id",
+    "length(c.path) = 32 AND a.grid_id = c.id",
+)
+P2_ARMS = " UNION ALL ".join(
+    "SELECT * FROM (SELECT a.* FROM activity a JOIN c ON "
+    + gate
+    + f" WHERE a.status = 'VERIFIED' AND a.is_public ORDER BY a.started_at DESC, a.id DESC LIMIT {P2_PAGE})"
+    + f" arm{i}"
+    for i, gate in enumerate(P2_GATES)
+)
+
+
+def p2_sql(columns: dict[str, list[str]], *, postgres: bool) -> str:
+    def listed(alias: str, model: str) -> str:
+        return ", ".join(f"{alias}.{column}" for column in columns[model])
+
+    photo = (
+        "json_build_object('id', ph.id, 'width', ph.width, 'height', ph.height, "
+        "'activity_id', ph.activity_id)"
+    )
+    photos = (
+        f"json_agg({photo} ORDER BY ph.id)"
+        if postgres
+        else f"json_group_array({photo.replace('json_build_object', 'json_object')})"
+    )
+    return (
+        "WITH c AS (SELECT * FROM grid_cell WHERE code = ?), "
+        f"page AS (SELECT * FROM ({P2_ARMS}) arms ORDER BY started_at DESC, id DESC LIMIT {P2_PAGE}) "
+        f"SELECT {listed('c', 'GridCell')}, {listed('a', 'Activity')}, {listed('sc', 'GridCell')}, "
+        f"{listed('p', 'Person')}, "
+        f"CASE WHEN a.details_public THEN (SELECT {photos} FROM (SELECT * FROM activity_photo "
+        "WHERE activity_id = a.id ORDER BY id LIMIT 6) ph) END AS photos "
+        "FROM c LEFT JOIN page a ON 1 = 1 "
+        "LEFT JOIN grid_cell sc ON sc.id = coalesce(a.grid_id, a.cell_id) "
+        "LEFT JOIN micro_leader l ON l.id = a.leader_id AND a.details_public "
+        "LEFT JOIN person p ON p.id = l.person_id "
+        "ORDER BY a.started_at DESC, a.id DESC"
+    )
+
+
 def page_routes(db: Database) -> list[Route]:
-    """GET /p1/{code}: `/grids/{code}` from one statement (see above)."""
+    """GET /p1/{code}: `/grids/{code}` from one statement; GET /grids/{code}/activities (p2, at
+    Linzhi's own path so that the page is byte for byte Linzhi's): the feed page for an anonymous
+    reader, from one statement (see above)."""
     from domain.grids.codes import GridKind
     from domain.grids.models import GridCell
     from domain.grids.queries import SubtreeStats
@@ -563,7 +615,84 @@ def page_routes(db: Database) -> list[Route]:
             request, "grids/cell.html", {"panel": panel, "title": cell.name}, fragment="grids/_panel.html"
         )
 
-    return [Route("/p1/{code}", p1)]
+    from tortoise import Tortoise
+
+    from domain.access import Actor
+    from domain.activities import service as activity_service
+    from domain.activities.models import Activity, ActivityPhoto
+    from domain.db import MODEL_MODULES
+    from domain.people.models import Person
+    from domain.people.policy import view_for
+    from web.pages import activities as feed_pages
+
+    # The relations' key columns (`leader_id`, `cell_id` ...) exist once the models are
+    # initialised; the floor needs no connection of Tortoise's for that.
+    if not Tortoise.apps:
+        Tortoise.init_models(MODEL_MODULES, "models")
+    models: dict[str, Any] = {"GridCell": GridCell, "Activity": Activity, "Person": Person}
+    columns = {name: list(model._meta.fields_db_projection.values()) for name, model in models.items()}
+    p2_statement = p2_sql(columns, postgres=db.postgres)
+    anonymous = Actor()
+
+    def instance(model: str, values: list[Any]) -> Any:
+        cls = models[model]
+        if values[0] is None:
+            return None
+        by_column = {f: cls._meta.fields_map[f] for f in cls._meta.fields_db_projection}
+        return cls(
+            **{f: field.to_python_value(v) for (f, field), v in zip(by_column.items(), values, strict=True)}
+        )
+
+    async def p2(request: Request) -> Response:
+        rows = await db.fetch(p2_statement, [request.path_params["code"]])
+        if not rows:
+            return Response("没有该网格单元", status_code=404)  # Linzhi's 404 page is not measured
+        spans, start = {}, 0
+        for name in ("cell", "activity", "shown", "person"):
+            model = {"cell": "GridCell", "activity": "Activity", "shown": "GridCell", "person": "Person"}[
+                name
+            ]
+            spans[name] = (model, start, start + len(columns[model]))
+            start += len(columns[model])
+
+        def part(row: Any, name: str) -> Any:
+            model, low, high = spans[name]
+            return instance(model, list(tuple(row)[low:high]))
+
+        cell = part(rows[0], "cell")
+        cards = []
+        for row in rows[: P2_PAGE - 1]:
+            activity = part(row, "activity")
+            if activity is None:
+                continue
+            person = part(row, "person")
+            details = bool(activity.details_public)
+            photos = [ActivityPhoto(**photo) for photo in json.loads(row[start] or "[]")] if details else []
+            author = view_for(anonymous, person) if details and person is not None else None
+            cards.append(
+                feed_pages.ActivityRow(
+                    activity, part(row, "shown"), author, photos, details=details, full=False
+                )
+            )
+        query = feed_pages.FeedQuery.from_params(request.query_params)
+        last = rows[P2_PAGE - 2] if len(rows) >= P2_PAGE else None
+        next_url = None
+        if last is not None:
+            activity = part(last, "activity")
+            next_url = query.url(cell.code, after=feed_pages.encode_cursor(activity.started_at, activity.id))
+        feed = feed_pages.Feed(cell, query, cards, next_url, True, False)
+        context = {
+            "title": f"{cell.name} · 民情日志",
+            "feed": feed,
+            "errors": query.errors(),
+            "types": feed_pages.TYPES,
+            "statuses": feed_pages.STATUSES,
+            "can_export": False,
+            "max_export": activity_service.MAX_EXPORT,
+        }
+        return render(request, "activities/feed.html", context, fragment="activities/_feed.html")
+
+    return [Route("/p1/{code}", p1), Route("/grids/{code}/activities", p2)]
 
 
 def app_from_env() -> Starlette:

@@ -156,8 +156,8 @@ def tokens_from(root: Path, url: str, picks: Picks) -> list[str]:
 
 
 def floor_path(op: Operation, picks: Picks) -> str | None:
-    """Where the floor answers `op` (p2's floor is not written yet)."""
-    return {"w1": "/graphql", "p1": f"/p1/{picks.town_code}"}.get(op.name)
+    """Where the floor answers `op` (p2 at Linzhi's own path: the floor renders the same page)."""
+    return {"w1": "/graphql", "p1": f"/p1/{picks.town_code}", "p2": op.path}.get(op.name)
 
 
 def start_floor(url: str, workers: int, lock: str) -> run.Server:

@@ -5,6 +5,7 @@ like with like)."""
 from __future__ import annotations
 
 import asyncio
+import re
 import sqlite3
 import subprocess
 import sys
@@ -238,3 +239,49 @@ def test_the_floor_answers_exactly_what_linzhi_answers(url: str) -> None:
         assert all(ours["data"].values()), (name, ours)
         assert isinstance(theirs, dict), name
         assert ours["data"] == theirs["data"], name
+
+
+async def _pages(url: str, paths: list[str]) -> list[tuple[str, str]]:
+    """Each page's HTML from Linzhi and from the floor (anonymous), the CSRF token (random per
+    response) blanked."""
+    linzhi_app = create_app(Settings.from_env().with_(database_url=url, env="development"))
+    floor_app = floor.create_app(url)
+    pages: list[tuple[str, str]] = []
+    async with linzhi_app.router.lifespan_context(linzhi_app), floor_app.router.lifespan_context(floor_app):
+        to_linzhi = httpx.AsyncClient(transport=httpx.ASGITransport(app=linzhi_app), base_url="http://b")
+        to_floor = httpx.AsyncClient(transport=httpx.ASGITransport(app=floor_app), base_url="http://b")
+        async with to_linzhi, to_floor:
+            for path in paths:
+                ours, theirs = await to_linzhi.get(path), await to_floor.get(path)
+                assert ours.status_code == theirs.status_code == 200, path
+                pages.append((CSRF.sub("", ours.text), CSRF.sub("", theirs.text)))
+    return pages
+
+
+CSRF = re.compile(r'"X-CSRF-Token": "[^"]*"')
+
+
+def test_the_p2_floor_renders_linzhis_feed_page(url: str, db: sqlite3.Connection) -> None:
+    # GIVEN the TINY data: the city, a town, a unit, the grid with the most published records
+    # whose details are public (so leaders' masked names show), and a micro-grid
+    def code(sql: str) -> str:
+        return str(db.execute(sql).fetchone()[0])
+
+    published = "a.status = 'VERIFIED' AND a.is_public AND a.details_public"
+    codes = [
+        code("SELECT code FROM grid_cell WHERE length(path) = 8"),
+        code("SELECT code FROM grid_cell WHERE length(path) = 16 ORDER BY id LIMIT 1"),
+        code("SELECT code FROM grid_cell WHERE length(path) = 24 ORDER BY id LIMIT 1"),
+        code(
+            f"SELECT g.code FROM grid_cell g JOIN activity a ON a.grid_id = g.id AND {published} "
+            "GROUP BY g.code ORDER BY count(*) DESC LIMIT 1"
+        ),
+        code("SELECT code FROM grid_cell WHERE length(path) = 40 ORDER BY id LIMIT 1"),
+    ]
+    # WHEN each feed page is asked of Linzhi and of the floor (p2's one statement)
+    pages = asyncio.run(_pages(url, [f"/grids/{c}/activities" for c in codes]))
+    # THEN the floor's page is Linzhi's, byte for byte, records and masked authors included
+    for c, (ours, theirs) in zip(codes, pages, strict=True):
+        assert ours == theirs, c
+    assert "活动记录" in pages[0][0]
+    assert sum(page.count('class="activity-card') for page, _ in pages) > 0
