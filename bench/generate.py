@@ -142,6 +142,9 @@ SCALES: dict[str, Scale] = {
     "S": Scale("S", 9, 150, 1_500, 7_500, 5_000, 200_000),
     "M": Scale("M", 9, 150, 1_500, 7_500, 5_000, 2_000_000),
     "L": Scale("L", 9, 450, 10_000, 50_000, 20_000, 10_000_000, postgres_only=True, organisations=6_000),
+    # L's grid tree, leaders and registry with S's activities: for the reads that never touch
+    # `activity` (the organisation directory, funding results), in minutes rather than an hour
+    "LR": Scale("LR", 9, 450, 10_000, 50_000, 20_000, 200_000, postgres_only=True, organisations=6_000),
 }
 
 
