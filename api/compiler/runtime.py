@@ -249,20 +249,8 @@ class CompiledReadPath:
             return plan.static
         if plan.refused is not None:
             raise Fallback(plan.refused)
-        await domain_sql.register_functions(SQLITE_FUNCTIONS)
         started = time.perf_counter()
-        try:
-            rows = await domain_sql.fetch_all_native(plan.sql, params)
-        except Exception as error:
-            if TOO_DEEP in str(error):
-                # SQLite's parser has a fixed stack: an operation nesting lists deeply enough (about
-                # four levels of lists of objects) cannot be one statement. Not a bug: remembered.
-                plan.refused = "statement nests too deep for SQLite"
-                raise Fallback(plan.refused) from error
-            if unavailable_reason(error) is not None:
-                raise  # the database is unreachable: no path can answer (api/guards.py: 503)
-            log.exception("compiled statement failed")
-            raise Fallback(f"statement error ({type(error).__name__})") from error
+        rows = await self._fetch(plan, params)
         if not rows:
             raise Fallback("statement returned no row")
         if rows[0]["guard"]:
@@ -276,6 +264,22 @@ class CompiledReadPath:
             "compiled %s in %.2f ms", operation_name or "(anonymous)", (time.perf_counter() - started) * 1e3
         )
         return str(rows[0]["data"])
+
+    async def _fetch(self, plan: Plan, params: list[Any]) -> list[dict[str, Any]]:
+        """The plan's statement's rows; a statement the database refuses is a Fallback."""
+        await domain_sql.register_functions(SQLITE_FUNCTIONS)
+        try:
+            return await domain_sql.fetch_all_native(plan.sql, params)
+        except Exception as error:
+            if TOO_DEEP in str(error):
+                # SQLite's parser has a fixed stack: an operation nesting lists deeply enough (about
+                # four levels of lists of objects) cannot be one statement. Not a bug: remembered.
+                plan.refused = "statement nests too deep for SQLite"
+                raise Fallback(plan.refused) from error
+            if unavailable_reason(error) is not None:
+                raise  # the database is unreachable: no path can answer (api/guards.py: 503)
+            log.exception("compiled statement failed")
+            raise Fallback(f"statement error ({type(error).__name__})") from error
 
     def _plan(
         self,
