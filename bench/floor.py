@@ -530,16 +530,19 @@ P1_SQL = (
 # with the cell it is shown at (its grid), and — where its details are public — its leader's
 # person and its photos: ONE statement, joined, the photos as a JSON list.
 P2_PAGE = 21  # web.pages.activities.PAGE_SIZE + 1
+# Each arm's gate is an uncorrelated test of the cell's depth: a one-time filter (PostgreSQL plans
+# it as such), so the arms of the other levels read nothing.
 P2_GATES = (
-    "length(c.path) = 8 AND a.cell_path >= c.path AND a.cell_path < c.path || ':'",
-    "length(c.path) = 16 AND a.town_id = c.id",
-    "length(c.path) = 24 AND a.unit_id = c.id",
-    "length(c.path) = 32 AND a.grid_id = c.id",
+    "(SELECT length(path) FROM c) = 8 AND a.cell_path >= (SELECT path FROM c) "
+    "AND a.cell_path < (SELECT path FROM c) || ':'",
+    "(SELECT length(path) FROM c) = 16 AND a.town_id = (SELECT id FROM c)",
+    "(SELECT length(path) FROM c) = 24 AND a.unit_id = (SELECT id FROM c)",
+    "(SELECT length(path) FROM c) = 32 AND a.grid_id = (SELECT id FROM c)",
 )
 P2_ARMS = " UNION ALL ".join(
-    "SELECT * FROM (SELECT a.* FROM activity a JOIN c ON "
+    "SELECT * FROM (SELECT a.* FROM activity a WHERE "
     + gate
-    + f" WHERE a.status = 'VERIFIED' AND a.is_public ORDER BY a.started_at DESC, a.id DESC LIMIT {P2_PAGE})"
+    + f" AND a.status = 'VERIFIED' AND a.is_public ORDER BY a.started_at DESC, a.id DESC LIMIT {P2_PAGE})"
     + f" arm{i}"
     for i, gate in enumerate(P2_GATES)
 )
