@@ -629,3 +629,22 @@ async def test_the_organisation_suggestions_are_for_administrators_only(client: 
     response, _ = await browser.open("/admin/organisations/options?organisation=睦邻")
     assert response.status_code == 403
     assert "演示睦邻互助队" not in response.text
+
+
+async def test_an_anchor_row_reads_as_what_it_pins(client: httpx.AsyncClient) -> None:
+    # GIVEN three changes to two objects (two chains) and the anchor the server writes
+    from domain.access import Actor
+    from domain.audit.anchors import periodic
+
+    clerk = Actor(display_name="li.clerk")
+    for object_id in (1, 1, 2):
+        await record(clerk, "grid.update", "GridCell", object_id, name="改名")
+    assert await periodic() is not None
+    browser = await bureau(client)
+
+    # WHEN bureau staff read the audit log
+    _, doc = await browser.open("/admin/audit?action=audit.anchor")
+
+    # THEN the anchor says how many chains and records it pins, not its hashes
+    [anchor] = rows(doc)
+    assert cell(anchor, "摘要") == "锚定 2 条分链的链头，共 3 条记录"

@@ -15,6 +15,7 @@ from domain.audit import queries
 from domain.audit.labels import ACTIONS, OBJECT_TYPES, SUMMARY_KEYS
 from domain.audit.models import AuditEntry
 from domain.audit.queries import AuditFilter
+from domain.audit.service import ANCHOR_ACTION
 from domain.leaders.models import LEADER_STATUS_LABELS, SOURCE_ROLE_LABELS
 from web.localtime import local_datetime, start_of_day
 
@@ -112,6 +113,10 @@ class AuditRow:
     def summary(self) -> str:
         """`key: value` pairs in key order (PostgreSQL's jsonb keeps no other), lists joined,
         empty values left out."""
+        heads = self.entry.summary.get("heads")
+        if self.entry.action == ANCHOR_ACTION and isinstance(heads, dict):
+            pinned = sum(head[0] for head in heads.values() if isinstance(head, list) and head)
+            return f"锚定 {len(heads)} 条分链的链头，共 {pinned} 条记录"
         pairs = sorted(self.entry.summary.items())
         return "，".join(
             f"{SUMMARY_KEYS.get(key, key)}: {_plain(value)}" for key, value in pairs if value is not None
