@@ -105,3 +105,20 @@ def test_a_seeded_leader_sees_the_badge_on_their_desk_and_training(
     badges_fit(page, 2)
     shoot(page, screenshots, "demo-my-training")
     assert console_errors.messages == []
+
+
+def test_the_header_shows_a_three_character_name_whole(
+    live_server: LiveServer, page: Page, console_errors: ConsoleErrors
+) -> None:
+    # WHEN the demo reviewer (a three-character name) signs in, on a phone and on a desktop
+    sign_in(page, live_server.url, "demo.reviewer")
+    expect(page).not_to_have_url(re.compile(r"/signin"))
+    page.goto(f"{live_server.url}/funding")
+    name = page.locator("#site-account .site-account__name")
+    # THEN the name is shown whole (not cut to one character and an ellipsis), the bar stays
+    # inside the page, and the account link keeps its name for assistive technology
+    assert len(name.inner_text()) == 3
+    assert name.evaluate("e => e.scrollWidth <= e.clientWidth")
+    assert page.evaluate("() => document.documentElement.scrollWidth <= window.innerWidth")
+    expect(page.locator("#site-account").get_by_role("link", name="我的账号")).to_be_visible()
+    assert console_errors.messages == []
