@@ -4,6 +4,7 @@ counted and logged with its reason; requests strawberry refuses are refused exac
 from __future__ import annotations
 
 import logging
+from typing import Any
 
 import pytest
 
@@ -12,7 +13,7 @@ from tests.api.graphql import bearer, global_id
 from tests.compiler.conftest import REPORT, RESOLVERS, App, canonical
 from tests.conftest import SqlLog
 from tests.factories import build_tree
-from tests.factories_activities import build_cast, insert_activities
+from tests.factories_activities import Cast, build_cast, insert_activities
 
 
 async def test_mutations_run_through_strawberry(app: App, caplog: pytest.LogCaptureFixture) -> None:
@@ -165,14 +166,21 @@ async def test_the_read_path_is_reported_outside_production_only(db: None, env: 
         assert forced.headers["x-linzhi-read-path"] == "resolvers"
 
 
+SUBTREE_COUNT = "query ($s: ID!) { activities(filter: {subtree: $s}) { totalCount } }"
+
+
+async def _community_count(app: App) -> tuple[Cast, dict[str, Any], dict[str, Any]]:
+    """Verified records under a community, and a first count over its subtree (compiled)."""
+    cast = await build_cast()
+    await insert_activities(cast.tree.micro_grids[0], 2, author_user_id=cast.leader.user_id or 0)
+    variables = {"s": global_id("GridCell", cast.tree.community.id)}
+    return cast, variables, await app.post(SUBTREE_COUNT, variables)
+
+
 async def test_a_stale_cached_subtree_path_is_caught_by_the_statement(app: App) -> None:
     # GIVEN verified records under a community, and a feed query over its subtree
-    cast = await build_cast()
-    community = cast.tree.community
-    await insert_activities(cast.tree.micro_grids[0], 2, author_user_id=cast.leader.user_id or 0)
-    query = "query ($s: ID!) { activities(filter: {subtree: $s}) { totalCount } }"
-    variables = {"s": global_id("GridCell", community.id)}
-    first = await app.post(query, variables)
+    cast, variables, first = await _community_count(app)
+    community, query = cast.tree.community, SUBTREE_COUNT
     # WHEN the process cache holds a wrong path for that cell (as if it came from another
     # database), and the plan has not memoised parameters made from the right one
     app.read_path.cell_paths.paths[community.id] = cast.tree.grids[1].path
@@ -192,12 +200,8 @@ async def test_a_stale_cached_subtree_path_is_caught_by_the_statement(app: App) 
 
 async def test_a_stale_path_in_memoised_parameters_is_caught_and_forgotten(app: App) -> None:
     # GIVEN a feed query over a subtree whose parameters the plan has memoised
-    cast = await build_cast()
-    community = cast.tree.community
-    await insert_activities(cast.tree.micro_grids[0], 2, author_user_id=cast.leader.user_id or 0)
-    query = "query ($s: ID!) { activities(filter: {subtree: $s}) { totalCount } }"
-    variables = {"s": global_id("GridCell", community.id)}
-    first = await app.post(query, variables)
+    cast, variables, first = await _community_count(app)
+    community, query = cast.tree.community, SUBTREE_COUNT
     [plan] = [plan for variants in app.read_path.plans.values() for plan in variants]
     [(key, params)] = plan.bound.items()
     # WHEN the memoised parameters hold a wrong path (as if made against another database)
