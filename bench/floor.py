@@ -637,31 +637,33 @@ def page_routes(db: Database) -> list[Route]:
     p2_statement = p2_sql(columns, postgres=db.postgres)
     anonymous = Actor()
 
-    def instance(model: str, values: list[Any]) -> Any:
+    # The row's parts, in the statement's column order: (model, its fields, first, past-last)
+    spans: dict[str, tuple[Any, list[tuple[str, Any]], int, int]] = {}
+    offset = 0
+    for name, model in (
+        ("cell", "GridCell"),
+        ("activity", "Activity"),
+        ("shown", "GridCell"),
+        ("person", "Person"),
+    ):
         cls = models[model]
+        by_column = [(f, cls._meta.fields_map[f]) for f in cls._meta.fields_db_projection]
+        spans[name] = (cls, by_column, offset, offset + len(by_column))
+        offset += len(by_column)
+    photos_at = offset
+
+    def part(row: Any, name: str) -> Any:
+        """The part `name` of a row as its model (None where the LEFT JOIN found nothing)."""
+        cls, by_column, low, high = spans[name]
+        values = tuple(row)[low:high]
         if values[0] is None:
             return None
-        by_column = {f: cls._meta.fields_map[f] for f in cls._meta.fields_db_projection}
-        return cls(
-            **{f: field.to_python_value(v) for (f, field), v in zip(by_column.items(), values, strict=True)}
-        )
+        return cls(**{f: field.to_python_value(v) for (f, field), v in zip(by_column, values, strict=True)})
 
     async def p2(request: Request) -> Response:
         rows = await db.fetch(p2_statement, [request.path_params["code"]])
         if not rows:
             return Response("没有该网格单元", status_code=404)  # Linzhi's 404 page is not measured
-        spans, start = {}, 0
-        for name in ("cell", "activity", "shown", "person"):
-            model = {"cell": "GridCell", "activity": "Activity", "shown": "GridCell", "person": "Person"}[
-                name
-            ]
-            spans[name] = (model, start, start + len(columns[model]))
-            start += len(columns[model])
-
-        def part(row: Any, name: str) -> Any:
-            model, low, high = spans[name]
-            return instance(model, list(tuple(row)[low:high]))
-
         cell = part(rows[0], "cell")
         cards = []
         for row in rows[: P2_PAGE - 1]:
@@ -670,7 +672,9 @@ def page_routes(db: Database) -> list[Route]:
                 continue
             person = part(row, "person")
             details = bool(activity.details_public)
-            photos = [ActivityPhoto(**photo) for photo in json.loads(row[start] or "[]")] if details else []
+            photos = (
+                [ActivityPhoto(**photo) for photo in json.loads(row[photos_at] or "[]")] if details else []
+            )
             author = view_for(anonymous, person) if details and person is not None else None
             cards.append(
                 feed_pages.ActivityRow(

@@ -6,6 +6,8 @@ with `configure` and put the previous one back afterwards.
 
 from __future__ import annotations
 
+import os
+import secrets
 from pathlib import Path
 
 _data_dir = Path("data")
@@ -30,3 +32,14 @@ def photos_dir() -> Path:
 def attachments_dir() -> Path:
     """Funding applications' attachments, under random names (see `domain.funding.files`)."""
     return _data_dir / "attachments"
+
+
+def store_new(folder: Path, extension: str, data: bytes) -> str:
+    """Write `data` into `folder` under a fresh random name with `extension` and return the name.
+    Written aside and renamed, so a reader never sees half a file."""
+    folder.mkdir(parents=True, exist_ok=True)
+    name = f"{secrets.token_hex(16)}.{extension}"
+    partial = folder / f".{name}.part"
+    partial.write_bytes(data)
+    os.replace(partial, folder / name)
+    return name

@@ -23,9 +23,7 @@ from __future__ import annotations
 
 import asyncio
 import io
-import os
 import re
-import secrets
 import warnings
 import weakref
 from collections.abc import Callable
@@ -170,15 +168,8 @@ def _target_mode(image: Image.Image, image_format: str) -> str:
 
 
 def store(image: CleanImage) -> str:
-    """Write the file under a fresh random name and return the name. Written aside and renamed,
-    so a reader never sees half a file."""
-    folder = storage.photos_dir()
-    folder.mkdir(parents=True, exist_ok=True)
-    name = f"{secrets.token_hex(16)}.{image.extension}"
-    partial = folder / f".{name}.part"
-    partial.write_bytes(image.data)
-    os.replace(partial, folder / name)
-    return name
+    """Write the file under a fresh random name and return the name (`storage.store_new`)."""
+    return storage.store_new(storage.photos_dir(), image.extension, image.data)
 
 
 def is_file_name(name: str) -> bool:

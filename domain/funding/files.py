@@ -22,9 +22,7 @@ from __future__ import annotations
 
 import hashlib
 import io
-import os
 import re
-import secrets
 import unicodedata
 from dataclasses import dataclass
 from pathlib import Path
@@ -188,15 +186,8 @@ def extension_of(file_name: str) -> str:
 
 
 def store(checked: CheckedFile) -> str:
-    """Write the file under a fresh random name and return the name (written aside and renamed,
-    so a reader never sees half a file)."""
-    folder = storage.attachments_dir()
-    folder.mkdir(parents=True, exist_ok=True)
-    name = f"{secrets.token_hex(16)}.{checked.extension}"
-    partial = folder / f".{name}.part"
-    partial.write_bytes(checked.data)
-    os.replace(partial, folder / name)
-    return name
+    """Write the file under a fresh random name and return the name (`storage.store_new`)."""
+    return storage.store_new(storage.attachments_dir(), checked.extension, checked.data)
 
 
 def path_of(stored_name: str) -> Path:
